@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, engines and Alembic migrations. Imports nothing from desktop."""

@@ -1,0 +1,1 @@
+"""Domain and services of the window client. Never imports Qt (tests/test_layering.py enforces it)."""

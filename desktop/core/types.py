@@ -1,0 +1,218 @@
+"""Frozen domain values that services return and documents render; never live ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal
+
+Mode = Literal["online_full", "delegated", "entrusted_receipt", "local"]
+ApplicantKind = Literal["person", "enterprise"]
+MaterialState = Literal["paper", "e_licence", "commitment", "gap", "missing", "defective"]
+Outcome = Literal["accepted", "completed", "notice", "refused", "consultation"]
+
+MODE_LABELS: dict[str, str] = {
+    "online_full": "全程网办",
+    "delegated": "下放基层实施",
+    "entrusted_receipt": "委托基层收件",
+    "local": "本级办理",
+}
+OUTCOME_LABELS: dict[str, str] = {
+    "accepted": "受理",
+    "completed": "当场办结",
+    "notice": "一次性告知",
+    "refused": "不予受理",
+    "consultation": "咨询",
+}
+STATE_LABELS: dict[str, str] = {
+    "paper": "纸质收取",
+    "e_licence": "电子证照免于提交",
+    "commitment": "告知承诺",
+    "gap": "容缺受理",
+    "missing": "缺少",
+    "defective": "不符合要求",
+}
+FORM_LABELS: dict[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
+ID_TYPE_LABELS: dict[str, str] = {
+    "resident_id": "居民身份证",
+    "hk_macau_tw_residence": "港澳台居民居住证",
+    "foreign_permanent_residence": "外国人永久居留身份证",
+    "hk_macau_permit": "港澳居民来往内地通行证",
+    "taiwan_permit": "台湾居民来往大陆通行证",
+    "passport": "护照",
+}
+
+
+@dataclass(frozen=True)
+class MaterialSpec:
+    code: str
+    name: str
+    required: bool
+    form: str = "original"  # original | copy | original_and_copy
+    copies: int = 1
+    e_licence: bool = False
+    standard: str = ""  # the standard it must meet (printed on the one-time notice)
+
+
+@dataclass(frozen=True)
+class Matter:
+    code: str
+    name: str
+    department: str
+    mode: str
+    applicant_kinds: tuple[str, ...]
+    on_the_spot: bool
+    statutory_days: int | None
+    promised_days: int
+    commitment_allowed: bool
+    materials: tuple[MaterialSpec, ...]
+    keywords: tuple[str, ...] = ()
+    legal_basis: str = ""
+    fee: str = "不收费"
+    early_completion: bool = False  # 提前办结: promised at least 30 % shorter than statutory
+    catalogue_version: str = ""
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    id_type: str
+    id_no: str  # normalised (a 15-digit resident ID is stored in its 18-character form)
+    phone: str = ""
+    birth_date: date | None = None
+    sex: str | None = None  # "M" | "F" where the number carries it
+    kind: str = "person"
+
+
+@dataclass(frozen=True)
+class Enterprise:
+    name: str
+    uscc: str
+    contact: Person
+    kind: str = "enterprise"
+
+
+Applicant = Person | Enterprise
+
+
+@dataclass(frozen=True)
+class CaseMaterial:
+    code: str
+    name: str
+    required: bool
+    form: str
+    copies: int
+    state: str  # MaterialState
+    standard: str = ""
+    e_licence_ref: str = ""
+    reason: str = ""  # why defective
+    gap_due: date | None = None  # 容缺: promised supply date
+
+
+@dataclass(frozen=True)
+class Clerk:
+    login: str
+    name: str
+    staff_no: str
+    role: str  # clerk | supervisor | admin | backoffice
+
+
+@dataclass(frozen=True)
+class Window:
+    centre_code: str
+    centre_name: str
+    window_no: str
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """Everything a printed document needs about one case."""
+
+    case_no: str
+    matter: Matter
+    applicant: Applicant
+    agent: Person | None
+    materials: tuple[CaseMaterial, ...]
+    outcome: str
+    received_at: datetime
+    promised_date: date | None
+    statutory_date: date | None
+    window: Window
+    clerk: Clerk
+    note: str = ""
+    warnings: tuple[str, ...] = ()
+    query_url: str = ""
+    rating_url: str = ""
+
+    @property
+    def gaps(self) -> tuple[CaseMaterial, ...]:
+        """Materials the applicant still owes (printed on the one-time notice)."""
+        return tuple(m for m in self.materials if m.state in ("missing", "defective"))
+
+
+@dataclass(frozen=True)
+class PrintedDocument:
+    kind: str  # voucher | one_time_notice | ...
+    path: str
+    paper: str = "a4"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case_no: str
+    outcome: str
+    promised_date: date | None
+    documents: tuple[PrintedDocument, ...]
+    warnings: tuple[str, ...] = ()
+
+    def as_json(self) -> dict:
+        return {
+            "case_no": self.case_no,
+            "outcome": self.outcome,
+            "documents": [d.path for d in self.documents],
+            "promised_date": self.promised_date.isoformat() if self.promised_date else None,
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    op_id: str
+    kind: str
+    ref: str  # what it is about (a case number)
+    state: str  # pending | applied | duplicate | rejected
+    attempts: int
+    created_at: datetime
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    online: bool | None  # None: no central database configured
+    queue_length: int
+    oldest_pending_at: datetime | None
+    last_success_at: datetime | None
+    last_error: str = ""
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    pushed: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    pulled: int = 0
+
+    def as_json(self) -> dict:
+        return {"pushed": self.pushed, "duplicate": self.duplicate, "rejected": self.rejected,
+                "pulled": self.pulled}
+
+
+@dataclass(frozen=True)
+class DailyStats:
+    day: date
+    window: Window
+    generated_at: datetime
+    total: int
+    by_outcome: tuple[tuple[str, int], ...]  # (outcome, count)
+    by_matter: tuple[tuple[str, str, int], ...]  # (matter code, matter name, count)
+    by_clerk: tuple[tuple[str, int], ...] = field(default=())  # (clerk name, count)

@@ -1,0 +1,1 @@
+"""The window's local SQLite store: models, engine set-up and migrations."""

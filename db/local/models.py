@@ -1,0 +1,206 @@
+"""SQLAlchemy models of the window's local SQLite store (all times are Shanghai wall-clock time)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Setting(Base):
+    """Window identity and preferences: centre_code, centre_name, window_no, default_clerk, central_url."""
+
+    __tablename__ = "settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class User(Base):
+    __tablename__ = "users"
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    staff_no: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16))  # clerk | supervisor | admin | backoffice
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class CatalogueVersion(Base):
+    __tablename__ = "catalogue_versions"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    sha256: Mapped[str] = mapped_column(String(64))
+    is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    matter_count: Mapped[int] = mapped_column(Integer)
+
+
+class MatterRow(Base):
+    """One matter of one catalogue version; `data` is the matter's JSON as imported."""
+
+    __tablename__ = "matters"
+    version: Mapped[str] = mapped_column(
+        String(64), ForeignKey("catalogue_versions.version"), primary_key=True
+    )
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    data: Mapped[str] = mapped_column(Text)
+
+
+class CalendarYear(Base):
+    __tablename__ = "calendar_years"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class CalendarDay(Base):
+    """A day that differs from the Monday–Friday rule: a holiday weekday or a make-up workday."""
+
+    __tablename__ = "calendar_days"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday
+    name: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CaseCounter(Base):
+    """Per-window, per-day serial for offline case numbers (bumped in the case's own transaction)."""
+
+    __tablename__ = "case_counters"
+    prefix: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(64))
+    matter_name: Mapped[str] = mapped_column(String(200))
+    catalogue_version: Mapped[str] = mapped_column(String(64))
+    calendar_version: Mapped[str] = mapped_column(String(32), default="")
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32), default="received")
+    applicant_kind: Mapped[str] = mapped_column(String(16))
+    applicant_name: Mapped[str] = mapped_column(String(400))
+    applicant_id_no: Mapped[str] = mapped_column(String(64))
+    applicant_json: Mapped[str] = mapped_column(Text)
+    agent_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    warnings_json: Mapped[str] = mapped_column(Text, default="[]")
+    received_at: Mapped[datetime] = mapped_column(DateTime)
+    received_day: Mapped[date] = mapped_column(Date)
+    complete_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    promised_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    statutory_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    supply_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    clerk_login: Mapped[str] = mapped_column(String(64))
+    clerk_name: Mapped[str] = mapped_column(String(100))
+    centre_code: Mapped[str] = mapped_column(String(16))
+    window_no: Mapped[str] = mapped_column(String(8))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    materials: Mapped[list[CaseMaterialRow]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"
+    )
+
+    __table_args__ = (
+        Index("ix_cases_received_day", "received_day"),
+        Index("ix_cases_applicant", "applicant_id_no", "matter_code", "received_day"),
+    )
+
+
+class CaseMaterialRow(Base):
+    __tablename__ = "case_materials"
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    required: Mapped[bool] = mapped_column(Boolean)
+    form: Mapped[str] = mapped_column(String(24))
+    copies: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    standard: Mapped[str] = mapped_column(Text, default="")
+    e_licence_ref: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    gap_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class Document(Base):
+    """Every printed PDF, archived with its case."""
+
+    __tablename__ = "documents"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    paper: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    reprint: Mapped[int] = mapped_column(Integer, default=0)
+    printed_at: Mapped[datetime] = mapped_column(DateTime)
+    clerk_login: Mapped[str] = mapped_column(String(64))
+
+
+class OutboxOp(Base):
+    """One change waiting for (or acknowledged by) the central database. Never deleted unacknowledged."""
+
+    __tablename__ = "outbox"
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    op_id: Mapped[str] = mapped_column(String(36), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    ref: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)  # frozen canonical JSON text
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|applied|duplicate|rejected
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    result: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (Index("ix_outbox_state_seq", "state", "seq"),)
+
+
+class SyncCheckpoint(Base):
+    """Last server sequence applied per pulled stream; written in the same transaction as its rows."""
+
+    __tablename__ = "sync_checkpoints"
+    stream: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    ref: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+

@@ -1,0 +1,302 @@
+"""The `yichuang` command line: the same services as the GUI. Exit 0 ok, 2 bad input, 1 other failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from desktop.core import config
+from desktop.core.errors import BadInput, YichuangError
+
+
+def _print_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _read_json_file(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as e:
+        raise BadInput("E_FILE", f"无法读取文件 {path}：{e.strerror}") from e
+    except UnicodeDecodeError as e:
+        raise BadInput("E_FILE", f"文件 {path} 不是 UTF-8 编码") from e
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise BadInput("E_JSON", f"文件 {path} 不是有效的 JSON（第 {e.lineno} 行第 {e.colno} 列：{e.msg}）") from e
+
+
+def _parse_date(value: str, field: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as e:
+        raise BadInput("E_DATE", f"日期“{value}”无效，应为 YYYY-MM-DD", field=field) from e
+
+
+def _services(args):
+    from desktop.core.services import Services
+
+    return Services(Path(args.home))
+
+
+def cmd_init(args) -> int:
+    from desktop.core.services import init_store
+
+    home = Path(args.home)
+    if args.if_new and config.db_path(home).exists():
+        _print_json({"home": str(home), "created": False})
+        return 0
+    path = init_store(home, centre_code=args.centre, window_no=args.window, centre_name=args.centre_name or "",
+                      demo=args.demo)
+    _print_json({"home": str(home), "database": str(path), "created": True})
+    return 0
+
+
+def cmd_catalogue_import(args) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput("E_FILE", f"无法读取目录文件 {args.file}：{e}") from e
+    svc = _services(args)
+    try:
+        cat = svc.import_catalogue(text)
+    finally:
+        svc.close()
+    _print_json({"version": cat.version, "matters": len(cat.matters)})
+    return 0
+
+
+def cmd_intake(args) -> int:
+    data = _read_json_file(args.file)
+    svc = _services(args)
+    try:
+        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        out = Path(args.out) if args.out else None
+        if isinstance(data, list):
+            if not data:
+                raise BadInput("E_EMPTY_BATCH", "批量受理文件中没有任何受理件")
+            results = svc.accept_batch(intakes=data, clerk=clerk, out_dir=out, paper=args.paper)
+            _print_json([r.as_json() for r in results])
+        else:
+            result = svc.accept_application(intake=data, clerk=clerk, out_dir=out, paper=args.paper)
+            _print_json(result.as_json())
+    finally:
+        svc.close()
+    return 0
+
+
+def cmd_sync(args) -> int:
+    svc = _services(args)
+    try:
+        result = svc.sync_round(central_url=args.central)
+    finally:
+        svc.close()
+    _print_json(result.as_json())
+    return 0
+
+
+def cmd_status(args) -> int:
+    svc = _services(args)
+    try:
+        st = svc.sync_status()
+        w = svc.window()
+    finally:
+        svc.close()
+    _print_json({"centre_code": w.centre_code, "window_no": w.window_no, "online": st.online,
+                 "queue_length": st.queue_length, "oldest_pending_at": st.oldest_pending_at,
+                 "last_success_at": st.last_success_at, "last_error": st.last_error})
+    return 0
+
+
+def cmd_outbox(args) -> int:
+    svc = _services(args)
+    try:
+        items = svc.outbox(limit=args.limit, states=tuple(args.state) if args.state else None)
+    finally:
+        svc.close()
+    _print_json([{"op_id": i.op_id, "kind": i.kind, "ref": i.ref, "state": i.state, "attempts": i.attempts,
+                  "created_at": i.created_at, "last_error": i.last_error} for i in items])
+    return 0
+
+
+def cmd_report_daily(args) -> int:
+    day = _parse_date(args.date, "date") if args.date else None
+    svc = _services(args)
+    try:
+        out = svc.print_daily_report(day=day, out=Path(args.out))
+        stats = svc.daily_stats(day=day)
+    finally:
+        svc.close()
+    _print_json({"out": str(out), "date": stats.day.isoformat(), "total": stats.total,
+                 "by_outcome": dict(stats.by_outcome)})
+    return 0
+
+
+def cmd_reprint(args) -> int:
+    svc = _services(args)
+    try:
+        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        doc = svc.reprint(case_no=args.case_no, kind=args.kind, paper=args.paper, clerk=clerk)
+    finally:
+        svc.close()
+    _print_json({"path": doc.path, "kind": doc.kind, "paper": doc.paper})
+    return 0
+
+
+def cmd_user_add(args) -> int:
+    svc = _services(args)
+    try:
+        clerk = svc.add_user(login=args.login, password=args.password, name=args.name, staff_no=args.staff_no,
+                             role=args.role)
+    finally:
+        svc.close()
+    _print_json({"login": clerk.login, "name": clerk.name, "role": clerk.role})
+    return 0
+
+
+def cmd_calendar_add(args) -> int:
+    start = _parse_date(args.start, "start")
+    svc = _services(args)
+    try:
+        due = svc.add_workdays(start=start, days=args.days)
+    finally:
+        svc.close()
+    _print_json({"start": start.isoformat(), "workdays": args.days, "due": due.isoformat()})
+    return 0
+
+
+def cmd_calendar_import(args) -> int:
+    from desktop.core.workdays import parse_calendar_file
+
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput("E_FILE", f"无法读取日历文件 {args.file}：{e}") from e
+    years, rows = parse_calendar_file(text)
+    svc = _services(args)
+    try:
+        svc.import_calendar(years=years, rows=rows, source=Path(args.file).name)
+    finally:
+        svc.close()
+    _print_json({"years": sorted(years), "days": len(rows)})
+    return 0
+
+
+def cmd_central_init(args) -> int:
+    from db.central import CentralUnreachable, init_central
+
+    try:
+        rev = init_central(args.url)
+    except CentralUnreachable as e:
+        raise YichuangError("E_CENTRAL", str(e)) from e
+    _print_json({"revision": rev})
+    return 0
+
+
+def cmd_central_add_window(args) -> int:
+    from db.central import CentralUnreachable, add_window
+
+    try:
+        url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name)
+    except CentralUnreachable as e:
+        raise YichuangError("E_CENTRAL", str(e)) from e
+    _print_json({"url": url})
+    return 0
+
+
+def cmd_gui(args) -> int:
+    from desktop.ui.app import run_gui
+
+    return run_gui(Path(args.home), argv=[sys.argv[0]])
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yichuang", description="一窗：综合窗口受理客户端")
+    p.add_argument("--home", default=str(config.default_home()),
+                   help="data folder of this window (default: the per-user data folder)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def add(name: str, func, help: str, parent=sub):
+        sp = parent.add_parser(name, help=help)
+        sp.add_argument("--home", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+        sp.set_defaults(func=func)
+        return sp
+
+    sp = add("init", cmd_init, "create or upgrade the local store and set the window identity")
+    sp.add_argument("--centre", required=True, help="centre code (administrative division code)")
+    sp.add_argument("--window", required=True, help="window number, 01-99")
+    sp.add_argument("--centre-name", help="the centre's name as printed on documents")
+    sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
+    sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
+
+    cat = sub.add_parser("catalogue", help="the matter catalogue").add_subparsers(dest="sub", required=True)
+    sp = add("import", cmd_catalogue_import, "load or update the matter catalogue from JSON", cat)
+    sp.add_argument("file")
+
+    sp = add("intake", cmd_intake, "accept one intake (or a JSON array: a batch) exactly as the GUI does")
+    sp.add_argument("file")
+    sp.add_argument("--out", help="also write the printed PDFs into this folder")
+    sp.add_argument("--clerk", help="login of the clerk (default: the window's default clerk)")
+    sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
+
+    sp = add("sync", cmd_sync, "one sync round with the central database")
+    sp.add_argument("--central", help="central database URL (stored; the password goes to the keyring)")
+
+    add("status", cmd_status, "window identity and sync status as JSON")
+    sp = add("outbox", cmd_outbox, "list outbox operations (newest first)")
+    sp.add_argument("--limit", type=int, default=50)
+    sp.add_argument("--state", action="append", choices=["pending", "applied", "duplicate", "rejected"])
+
+    rep = sub.add_parser("report", help="reports").add_subparsers(dest="sub", required=True)
+    sp = add("daily", cmd_report_daily, "daily statistics as a PDF", rep)
+    sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    sp.add_argument("--out", required=True)
+
+    sp = add("reprint", cmd_reprint, "print a case's document again (marked 补打)")
+    sp.add_argument("case_no")
+    sp.add_argument("--kind", default="voucher", choices=["voucher", "one_time_notice", "acceptance_notice"])
+    sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
+    sp.add_argument("--clerk")
+
+    usr = sub.add_parser("user", help="window users").add_subparsers(dest="sub", required=True)
+    sp = add("add", cmd_user_add, "add or update a user", usr)
+    sp.add_argument("login")
+    sp.add_argument("--password", required=True)
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--staff-no", required=True)
+    sp.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "admin", "backoffice"])
+
+    cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(dest="sub", required=True)
+    sp = add("add-workdays", cmd_calendar_add, "print the date N working days after a date", cal)
+    sp.add_argument("start")
+    sp.add_argument("days", type=int)
+    sp = add("import", cmd_calendar_import, "import holidays and make-up workdays from JSON", cal)
+    sp.add_argument("file")
+
+    cen = sub.add_parser("central", help="the central PostgreSQL").add_subparsers(dest="sub", required=True)
+    sp = add("init", cmd_central_init, "create or upgrade the central schema", cen)
+    sp.add_argument("url")
+    sp = add("add-window", cmd_central_add_window, "provision a window's login role; prints its URL", cen)
+    sp.add_argument("url")
+    sp.add_argument("--centre", required=True)
+    sp.add_argument("--window", required=True)
+    sp.add_argument("--centre-name")
+
+    add("gui", cmd_gui, "open the window client")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except YichuangError as e:
+        where = f"（字段：{e.field}）" if e.field else ""
+        sys.stderr.write(f"错误 {e.code}：{e.message}{where}\n")
+        return e.exit_code
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,508 @@
+"""Shared building blocks of the printed documents: paper, styles, case head, barcodes, PDF output."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+from reportlab.graphics.barcode.code128 import Code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from desktop.core.errors import BadInput
+from desktop.core.types import (
+    ID_TYPE_LABELS,
+    MODE_LABELS,
+    CaseRecord,
+    Enterprise,
+    Person,
+)
+
+from .fonts import register_cjk_font
+
+#: One bar module on an 80 mm thermal printer: two dots at 203 dpi (8 dots/mm).
+PRINTER_DOT = 0.125 * mm
+BAR_MODULE = 2 * PRINTER_DOT
+QUERY_URL_BASE = "https://zwdt.sh.gov.cn/query?case="
+RATING_URL_BASE = "https://zwdt.sh.gov.cn/rate?case="
+BLANK = "＿" * 8  # a line to write on by hand
+
+
+# ---------------------------------------------------------------- paper and styles
+
+
+@dataclass(frozen=True)
+class Paper:
+    """Geometry and type sizes of one paper kind; height 0 means computed from the content."""
+
+    key: str
+    width: float
+    height: float
+    margin: float
+    body: float
+    small: float
+    title: float
+    qr: float
+    bar_height: float
+    max_bar_modules: int  # widest Code128 module, in BAR_MODULE units
+
+    @property
+    def roll(self) -> bool:
+        return self.height == 0
+
+    @property
+    def frame_width(self) -> float:
+        return self.width - 2 * self.margin
+
+
+PAPERS: dict[str, Paper] = {
+    "a4": Paper("a4", 210 * mm, 297 * mm, 18 * mm, 10.5, 8.5, 20, 26 * mm, 11 * mm, 2),
+    "roll80": Paper("roll80", 80 * mm, 0, 3 * mm, 8, 6.8, 13, 24 * mm, 10 * mm, 2),
+}
+
+
+def paper_spec(paper: str) -> Paper:
+    """Return the Paper for 'a4' or 'roll80'; anything else is BadInput("E_PAPER")."""
+    spec = PAPERS.get(paper) if isinstance(paper, str) else None
+    if spec is None:
+        raise BadInput("E_PAPER", f"不支持的纸型：{paper}", field="paper")
+    return spec
+
+
+@dataclass(frozen=True)
+class Styles:
+    font: str
+    title: ParagraphStyle
+    subtitle: ParagraphStyle
+    centre: ParagraphStyle
+    section: ParagraphStyle
+    body: ParagraphStyle
+    indented: ParagraphStyle
+    small: ParagraphStyle
+    small_centre: ParagraphStyle
+    right: ParagraphStyle
+    cell: ParagraphStyle
+    cell_head: ParagraphStyle
+    label: ParagraphStyle
+    mark: ParagraphStyle
+
+
+@lru_cache(maxsize=8)
+def _styles(paper_key: str, font: str) -> Styles:
+    p = PAPERS[paper_key]
+
+    def style(name: str, size: float, **kw) -> ParagraphStyle:
+        kw.setdefault("leading", round(size * 1.4, 1))
+        return ParagraphStyle(name, fontName=font, fontSize=size, wordWrap="CJK", **kw)
+
+    cell = p.small if p.roll else p.body - 0.5
+    return Styles(
+        font=font,
+        title=style("title", p.title, alignment=TA_CENTER, leading=p.title * 1.3,
+                    spaceBefore=1 * mm, spaceAfter=1.5 * mm),
+        subtitle=style("subtitle", p.body, alignment=TA_CENTER, spaceAfter=1 * mm),
+        centre=style("centre", p.body, alignment=TA_CENTER),
+        section=style("section", p.body + 0.5, spaceBefore=2.5 * mm if not p.roll else 1.8 * mm,
+                      spaceAfter=1 * mm),
+        body=style("body", p.body, leading=p.body * 1.6),
+        indented=style("indented", p.body, leading=p.body * 1.6, firstLineIndent=2 * p.body),
+        small=style("small", p.small),
+        small_centre=style("small_centre", p.small, alignment=TA_CENTER),
+        right=style("right", p.body, alignment=TA_RIGHT, leading=p.body * 1.6),
+        cell=style("cell", cell, leading=cell * 1.35),
+        cell_head=style("cell_head", cell, leading=cell * 1.35, alignment=TA_CENTER),
+        label=style("label", cell, leading=cell * 1.35, textColor=colors.HexColor("#333333")),
+        mark=style("mark", p.body + 1, alignment=TA_CENTER, textColor=colors.HexColor("#c00000")),
+    )
+
+
+def styles(paper: Paper) -> Styles:
+    """Paragraph styles for a paper, using the registered CJK font (registers it on first use)."""
+    return _styles(paper.key, register_cjk_font())
+
+
+# ---------------------------------------------------------------- text helpers
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def clean(value: object) -> str:
+    """User text made safe to draw: control characters and lone surrogates replaced.
+    Characters the font lacks are kept (they print as the font's blank glyph)."""
+    text = "" if value is None else str(value)
+    text = _UNSAFE.sub(" ", text)
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def esc(value: object) -> str:
+    """User text made safe for Paragraph markup: clean() plus '&', '<', '>' escaped."""
+    return clean(value).translate(_ESCAPES)
+
+
+def mask_id(id_no: str) -> str:
+    """Mask an identity number for print: first 6 and last 4 visible, the rest '*'.
+
+    Numbers of 10 characters or fewer keep about a quarter at each end (at least half masked),
+    so that e.g. a 9-character passport number prints as 'E1*****78'.
+    """
+    s = "".join(str(id_no or "").split())
+    n = len(s)
+    if n == 0:
+        return ""
+    if n > 10:
+        head, tail = 6, 4
+    else:
+        head = tail = n // 4
+    return s[:head] + "*" * (n - head - tail) + s[n - tail:] if tail else s[:head] + "*" * (n - head)
+
+
+def mask_phone(phone: str) -> str:
+    """Mask a phone number for print: first 3 and last 4 digits visible for mobile-length numbers."""
+    s = "".join(str(phone or "").split())
+    if len(s) >= 11:
+        return s[:3] + "*" * (len(s) - 7) + s[-4:]
+    return mask_id(s)
+
+
+def fmt_date(d: date | None, missing: str = "—") -> str:
+    """A date as printed on documents: YYYY年MM月DD日."""
+    if d is None:
+        return missing
+    return f"{d.year:04d}年{d.month:02d}月{d.day:02d}日"
+
+
+def fmt_datetime(t: datetime | None, missing: str = "—") -> str:
+    """A time as printed on documents: YYYY年MM月DD日 HH:MM."""
+    if t is None:
+        return missing
+    return f"{fmt_date(t)} {t.hour:02d}:{t.minute:02d}"
+
+
+def query_url(case: CaseRecord) -> str:
+    return case.query_url or QUERY_URL_BASE + case.case_no
+
+
+def rating_url(case: CaseRecord) -> str:
+    return case.rating_url or RATING_URL_BASE + case.case_no
+
+
+def person_id(person: Person) -> str:
+    """'居民身份证 110105********002X' (escaped markup)."""
+    label = ID_TYPE_LABELS.get(person.id_type, person.id_type or "证件")
+    return esc(f"{label} {mask_id(person.id_no)}")
+
+
+def applicant_name(case: CaseRecord) -> str:
+    """The applicant's name, escaped (for 'X：' salutations)."""
+    return esc(case.applicant.name)
+
+
+# ---------------------------------------------------------------- the case fields table
+
+#: (label, escaped value markup, wide); wide values take a whole row on A4.
+Field = tuple[str, str, bool]
+
+
+def applicant_fields(case: CaseRecord) -> list[Field]:
+    a = case.applicant
+    if isinstance(a, Enterprise):
+        rows: list[Field] = [
+            ("申请单位", esc(a.name), True),
+            ("统一社会信用代码", esc(mask_id(a.uscc)), False),
+            ("联系人", esc(a.contact.name), False),
+        ]
+    else:
+        rows = [("申请人", esc(a.name), True), ("证件", person_id(a), False)]
+    if case.agent is not None:
+        rows.append(("代理人", f"{esc(case.agent.name)}（{person_id(case.agent)}）", True))
+    return rows
+
+
+def case_fields(case: CaseRecord) -> list[Field]:
+    """The head every document carries (挂牌上岗: the clerk's name and staff number included)."""
+    w, c, m = case.window, case.clerk, case.matter
+    rows: list[Field] = [
+        ("办件编号", esc(case.case_no), False),
+        ("收件时间", fmt_datetime(case.received_at), False),
+        ("服务中心", f"{esc(w.centre_name)}（{esc(w.centre_code)}）", False),
+        ("窗口", f"{esc(w.window_no)} 号窗口", False),
+        ("窗口工作人员", f"{esc(c.name)}（工号 {esc(c.staff_no)}）", False),
+        ("办理方式", esc(MODE_LABELS.get(m.mode, m.mode)), False),
+        ("申请事项", f"{esc(m.name)}（事项编码 {esc(m.code)}）", True),
+    ]
+    rows.extend(applicant_fields(case))
+    return rows
+
+
+def _grid(data: list, widths: Sequence[float], extra: Iterable[tuple] = (), header: bool = False) -> Table:
+    t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
+    cmds = [
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if header:
+        cmds.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
+    cmds.extend(extra)
+    t.setStyle(TableStyle(cmds))
+    return t
+
+
+def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
+    """Label/value grid: two pairs per row on A4 (wide values span), one pair per row on a roll."""
+    W = paper.frame_width
+    label = lambda s: Paragraph(s, st.label)  # noqa: E731
+    value = lambda s: Paragraph(s, st.cell)  # noqa: E731
+    if paper.roll:
+        lw = 17 * mm
+        return _grid([[label(lb), value(v)] for lb, v, _ in fields], [lw, W - lw],
+                     [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))])
+    lw = 27 * mm
+    vw = W / 2 - lw
+    data: list[list] = []
+    spans: list[tuple] = []
+    pending: Field | None = None
+
+    def flush_single(f: Field) -> None:
+        spans.append(("SPAN", (1, len(data)), (3, len(data))))
+        data.append([label(f[0]), value(f[1]), "", ""])
+
+    for f in fields:
+        if f[2]:
+            if pending:
+                flush_single(pending)
+                pending = None
+            flush_single(f)
+        elif pending:
+            data.append([label(pending[0]), value(pending[1]), label(f[0]), value(f[1])])
+            pending = None
+        else:
+            pending = f
+    if pending:
+        flush_single(pending)
+    shade = [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))]
+    shade += [("BACKGROUND", (2, r), (2, r), colors.HexColor("#f2f2f2"))
+              for r, row in enumerate(data) if row[2] != ""]
+    return _grid(data, [lw, vw, lw, vw], spans + shade)
+
+
+def table(head: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float],
+          paper: Paper, st: Styles) -> Table:
+    """A ruled table with a shaded header row; widths are scaled to the frame width."""
+    total = sum(widths_mm)
+    widths = [w / total * paper.frame_width for w in widths_mm]
+    data = [[Paragraph(h, st.cell_head) for h in head]]
+    data += [[Paragraph(c, st.cell) for c in row] for row in rows]
+    return _grid(data, widths, header=True)
+
+
+# ---------------------------------------------------------------- barcodes
+
+
+def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
+    """The Code128 as a flowable (reportlab barcodes are flowables themselves)."""
+    if not value or any(not (32 <= ord(ch) < 127) for ch in value):
+        raise BadInput("E_CASE_NO", f"办件编号含有无法编码为条码的字符：{value!r}", field="case_no")
+    bc: Code128 | None = None
+    for k in range(paper.max_bar_modules, 0, -1):
+        q = 10 * k * BAR_MODULE
+        bc = Code128(value, barWidth=k * BAR_MODULE, barHeight=paper.bar_height,
+                     humanReadable=False, quiet=True, lquiet=q, rquiet=q)
+        bc.wrap(max_width, paper.bar_height)
+        if bc.width <= max_width:
+            break
+    assert bc is not None
+    bc.hAlign = "CENTER"
+    return bc
+
+
+def qr_drawing(url: str, paper: Paper) -> Drawing:
+    """A QR code of url. On the roll the module size is a whole number of printer dots."""
+    w = QrCodeWidget(url, barLevel="M")
+    w.qr.make()
+    n = w.qr.getModuleCount() + 2 * w.barBorder
+    size = paper.qr
+    if paper.roll:
+        size = max(1, round(paper.qr / n / PRINTER_DOT)) * PRINTER_DOT * n
+    w.barWidth = w.barHeight = size
+    d = Drawing(size, size)
+    d.add(w)
+    return d
+
+
+def qr_pair(items: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table:
+    """QR codes side by side, each with a caption and its address in small print."""
+    cells = []
+    for url, caption in items:
+        cells.append([qr_drawing(url, paper), Paragraph(caption, st.small_centre),
+                      Paragraph(esc(url), st.small_centre)])
+    col = paper.frame_width / len(items)
+    t = Table([cells], colWidths=[col] * len(items))
+    t.setStyle(TableStyle([
+        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 1),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+    ]))
+    return t
+
+
+# ---------------------------------------------------------------- document head and foot
+
+
+def reprint_mark(reprint: int) -> str:
+    """'补打（第N次）' for a reprint, '' for the first print."""
+    return f"补打（第{int(reprint)}次）" if reprint and reprint > 0 else ""
+
+
+def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint: int = 0,
+              subtitle: str = "", number_label: str = "办件编号", number: str = "") -> list[Flowable]:
+    """Centre line, title, reprint mark, case number in text and as Code128, then the case fields."""
+    story: list[Flowable] = []
+    mark = reprint_mark(reprint)
+    if mark:
+        width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
+        box = Table([[Paragraph(mark, st.mark)]], colWidths=[width],
+                    hAlign="RIGHT" if not paper.roll else "CENTER")
+        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
+                                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+        story.append(box)
+    story.append(Paragraph(esc(case.window.centre_name), st.centre))
+    story.append(Paragraph(title, st.title))
+    if subtitle:
+        story.append(Paragraph(subtitle, st.subtitle))
+    number_text = f"{number_label}：{esc(number or case.case_no)}"
+    if paper.roll:
+        story.append(barcode_flowable(case.case_no, paper, paper.frame_width))
+        story.append(Paragraph(number_text, st.small_centre))
+    else:
+        left = [Paragraph(number_text, st.body)]
+        if number and number != case.case_no:
+            left.append(Paragraph(f"办件编号：{esc(case.case_no)}", st.small))
+        bar_w = 95 * mm
+        head = Table([[left, [barcode_flowable(case.case_no, paper, bar_w),
+                              Paragraph(esc(case.case_no), st.small_centre)]]],
+                     colWidths=[paper.frame_width - bar_w, bar_w])
+        head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                                  ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                                  ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        story.append(head)
+    story.append(Spacer(1, 1.5 * mm))
+    story.append(fields_table(case_fields(case), paper, st))
+    return story
+
+
+def section(text: str, st: Styles) -> Paragraph:
+    return Paragraph(text, st.section)
+
+
+def signature_block(rows: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table:
+    """Signature lines: 'label：value' with a hand-writing line where value is empty."""
+    data = [[Paragraph(f"{label}：", st.body), Paragraph(value or BLANK, st.body)] for label, value in rows]
+    lw = 30 * mm if paper.roll else 40 * mm
+    t = Table(data, colWidths=[lw, paper.frame_width - lw], hAlign="LEFT")
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                           ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("TOPPADDING", (0, 0), (-1, -1), 2.5 if paper.roll else 5)]))
+    return t
+
+
+def seal_block(lines: Sequence[str], st: Styles) -> list[Flowable]:
+    """Right-aligned seal place and date lines (the stamp goes over them)."""
+    return [Paragraph(line, st.right) for line in lines]
+
+
+# ---------------------------------------------------------------- PDF output
+
+
+def build_pdf(story: list[Flowable], paper: Paper, *, title: str, footer: str = "") -> bytes:
+    """Lay the story out on the paper and return the PDF bytes.
+
+    A4: normal pages with a footer line and page numbers. Roll: one page 80 mm wide whose height
+    is the measured height of the content plus margins (a receipt never breaks across pages).
+    """
+    buf = io.BytesIO()
+    if paper.roll:
+        _build_roll(buf, story, paper, title)
+    else:
+        _build_a4(buf, story, paper, title, footer)
+    return buf.getvalue()
+
+
+def _set_info(canv: Canvas, title: str) -> None:
+    canv.setTitle(title)
+    canv.setAuthor("一窗 Yichuang")
+    canv.setCreator("一窗 Yichuang")
+
+
+def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, footer: str) -> None:
+    st = styles(paper)
+
+    def on_page(canv: Canvas, doc: SimpleDocTemplate) -> None:
+        canv.saveState()
+        canv.setFont(st.font, 8)
+        canv.setFillColor(colors.HexColor("#555555"))
+        y = paper.margin * 0.55
+        canv.drawString(paper.margin, y, clean(footer))
+        canv.drawRightString(paper.width - paper.margin, y, f"第 {doc.page} 页")
+        canv.restoreState()
+
+    doc = SimpleDocTemplate(
+        buf, pagesize=(paper.width, paper.height), leftMargin=paper.margin, rightMargin=paper.margin,
+        topMargin=paper.margin * 0.8, bottomMargin=paper.margin, title=title,
+        author="一窗 Yichuang", creator="一窗 Yichuang", pageCompression=1,
+    )
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
+
+
+def _build_roll(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str) -> None:
+    W = paper.frame_width
+    placed: list[tuple[Flowable, float, float, float, float]] = []  # flowable, w, h, before, after
+    total = 0.0
+    for f in story:
+        w, h = f.wrap(W, 1e6)
+        before, after = f.getSpaceBefore(), f.getSpaceAfter()
+        placed.append((f, w, h, before, after))
+        total += before + h + after
+    height = total + 2 * paper.margin + 4 * mm  # a little paper to tear off below the last line
+    canv = Canvas(buf, pagesize=(paper.width, height), pageCompression=1)
+    _set_info(canv, title)
+    y = height - paper.margin
+    for f, w, h, before, after in placed:
+        y -= before + h
+        align = getattr(f, "hAlign", "LEFT")
+        x = paper.margin
+        if align in ("CENTER", "CENTRE"):
+            x += (W - w) / 2
+        elif align == "RIGHT":
+            x += W - w
+        f.drawOn(canv, x, y)
+        y -= after
+    canv.showPage()
+    canv.save()
+

@@ -1,0 +1,83 @@
+"""Find and register the embedded CJK font (WenQuanYi Micro Hei) for reportlab, once per process."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from desktop.core.errors import YichuangError
+
+FONT_NAME = "WenQuanYiMicroHei"
+ENV_VAR = "YICHUANG_CJK_FONT"
+SYSTEM_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+_REPO_FONTS = Path(__file__).resolve().parents[3] / "resources" / "fonts"
+_MISSING_MESSAGE = "未找到中文字体（文泉驿微米黑）。请运行安装脚本，或设置 YICHUANG_CJK_FONT 指向字体文件。"
+
+_lock = threading.Lock()
+_registered: str | None = None
+
+
+def _candidates() -> Iterator[Path]:
+    """Font files in the documented search order; lazy, so fc-match only runs if all else fails."""
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        yield Path(env)
+    if _REPO_FONTS.is_dir():
+        yield from sorted(p for p in _REPO_FONTS.iterdir() if p.suffix.lower() in (".ttc", ".ttf"))
+    yield SYSTEM_FONT
+    fc_match = shutil.which("fc-match")
+    if fc_match:
+        try:
+            out = subprocess.run(
+                [fc_match, "-f", "%{file}", "WenQuanYi Micro Hei"],
+                capture_output=True, text=True, timeout=5, check=False,
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        if out:
+            yield Path(out)
+
+
+def _load(path: Path) -> TTFont | None:
+    if not path.is_file():
+        return None
+    try:
+        if path.suffix.lower() == ".ttc":
+            return TTFont(FONT_NAME, str(path), subfontIndex=0)
+        return TTFont(FONT_NAME, str(path))
+    except Exception:  # noqa: BLE001 - an unreadable or CFF font: try the next candidate
+        return None
+
+
+def register_cjk_font() -> str:
+    """Register WenQuanYi Micro Hei with reportlab (cached per process) and return its font name.
+
+    Raises YichuangError("E_FONT") if no usable font is found; never falls back to the
+    non-embedded CID font STSong-Light. Thread-safe.
+    """
+    global _registered
+    if _registered is not None:
+        return _registered
+    with _lock:
+        if _registered is not None:
+            return _registered
+        for path in _candidates():
+            font = _load(path)
+            if font is None:
+                continue
+            pdfmetrics.registerFont(font)
+            # The font has one weight: map bold/italic to it so <b> in Paragraph markup never fails.
+            for bold in (0, 1):
+                for italic in (0, 1):
+                    addMapping(FONT_NAME, bold, italic, FONT_NAME)
+            _registered = FONT_NAME
+            return _registered
+        raise YichuangError("E_FONT", _MISSING_MESSAGE)

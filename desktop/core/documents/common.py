@@ -15,9 +15,11 @@ from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib import textsplit as _rl_textsplit
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus import (
     Flowable,
     Paragraph,
@@ -37,6 +39,12 @@ from desktop.core.types import (
 )
 
 from .fonts import register_cjk_font
+
+# Chinese line-breaking (禁则): reportlab's CJK wrapper only knows a few closing marks, so a line
+# could start with '，' or '：'. Let these hang at the line end instead (process-wide, reportlab only).
+_CJK_CANNOT_START = "，。、：；！？”’）》〉」』】〕…％"
+for _module in (_rl_textsplit, _rl_paragraph):  # the single-fragment and multi-fragment wrappers
+    _module.ALL_CANNOT_START = "".join(dict.fromkeys(_module.ALL_CANNOT_START + _CJK_CANNOT_START))
 
 #: One bar module on an 80 mm thermal printer: two dots at 203 dpi (8 dots/mm).
 PRINTER_DOT = 0.125 * mm
@@ -242,7 +250,6 @@ def case_fields(case: CaseRecord) -> list[Field]:
     """The head every document carries (挂牌上岗: the clerk's name and staff number included)."""
     w, c, m = case.window, case.clerk, case.matter
     rows: list[Field] = [
-        ("办件编号", esc(case.case_no), False),
         ("收件时间", fmt_datetime(case.received_at), False),
         ("服务中心", f"{esc(w.centre_name)}（{esc(w.centre_code)}）", False),
         ("窗口", f"{esc(w.window_no)} 号窗口", False),
@@ -280,7 +287,7 @@ def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
         lw = 17 * mm
         return _grid([[label(lb), value(v)] for lb, v, _ in fields], [lw, W - lw],
                      [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))])
-    lw = 27 * mm
+    lw = 31 * mm
     vw = W / 2 - lw
     data: list[list] = []
     spans: list[tuple] = []
@@ -403,9 +410,9 @@ def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint
         left = [Paragraph(number_text, st.body)]
         if number and number != case.case_no:
             left.append(Paragraph(f"办件编号：{esc(case.case_no)}", st.small))
-        bar_w = 95 * mm
-        head = Table([[left, [barcode_flowable(case.case_no, paper, bar_w),
-                              Paragraph(esc(case.case_no), st.small_centre)]]],
+        bar = barcode_flowable(case.case_no, paper, 95 * mm)
+        bar_w = max(bar.width, 45 * mm)
+        head = Table([[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],
                      colWidths=[paper.frame_width - bar_w, bar_w])
         head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                   ("ALIGN", (1, 0), (1, 0), "CENTER"),
@@ -424,10 +431,12 @@ def section(text: str, st: Styles) -> Paragraph:
 def signature_block(rows: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table:
     """Signature lines: 'label：value' with a hand-writing line where value is empty."""
     data = [[Paragraph(f"{label}：", st.body), Paragraph(value or BLANK, st.body)] for label, value in rows]
-    lw = 30 * mm if paper.roll else 40 * mm
+    lw = max(stringWidth(f"{label}：", st.font, st.body.fontSize) for label, _ in rows) + 4 * mm
+    lw = min(lw, paper.frame_width * 0.55)
     t = Table(data, colWidths=[lw, paper.frame_width - lw], hAlign="LEFT")
     t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 2.5 if paper.roll else 5)]))
     return t
 

@@ -159,6 +159,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
         ("收费", esc(m.fee), False),
         ("联系电话", _contact_phone(case) or "—", False),
     ], spec, st))
+    story.append(Spacer(1, 0.5 * spec.body))
     story.append(Paragraph("办理时限自受理之日的次日起按工作日计算；依法需要听证、检验、检测、鉴定和专家评审的，"
                            "所需时间不计算在内，届时另行书面告知。", st.small))
     story.append(signature_block([

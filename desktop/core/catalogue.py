@@ -1,0 +1,302 @@
+"""Parse, validate and serialise the matter catalogue (JSON) that every comprehensive window works from."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from desktop.core.errors import BadInput
+from desktop.core.types import FORM_LABELS, MODE_LABELS, MaterialSpec, Matter
+
+__all__ = ["Catalogue", "catalogue_to_json", "parse_catalogue"]
+
+_APPLICANT_KINDS = ("person", "enterprise")
+_MAX_ERRORS_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    version: str
+    matters: tuple[Matter, ...]
+
+    def by_code(self) -> dict[str, Matter]:
+        return {m.code: m for m in self.matters}
+
+
+class _Problems:
+    """Collects every validation problem so an administrator can fix a file in one pass."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[str, str]] = []  # (field path, Chinese message)
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append((field, message))
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        first_field, first_message = self.items[0]
+        if len(self.items) == 1:
+            message = first_message
+        else:
+            shown = [m for _, m in self.items[:_MAX_ERRORS_SHOWN]]
+            more = len(self.items) - len(shown)
+            message = f"事项目录有 {len(self.items)} 处错误：\n" + "\n".join(shown)
+            if more:
+                message += f"\n……另有 {more} 处错误未列出"
+        error = BadInput("E_CATALOGUE_INVALID", message, field=first_field)
+        error.problems = tuple(self.items)  # type: ignore[attr-defined]
+        raise error
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _matter_label(raw: Any, index: int) -> str:
+    code = raw.get("code") if isinstance(raw, dict) else None
+    if isinstance(code, str) and code.strip():
+        return f"事项 {code.strip()}（第 {index + 1} 项）"
+    return f"事项（第 {index + 1} 项）"
+
+
+def _material(raw: Any, where: str, label: str, problems: _Problems) -> MaterialSpec | None:
+    if not isinstance(raw, dict):
+        problems.add(where, f"{label}：应为对象")
+        return None
+    ok = True
+
+    def bad(key: str, message: str) -> None:
+        nonlocal ok
+        ok = False
+        problems.add(f"{where}.{key}", f"{label}字段 {key}：{message}")
+
+    code, name = raw.get("code"), raw.get("name")
+    if not _text(code):
+        bad("code", "不能为空")
+    if not _text(name):
+        bad("name", "不能为空")
+    if not isinstance(raw.get("required"), bool):
+        bad("required", "应为 true 或 false")
+    form = raw.get("form")
+    if form not in FORM_LABELS:
+        bad("form", "应为 original、copy 或 original_and_copy")
+    copies = raw.get("copies")
+    if not _is_int(copies) or copies < 1:
+        bad("copies", "应为不小于 1 的整数")
+    if not isinstance(raw.get("e_licence"), bool):
+        bad("e_licence", "应为 true 或 false")
+    standard = raw.get("standard", "")
+    if standard is None:
+        standard = ""
+    if not isinstance(standard, str):
+        bad("standard", "应为文字")
+    if not ok:
+        return None
+    return MaterialSpec(
+        code=code.strip(),
+        name=name.strip(),
+        required=raw["required"],
+        form=form,
+        copies=copies,
+        e_licence=raw["e_licence"],
+        standard=standard.strip(),
+    )
+
+
+def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter | None:
+    where = f"matters[{index}]"
+    label = _matter_label(raw, index)
+    if not isinstance(raw, dict):
+        problems.add(where, f"{label}：应为对象")
+        return None
+    before = len(problems.items)
+
+    def bad(key: str, message: str) -> None:
+        problems.add(f"{where}.{key}", f"{label}字段 {key}：{message}")
+
+    for key in ("code", "name", "department"):
+        if not _text(raw.get(key)):
+            bad(key, "不能为空" if key in raw else "缺少此字段")
+    mode = raw.get("mode")
+    if mode not in MODE_LABELS:
+        bad("mode", "应为 " + "、".join(MODE_LABELS) + " 之一")
+    kinds = raw.get("applicant_kinds")
+    if not isinstance(kinds, list) or not kinds:
+        bad("applicant_kinds", "应至少包含一种申请人类型（person 或 enterprise）")
+    elif any(k not in _APPLICANT_KINDS for k in kinds):
+        bad("applicant_kinds", "只能包含 person 或 enterprise")
+    elif len(set(kinds)) != len(kinds):
+        bad("applicant_kinds", "有重复项")
+    on_the_spot = raw.get("on_the_spot")
+    if not isinstance(on_the_spot, bool):
+        bad("on_the_spot", "应为 true 或 false")
+    commitment = raw.get("commitment_allowed")
+    if not isinstance(commitment, bool):
+        bad("commitment_allowed", "应为 true 或 false")
+    early = raw.get("early_completion", False)
+    if not isinstance(early, bool):
+        bad("early_completion", "应为 true 或 false")
+
+    statutory = raw.get("statutory_days", "missing")
+    statutory_ok = statutory is None or (_is_int(statutory) and statutory >= 0)
+    if not statutory_ok:
+        bad("statutory_days", "应为非负整数或 null（无法定时限）")
+    promised = raw.get("promised_days")
+    promised_ok = _is_int(promised) and promised >= 0
+    if not promised_ok:
+        bad("promised_days", "应为非负整数")
+    elif promised == 0 and on_the_spot is False:
+        bad("promised_days", "只有当场办结的事项承诺时限可以为 0")
+    if promised_ok and statutory_ok and _is_int(statutory):
+        if promised > statutory:
+            bad("promised_days", f"承诺时限 {promised} 个工作日超过法定时限 {statutory} 个工作日")
+        if early is True and promised * 10 > statutory * 7:
+            bad(
+                "early_completion",
+                f"提前办结要求承诺时限比法定时限至少缩短 30 %（法定 {statutory} 日，承诺最多 "
+                f"{statutory * 7 // 10} 日，当前 {promised} 日）",
+            )
+    if early is True and statutory is None:
+        bad("early_completion", "没有法定时限的事项不能标记为提前办结")
+
+    keywords = raw.get("keywords", [])
+    if keywords is None:
+        keywords = []
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        bad("keywords", "应为文字列表")
+        keywords = []
+    for key, default in (("legal_basis", ""), ("fee", "不收费")):
+        value = raw.get(key, default)
+        if not isinstance(value, str):
+            bad(key, "应为文字")
+
+    materials_raw = raw.get("materials")
+    materials: list[MaterialSpec] = []
+    if not isinstance(materials_raw, list):
+        bad("materials", "应为材料列表")
+    else:
+        seen: dict[str, int] = {}
+        for j, m_raw in enumerate(materials_raw):
+            m_code = m_raw.get("code") if isinstance(m_raw, dict) else None
+            m_label = (
+                f"{label}材料 {m_code}（第 {j + 1} 项）" if _text(m_code) else f"{label}材料（第 {j + 1} 项）"
+            )
+            spec = _material(m_raw, f"{where}.materials[{j}]", m_label, problems)
+            if spec is None:
+                continue
+            if spec.code in seen:
+                problems.add(
+                    f"{where}.materials[{j}].code",
+                    f"{m_label}字段 code：材料编码 {spec.code} 与第 {seen[spec.code] + 1} 项重复",
+                )
+                continue
+            seen[spec.code] = j
+            materials.append(spec)
+
+    if len(problems.items) != before:
+        return None
+    return Matter(
+        code=raw["code"].strip(),
+        name=raw["name"].strip(),
+        department=raw["department"].strip(),
+        mode=mode,
+        applicant_kinds=tuple(kinds),
+        on_the_spot=on_the_spot,
+        statutory_days=statutory,
+        promised_days=promised,
+        commitment_allowed=commitment,
+        materials=tuple(materials),
+        keywords=tuple(k.strip() for k in keywords if k.strip()),
+        legal_basis=raw.get("legal_basis", "").strip(),
+        fee=raw.get("fee", "不收费").strip() or "不收费",
+        early_completion=early,
+        catalogue_version=version,
+    )
+
+
+def parse_catalogue(text: str) -> Catalogue:
+    """Parse and validate a catalogue file; raise BadInput naming every matter and field at fault.
+
+    Codes: E_CATALOGUE_JSON (not JSON; the message gives line and column) and E_CATALOGUE_INVALID
+    (the message lists every problem, `field` is the first one's path such as
+    `matters[2].promised_days`; the list is also on the exception as `problems`). Unknown keys are
+    ignored so that a newer server catalogue still loads on an older window.
+    """
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInput(
+            "E_CATALOGUE_JSON",
+            f"事项目录不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）",
+            field="catalogue",
+        ) from None
+    problems = _Problems()
+    if not isinstance(data, dict):
+        problems.add("catalogue", "事项目录应为 JSON 对象，包含 version 和 matters")
+        problems.raise_if_any()
+    version = data.get("version")
+    if not _text(version):
+        problems.add("version", "字段 version：目录版本不能为空")
+        version = ""
+    matters_raw = data.get("matters")
+    if not isinstance(matters_raw, list) or not matters_raw:
+        problems.add("matters", "字段 matters：应为非空的事项列表")
+        problems.raise_if_any()
+    matters: list[Matter] = []
+    codes: dict[str, int] = {}
+    for i, raw in enumerate(matters_raw):
+        matter = _matter(raw, i, version.strip(), problems)
+        if matter is None:
+            continue
+        if matter.code in codes:
+            problems.add(
+                f"matters[{i}].code",
+                f"{_matter_label(raw, i)}字段 code：事项编码与第 {codes[matter.code] + 1} 项重复",
+            )
+            continue
+        codes[matter.code] = i
+        matters.append(matter)
+    problems.raise_if_any()
+    return Catalogue(version=version.strip(), matters=tuple(matters))
+
+
+def _matter_json(m: Matter) -> dict[str, Any]:
+    return {
+        "code": m.code,
+        "name": m.name,
+        "department": m.department,
+        "mode": m.mode,
+        "applicant_kinds": list(m.applicant_kinds),
+        "on_the_spot": m.on_the_spot,
+        "statutory_days": m.statutory_days,
+        "promised_days": m.promised_days,
+        "commitment_allowed": m.commitment_allowed,
+        "early_completion": m.early_completion,
+        "materials": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "required": s.required,
+                "form": s.form,
+                "copies": s.copies,
+                "e_licence": s.e_licence,
+                "standard": s.standard,
+            }
+            for s in m.materials
+        ],
+        "keywords": list(m.keywords),
+        "legal_basis": m.legal_basis,
+        "fee": m.fee,
+    }
+
+
+def catalogue_to_json(cat: Catalogue) -> str:
+    """Serialise a catalogue in the import format; parse_catalogue(catalogue_to_json(c)) == c."""
+    data = {"version": cat.version, "matters": [_matter_json(m) for m in cat.matters]}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

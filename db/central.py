@@ -252,7 +252,8 @@ def _translate(exc: Exception) -> CentralError:
             return CentralAuthFailed(f"中心数据库拒绝了本窗口的登录凭据：{text}", sqlstate=state)
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return CentralUnreachable(f"无法连接中心数据库：响应超时（{text}）", sqlstate=state)
-        if isinstance(exc, psycopg.errors.TransactionRollbackError):
+        if isinstance(exc, (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
+                            psycopg.errors.SerializationFailure)):
             return CentralUnreachable(f"无法连接中心数据库：服务器繁忙，请稍后重试（{text}）", sqlstate=state)
         return CentralUnreachable(f"无法连接中心数据库：{text}", sqlstate=state)
     if state == "42501":

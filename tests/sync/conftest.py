@@ -1,0 +1,51 @@
+"""Fixtures for sync tests: one throwaway PostgreSQL per session, a fresh migrated database per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from db.central import add_window, init_central
+from db.pgtest import PostgresNotFound, TempPostgres, find_pg_bin
+
+TEMPLATE_DB = "yc_central_template"
+
+
+@pytest.fixture(scope="session")
+def pg() -> Iterator[TempPostgres]:
+    """The session's PostgreSQL cluster. Missing binaries FAIL the tests (CI installs them)."""
+    try:
+        find_pg_bin()
+    except PostgresNotFound as exc:
+        pytest.fail(f"sync tests need a real PostgreSQL: {exc}", pytrace=False)
+    with TempPostgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def central_template(pg: TempPostgres) -> str:
+    """A database migrated to head once; each test's database is a file copy of it (~0.1 s)."""
+    url = pg.create_database(TEMPLATE_DB)
+    init_central(url)
+    return TEMPLATE_DB
+
+
+@pytest.fixture
+def central_url(pg: TempPostgres, central_template: str) -> Iterator[str]:
+    """Superuser SQLAlchemy URL of a fresh, migrated central database for this test."""
+    name = f"yc_t_{uuid.uuid4().hex[:12]}"
+    url = pg.create_database(name, template=central_template)
+    yield url
+    pg.drop_database(name)
+
+
+@pytest.fixture
+def window(central_url: str) -> Callable[..., str]:
+    """window("A", "01") registers that window in this test's database and returns its login URL."""
+
+    def make(centre: str, window_no: str, *, centre_name: str | None = None) -> str:
+        return add_window(central_url, centre, window_no, centre_name=centre_name)
+
+    return make

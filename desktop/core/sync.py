@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from db.central import CentralClient, CentralUnreachable, ProtocolTooOld
+from db.central import CentralClient, CentralError, CentralUnreachable, ProtocolTooOld
 from db.local.models import Case, OutboxOp, SyncCheckpoint
 from desktop.core.config import SecretStore, join_secret, split_secret
-from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch
+from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.types import SyncResult, SyncStatus
 
 PROTOCOL = 1
@@ -74,11 +74,7 @@ def sync_round(services, *, central_url: str | None = None) -> SyncResult:
     url = globals()["central_url"](services)
     if not url:
         raise BadInput("E_NO_CENTRAL", "未配置中心数据库：请用 yichuang sync --central 地址，或在设置中填写")
-    try:
-        client = CentralClient(url)
-    except CentralUnreachable as e:
-        _record_failure(services, str(e))
-        raise CentralUnavailable("E_CENTRAL", str(e)) from e
+    client = CentralClient(url)
     try:
         try:
             hello = client.handshake(PROTOCOL)
@@ -96,8 +92,14 @@ def sync_round(services, *, central_url: str | None = None) -> SyncResult:
         pulled = _pull_all(services, client)
         result = SyncResult(result.pushed, result.duplicate, result.rejected, pulled)
     except CentralUnreachable as e:
-        _record_failure(services, str(e))
-        raise CentralUnavailable("E_CENTRAL", str(e)) from e
+        _record_failure(services, e.message)
+        raise CentralUnavailable("E_CENTRAL", e.message) from e
+    except CentralError as e:
+        _record_failure(services, e.message)
+        raise YichuangError("E_CENTRAL_REFUSED", e.message) from e
+    except YichuangError as e:
+        _record_failure(services, e.message)
+        raise
     finally:
         client.close()
     now = services.clock()

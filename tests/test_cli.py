@@ -1,0 +1,140 @@
+"""The command line: JSON on stdout, exit 0 / 2 (bad input, nothing stored) / 1 (other failure)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from factories import DATA
+from factories import residence_permit_intake, resident_id
+
+from desktop.cli import main
+from desktop.core import config
+
+
+def run(capsys, *args: str) -> tuple[int, object, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, (json.loads(out) if out.strip() else None), err
+
+
+@pytest.fixture
+def cli_home(tmp_path, capsys):
+    h = tmp_path / "w"
+    code, out, _ = run(capsys, "--home", str(h), "init", "--centre", "310104", "--window", "02", "--demo")
+    assert code == 0 and out["created"] is True
+    code, out, _ = run(capsys, "--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"))
+    assert code == 0 and out == {"version": "test-1", "matters": 3}
+    return h
+
+
+def _cases(home: Path) -> int:
+    con = sqlite3.connect(config.db_path(home))
+    try:
+        return con.execute("select count(*) from cases").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_demo_init_loads_the_demo_catalogue(tmp_path, capsys):
+    h = tmp_path / "demo"
+    assert run(capsys, "--home", str(h), "init", "--centre", "310104", "--window", "01", "--demo")[0] == 0
+    con = sqlite3.connect(config.db_path(h))
+    count = con.execute("select matter_count from catalogue_versions where is_current").fetchone()[0]
+    assert count >= 30
+    # a second init is an upgrade, not a second catalogue
+    assert run(capsys, "--home", str(h), "init", "--centre", "310104", "--window", "01", "--demo")[0] == 0
+    assert con.execute("select count(*) from catalogue_versions").fetchone()[0] == 1
+
+
+def test_intake_prints_case_outcome_documents_and_date(cli_home, tmp_path, capsys):
+    f = tmp_path / "intake.json"
+    f.write_text(json.dumps(residence_permit_intake(), ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f), "--out", str(tmp_path / "pdf"))
+    assert code == 0, err
+    assert set(out) >= {"case_no", "outcome", "documents", "promised_date"}
+    assert out["outcome"] == "accepted"
+    assert all(Path(p).exists() and Path(p).parent == tmp_path / "pdf" for p in out["documents"])
+
+
+def test_batch_intake_is_all_or_nothing(cli_home, tmp_path, capsys):
+    bad = residence_permit_intake()
+    bad["applicant"]["id_no"] = resident_id("31010419900101123")[:-1] + "Z"
+    f = tmp_path / "batch.json"
+    f.write_text(json.dumps([residence_permit_intake(), bad], ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f))
+    assert code == 2 and out is None
+    assert "第 2 件" in err
+    assert _cases(cli_home) == 0
+    f.write_text(json.dumps([residence_permit_intake()] * 3, ensure_ascii=False), encoding="utf-8")
+    code, out, _ = run(capsys, "--home", str(cli_home), "intake", str(f))
+    assert code == 0 and len(out) == 3 and _cases(cli_home) == 3
+
+
+@pytest.mark.parametrize("content", ["{not json", "", "[]", '{"matter": "T-PER-001"}'])
+def test_bad_intake_files_exit_2_with_a_chinese_message(cli_home, tmp_path, capsys, content):
+    f = tmp_path / "bad.json"
+    f.write_text(content, encoding="utf-8")
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f))
+    assert code == 2 and out is None
+    assert err.startswith("错误 ")
+    assert _cases(cli_home) == 0
+
+
+def test_corrupt_catalogue_changes_nothing(cli_home, tmp_path, capsys):
+    con = sqlite3.connect(config.db_path(cli_home))
+    versions_before = con.execute("select count(*) from catalogue_versions").fetchone()[0]
+    text = (DATA / "catalogue_test.json").read_text(encoding="utf-8")
+    f = tmp_path / "cat.json"
+    f.write_text(text[: len(text) // 2], encoding="utf-8")
+    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f))
+    assert code == 2 and "错误" in err
+    cat = json.loads(text)
+    cat["version"] = "test-9"
+    cat["matters"][1]["promised_days"] = 99
+    f.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
+    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f))
+    assert code == 2 and "T-ENT-001" in err
+    assert con.execute("select version from catalogue_versions where is_current").fetchone() == ("test-1",)
+    assert con.execute("select count(*) from catalogue_versions").fetchone()[0] == versions_before
+
+
+def test_calendar_add_workdays(cli_home, capsys):
+    code, out, _ = run(capsys, "--home", str(cli_home), "calendar", "add-workdays", "2026-02-12", "5")
+    assert code == 0 and out["due"] == "2026-02-26"
+    code, out, err = run(capsys, "--home", str(cli_home), "calendar", "add-workdays", "2027-06-01", "5")
+    assert code == 2 and "2027" in err
+
+
+def test_report_daily_writes_a_pdf(cli_home, tmp_path, capsys):
+    code, out, _ = run(capsys, "--home", str(cli_home), "report", "daily", "--date", "2026-11-23",
+                       "--out", str(tmp_path / "r.pdf"))
+    assert code == 0 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    assert out["total"] == 0
+
+
+def test_sync_to_an_unreachable_centre_exits_1(cli_home, capsys):
+    code, out, err = run(capsys, "--home", str(cli_home), "sync", "--central",
+                         "postgresql://yc_w_310104_02:x@127.0.0.1:9/central?connect_timeout=2")
+    assert code == 1 and out is None and "中心数据库" in err
+    code, out, _ = run(capsys, "--home", str(cli_home), "status")
+    assert out["online"] is False
+    assert ":x@" not in config.db_path(cli_home).read_bytes().decode("latin-1")  # no password in the store
+
+
+def test_uninitialised_home_is_bad_input(tmp_path, capsys):
+    code, _, err = run(capsys, "--home", str(tmp_path / "nothing"), "status")
+    assert code == 2 and "init" in err
+
+
+def test_console_script_runs_as_a_module(cli_home, tmp_path):
+    env = dict(os.environ)
+    proc = subprocess.run([sys.executable, "-m", "desktop", "--home", str(cli_home), "status"],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["window_no"] == "02"

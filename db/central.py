@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import quote
 
 import psycopg
@@ -22,10 +22,10 @@ from psycopg.types.json import Jsonb
 __all__ = [
     "PROTOCOL",
     "CentralAuthFailed",
+    "CentralClient",
     "CentralError",
     "CentralRefused",
     "CentralUnreachable",
-    "CentralClient",
     "ProtocolTooOld",
     "WindowNotRegistered",
     "add_window",
@@ -83,12 +83,12 @@ def _libpq_url(url: str) -> str:
     m = _SCHEME_RE.match(url)
     if not m:
         raise ValueError("expected a postgresql:// or postgresql+psycopg:// URL")
-    return "postgresql://" + url[m.end():]
+    return "postgresql://" + url[m.end() :]
 
 
 def _sqlalchemy_url(url: str) -> str:
     """Any PostgreSQL URL → 'postgresql+psycopg://…' (SQLAlchemy form, psycopg 3 driver)."""
-    return "postgresql+psycopg://" + _libpq_url(url)[len("postgresql://"):]
+    return "postgresql+psycopg://" + _libpq_url(url)[len("postgresql://") :]
 
 
 def admin_connect(url: str, *, autocommit: bool = False, connect_timeout: float = 10) -> psycopg.Connection:
@@ -228,8 +228,9 @@ def freeze_op(kind: str, payload: Mapping[str, Any], op_id: str | uuid.UUID | No
 
     Canonical = sorted keys, no spaces, UTF-8 (not \\u-escaped). Freeze once and store the text: the
     hash is of the exact text, so never re-serialise a stored payload before resending it."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
-                      default=_json_default)
+    text = json.dumps(
+        payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=_json_default
+    )
     return {
         "op_id": str(op_id or uuid.uuid4()),
         "kind": kind,
@@ -246,14 +247,20 @@ def _translate(exc: Exception) -> CentralError:
         return ProtocolTooOld(detail or "客户端版本过旧，请升级", sqlstate=state)
     if state == "YC002":
         return WindowNotRegistered(f"本窗口未在中心数据库登记：{detail}", sqlstate=state)
-    if isinstance(exc, psycopg.OperationalError) or isinstance(exc, psycopg.InterfaceError):
+    if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         text = str(exc).strip()
         if state in ("28P01", "28000") or "authentication failed" in text:
             return CentralAuthFailed(f"中心数据库拒绝了本窗口的登录凭据：{text}", sqlstate=state)
         if isinstance(exc, psycopg.errors.QueryCanceled):
             return CentralUnreachable(f"无法连接中心数据库：响应超时（{text}）", sqlstate=state)
-        if isinstance(exc, (psycopg.errors.TransactionRollback, psycopg.errors.DeadlockDetected,
-                            psycopg.errors.SerializationFailure)):
+        if isinstance(
+            exc,
+            (
+                psycopg.errors.TransactionRollback,
+                psycopg.errors.DeadlockDetected,
+                psycopg.errors.SerializationFailure,
+            ),
+        ):
             return CentralUnreachable(f"无法连接中心数据库：服务器繁忙，请稍后重试（{text}）", sqlstate=state)
         return CentralUnreachable(f"无法连接中心数据库：{text}", sqlstate=state)
     if state == "42501":
@@ -329,8 +336,14 @@ class CentralClient:
         for op in ops:
             if not isinstance(op.get("payload"), str):
                 raise TypeError("op payload must be the frozen JSON text (see freeze_op)")
-            batch.append({"op_id": str(op["op_id"]), "kind": op["kind"], "payload": op["payload"],
-                          "sha256": op["sha256"]})
+            batch.append(
+                {
+                    "op_id": str(op["op_id"]),
+                    "kind": op["kind"],
+                    "payload": op["payload"],
+                    "sha256": op["sha256"],
+                }
+            )
         if not batch:
             return []
         return self._call("SELECT sync.push(%s)", (Jsonb(batch),))
@@ -347,7 +360,7 @@ class CentralClient:
             finally:
                 self._conn = None
 
-    def __enter__(self) -> CentralClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

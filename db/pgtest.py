@@ -14,6 +14,7 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
+from typing import Self
 
 __all__ = ["PostgresNotFound", "TempPostgres", "find_pg_bin"]
 
@@ -44,7 +45,9 @@ def find_pg_bin() -> Path:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                [pg_config, "--bindir"], check=False, capture_output=True, text=True, timeout=10
+            )
             bindir = out.stdout.strip()
             if out.returncode == 0 and bindir and _has_server_binaries(bindir):
                 return Path(bindir)
@@ -75,6 +78,7 @@ def _cleanup(pg_ctl: list[str], datadir: str, tmpdir: str, env: dict[str, str]) 
     if os.path.exists(os.path.join(datadir, "postmaster.pid")):
         subprocess.run(
             [*pg_ctl, "stop", "-D", datadir, "-m", "immediate", "-w", "-t", "30"],
+            check=False,
             capture_output=True,
             cwd=tmpdir,
             env=env,
@@ -95,8 +99,13 @@ class TempPostgres:
 
     superuser = "postgres"
 
-    def __init__(self, *, bindir: str | os.PathLike[str] | None = None, shared_buffers: str = "32MB",
-                 max_connections: int = 100) -> None:
+    def __init__(
+        self,
+        *,
+        bindir: str | os.PathLike[str] | None = None,
+        shared_buffers: str = "32MB",
+        max_connections: int = 100,
+    ) -> None:
         self.bindir = Path(bindir) if bindir else find_pg_bin()
         self.shared_buffers = shared_buffers
         self.max_connections = max_connections
@@ -120,7 +129,12 @@ class TempPostgres:
 
     def _run(self, exe: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(
-            self._cmd(exe, *args), capture_output=True, text=True, cwd=self.tmpdir, env=self._env,
+            self._cmd(exe, *args),
+            check=False,
+            capture_output=True,
+            text=True,
+            cwd=self.tmpdir,
+            env=self._env,
             timeout=timeout,
         )
         if proc.returncode != 0:
@@ -163,9 +177,21 @@ class TempPostgres:
             f.write(self.password + "\n")
         self._chown(pwfile)
         self._run(
-            "initdb", "-D", self.datadir, "-U", self.superuser, "--pwfile", pwfile, "-E", "UTF8",
-            "--locale", self._env["LC_ALL"], "--auth-local=trust", "--auth-host=scram-sha-256",
-            "--no-sync", "--no-instructions",
+            "initdb",
+            "-D",
+            self.datadir,
+            "-U",
+            self.superuser,
+            "--pwfile",
+            pwfile,
+            "-E",
+            "UTF8",
+            "--locale",
+            self._env["LC_ALL"],
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "--no-sync",
+            "--no-instructions",
         )
         os.unlink(pwfile)
         conf = {
@@ -184,16 +210,24 @@ class TempPostgres:
         }
         with open(os.path.join(self.datadir, "postgresql.conf"), "a") as f:
             f.write("\n# yichuang TempPostgres\n")
-            for key, value in conf.items():
-                f.write(f"{key} = {value}\n")
+            f.writelines(f"{key} = {value}\n" for key, value in conf.items())
         logfile = os.path.join(self.tmpdir, "postgres.log")
         last_error: Exception | None = None
         for _ in range(5):  # the free port may be taken between probing and binding
             self.port = _free_port()
             try:
                 self._run(
-                    "pg_ctl", "start", "-D", self.datadir, "-l", logfile, "-w", "-t", "30",
-                    "-o", f"-p {self.port}",
+                    "pg_ctl",
+                    "start",
+                    "-D",
+                    self.datadir,
+                    "-l",
+                    logfile,
+                    "-w",
+                    "-t",
+                    "30",
+                    "-o",
+                    f"-p {self.port}",
                 )
                 break
             except RuntimeError as exc:
@@ -209,7 +243,7 @@ class TempPostgres:
             self._finalizer()
             self._finalizer = None
 
-    def __enter__(self) -> TempPostgres:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -259,7 +293,7 @@ class TempPostgres:
 
 def _locales() -> set[str]:
     try:
-        out = subprocess.run(["locale", "-a"], capture_output=True, text=True, timeout=10).stdout
+        out = subprocess.run(["locale", "-a"], check=False, capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.SubprocessError):
         return set()
     names = set(out.split())

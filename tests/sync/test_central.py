@@ -72,7 +72,12 @@ def test_upgrade_downgrade_upgrade(pg):
     url = pg.create_database(f"yc_updown_{uuid.uuid4().hex[:8]}")
     init_central(url)
     assert downgrade_central(url) is None
-    assert admin_scalar(url, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('yc','sync','admin','reporting')") == 0
+    assert (
+        admin_scalar(
+            url, "SELECT count(*) FROM pg_namespace WHERE nspname IN ('yc','sync','admin','reporting')"
+        )
+        == 0
+    )
     assert init_central(url) == "c0001"
     wurl = add_window(url, A, "01")
     assert CentralClient(wurl).handshake()["schema"] == "c0001"
@@ -86,8 +91,14 @@ def test_constraints_follow_the_naming_convention(central_url):
             "WHERE n.nspname = 'yc'"
         )
     }
-    assert {"pk_cases", "pk_ops", "pk_changes", "uq_windows_role_name", "ck_cases_applicant_kind",
-            "fk_documents_case_no_cases"} <= names
+    assert {
+        "pk_cases",
+        "pk_ops",
+        "pk_changes",
+        "uq_windows_role_name",
+        "ck_cases_applicant_kind",
+        "fk_documents_case_no_cases",
+    } <= names
 
 
 # ---- windows and handshake ------------------------------------------------------------------------
@@ -108,7 +119,9 @@ def test_add_window_again_resets_the_password(window):
 
 
 def test_role_names_are_sanitised():
-    assert window_role_name("SH-310101", "A1") == "yc_w_sh_310101_a1_" + window_role_name("SH-310101", "A1")[-8:]
+    assert (
+        window_role_name("SH-310101", "A1") == "yc_w_sh_310101_a1_" + window_role_name("SH-310101", "A1")[-8:]
+    )
     assert window_role_name("310101", "01") == "yc_w_310101_01"
     assert len(window_role_name("9" * 80, "01")) <= 63
 
@@ -157,10 +170,14 @@ def test_push_twice_is_applied_then_duplicate(central_url, window):
     assert second == [{"op_id": op["op_id"], "status": "duplicate", "result": first[0]["result"]}]
     assert admin_scalar(central_url, "SELECT count(*) FROM yc.cases") == 1
     assert admin_scalar(central_url, "SELECT count(*) FROM yc.ops") == 1
-    row = admin_connect(central_url).execute(
-        "SELECT centre_code, window_no, status, applicant_name, applicant_kind, promised_date::text, "
-        "payload->>'clerk_login' FROM yc.cases"
-    ).fetchone()
+    row = (
+        admin_connect(central_url)
+        .execute(
+            "SELECT centre_code, window_no, status, applicant_name, applicant_kind, promised_date::text, "
+            "payload->>'clerk_login' FROM yc.cases"
+        )
+        .fetchone()
+    )
     assert row == (A, "01", "received", "张三", "person", "2026-02-26", "zhangsan")
 
 
@@ -210,14 +227,22 @@ def test_newer_version_updates_older_is_a_noop(central_url, window):
         [older] = client.push([case_op(A, "01", 1, version=2, note="旧")])
     assert newer["result"]["action"] == "updated"
     assert older["status"] == "applied" and older["result"] == {
-        "case_no": "310101012602120001", "action": "stale", "version": 3}
+        "case_no": "310101012602120001",
+        "action": "stale",
+        "version": 3,
+    }
     assert admin_scalar(central_url, "SELECT version || (payload->>'note') FROM yc.cases") == "3补正"
 
 
 def test_document_printed_needs_the_case_at_this_centre(central_url, window):
     case = case_op(A, "01", 1)
-    doc = {"case_no": "310101012602120001", "kind": "voucher", "sha256": "ab" * 32,
-           "printed_at": "2026-02-12T09:31:00+08:00", "reprint": 0}
+    doc = {
+        "case_no": "310101012602120001",
+        "kind": "voucher",
+        "sha256": "ab" * 32,
+        "printed_at": "2026-02-12T09:31:00+08:00",
+        "reprint": 0,
+    }
     with CentralClient(window(A, "01")) as client:
         orphan = client.push([freeze_op("document.printed", dict(doc, case_no="310101012602129999"))])
         answers = client.push([case, freeze_op("document.printed", doc)])
@@ -244,18 +269,36 @@ def test_a_centre_sees_nothing_of_another(central_url, window):
         a.push([case_op(A, "01", 1)])
         pulled = a.pull("case_status", 0)
         assert [r["key"] for r in pulled["rows"]] == [f"{A}01260212{1:04d}"]
-        doc = freeze_op("document.printed", {"case_no": b_case, "kind": "voucher", "sha256": "00",
-                                             "printed_at": "2026-02-12T10:00:00+08:00", "reprint": 0})
+        doc = freeze_op(
+            "document.printed",
+            {
+                "case_no": b_case,
+                "kind": "voucher",
+                "sha256": "00",
+                "printed_at": "2026-02-12T10:00:00+08:00",
+                "reprint": 0,
+            },
+        )
         assert a.push([doc])[0]["reason"] == "unknown case"
         # claiming B's case number as A's own case cannot overwrite it
-        hijack = case_op(A, "01", 1, case_no=b_case, version=99)
-        answer = a.push([hijack])[0]
-        assert answer["status"] == "rejected"
-    assert admin_scalar(central_url, "SELECT centre_code || '/' || version FROM yc.cases WHERE case_no = %s",
-                        (b_case,)) == f"{B}/1"
+        for version in (99, 1, 0):  # newer (the update path) or not (the no-op path)
+            [answer] = a.push([case_op(A, "01", 1, case_no=b_case, version=version)])
+            assert answer["status"] == "rejected"
+            assert answer["reason"] == "case_no belongs to another centre"
+    assert (
+        admin_scalar(
+            central_url, "SELECT centre_code || '/' || version FROM yc.cases WHERE case_no = %s", (b_case,)
+        )
+        == f"{B}/1"
+    )
     with psycopg.connect(wa) as conn:
-        for query in ("SELECT * FROM yc.cases", "SELECT * FROM yc.changes", "SELECT * FROM yc.ops",
-                      "SELECT * FROM yc.documents", "SELECT * FROM reporting.cases"):
+        for query in (
+            "SELECT * FROM yc.cases",
+            "SELECT * FROM yc.changes",
+            "SELECT * FROM yc.ops",
+            "SELECT * FROM yc.documents",
+            "SELECT * FROM reporting.cases",
+        ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(query)
             conn.rollback()
@@ -269,8 +312,10 @@ def test_window_role_has_no_table_privileges(window):
     with psycopg.connect(window(A, "01")) as conn:
         statements = [
             "SELECT * FROM yc.cases",
-            "INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, outcome, received_at, "
-            "payload, version) VALUES ('x', '310101', '01', 'm', 'accepted', now(), '{}', 1)",
+            (
+                "INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, outcome, received_at, "
+                "payload, version) VALUES ('x', '310101', '01', 'm', 'accepted', now(), '{}', 1)"
+            ),
             "INSERT INTO yc.changes (seq, stream, centre_code, key, data) VALUES (1, 's', 'c', 'k', '{}')",
             "UPDATE yc.windows SET window_no = '02'",
             "SELECT yc.append_change('case_status', '310101', 'k', '{}')",
@@ -288,8 +333,9 @@ def test_admin_set_case_status_reaches_the_window_by_pull(central_url, window):
         client.push([case_op(A, "01", 1)])
         checkpoint = client.pull("case_status", 0)["last_seq"]
         with admin_connect(central_url) as conn:
-            out = conn.execute("SELECT admin.set_case_status(%s, 'decided', '准予许可')",
-                               ("310101012602120001",)).fetchone()[0]
+            out = conn.execute(
+                "SELECT admin.set_case_status(%s, 'decided', '准予许可')", ("310101012602120001",)
+            ).fetchone()[0]
             conn.commit()
         assert out["status"] == "decided"
         page = client.pull("case_status", checkpoint)
@@ -337,7 +383,7 @@ def test_eight_windows_push_concurrently(central_url, window):
                 hello = client.handshake()
                 ops = [case_op(hello["centre_code"], hello["window_no"], n) for n in range(1, 201)]
                 for i in range(0, len(ops), 25):
-                    answers = client.push(ops[i:i + 25])
+                    answers = client.push(ops[i : i + 25])
                     assert {a["status"] for a in answers} == {"applied"}, answers
         except BaseException as exc:  # noqa: BLE001 - reported by the main thread
             errors.append(exc)

@@ -46,7 +46,7 @@ FUNCTIONS_SQL = [
     # They are SECURITY INVOKER and carry no SET search_path (a SET clause costs a GUC save/restore
     # per call, ~40 us, which dominated a 500-op push): they run only inside the SECURITY DEFINER
     # functions below, which pin search_path, and they schema-qualify every table anyway.
-    f"""
+    """
 CREATE FUNCTION yc.caller_window(OUT centre_code text, OUT window_no text)
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -66,13 +66,13 @@ END $$
     # shows seq N, every smaller seq of that stream and centre is already committed or rolled back.
     # Readers only ever read their own centre, so a checkpoint "last seq seen" never skips a row.
     # Gaps (rolled-back transactions, other centres) are harmless.
-    f"""
+    """
 CREATE FUNCTION yc.lock_stream(p_stream text, p_centre text) RETURNS void
 LANGUAGE sql AS $$
     SELECT pg_advisory_xact_lock(hashtext('yc.changes'), hashtext(p_stream || '/' || p_centre))
 $$
 """,
-    f"""
+    """
 CREATE FUNCTION yc.append_change(p_stream text, p_centre text, p_key text, p_data jsonb) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -88,7 +88,7 @@ BEGIN
     RETURN v_seq;
 END $$
 """,
-    f"""
+    """
 CREATE FUNCTION yc.apply_case_upsert(p jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -133,9 +133,14 @@ BEGIN
            updated_at = now()
      WHERE c.version < excluded.version
     RETURNING (c.xmax = 0), c.status, c.outcome INTO v_inserted, v_status, v_outcome;
-    IF NOT FOUND THEN  -- stored version is newer or equal: a no-op, reported as such
-        RETURN jsonb_build_object('case_no', v_case, 'action', 'stale',
-                                  'version', (SELECT version FROM yc.cases WHERE case_no = v_case));
+    IF NOT FOUND THEN
+        -- Either the stored version is newer or equal (a no-op, reported as such), or the row is
+        -- another centre's: RLS hides it from this SELECT (and raised above had the WHERE matched).
+        SELECT c.version INTO v_version FROM yc.cases c WHERE c.case_no = v_case;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'case_no belongs to another centre' USING ERRCODE = 'YC100';
+        END IF;
+        RETURN jsonb_build_object('case_no', v_case, 'action', 'stale', 'version', v_version);
     END IF;
     PERFORM yc.append_change('case_status', p_centre, v_case,
         jsonb_build_object('case_no', v_case, 'status', v_status, 'outcome', v_outcome));
@@ -147,7 +152,7 @@ EXCEPTION
         RAISE EXCEPTION 'case_no belongs to another centre' USING ERRCODE = 'YC100';
 END $$
 """,
-    f"""
+    """
 CREATE FUNCTION yc.apply_document_printed(p jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -403,8 +408,9 @@ def _create_tables() -> None:
         sa.CheckConstraint("applicant_kind IN ('person', 'enterprise')", name="applicant_kind"),
         schema="yc",
     )
-    op.create_index(op.f("ix_cases_centre_code_received_at"), "cases", ["centre_code", "received_at"],
-                    schema="yc")
+    op.create_index(
+        op.f("ix_cases_centre_code_received_at"), "cases", ["centre_code", "received_at"], schema="yc"
+    )
     op.create_table(
         "documents",
         sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True),
@@ -439,8 +445,9 @@ def _create_tables() -> None:
         sa.Column("created_at", ts, nullable=False, server_default=sa.func.now()),
         schema="yc",
     )
-    op.create_index(op.f("ix_changes_stream_centre_code_seq"), "changes",
-                    ["stream", "centre_code", "seq"], schema="yc")
+    op.create_index(
+        op.f("ix_changes_stream_centre_code_seq"), "changes", ["stream", "centre_code", "seq"], schema="yc"
+    )
 
 
 def upgrade() -> None:
@@ -479,8 +486,10 @@ def upgrade() -> None:
         op.execute(f"ALTER FUNCTION {fn} OWNER TO yc_admin")
     for schema in ("yc", "sync", "admin"):
         op.execute(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA {schema} FROM PUBLIC")
-    op.execute("GRANT EXECUTE ON FUNCTION yc.lock_stream(text, text), "
-               "yc.append_change(text, text, text, jsonb) TO yc_admin")
+    op.execute(
+        "GRANT EXECUTE ON FUNCTION yc.lock_stream(text, text), "
+        "yc.append_change(text, text, text, jsonb) TO yc_admin"
+    )
     op.execute("GRANT USAGE ON SCHEMA sync TO yc_window")
     op.execute(f"GRANT EXECUTE ON FUNCTION {', '.join(SYNC_API)} TO yc_window")
 

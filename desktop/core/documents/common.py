@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
+from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -45,6 +45,10 @@ from .fonts import register_cjk_font
 _CJK_CANNOT_START = "，。、：；！？”’）》〉」』】〕…％"
 for _module in (_rl_textsplit, _rl_paragraph):  # the single-fragment and multi-fragment wrappers
     _module.ALL_CANNOT_START = "".join(dict.fromkeys(_module.ALL_CANNOT_START + _CJK_CANNOT_START))
+
+# Binary (Flate only) streams instead of ASCII85 on top: smaller files, and the pure-Python
+# ASCII85 encoder cost several ms per document (process-wide, reportlab only).
+rl_config.useA85 = 0
 
 #: One bar module on an 80 mm thermal printer: two dots at 203 dpi (8 dots/mm).
 PRINTER_DOT = 0.125 * mm
@@ -106,6 +110,7 @@ class Styles:
     indented: ParagraphStyle
     small: ParagraphStyle
     small_centre: ParagraphStyle
+    tiny_centre: ParagraphStyle
     right: ParagraphStyle
     cell: ParagraphStyle
     cell_head: ParagraphStyle
@@ -134,6 +139,7 @@ def _styles(paper_key: str, font: str) -> Styles:
         indented=style("indented", p.body, leading=p.body * 1.6, firstLineIndent=2 * p.body),
         small=style("small", p.small),
         small_centre=style("small_centre", p.small, alignment=TA_CENTER),
+        tiny_centre=style("tiny_centre", 6.5 if p.roll else 7, alignment=TA_CENTER),
         right=style("right", p.body, alignment=TA_RIGHT, leading=p.body * 1.6),
         cell=style("cell", cell, leading=cell * 1.35),
         cell_head=style("cell_head", cell, leading=cell * 1.35, alignment=TA_CENTER),
@@ -261,18 +267,37 @@ def case_fields(case: CaseRecord) -> list[Field]:
     return rows
 
 
-def _grid(data: list, widths: Sequence[float], extra: Iterable[tuple] = (), header: bool = False) -> Table:
+_PAD_X = 2.5
+_LABEL_SHADE = colors.HexColor("#f2f2f2")
+
+
+def _cell(markup: str, style: ParagraphStyle, width: float) -> str | Paragraph:
+    """A table cell: plain text when it fits on one line (cheap to lay out and draw), else a
+    wrapping Paragraph. `markup` is escaped text, possibly with tags such as <br/>."""
+    if "<" not in markup:
+        plain = markup.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        if stringWidth(plain, style.fontName, style.fontSize) <= width - 2 * _PAD_X - 0.5:
+            return plain
+    return Paragraph(markup, style)
+
+
+def _grid(data: list, widths: Sequence[float], st: Styles, extra: Iterable[tuple] = (),
+          header: bool = False) -> Table:
     t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
     cmds = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+        ("FONTNAME", (0, 0), (-1, -1), st.font),
+        ("FONTSIZE", (0, 0), (-1, -1), st.cell.fontSize),
+        ("LEADING", (0, 0), (-1, -1), st.cell.leading),
+        ("LEFTPADDING", (0, 0), (-1, -1), _PAD_X),
+        ("RIGHTPADDING", (0, 0), (-1, -1), _PAD_X),
         ("TOPPADDING", (0, 0), (-1, -1), 1.5),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
     if header:
         cmds.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
+        cmds.append(("ALIGN", (0, 0), (-1, 0), "CENTER"))
     cmds.extend(extra)
     t.setStyle(TableStyle(cmds))
     return t
@@ -281,21 +306,19 @@ def _grid(data: list, widths: Sequence[float], extra: Iterable[tuple] = (), head
 def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
     """Label/value grid: two pairs per row on A4 (wide values span), one pair per row on a roll."""
     W = paper.frame_width
-    label = lambda s: Paragraph(s, st.label)  # noqa: E731
-    value = lambda s: Paragraph(s, st.cell)  # noqa: E731
     if paper.roll:
         lw = 17 * mm
-        return _grid([[label(lb), value(v)] for lb, v, _ in fields], [lw, W - lw],
-                     [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))])
+        data = [[_cell(lb, st.label, lw), _cell(v, st.cell, W - lw)] for lb, v, _ in fields]
+        return _grid(data, [lw, W - lw], st, [("BACKGROUND", (0, 0), (0, -1), _LABEL_SHADE)])
     lw = 31 * mm
     vw = W / 2 - lw
-    data: list[list] = []
+    data = []
     spans: list[tuple] = []
     pending: Field | None = None
 
     def flush_single(f: Field) -> None:
         spans.append(("SPAN", (1, len(data)), (3, len(data))))
-        data.append([label(f[0]), value(f[1]), "", ""])
+        data.append([_cell(f[0], st.label, lw), _cell(f[1], st.cell, W - lw), "", ""])
 
     for f in fields:
         if f[2]:
@@ -304,29 +327,47 @@ def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
                 pending = None
             flush_single(f)
         elif pending:
-            data.append([label(pending[0]), value(pending[1]), label(f[0]), value(f[1])])
+            data.append([_cell(pending[0], st.label, lw), _cell(pending[1], st.cell, vw),
+                         _cell(f[0], st.label, lw), _cell(f[1], st.cell, vw)])
             pending = None
         else:
             pending = f
     if pending:
         flush_single(pending)
-    shade = [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f2f2f2"))]
-    shade += [("BACKGROUND", (2, r), (2, r), colors.HexColor("#f2f2f2"))
-              for r, row in enumerate(data) if row[2] != ""]
-    return _grid(data, [lw, vw, lw, vw], spans + shade)
+    shade = [("BACKGROUND", (0, 0), (0, -1), _LABEL_SHADE)]
+    shade += [("BACKGROUND", (2, r), (2, r), _LABEL_SHADE) for r, row in enumerate(data) if row[2] != ""]
+    return _grid(data, [lw, vw, lw, vw], st, spans + shade)
 
 
 def table(head: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float],
           paper: Paper, st: Styles) -> Table:
-    """A ruled table with a shaded header row; widths are scaled to the frame width."""
+    """A ruled table with a shaded header row; cells are escaped markup; widths are scaled to the
+    frame width."""
     total = sum(widths_mm)
     widths = [w / total * paper.frame_width for w in widths_mm]
-    data = [[Paragraph(h, st.cell_head) for h in head]]
-    data += [[Paragraph(c, st.cell) for c in row] for row in rows]
-    return _grid(data, widths, header=True)
+    data = [[_cell(h, st.cell_head, w) for h, w in zip(head, widths)]]
+    data += [[_cell(c, st.cell, w) for c, w in zip(row, widths)] for row in rows]
+    return _grid(data, widths, st, header=True)
 
 
 # ---------------------------------------------------------------- barcodes
+
+
+class _PathCode128(Code128):
+    """reportlab's vector Code128, with its bars written as one path (one fill) instead of one
+    canvas.rect call per bar: same output, a fraction of the drawing cost."""
+
+    def rect(self, x: float, y: float, w: float, h: float) -> None:
+        self._ops.append(f"{x:.4f} {y:.4f} {w:.4f} {h:.4f} re")
+
+    def draw(self) -> None:
+        self._ops: list[str] = []
+        super().draw()
+        canv = self.canv
+        canv.saveState()
+        canv.setFillColor(colors.black)
+        canv.addLiteral("\n".join(self._ops) + "\nf")
+        canv.restoreState()
 
 
 def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
@@ -336,7 +377,7 @@ def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
     bc: Code128 | None = None
     for k in range(paper.max_bar_modules, 0, -1):
         q = 10 * k * BAR_MODULE
-        bc = Code128(value, barWidth=k * BAR_MODULE, barHeight=paper.bar_height,
+        bc = _PathCode128(value, barWidth=k * BAR_MODULE, barHeight=paper.bar_height,
                      humanReadable=False, quiet=True, lquiet=q, rquiet=q)
         bc.wrap(max_width, paper.bar_height)
         if bc.width <= max_width:
@@ -346,29 +387,137 @@ def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
     return bc
 
 
-def qr_drawing(url: str, paper: Paper) -> Drawing:
-    """A QR code of url. On the roll the module size is a whole number of printer dots."""
-    w = QrCodeWidget(url, barLevel="M")
-    w.qr.make()
-    n = w.qr.getModuleCount() + 2 * w.barBorder
-    size = paper.qr
-    if paper.roll:
-        size = max(1, round(paper.qr / n / PRINTER_DOT)) * PRINTER_DOT * n
-    w.barWidth = w.barHeight = size
-    d = Drawing(size, size)
-    d.add(w)
-    return d
+_RUNS = re.compile(r"0{5,}|1{5,}")
+_MASKS = (
+    lambda i, j: (i + j) % 2 == 0,
+    lambda i, j: i % 2 == 0,
+    lambda i, j: j % 3 == 0,
+    lambda i, j: (i + j) % 3 == 0,
+    lambda i, j: (i // 2 + j // 3) % 2 == 0,
+    lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
+    lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+    lambda i, j: ((i * j) % 3 + (i + j) % 2) % 2 == 0,
+)  # ISO 18004 data masks (row i, column j), as in reportlab's qrencoder
+
+
+@lru_cache(maxsize=16)
+def _mask_rows(n: int) -> tuple[tuple[int, ...], ...]:
+    """Each mask as one int per row (column 0 = most significant bit) for an n×n symbol."""
+    return tuple(
+        tuple(sum(1 << (n - 1 - j) for j in range(n) if mask(i, j)) for i in range(n)) for mask in _MASKS
+    )
+
+
+def _qr_penalty(rows: list[str]) -> int:
+    """ISO 18004 mask penalty (rules 1-4) of a symbol given as '0'/'1' row strings."""
+    n = len(rows)
+    score = 0
+    for line in rows + ["".join(col) for col in zip(*rows)]:
+        for run in _RUNS.findall(line):
+            score += len(run) - 2
+        score += 40 * (line.count("10111010000") + line.count("00001011101"))
+    ints = [int(r, 2) for r in rows]
+    full = (1 << (n - 1)) - 1
+    for a, b in zip(ints, ints[1:]):
+        same = ~(a ^ b) & ~((a ^ (a >> 1))) & ~(b ^ (b >> 1)) & full
+        score += 3 * same.bit_count()
+    dark_share = 100 * sum(r.count("1") for r in rows) // (n * n)
+    return score + 10 * (abs(dark_share - 50) // 5)
+
+
+@lru_cache(maxsize=64)
+def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
+    """The QR module matrix of data: level M, smallest version, mask chosen by the standard's
+    penalty rules. reportlab's own make() does the same but ~5x slower (it re-places the data for
+    each of the 8 masks); here the unmasked data is placed once and masks are applied as ints."""
+    qr = QRCode(None, QRErrorCorrectLevel.M)
+    qr.addData(data)
+    qr.version = qr.calculate_version()
+    qr.makeImpl(True, 0)  # function patterns (format bits blank) + data under mask 0
+    n = qr.moduleCount
+    positions = qr.dataPosIterator()
+    bits = list(qr.dataBitIterator(qr.dataCache))
+    bits += [False] * (len(positions) - len(bits))
+    base = [row[:] for row in qr.modules]
+    data_rows = [0] * n
+    plain_rows = [0] * n
+    for (col, row), dark in zip(positions, bits):
+        bit = 1 << (n - 1 - col)
+        data_rows[row] |= bit
+        if dark:
+            plain_rows[row] |= bit
+        base[row][col] = False
+    func_rows = [int("".join("1" if v else "0" for v in row), 2) for row in base]
+    best, best_score = 0, None
+    fmt = f"0{n}b"
+    for mask, mask_rows in enumerate(_mask_rows(n)):
+        rows = [format(f | ((p ^ m) & d), fmt)
+                for f, p, m, d in zip(func_rows, plain_rows, mask_rows, data_rows)]
+        score = _qr_penalty(rows)
+        if best_score is None or score < best_score:
+            best, best_score = mask, score
+    qr.makeImpl(False, best)
+    return tuple(tuple(bool(v) for v in row) for row in qr.modules)
+
+
+class QrCode(Flowable):
+    """A vector QR code drawn as one path of whole-module rectangles (fast to render and to write).
+
+    `size` includes the 4-module quiet zone; on a roll the module is a whole number of printer dots.
+    """
+
+    def __init__(self, data: str, size: float, *, dot: float | None = None):
+        super().__init__()
+        self.modules = qr_modules(data)
+        count = len(self.modules) + 8
+        box = size / count
+        if dot:
+            box = max(1, round(box / dot)) * dot
+        self.box = box
+        self.width = self.height = box * count
+        self.hAlign = "CENTER"
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+        return self.width, self.height
+
+    def draw(self) -> None:
+        n = len(self.modules)
+        ops = []
+        for r, row in enumerate(self.modules):
+            y = n - 1 - r
+            c = 0
+            while c < n:
+                if row[c]:
+                    start = c
+                    while c < n and row[c]:
+                        c += 1
+                    ops.append(f"{start} {y} {c - start} 1 re")
+                else:
+                    c += 1
+        canv = self.canv
+        canv.saveState()
+        canv.translate(4 * self.box, 4 * self.box)
+        canv.scale(self.box, self.box)
+        canv.setFillColor(colors.black)
+        canv.addLiteral("\n".join(ops) + "\nf")
+        canv.restoreState()
+
+
+def qr_flowable(url: str, paper: Paper) -> QrCode:
+    """A QR code of url sized for the paper (module = whole printer dots on the roll)."""
+    return QrCode(url, paper.qr, dot=PRINTER_DOT if paper.roll else None)
 
 
 def qr_pair(items: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table:
     """QR codes side by side, each with a caption and its address in small print."""
     cells = []
     for url, caption in items:
-        cells.append([qr_drawing(url, paper), Paragraph(caption, st.small_centre),
-                      Paragraph(esc(url), st.small_centre)])
+        cells.append([qr_flowable(url, paper), Paragraph(caption, st.small_centre),
+                      Paragraph(esc(url), st.tiny_centre)])
     col = paper.frame_width / len(items)
     t = Table([cells], colWidths=[col] * len(items))
     t.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), st.font),
         ("ALIGN", (0, 0), (-1, -1), "CENTER"),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 1),
@@ -394,7 +543,8 @@ def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint
         width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
         box = Table([[Paragraph(mark, st.mark)]], colWidths=[width],
                     hAlign="RIGHT" if not paper.roll else "CENTER")
-        box.setStyle(TableStyle([("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
+        box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
+                                 ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
                                  ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                                  ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
         story.append(box)
@@ -414,7 +564,8 @@ def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint
         bar_w = max(bar.width, 45 * mm)
         head = Table([[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],
                      colWidths=[paper.frame_width - bar_w, bar_w])
-        head.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+        head.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
+                                  ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                   ("ALIGN", (1, 0), (1, 0), "CENTER"),
                                   ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                   ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
@@ -434,7 +585,8 @@ def signature_block(rows: Sequence[tuple[str, str]], paper: Paper, st: Styles) -
     lw = max(stringWidth(f"{label}：", st.font, st.body.fontSize) for label, _ in rows) + 4 * mm
     lw = min(lw, paper.frame_width * 0.55)
     t = Table(data, colWidths=[lw, paper.frame_width - lw], hAlign="LEFT")
-    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
+                           ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
                            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
                            ("TOPPADDING", (0, 0), (-1, -1), 2.5 if paper.roll else 5)]))
@@ -485,6 +637,7 @@ def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, 
         buf, pagesize=(paper.width, paper.height), leftMargin=paper.margin, rightMargin=paper.margin,
         topMargin=paper.margin * 0.8, bottomMargin=paper.margin, title=title,
         author="一窗 Yichuang", creator="一窗 Yichuang", pageCompression=1,
+        initialFontName=st.font,  # no stray non-embedded Helvetica reference
     )
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
@@ -499,7 +652,8 @@ def _build_roll(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str
         placed.append((f, w, h, before, after))
         total += before + h + after
     height = total + 2 * paper.margin + 4 * mm  # a little paper to tear off below the last line
-    canv = Canvas(buf, pagesize=(paper.width, height), pageCompression=1)
+    canv = Canvas(buf, pagesize=(paper.width, height), pageCompression=1,
+                  initialFontName=styles(paper).font)
     _set_info(canv, title)
     y = height - paper.margin
     for f, w, h, before, after in placed:

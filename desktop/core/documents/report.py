@@ -40,6 +40,7 @@ def _outcome_rows(stats: DailyStats) -> list[tuple[str, int]]:
 def _chart(rows: list[tuple[str, int]], width: float, st: Styles) -> Drawing:
     height = 70 * mm
     d = Drawing(width, height)
+    d.initialFontName = st.font  # renderPDF would otherwise start with a non-embedded Helvetica
     chart = VerticalBarChart()
     chart.x, chart.y = 14 * mm, 12 * mm
     chart.width, chart.height = width - 20 * mm, height - 20 * mm

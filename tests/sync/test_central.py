@@ -480,3 +480,19 @@ def test_a_polling_reader_collects_every_change_exactly_once(central_url, window
     assert seen == sorted(seen) and len(seen) == len(set(seen))
     assert sorted(keys) == sorted(expected) and len(keys) == 60
     reader.close()
+
+
+def test_a_batch_of_500_case_ops_is_fast(window):
+    """Target: well under 0.2 s on loopback. Best of three, with headroom for a loaded CI machine."""
+    timings = []
+    with CentralClient(window(A, "01")) as client:
+        client.handshake()
+        for batch in range(3):
+            ops = [
+                case_op(A, "01", n, note=f"batch {batch}") for n in range(batch * 500 + 1, batch * 500 + 501)
+            ]
+            t0 = time.perf_counter()
+            answers = client.push(ops)
+            timings.append(time.perf_counter() - t0)
+            assert {a["status"] for a in answers} == {"applied"}
+    assert min(timings) < 0.25, timings

@@ -17,12 +17,12 @@ from desktop.core.types import (
     Window,
 )
 
-CASE_NO = "31010400105202602120017K"
+CASE_NO = "310104052602120017X"  # as desktop.core.caseno.make_case_no("310104", "05", 2026-02-12, 17)
 FULL_ID = "11010519491231002X"
 AGENT_ID = "310104198805120036"
 USCC = "91512081MA62K0260E"
 
-WINDOW = Window(centre_code="310104001", centre_name="徐汇区湖南路街道社区事务受理服务中心", window_no="05")
+WINDOW = Window(centre_code="310104", centre_name="徐汇区湖南路街道社区事务受理服务中心", window_no="05")
 CLERK = Clerk(login="wangfang", name="王芳", staff_no="XH0517", role="clerk")
 
 MATTER = Matter(

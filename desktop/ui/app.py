@@ -1,0 +1,154 @@
+"""Start the window client: QApplication in zh_CN with the CJK font and style sheet, login, then the intake window."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QDialog
+
+from desktop.core.config import RESOURCES
+from desktop.ui.feedback import INTERNAL_ERROR, no_dialogs, show_error
+
+log = logging.getLogger("yichuang.ui")
+
+STYLE_SHEET = RESOURCES / "style.qss"
+UI_POINT_SIZE = 12
+BENCH_ENV = "YICHUANG_BENCH_EXIT_ON_LOGIN"
+_KEEP: list[object] = []  # translators must outlive the application
+
+
+def cjk_font_file() -> Path | None:
+    """The CJK font file, found exactly as the PDF documents find theirs (same search order)."""
+    from desktop.core.documents import fonts
+
+    for path in fonts._candidates():  # noqa: SLF001 - the one search list; see the report on a public API
+        if path.is_file():
+            return path
+    return None
+
+
+def install_cjk_font(app: QApplication) -> str | None:
+    """Register the CJK font with Qt and make it the application font; returns the family used."""
+    path = cjk_font_file()
+    if path is None:
+        log.warning("no CJK font file found; relying on the system's fonts")
+        return None
+    font_id = QFontDatabase.addApplicationFont(str(path))
+    families = QFontDatabase.applicationFontFamilies(font_id) if font_id >= 0 else []
+    family = next((f for f in families if "mono" not in f.lower()), families[0] if families else None)
+    if family:
+        font = QFont(family, UI_POINT_SIZE)
+        font.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+        app.setFont(font)
+    return family
+
+
+def install_translations(app: QApplication) -> bool:
+    """Load qtbase_zh_CN.qm so standard buttons read 确定/取消; False if the file is not shipped."""
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load("qtbase_zh_CN", folder):
+        app.installTranslator(translator)
+        _KEEP.append(translator)
+        return True
+    return False
+
+
+def load_style_sheet(app: QApplication) -> None:
+    try:
+        app.setStyleSheet(STYLE_SHEET.read_text(encoding="utf-8"))
+    except OSError:
+        log.warning("style sheet %s missing", STYLE_SHEET)
+
+
+def create_application(argv: list[str]) -> QApplication:
+    """The QApplication with language, font and style set (tests call this too)."""
+    app = QApplication.instance() or QApplication(argv)
+    app.setApplicationName("一窗")
+    app.setApplicationDisplayName("一窗 · 综合窗口受理")
+    app.setOrganizationName("yichuang")
+    install_translations(app)
+    install_cjk_font(app)
+    load_style_sheet(app)
+    return app
+
+
+def _setup_logging(home: Path) -> None:
+    if not home.is_dir() or logging.getLogger().handlers:
+        return
+    logs = home / "logs"
+    logs.mkdir(exist_ok=True)
+    logging.basicConfig(filename=logs / "gui.log", level=logging.INFO, encoding="utf-8",
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+def _excepthook(kind, value, tb) -> None:
+    """An unexpected error is logged with its traceback; the clerk sees only a Chinese sentence."""
+    log.error("uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+    if not no_dialogs():
+        show_error(None, INTERNAL_ERROR, "程序错误")
+
+
+def _warm_imports() -> None:
+    """Import the services layer (about 1-2 s: SQLAlchemy, pypinyin) while the clerk types the login."""
+    try:
+        import desktop.core.services  # noqa: F401
+    except Exception:  # noqa: BLE001 - the real import on submit reports any problem
+        pass
+
+
+def run_gui(home: Path, argv: list[str]) -> int:
+    """Run the window client on the data folder `home` until the clerk quits; returns the exit code."""
+    started = time.time()
+    _setup_logging(home)
+    app = create_application(argv)
+    sys.excepthook = _excepthook
+
+    from desktop.ui.login import LoginDialog
+
+    def make_services():
+        from desktop.core.services import Services
+
+        return Services(home)
+
+    dialog = LoginDialog(make_services)
+    if os.environ.get(BENCH_ENV):
+        def report() -> None:
+            sys.stdout.write(f"login_shown {time.time():.6f} started {started:.6f}\n")
+            sys.stdout.flush()
+            dialog.reject()
+
+        dialog.shown.connect(lambda: QTimer.singleShot(0, report))
+        dialog.exec()
+        return 0
+    warm = threading.Thread(target=_warm_imports, name="warm-imports", daemon=True)
+    warm.start()
+    poll = QTimer(dialog)
+
+    def services_ready() -> None:  # open the store once the imports are warm, without freezing the dialog
+        if not warm.is_alive():
+            poll.stop()
+            dialog.load_services_later()
+
+    poll.timeout.connect(services_ready)
+    poll.start(50)
+    if dialog.exec() != QDialog.DialogCode.Accepted or dialog.clerk is None:
+        return 0
+    services = dialog.services()
+    from desktop.ui.main_window import MainWindow
+
+    window = MainWindow(services, dialog.clerk)
+    window.showMaximized()
+    try:
+        return app.exec()
+    finally:
+        services.close()

@@ -1,0 +1,159 @@
+"""Print the PDFs the services produce: QtPdf renders each page onto a QPrinter; no printer means save-as-PDF."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF
+from PySide6.QtGui import QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from desktop.ui.feedback import no_dialogs, show_error
+
+log = logging.getLogger("yichuang.ui.printing")
+
+MM_PER_POINT = 25.4 / 72
+ROLL_WIDTH_MM = 80.0
+MAX_RENDER_DPI = 300  # enough for 203/300 dpi thermal and office printers; keeps page images small
+
+
+@dataclass(frozen=True)
+class PrintRecord:
+    """What the UI did (or, with dialogs off, would have done) with one PDF."""
+
+    pdf_path: str
+    action: str  # recorded | preview | saved | cancelled | failed
+
+
+PRINT_LOG: list[PrintRecord] = []
+_LIVE: list[object] = []  # printers and preview dialogs kept alive while a preview is open
+
+
+class PdfRenderError(Exception):
+    """The PDF could not be opened or the printer could not be started."""
+
+
+def _open_pdf(pdf_path: str | Path) -> QPdfDocument:
+    doc = QPdfDocument()
+    error = doc.load(str(pdf_path))
+    if error != QPdfDocument.Error.None_ or doc.pageCount() == 0:
+        raise PdfRenderError(f"无法打开文书 {pdf_path}")
+    return doc
+
+
+def is_roll_page(size_points: QSizeF) -> bool:
+    """True when a PDF page is the 80 mm receipt roll (within a millimetre)."""
+    return abs(size_points.width() * MM_PER_POINT - ROLL_WIDTH_MM) < 1.0
+
+
+def configure_printer_for(printer: QPrinter, first_page_points: QSizeF) -> None:
+    """Match the printer's page to the PDF's first page: full page, zero margins, custom size for a roll."""
+    printer.setFullPage(True)
+    width_mm = first_page_points.width() * MM_PER_POINT
+    height_mm = first_page_points.height() * MM_PER_POINT
+    if is_roll_page(first_page_points):
+        size = QPageSize(QSizeF(ROLL_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter, "80mm",
+                         QPageSize.SizeMatchPolicy.ExactMatch)
+    else:
+        size = QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "",
+                         QPageSize.SizeMatchPolicy.FuzzyMatch)
+    printer.setPageSize(size)
+    orientation = QPageLayout.Orientation.Landscape if width_mm > height_mm and not is_roll_page(
+        first_page_points) else QPageLayout.Orientation.Portrait
+    printer.setPageOrientation(orientation)
+    printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+
+
+def render_pdf_to_printer(pdf_path: str | Path, printer: QPrinter) -> int:
+    """Render every page of `pdf_path` onto `printer` (also a preview's printer); returns pages drawn.
+
+    Must run on the GUI thread (QPainter on a QPrinter). Raises PdfRenderError if the PDF cannot be
+    opened or the printer refuses to start.
+    """
+    doc = _open_pdf(pdf_path)
+    try:
+        configure_printer_for(printer, doc.pagePointSize(0))
+        painter = QPainter()
+        if not painter.begin(printer):
+            raise PdfRenderError("打印机无法开始打印")
+        try:
+            dpi = min(printer.resolution(), MAX_RENDER_DPI)
+            for i in range(doc.pageCount()):
+                if i > 0:
+                    printer.newPage()
+                points = doc.pagePointSize(i)
+                pixels = QSize(max(1, round(points.width() / 72 * dpi)), max(1, round(points.height() / 72 * dpi)))
+                image = doc.render(i, pixels)
+                area = QRectF(painter.viewport())
+                scale = min(area.width() / pixels.width(), area.height() / pixels.height())
+                target = QRectF(area.x(), area.y(), pixels.width() * scale, pixels.height() * scale)
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                painter.drawImage(target, image)
+            return doc.pageCount()
+        finally:
+            painter.end()
+    finally:
+        doc.close()
+
+
+def _save_as(parent: QWidget | None, pdf_path: Path) -> str:
+    target, _ = QFileDialog.getSaveFileName(parent, "未安装打印机：另存为 PDF", str(Path.home() / pdf_path.name),
+                                            "PDF 文件 (*.pdf)")
+    if not target:
+        return "cancelled"
+    shutil.copyfile(pdf_path, target)
+    return "saved"
+
+
+def _preview(parent: QWidget | None, pdf_path: Path) -> str:
+    info = QPrinterInfo.defaultPrinter()
+    if info.isNull():
+        info = QPrinterInfo.availablePrinters()[0]
+    printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
+    dialog = QPrintPreviewDialog(printer, parent)
+    dialog.setWindowTitle(f"打印预览 — {pdf_path.name}")
+    dialog.paintRequested.connect(lambda p: render_pdf_to_printer(pdf_path, p))
+    _LIVE.extend((printer, dialog))  # the printer must outlive the dialog (see ARCHITECTURE pitfalls)
+    try:
+        dialog.resize(900, 800)
+        dialog.exec()
+    finally:
+        _LIVE.remove(dialog)
+        _LIVE.remove(printer)
+    return "preview"
+
+
+def print_with_preview(parent: QWidget | None, pdf_path: str | Path) -> str:
+    """Open a print preview for one PDF; with no printer, offer save-as-PDF. Never raises.
+
+    With YICHUANG_NO_DIALOGS=1 nothing is shown: the request is only recorded in PRINT_LOG.
+    Returns what happened (see PrintRecord.action).
+    """
+    path = Path(pdf_path)
+    action = "failed"
+    try:
+        if no_dialogs():
+            action = "recorded"
+        elif not QPrinterInfo.availablePrinters():
+            action = _save_as(parent, path)
+        else:
+            action = _preview(parent, path)
+    except Exception as e:  # noqa: BLE001 - printing must never crash the window
+        log.exception("printing %s failed", path)
+        show_error(parent, f"打印失败：{getattr(e, 'args', [''])[0] or '未知原因'}。文书已保存在 {path}")
+    PRINT_LOG.append(PrintRecord(str(path), action))
+    return action
+
+
+def print_documents(parent: QWidget | None, paths: list[str]) -> list[str]:
+    """Print several PDFs one after another (voucher first, as the services return them)."""
+    return [print_with_preview(parent, p) for p in paths]
+
+
+__all__ = ["PRINT_LOG", "PrintRecord", "configure_printer_for", "is_roll_page", "print_documents",
+           "print_with_preview", "render_pdf_to_printer"]

@@ -1,0 +1,72 @@
+"""Settings: the window's identity (read-only) and the central database address (password to the keyring)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import YichuangError
+
+SECRET_PLACES = {
+    "keyring": "系统密钥环（钥匙串）",
+    "file": "本机数据目录中的 secrets/central.json（仅本账户可读）",
+    "none": "地址中没有密码，未保存密码",
+}
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle("设置")
+        w = services.window()
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("中心名称", QLabel(w.centre_name, self))
+        form.addRow("中心代码", QLabel(w.centre_code, self))
+        form.addRow("窗口号", QLabel(w.window_no, self))
+        form.addRow("数据目录", QLabel(str(services.home), self))
+        self.url_edit = QLineEdit(services.setting("central_url"), self)
+        self.url_edit.setObjectName("centralUrlEdit")
+        self.url_edit.setPlaceholderText("postgresql://窗口账号:密码@服务器:5432/数据库")
+        self.url_edit.setMinimumWidth(460)
+        form.addRow("中心数据库地址", self.url_edit)
+        hint = QLabel("保存时地址中的密码会从地址中移除，存入系统密钥环；没有密钥环时存入本机数据目录中"
+                      "仅本账户可读的文件。地址本身保存在本地设置中。", self)
+        hint.setWordWrap(True)
+        hint.setObjectName("hintLabel")
+        self.result_label = QLabel("", self)
+        self.result_label.setWordWrap(True)
+        self.result_label.setObjectName("errorLabel")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close,
+                                   self)
+        buttons.button(QDialogButtonBox.StandardButton.Save).clicked.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(hint)
+        layout.addWidget(self.result_label)
+        layout.addWidget(buttons)
+
+    def save(self) -> bool:
+        """Store the address through services.set_central; shows where the password went."""
+        try:
+            where = self.services.set_central(url=self.url_edit.text())
+        except YichuangError as e:
+            self.result_label.setObjectName("errorLabel")
+            self.result_label.setText(e.message)
+            return False
+        self.url_edit.setText(self.services.setting("central_url"))
+        self.result_label.setObjectName("okLabel")
+        self.result_label.setText(f"已保存。密码保存位置：{SECRET_PLACES.get(where, where)}")
+        self.result_label.style().unpolish(self.result_label)
+        self.result_label.style().polish(self.result_label)
+        return True

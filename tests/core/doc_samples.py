@@ -36,28 +36,58 @@ MATTER = Matter(
     promised_days=10,
     commitment_allowed=True,
     materials=(
-        MaterialSpec("M01", "申请人居民身份证", True, "original", 1, e_licence=True,
-                     standard="有效期内的居民身份证原件"),
+        MaterialSpec(
+            "M01",
+            "申请人居民身份证",
+            True,
+            "original",
+            1,
+            e_licence=True,
+            standard="有效期内的居民身份证原件",
+        ),
         MaterialSpec("M02", "户口簿", True, "original_and_copy", 1, standard="户主页及本人页"),
-        MaterialSpec("M03", "家庭收入证明", True, "original", 1,
-                     standard="近6个月收入，加盖单位公章"),
+        MaterialSpec("M03", "家庭收入证明", True, "original", 1, standard="近6个月收入，加盖单位公章"),
     ),
     legal_basis="《社会救助暂行办法》第九条；《上海市社会救助条例》第十五条",
     early_completion=True,
 )
 
 MATERIALS = (
-    CaseMaterial("M01", "申请人居民身份证", True, "original", 1, "e_licence",
-                 standard="有效期内的居民身份证原件", e_licence_ref="EL-3101-2026-000123"),
+    CaseMaterial(
+        "M01",
+        "申请人居民身份证",
+        True,
+        "original",
+        1,
+        "e_licence",
+        standard="有效期内的居民身份证原件",
+        e_licence_ref="EL-3101-2026-000123",
+    ),
     CaseMaterial("M02", "户口簿", True, "original_and_copy", 1, "paper", standard="户主页及本人页"),
-    CaseMaterial("M03", "家庭收入证明", True, "original", 1, "missing",
-                 standard="近6个月收入，加盖单位公章"),
-    CaseMaterial("M04", "房屋租赁合同 <副本> & 附件", False, "copy", 2, "defective",
-                 standard="经房屋租赁登记备案的合同", reason="合同未备案，缺少出租人签字页"),
-    CaseMaterial("M05", "共同生活家庭成员声明", True, "original", 1, "commitment",
-                 standard="申请人签署的告知承诺书"),
-    CaseMaterial("M06", "残疾人证", False, "copy", 1, "gap",
-                 standard="有效期内的残疾人证复印件", gap_due=date(2026, 2, 26)),
+    CaseMaterial("M03", "家庭收入证明", True, "original", 1, "missing", standard="近6个月收入，加盖单位公章"),
+    CaseMaterial(
+        "M04",
+        "房屋租赁合同 <副本> & 附件",
+        False,
+        "copy",
+        2,
+        "defective",
+        standard="经房屋租赁登记备案的合同",
+        reason="合同未备案，缺少出租人签字页",
+    ),
+    CaseMaterial(
+        "M05", "共同生活家庭成员声明", True, "original", 1, "commitment", standard="申请人签署的告知承诺书"
+    ),
+    CaseMaterial(
+        "M06",
+        "残疾人证",
+        False,
+        "copy",
+        1,
+        "gap",
+        standard="有效期内的残疾人证复印件",
+        gap_due=date(2026, 2, 26),
+    ),
 )
 
 
@@ -92,8 +122,11 @@ def sample_case(**overrides) -> CaseRecord:
 
 def sample_enterprise_case(**overrides) -> CaseRecord:
     """An enterprise's accepted case without gaps."""
-    ent = Enterprise(name="上海示例科技有限公司", uscc=USCC,
-                     contact=Person(name="赵六", id_type="passport", id_no="E12345678", phone="13900001111"))
+    ent = Enterprise(
+        name="上海示例科技有限公司",
+        uscc=USCC,
+        contact=Person(name="赵六", id_type="passport", id_no="E12345678", phone="13900001111"),
+    )
     mats = tuple(m for m in MATERIALS if m.state not in ("missing", "defective"))
     return sample_case(applicant=ent, agent=None, materials=mats, outcome="accepted", **overrides)
 
@@ -101,8 +134,14 @@ def sample_enterprise_case(**overrides) -> CaseRecord:
 def sample_stats(*, empty: bool = False) -> DailyStats:
     """Daily statistics of one window; empty=True gives a day without cases."""
     if empty:
-        return DailyStats(day=date(2026, 2, 12), window=WINDOW, generated_at=datetime(2026, 2, 12, 17, 30),
-                          total=0, by_outcome=(), by_matter=())
+        return DailyStats(
+            day=date(2026, 2, 12),
+            window=WINDOW,
+            generated_at=datetime(2026, 2, 12, 17, 30),
+            total=0,
+            by_outcome=(),
+            by_matter=(),
+        )
     return DailyStats(
         day=date(2026, 2, 12),
         window=WINDOW,

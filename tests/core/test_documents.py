@@ -32,11 +32,23 @@ from desktop.core.errors import BadInput, YichuangError
 
 try:
     from tests.core.doc_samples import (
-        AGENT_ID, CASE_NO, FULL_ID, USCC, sample_case, sample_enterprise_case, sample_stats,
+        AGENT_ID,
+        CASE_NO,
+        FULL_ID,
+        USCC,
+        sample_case,
+        sample_enterprise_case,
+        sample_stats,
     )
 except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
     from doc_samples import (  # type: ignore[no-redef]
-        AGENT_ID, CASE_NO, FULL_ID, USCC, sample_case, sample_enterprise_case, sample_stats,
+        AGENT_ID,
+        CASE_NO,
+        FULL_ID,
+        USCC,
+        sample_case,
+        sample_enterprise_case,
+        sample_stats,
     )
 
 pytestmark = pytest.mark.quick
@@ -45,8 +57,9 @@ PAPERS = ("a4", "roll80")
 
 
 def refuse(case, **kw):
-    return render_refusal_notice(case, reason="申请事项不属于本中心受理范围",
-                                 apply_instead="上海市徐汇区人力资源和社会保障局", **kw)
+    return render_refusal_notice(
+        case, reason="申请事项不属于本中心受理范围", apply_instead="上海市徐汇区人力资源和社会保障局", **kw
+    )
 
 
 #: kind -> (renderer, title that must be printed)
@@ -86,7 +99,9 @@ def decode_barcodes(data: bytes, tmp_path: Path) -> set[str]:
     subprocess.run(["pdftoppm", "-r", "300", "-png", str(pdf), str(tmp_path / "page")], check=True)
     found: set[str] = set()
     for png in sorted(tmp_path.glob("page*.png")):
-        out = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
+        out = subprocess.run(
+            ["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True, check=False
+        )
         found.update(line.strip() for line in out.stdout.splitlines() if line.strip())
     return found
 
@@ -108,13 +123,21 @@ def test_document_parses_and_carries_the_case_head(rendered, kind, paper):
     text = pdf_text(data)
     case = sample_case()
     for needle in (
-        DOCUMENTS[kind][1], CASE_NO,
-        "徐汇区湖南路街道社区事务受理服务中心", "310104",  # centre name + code
+        DOCUMENTS[kind][1],
+        CASE_NO,
+        "徐汇区湖南路街道社区事务受理服务中心",
+        "310104",  # centre name + code
         "05号窗口",
-        "王芳", "XH0517",  # 挂牌上岗: clerk name and staff number
-        "张三", "居民身份证", mask_id(FULL_ID),  # applicant, ID type label, masked ID
-        "李四", mask_id(AGENT_ID),  # agent
-        case.matter.name, case.matter.code, "下放基层实施",
+        "王芳",
+        "XH0517",  # 挂牌上岗: clerk name and staff number
+        "张三",
+        "居民身份证",
+        mask_id(FULL_ID),  # applicant, ID type label, masked ID
+        "李四",
+        mask_id(AGENT_ID),  # agent
+        case.matter.name,
+        case.matter.code,
+        "下放基层实施",
         "2026年02月12日09:35",  # received time
     ):
         assert needle in text, f"{needle!r} missing from {kind}/{paper}"
@@ -155,7 +178,7 @@ def test_roll_paper_is_80mm_wide_single_page_with_height_from_content(rendered):
         box = reader.pages[0].mediabox
         assert abs(float(box.width) - 80 * mm) < 0.01
         heights[kind] = float(box.height)
-    assert len(set(round(h) for h in heights.values())) > 1  # computed, not a fixed page
+    assert len({round(h) for h in heights.values()}) > 1  # computed, not a fixed page
     long_case = sample_case(applicant_name="长" * 300)
     long_h = float(PdfReader(io.BytesIO(render_voucher(long_case, paper="roll80"))).pages[0].mediabox.height)
     assert long_h > heights["voucher"]
@@ -179,11 +202,23 @@ def test_unknown_paper_is_refused():
 @pytest.mark.parametrize("paper", PAPERS)
 def test_voucher_lists_materials_deadlines_and_query(rendered, paper):
     text = pdf_text(rendered[("voucher", paper)])
-    for needle in ("申请人居民身份证", "户口簿", "原件及复印件", "电子证照免于提交", "纸质收取", "告知承诺",
-                   "共同生活家庭成员声明", "残疾人证", "容缺受理",
-                   "2026年02月26日", "2026年03月12日",  # promised and statutory dates
-                   "时限起算", "查询办理进度", "好差评",
-                   "https://zwdt.sh.gov.cn/query?case=" + CASE_NO):
+    for needle in (
+        "申请人居民身份证",
+        "户口簿",
+        "原件及复印件",
+        "电子证照免于提交",
+        "纸质收取",
+        "告知承诺",
+        "共同生活家庭成员声明",
+        "残疾人证",
+        "容缺受理",
+        "2026年02月26日",
+        "2026年03月12日",  # promised and statutory dates
+        "时限起算",
+        "查询办理进度",
+        "好差评",
+        "https://zwdt.sh.gov.cn/query?case=" + CASE_NO,
+    ):
         assert needle in text, f"{needle!r} missing from voucher/{paper}"
     assert "另有2项材料需补正" in text
 
@@ -216,8 +251,15 @@ def test_one_time_notice_needs_gaps():
 
 def test_refusal_states_reason_where_to_apply_and_rights(rendered):
     text = pdf_text(rendered[("refusal", "a4")])
-    for needle in ("申请事项不属于本中心受理范围", "上海市徐汇区人力资源和社会保障局", "行政复议", "六十日",
-                   "行政诉讼", "六个月", "决定不予受理"):
+    for needle in (
+        "申请事项不属于本中心受理范围",
+        "上海市徐汇区人力资源和社会保障局",
+        "行政复议",
+        "六十日",
+        "行政诉讼",
+        "六个月",
+        "决定不予受理",
+    ):
         assert needle in text
     with pytest.raises(BadInput):
         render_refusal_notice(sample_case(), reason="  ", apply_instead="")
@@ -315,9 +357,24 @@ def test_lone_surrogates_and_controls_do_not_crash():
 def test_daily_report_with_rows():
     data = render_daily_report(sample_stats())
     text = pdf_text(data)
-    for needle in ("窗口办件日报", "徐汇区湖南路街道社区事务受理服务中心", "05号窗口", "2026年02月12日",
-                   "2026年02月12日17:30", "37件", "受理", "当场办结", "一次性告知", "不予受理", "咨询",
-                   "310104-SQ-0102", "居住证办理", "老年人综合津贴申请", "王芳", "陈明"):
+    for needle in (
+        "窗口办件日报",
+        "徐汇区湖南路街道社区事务受理服务中心",
+        "05号窗口",
+        "2026年02月12日",
+        "2026年02月12日17:30",
+        "37件",
+        "受理",
+        "当场办结",
+        "一次性告知",
+        "不予受理",
+        "咨询",
+        "310104-SQ-0102",
+        "居住证办理",
+        "老年人综合津贴申请",
+        "王芳",
+        "陈明",
+    ):
         assert needle in text, needle
     assert all(emb for _, emb in fonts_of(data))
 
@@ -330,8 +387,9 @@ def test_daily_report_with_zero_cases():
 def test_daily_report_with_unknown_outcome_and_many_matters():
     stats = sample_stats()
     many = tuple((f"M{i:03d}", f"事项{i}", i) for i in range(120))
-    data = render_daily_report(replace(stats, by_outcome=stats.by_outcome + (("withdrawn", 3),),
-                                       by_matter=many))
+    data = render_daily_report(
+        replace(stats, by_outcome=stats.by_outcome + (("withdrawn", 3),), by_matter=many)
+    )
     assert len(PdfReader(io.BytesIO(data)).pages) > 1
     text = pdf_text(data)
     assert "withdrawn" in text and "事项119" in text
@@ -340,16 +398,19 @@ def test_daily_report_with_unknown_outcome_and_many_matters():
 # ---------------------------------------------------------------- helpers
 
 
-@pytest.mark.parametrize(("raw", "masked"), [
-    ("11010519491231002X", "110105********002X"),
-    ("91512081MA62K0260E", "915120********260E"),
-    ("E12345678", "E1*****78"),
-    ("12345678", "12****78"),
-    ("H1234567801", "H12345*7801"),
-    ("1234", "1**4"),
-    ("12", "**"),
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("11010519491231002X", "110105********002X"),
+        ("91512081MA62K0260E", "915120********260E"),
+        ("E12345678", "E1*****78"),
+        ("12345678", "12****78"),
+        ("H1234567801", "H12345*7801"),
+        ("1234", "1**4"),
+        ("12", "**"),
+        ("", ""),
+    ],
+)
 def test_mask_id(raw, masked):
     assert mask_id(raw) == masked
     if len(raw) > 2:
@@ -379,8 +440,14 @@ def test_env_var_font_is_tried_first(monkeypatch, tmp_path):
 
 def test_public_api_names():
     assert set(documents.__all__) >= {
-        "register_cjk_font", "mask_id", "render_voucher", "render_one_time_notice",
-        "render_acceptance_notice", "render_refusal_notice", "render_gap_promise", "render_daily_report",
+        "register_cjk_font",
+        "mask_id",
+        "render_voucher",
+        "render_one_time_notice",
+        "render_acceptance_notice",
+        "render_refusal_notice",
+        "render_gap_promise",
+        "render_daily_report",
     }
 
 

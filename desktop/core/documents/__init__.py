@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from .common import mask_id
 from .fonts import register_cjk_font
-from .notices import render_acceptance_notice, render_gap_promise, render_one_time_notice, render_refusal_notice
+from .notices import (
+    render_acceptance_notice,
+    render_gap_promise,
+    render_one_time_notice,
+    render_refusal_notice,
+)
 from .report import render_daily_report
 from .voucher import render_voucher
 

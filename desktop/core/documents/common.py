@@ -8,18 +8,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import pairwise
 
 from reportlab import rl_config
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib import textsplit as _rl_textsplit
+from reportlab.lib.enums import TA_CENTER, TA_RIGHT
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import paragraph as _rl_paragraph
 from reportlab.platypus import (
     Flowable,
     Paragraph,
@@ -28,6 +28,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus import paragraph as _rl_paragraph
 
 from desktop.core.errors import BadInput
 from desktop.core.types import (
@@ -129,12 +130,19 @@ def _styles(paper_key: str, font: str) -> Styles:
     cell = p.small if p.roll else p.body - 0.5
     return Styles(
         font=font,
-        title=style("title", p.title, alignment=TA_CENTER, leading=p.title * 1.3,
-                    spaceBefore=1 * mm, spaceAfter=1.5 * mm),
+        title=style(
+            "title",
+            p.title,
+            alignment=TA_CENTER,
+            leading=p.title * 1.3,
+            spaceBefore=1 * mm,
+            spaceAfter=1.5 * mm,
+        ),
         subtitle=style("subtitle", p.body, alignment=TA_CENTER, spaceAfter=1 * mm),
         centre=style("centre", p.body, alignment=TA_CENTER),
-        section=style("section", p.body + 0.5, spaceBefore=2.5 * mm if not p.roll else 1.8 * mm,
-                      spaceAfter=1 * mm),
+        section=style(
+            "section", p.body + 0.5, spaceBefore=2.5 * mm if not p.roll else 1.8 * mm, spaceAfter=1 * mm
+        ),
         body=style("body", p.body, leading=p.body * 1.6),
         indented=style("indented", p.body, leading=p.body * 1.6, firstLineIndent=2 * p.body),
         small=style("small", p.small),
@@ -187,7 +195,7 @@ def mask_id(id_no: str) -> str:
         head, tail = 6, 4
     else:
         head = tail = n // 4
-    return s[:head] + "*" * (n - head - tail) + s[n - tail:] if tail else s[:head] + "*" * (n - head)
+    return s[:head] + "*" * (n - head - tail) + s[n - tail :] if tail else s[:head] + "*" * (n - head)
 
 
 def mask_phone(phone: str) -> str:
@@ -224,11 +232,6 @@ def person_id(person: Person) -> str:
     """'居民身份证 110105********002X' (escaped markup)."""
     label = ID_TYPE_LABELS.get(person.id_type, person.id_type or "证件")
     return esc(f"{label} {mask_id(person.id_no)}")
-
-
-def applicant_name(case: CaseRecord) -> str:
-    """The applicant's name, escaped (for 'X：' salutations)."""
-    return esc(case.applicant.name)
 
 
 # ---------------------------------------------------------------- the case fields table
@@ -281,8 +284,9 @@ def _cell(markup: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     return Paragraph(markup, style)
 
 
-def _grid(data: list, widths: Sequence[float], st: Styles, extra: Iterable[tuple] = (),
-          header: bool = False) -> Table:
+def _grid(
+    data: list, widths: Sequence[float], st: Styles, extra: Iterable[tuple] = (), header: bool = False
+) -> Table:
     t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
     cmds = [
         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
@@ -327,8 +331,14 @@ def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
                 pending = None
             flush_single(f)
         elif pending:
-            data.append([_cell(pending[0], st.label, lw), _cell(pending[1], st.cell, vw),
-                         _cell(f[0], st.label, lw), _cell(f[1], st.cell, vw)])
+            data.append(
+                [
+                    _cell(pending[0], st.label, lw),
+                    _cell(pending[1], st.cell, vw),
+                    _cell(f[0], st.label, lw),
+                    _cell(f[1], st.cell, vw),
+                ]
+            )
             pending = None
         else:
             pending = f
@@ -339,8 +349,9 @@ def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
     return _grid(data, [lw, vw, lw, vw], st, spans + shade)
 
 
-def table(head: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float],
-          paper: Paper, st: Styles) -> Table:
+def table(
+    head: Sequence[str], rows: Sequence[Sequence[str]], widths_mm: Sequence[float], paper: Paper, st: Styles
+) -> Table:
     """A ruled table with a shaded header row; cells are escaped markup; widths are scaled to the
     frame width."""
     total = sum(widths_mm)
@@ -377,8 +388,15 @@ def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
     bc: Code128 | None = None
     for k in range(paper.max_bar_modules, 0, -1):
         q = 10 * k * BAR_MODULE
-        bc = _PathCode128(value, barWidth=k * BAR_MODULE, barHeight=paper.bar_height,
-                     humanReadable=False, quiet=True, lquiet=q, rquiet=q)
+        bc = _PathCode128(
+            value,
+            barWidth=k * BAR_MODULE,
+            barHeight=paper.bar_height,
+            humanReadable=False,
+            quiet=True,
+            lquiet=q,
+            rquiet=q,
+        )
         bc.wrap(max_width, paper.bar_height)
         if bc.width <= max_width:
             break
@@ -418,8 +436,8 @@ def _qr_penalty(rows: list[str]) -> int:
         score += 40 * (line.count("10111010000") + line.count("00001011101"))
     ints = [int(r, 2) for r in rows]
     full = (1 << (n - 1)) - 1
-    for a, b in zip(ints, ints[1:]):
-        same = ~(a ^ b) & ~((a ^ (a >> 1))) & ~(b ^ (b >> 1)) & full
+    for a, b in pairwise(ints):
+        same = ~(a ^ b) & ~(a ^ (a >> 1)) & ~(b ^ (b >> 1)) & full
         score += 3 * same.bit_count()
     dark_share = 100 * sum(r.count("1") for r in rows) // (n * n)
     return score + 10 * (abs(dark_share - 50) // 5)
@@ -451,8 +469,9 @@ def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     best, best_score = 0, None
     fmt = f"0{n}b"
     for mask, mask_rows in enumerate(_mask_rows(n)):
-        rows = [format(f | ((p ^ m) & d), fmt)
-                for f, p, m, d in zip(func_rows, plain_rows, mask_rows, data_rows)]
+        rows = [
+            format(f | ((p ^ m) & d), fmt) for f, p, m, d in zip(func_rows, plain_rows, mask_rows, data_rows)
+        ]
         score = _qr_penalty(rows)
         if best_score is None or score < best_score:
             best, best_score = mask, score
@@ -477,7 +496,7 @@ class QrCode(Flowable):
         self.width = self.height = box * count
         self.hAlign = "CENTER"
 
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:  # noqa: N803
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         return self.width, self.height
 
     def draw(self) -> None:
@@ -512,17 +531,26 @@ def qr_pair(items: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table
     """QR codes side by side, each with a caption and its address in small print."""
     cells = []
     for url, caption in items:
-        cells.append([qr_flowable(url, paper), Paragraph(caption, st.small_centre),
-                      Paragraph(esc(url), st.tiny_centre)])
+        cells.append(
+            [
+                qr_flowable(url, paper),
+                Paragraph(caption, st.small_centre),
+                Paragraph(esc(url), st.tiny_centre),
+            ]
+        )
     col = paper.frame_width / len(items)
     t = Table([cells], colWidths=[col] * len(items))
-    t.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), st.font),
-        ("ALIGN", (0, 0), (-1, -1), "CENTER"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("LEFTPADDING", (0, 0), (-1, -1), 1),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 1),
-    ]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 1),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     return t
 
 
@@ -534,19 +562,35 @@ def reprint_mark(reprint: int) -> str:
     return f"补打（第{int(reprint)}次）" if reprint and reprint > 0 else ""
 
 
-def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint: int = 0,
-              subtitle: str = "", number_label: str = "办件编号", number: str = "") -> list[Flowable]:
+def case_head(
+    case: CaseRecord,
+    title: str,
+    paper: Paper,
+    st: Styles,
+    *,
+    reprint: int = 0,
+    subtitle: str = "",
+    number_label: str = "办件编号",
+    number: str = "",
+) -> list[Flowable]:
     """Centre line, title, reprint mark, case number in text and as Code128, then the case fields."""
     story: list[Flowable] = []
     mark = reprint_mark(reprint)
     if mark:
         width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
-        box = Table([[Paragraph(mark, st.mark)]], colWidths=[width],
-                    hAlign="RIGHT" if not paper.roll else "CENTER")
-        box.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
-                                 ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
-                                 ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                                 ("BOTTOMPADDING", (0, 0), (-1, -1), 3)]))
+        box = Table(
+            [[Paragraph(mark, st.mark)]], colWidths=[width], hAlign="RIGHT" if not paper.roll else "CENTER"
+        )
+        box.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), st.font),
+                    ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ]
+            )
+        )
         story.append(box)
     story.append(Paragraph(esc(case.window.centre_name), st.centre))
     story.append(Paragraph(title, st.title))
@@ -562,13 +606,21 @@ def case_head(case: CaseRecord, title: str, paper: Paper, st: Styles, *, reprint
             left.append(Paragraph(f"办件编号：{esc(case.case_no)}", st.small))
         bar = barcode_flowable(case.case_no, paper, 95 * mm)
         bar_w = max(bar.width, 45 * mm)
-        head = Table([[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],
-                     colWidths=[paper.frame_width - bar_w, bar_w])
-        head.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
-                                  ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                                  ("ALIGN", (1, 0), (1, 0), "CENTER"),
-                                  ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                  ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+        head = Table(
+            [[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],
+            colWidths=[paper.frame_width - bar_w, bar_w],
+        )
+        head.setStyle(
+            TableStyle(
+                [
+                    ("FONTNAME", (0, 0), (-1, -1), st.font),
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         story.append(head)
     story.append(Spacer(1, 1.5 * mm))
     story.append(fields_table(case_fields(case), paper, st))
@@ -585,17 +637,27 @@ def signature_block(rows: Sequence[tuple[str, str]], paper: Paper, st: Styles) -
     lw = max(stringWidth(f"{label}：", st.font, st.body.fontSize) for label, _ in rows) + 4 * mm
     lw = min(lw, paper.frame_width * 0.55)
     t = Table(data, colWidths=[lw, paper.frame_width - lw], hAlign="LEFT")
-    t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), st.font),
-                           ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                           ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                           ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                           ("TOPPADDING", (0, 0), (-1, -1), 2.5 if paper.roll else 5)]))
+    t.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 2.5 if paper.roll else 5),
+            ]
+        )
+    )
     return t
 
 
-def seal_block(lines: Sequence[str], st: Styles) -> list[Flowable]:
-    """Right-aligned seal place and date lines (the stamp goes over them)."""
-    return [Paragraph(line, st.right) for line in lines]
+def seal_block(seal: str, case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
+    """Right-aligned seal place and the date under it (the stamp goes over them)."""
+    return [
+        Spacer(1, 2 * paper.body),
+        Paragraph(seal, st.right),
+        Paragraph(fmt_date(case.received_at.date()), st.right),
+    ]
 
 
 # ---------------------------------------------------------------- PDF output
@@ -634,9 +696,16 @@ def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, 
         canv.restoreState()
 
     doc = SimpleDocTemplate(
-        buf, pagesize=(paper.width, paper.height), leftMargin=paper.margin, rightMargin=paper.margin,
-        topMargin=paper.margin * 0.8, bottomMargin=paper.margin, title=title,
-        author="一窗 Yichuang", creator="一窗 Yichuang", pageCompression=1,
+        buf,
+        pagesize=(paper.width, paper.height),
+        leftMargin=paper.margin,
+        rightMargin=paper.margin,
+        topMargin=paper.margin * 0.8,
+        bottomMargin=paper.margin,
+        title=title,
+        author="一窗 Yichuang",
+        creator="一窗 Yichuang",
+        pageCompression=1,
         initialFontName=st.font,  # no stray non-embedded Helvetica reference
     )
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
@@ -652,8 +721,7 @@ def _build_roll(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str
         placed.append((f, w, h, before, after))
         total += before + h + after
     height = total + 2 * paper.margin + 4 * mm  # a little paper to tear off below the last line
-    canv = Canvas(buf, pagesize=(paper.width, height), pageCompression=1,
-                  initialFontName=styles(paper).font)
+    canv = Canvas(buf, pagesize=(paper.width, height), pageCompression=1, initialFontName=styles(paper).font)
     _set_info(canv, title)
     y = height - paper.margin
     for f, w, h, before, after in placed:
@@ -668,4 +736,3 @@ def _build_roll(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str
         y -= after
     canv.showPage()
     canv.save()
-

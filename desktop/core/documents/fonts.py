@@ -38,7 +38,10 @@ def _candidates() -> Iterator[Path]:
         try:
             out = subprocess.run(
                 [fc_match, "-f", "%{file}", "WenQuanYi Micro Hei"],
-                capture_output=True, text=True, timeout=5, check=False,
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
             ).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             out = ""

@@ -20,6 +20,7 @@ from .common import (
     paper_spec,
     person_id,
     reprint_mark,
+    seal_block,
     section,
     signature_block,
     styles,
@@ -75,8 +76,10 @@ def _gap_rows(gaps: tuple[CaseMaterial, ...], paper: Paper, st: Styles) -> Flowa
     if paper.roll:
         rows = []
         for i, m in enumerate(gaps, 1):
-            lines = [f"{esc(m.name)}【{esc(STATE_LABELS.get(m.state, m.state))}】",
-                     f"应符合：{esc(m.standard) or '按办事指南要求'}"]
+            lines = [
+                f"{esc(m.name)}【{esc(STATE_LABELS.get(m.state, m.state))}】",
+                f"应符合：{esc(m.standard) or '按办事指南要求'}",
+            ]
             if m.state == "defective":
                 lines.append(f"原因：{esc(m.reason) or '不符合要求'}")
             rows.append([str(i), "<br/>".join(lines)])
@@ -84,8 +87,15 @@ def _gap_rows(gaps: tuple[CaseMaterial, ...], paper: Paper, st: Styles) -> Flowa
     rows = []
     for i, m in enumerate(gaps, 1):
         reason = (esc(m.reason) or "不符合要求") if m.state == "defective" else "未提交"
-        rows.append([str(i), esc(m.name), esc(STATE_LABELS.get(m.state, m.state)),
-                     esc(m.standard) or "按办事指南要求", reason])
+        rows.append(
+            [
+                str(i),
+                esc(m.name),
+                esc(STATE_LABELS.get(m.state, m.state)),
+                esc(m.standard) or "按办事指南要求",
+                reason,
+            ]
+        )
     return table(["序号", "材料名称", "情况", "应符合的标准", "原因"], rows, [11, 50, 20, 55, 38], paper, st)
 
 
@@ -100,29 +110,49 @@ def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int 
     story = case_head(case, "一次性告知单", spec, st, reprint=reprint, subtitle="（补正材料通知书）")
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
-    story.append(Paragraph(
-        f"{_you(case)}于{fmt_date(case.received_at.date())}申请办理的{_matter_phrase(case)}，经审查，"
-        f"申请材料不齐全或者不符合法定形式。根据{LICENSING_LAW}第三十二条的规定，"
-        f"现一次性告知需要补正的全部材料（共 {len(gaps)} 项）如下：", st.indented))
+    story.append(
+        Paragraph(
+            f"{_you(case)}于{fmt_date(case.received_at.date())}申请办理的{_matter_phrase(case)}，经审查，"
+            f"申请材料不齐全或者不符合法定形式。根据{LICENSING_LAW}第三十二条的规定，"
+            f"现一次性告知需要补正的全部材料（共 {len(gaps)} 项）如下：",
+            st.indented,
+        )
+    )
     story.append(Spacer(1, 0.5 * spec.body))
     story.append(_gap_rows(gaps, spec, st))
     story.append(Spacer(1, 0.5 * spec.body))
     due = fmt_date(case.promised_date) if case.promised_date else _BLANK_DATE
     story.append(Paragraph(f"请于{due}前补齐上述材料。", st.indented))
-    story.append(Paragraph(
-        "补齐后请携带本告知单到本中心综合窗口，本案继续办理，办件编号不变；办理时限自材料齐全之日起计算。"
-        "除上述材料外，不要求提交其他材料。", st.indented))
+    story.append(
+        Paragraph(
+            "补齐后请携带本告知单到本中心综合窗口，本案继续办理，办件编号不变；办理时限自材料齐全之日起计算。"
+            "除上述材料外，不要求提交其他材料。",
+            st.indented,
+        )
+    )
     story.append(section("联系方式", st))
-    story.append(fields_table([
-        ("经办人", _clerk(case), False),
-        ("联系电话", "", False),
-        ("咨询投诉", HOTLINE, True),
-    ], spec, st))
-    story.append(signature_block([
-        ("窗口工作人员（签名）", ""),
-        ("申请人（签收）", ""),
-        ("告知时间", fmt_datetime(case.received_at)),
-    ], spec, st))
+    story.append(
+        fields_table(
+            [
+                ("经办人", _clerk(case), False),
+                ("联系电话", "", False),
+                ("咨询投诉", HOTLINE, True),
+            ],
+            spec,
+            st,
+        )
+    )
+    story.append(
+        signature_block(
+            [
+                ("窗口工作人员（签名）", ""),
+                ("申请人（签收）", ""),
+                ("告知时间", fmt_datetime(case.received_at)),
+            ],
+            spec,
+            st,
+        )
+    )
     return _render(story, spec, case, "一次性告知单", reprint)
 
 
@@ -134,76 +164,117 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
     spec = paper_spec(paper)
     st = styles(spec)
     m = case.matter
-    story = case_head(case, "受理通知书", spec, st, reprint=reprint, number_label="文号",
-                      number=_doc_number(case, "受"))
+    story = case_head(
+        case, "受理通知书", spec, st, reprint=reprint, number_label="文号", number=_doc_number(case, "受")
+    )
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
-    story.append(Paragraph(
-        f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，"
-        f"申请材料齐全、符合法定形式。根据{LICENSING_LAW}第三十二条第一款第（五）项的规定，决定予以受理。",
-        st.indented))
+    story.append(
+        Paragraph(
+            f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，"
+            f"申请材料齐全、符合法定形式。根据{LICENSING_LAW}第三十二条第一款第（五）项的规定，决定予以受理。",
+            st.indented,
+        )
+    )
     pending = [x for x in case.materials if x.state == "gap"]
     if pending:
         names = "、".join(esc(x.name) for x in pending)
-        story.append(Paragraph(f"本件为容缺受理，请按《容缺受理承诺书》约定的日期补交：{names}。", st.indented))
+        story.append(
+            Paragraph(f"本件为容缺受理，请按《容缺受理承诺书》约定的日期补交：{names}。", st.indented)
+        )
     if any(x.state == "commitment" for x in case.materials):
         story.append(Paragraph("本件适用告知承诺，行政机关将依法对承诺内容进行核查。", st.indented))
     promised = fmt_date(case.promised_date) if case.promised_date else "—"
     statutory = fmt_date(case.statutory_date, "无法定时限" if m.statutory_days is None else "—")
     story.append(section("办理信息", st))
-    story.append(fields_table([
-        ("实施部门", esc(m.department), True),
-        ("设定依据", esc(m.legal_basis) or "—", True),
-        ("承诺办结日期", promised, False),
-        ("法定办结日期", statutory, False),
-        ("收费", esc(m.fee), False),
-        ("联系电话", _contact_phone(case) or "—", False),
-    ], spec, st))
+    story.append(
+        fields_table(
+            [
+                ("实施部门", esc(m.department), True),
+                ("设定依据", esc(m.legal_basis) or "—", True),
+                ("承诺办结日期", promised, False),
+                ("法定办结日期", statutory, False),
+                ("收费", esc(m.fee), False),
+                ("联系电话", _contact_phone(case) or "—", False),
+            ],
+            spec,
+            st,
+        )
+    )
     story.append(Spacer(1, 0.5 * spec.body))
-    story.append(Paragraph("办理时限自受理之日的次日起按工作日计算；依法需要听证、检验、检测、鉴定和专家评审的，"
-                           "所需时间不计算在内，届时另行书面告知。", st.small))
-    story.append(signature_block([
-        ("窗口工作人员", _clerk(case)),
-        ("申请人（签收）", ""),
-        ("收件时间", fmt_datetime(case.received_at)),
-    ], spec, st))
-    story.append(Spacer(1, 2 * spec.body))
-    story.append(Paragraph("（受理专用章）", st.right))
-    story.append(Paragraph(fmt_date(case.received_at.date()), st.right))
+    story.append(
+        Paragraph(
+            "办理时限自受理之日的次日起按工作日计算；依法需要听证、检验、检测、鉴定和专家评审的，"
+            "所需时间不计算在内，届时另行书面告知。",
+            st.small,
+        )
+    )
+    story.append(
+        signature_block(
+            [
+                ("窗口工作人员", _clerk(case)),
+                ("申请人（签收）", ""),
+                ("收件时间", fmt_datetime(case.received_at)),
+            ],
+            spec,
+            st,
+        )
+    )
+    story += seal_block("（受理专用章）", case, spec, st)
     return _render(story, spec, case, "受理通知书", reprint)
 
 
 # ---------------------------------------------------------------- 不予受理通知书
 
 
-def render_refusal_notice(case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4",
-                          reprint: int = 0) -> bytes:
+def render_refusal_notice(
+    case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4", reprint: int = 0
+) -> bytes:
     """Render the refusal (不予受理通知书) with the reason, where to apply instead and the rights to
     administrative reconsideration (60 days) and litigation (6 months). An empty reason is BadInput."""
     spec = paper_spec(paper)
     if not (reason or "").strip():
         raise BadInput("E_REASON", "不予受理必须写明理由。", field="reason")
     st = styles(spec)
-    story = case_head(case, "不予受理通知书", spec, st, reprint=reprint, number_label="文号",
-                      number=_doc_number(case, "不受"))
+    story = case_head(
+        case,
+        "不予受理通知书",
+        spec,
+        st,
+        reprint=reprint,
+        number_label="文号",
+        number=_doc_number(case, "不受"),
+    )
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
-    story.append(Paragraph(
-        f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，经审查，"
-        f"{esc(reason.strip())}。根据{LICENSING_LAW}第三十二条第一款的规定，决定不予受理。", st.indented))
+    story.append(
+        Paragraph(
+            f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，经审查，"
+            f"{esc(reason.strip())}。根据{LICENSING_LAW}第三十二条第一款的规定，决定不予受理。",
+            st.indented,
+        )
+    )
     if (apply_instead or "").strip():
         story.append(Paragraph(f"请向{esc(apply_instead.strip())}提出申请。", st.indented))
-    story.append(Paragraph(
-        "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
-        "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。", st.indented))
-    story.append(signature_block([
-        ("窗口工作人员", _clerk(case)),
-        ("申请人（签收）", ""),
-        ("收件时间", fmt_datetime(case.received_at)),
-    ], spec, st))
-    story.append(Spacer(1, 2 * spec.body))
-    story.append(Paragraph("（印章）", st.right))
-    story.append(Paragraph(fmt_date(case.received_at.date()), st.right))
+    story.append(
+        Paragraph(
+            "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
+            "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。",
+            st.indented,
+        )
+    )
+    story.append(
+        signature_block(
+            [
+                ("窗口工作人员", _clerk(case)),
+                ("申请人（签收）", ""),
+                ("收件时间", fmt_datetime(case.received_at)),
+            ],
+            spec,
+            st,
+        )
+    )
+    story += seal_block("（印章）", case, spec, st)
     return _render(story, spec, case, "不予受理通知书", reprint)
 
 
@@ -220,23 +291,36 @@ def render_gap_promise(case: CaseRecord, *, paper: str = "a4", reprint: int = 0)
     st = styles(spec)
     story = case_head(case, "容缺受理承诺书", spec, st, reprint=reprint)
     a = case.applicant
-    who = (f"本单位{esc(a.name)}" if isinstance(a, Enterprise)
-           else f"本人{esc(a.name)}（{person_id(a)}）")
+    who = f"本单位{esc(a.name)}" if isinstance(a, Enterprise) else f"本人{esc(a.name)}（{person_id(a)}）"
     story.append(Spacer(1, 2 * spec.body))
-    story.append(Paragraph(
-        f"{who}申请办理{_matter_phrase(case)}，因下列非关键材料暂缺，申请容缺受理，并郑重承诺在约定日期前补交：",
-        st.indented))
+    story.append(
+        Paragraph(
+            f"{who}申请办理{_matter_phrase(case)}，因下列非关键材料暂缺，申请容缺受理，并郑重承诺在约定日期前补交：",
+            st.indented,
+        )
+    )
     story.append(Spacer(1, 0.5 * spec.body))
-    rows = [[str(i), esc(x.name), esc(x.standard) or "按办事指南要求", fmt_date(x.gap_due, _BLANK_DATE)]
-            for i, x in enumerate(pending, 1)]
-    story.append(table(["序号", "暂缺材料", "应符合的标准", "承诺补交日期"], rows,
-                       [11, 55, 70, 38] if not spec.roll else [5, 24, 26, 19], spec, st))
+    rows = [
+        [str(i), esc(x.name), esc(x.standard) or "按办事指南要求", fmt_date(x.gap_due, _BLANK_DATE)]
+        for i, x in enumerate(pending, 1)
+    ]
+    story.append(
+        table(
+            ["序号", "暂缺材料", "应符合的标准", "承诺补交日期"],
+            rows,
+            [11, 55, 70, 38] if not spec.roll else [5, 24, 26, 19],
+            spec,
+            st,
+        )
+    )
     story.append(Spacer(1, 0.5 * spec.body))
     for line in (
         "一、已提交的材料及所填信息真实、合法、有效；",
         "二、在上述日期前补交暂缺材料，所补材料符合应符合的标准；",
-        "三、如未按期补交或者所补材料不符合要求，愿意承担由此产生的后果，"
-        "同意行政机关依法终止办理或者撤销相关决定。",
+        (
+            "三、如未按期补交或者所补材料不符合要求，愿意承担由此产生的后果，"
+            "同意行政机关依法终止办理或者撤销相关决定。"
+        ),
     ):
         story.append(Paragraph(line, st.indented))
     rows2 = [("承诺人（签字/盖章）", ""), ("承诺日期", _BLANK_DATE)]

@@ -12,7 +12,18 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.types import OUTCOME_LABELS, DailyStats
 
-from .common import PAPERS, Styles, build_pdf, esc, fields_table, fmt_date, fmt_datetime, section, styles, table
+from .common import (
+    PAPERS,
+    Styles,
+    build_pdf,
+    esc,
+    fields_table,
+    fmt_date,
+    fmt_datetime,
+    section,
+    styles,
+    table,
+)
 
 
 def _axis_step(top: int) -> int:
@@ -62,8 +73,16 @@ def _chart(rows: list[tuple[str, int]], width: float, st: Styles) -> Drawing:
     chart.barLabels.fontSize = 8
     chart.barLabels.nudge = 6
     d.add(chart)
-    d.add(String(width / 2, height - 5 * mm, "办件结果分布（件）", fontName=st.font, fontSize=9,
-                 textAnchor="middle"))
+    d.add(
+        String(
+            width / 2,
+            height - 5 * mm,
+            "办件结果分布（件）",
+            fontName=st.font,
+            fontSize=9,
+            textAnchor="middle",
+        )
+    )
     return d
 
 
@@ -76,13 +95,17 @@ def render_daily_report(stats: DailyStats) -> bytes:
     story: list[Flowable] = [
         Paragraph(esc(w.centre_name), st.centre),
         Paragraph("窗口办件日报", st.title),
-        fields_table([
-            ("服务中心", f"{esc(w.centre_name)}（{esc(w.centre_code)}）", False),
-            ("窗口", f"{esc(w.window_no)} 号窗口", False),
-            ("统计日期", fmt_date(stats.day), False),
-            ("生成时间", fmt_datetime(stats.generated_at), False),
-            ("办件总数", f"{int(stats.total)} 件", True),
-        ], spec, st),
+        fields_table(
+            [
+                ("服务中心", f"{esc(w.centre_name)}（{esc(w.centre_code)}）", False),
+                ("窗口", f"{esc(w.window_no)} 号窗口", False),
+                ("统计日期", fmt_date(stats.day), False),
+                ("生成时间", fmt_datetime(stats.generated_at), False),
+                ("办件总数", f"{int(stats.total)} 件", True),
+            ],
+            spec,
+            st,
+        ),
     ]
     if stats.total <= 0 and not any(n for _, n in stats.by_outcome):
         story.append(Spacer(1, 10 * mm))
@@ -90,20 +113,34 @@ def render_daily_report(stats: DailyStats) -> bytes:
     else:
         outcome_rows = _outcome_rows(stats)
         story.append(section("按办件结果", st))
-        story.append(table(["办件结果", "件数"], [[esc(lb), str(n)] for lb, n in outcome_rows],
-                           [120, 54], spec, st))
+        story.append(
+            table(["办件结果", "件数"], [[esc(lb), str(n)] for lb, n in outcome_rows], [120, 54], spec, st)
+        )
         story.append(Spacer(1, 3 * mm))
         story.append(_chart(outcome_rows, spec.frame_width, st))
         story.append(section("按事项", st))
         if stats.by_matter:
-            story.append(table(["事项编码", "事项名称", "件数"],
-                               [[esc(c), esc(nm), str(int(n))] for c, nm, n in stats.by_matter],
-                               [40, 110, 24], spec, st))
+            story.append(
+                table(
+                    ["事项编码", "事项名称", "件数"],
+                    [[esc(c), esc(nm), str(int(n))] for c, nm, n in stats.by_matter],
+                    [40, 110, 24],
+                    spec,
+                    st,
+                )
+            )
         else:
             story.append(Paragraph("（无）", st.body))
         if stats.by_clerk:
             story.append(section("按窗口工作人员", st))
-            story.append(table(["工作人员", "件数"], [[esc(nm), str(int(n))] for nm, n in stats.by_clerk],
-                               [120, 54], spec, st))
+            story.append(
+                table(
+                    ["工作人员", "件数"],
+                    [[esc(nm), str(int(n))] for nm, n in stats.by_clerk],
+                    [120, 54],
+                    spec,
+                    st,
+                )
+            )
     footer = f"{w.centre_name}　{w.window_no} 号窗口　办件日报 {fmt_date(stats.day)}"
     return build_pdf(story, spec, title=f"办件日报 {stats.day.isoformat()}", footer=footer)

@@ -55,8 +55,11 @@ def _materials(case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
     if paper.roll:
         story.append(table(["序", "材料名称", "形式份数", "收取情况"], rows, [5, 33, 15, 21], paper, st))
     else:
-        story.append(table(["序号", "材料名称", "原件/复印件", "份数", "收取情况"], rows,
-                           [11, 83, 26, 13, 41], paper, st))
+        story.append(
+            table(
+                ["序号", "材料名称", "原件/复印件", "份数", "收取情况"], rows, [11, 83, 26, 13, 41], paper, st
+            )
+        )
     if owed:
         names = "、".join(esc(m.name) for m in owed)
         story.append(Spacer(1, 1 * paper.body))
@@ -114,11 +117,19 @@ def render_voucher(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> 
     story += _materials(case, spec, st)
     story += _deadlines(case, spec, st)
     story.append(section("查询与评价", st))
-    story.append(qr_pair([(query_url(case), "扫码查询办理进度"),
-                          (rating_url(case), "扫码评价窗口服务（好差评）")], spec, st))
+    story.append(
+        qr_pair(
+            [(query_url(case), "扫码查询办理进度"), (rating_url(case), "扫码评价窗口服务（好差评）")],
+            spec,
+            st,
+        )
+    )
     story.append(Spacer(1, 1.5 * spec.body))
-    story.append(Paragraph(
-        "请妥善保管本凭证，凭办件编号查询办理进度、领取办理结果。办事不收取任何加急费用。", st.small))
+    story.append(
+        Paragraph(
+            "请妥善保管本凭证，凭办件编号查询办理进度、领取办理结果。办事不收取任何加急费用。", st.small
+        )
+    )
     story.append(signature_block([("申请人（签字）", "")], spec, st))
     mark = reprint_mark(reprint)
     footer = f"{case.window.centre_name}　收件凭证　办件编号 {case.case_no}" + (f"　{mark}" if mark else "")

@@ -121,6 +121,9 @@ class Case(Base):
     window_no: Mapped[str] = mapped_column(String(8))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    refusal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    apply_instead: Mapped[str] = mapped_column(Text, default="", server_default="")
+    result_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # 当场办结: what was issued
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"
@@ -148,6 +151,33 @@ class CaseMaterialRow(Base):
     gap_due: Mapped[date | None] = mapped_column(Date, nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class CaseEvent(Base):
+    """The history of a case at this window: received, notice, supplemented, accepted, status pulled."""
+
+    __tablename__ = "case_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(64))
+    event: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Consultation(Base):
+    """首问负责: who asked what, who answered, and the answer (no case number is issued)."""
+
+    __tablename__ = "consultations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    asked_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    asker_name: Mapped[str] = mapped_column(String(100))
+    asker_phone: Mapped[str] = mapped_column(String(32), default="")
+    matter_code: Mapped[str] = mapped_column(String(64), default="")
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    answered_by: Mapped[str] = mapped_column(String(100))
+    clerk_login: Mapped[str] = mapped_column(String(64))
 
 
 class Document(Base):
@@ -204,3 +234,61 @@ class AuditEntry(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
 
 
+
+
+class TransferBatch(Base):
+    """材料流转单: accepted cases' materials going to one back-office department."""
+
+    __tablename__ = "transfer_batches"
+    batch_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department: Mapped[str] = mapped_column(String(200), index=True)
+    channel: Mapped[str] = mapped_column(String(16))  # online | express
+    tracking_no: Mapped[str] = mapped_column(String(64), default="")
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|sent|signed|returned
+    return_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class TransferItem(Base):
+    __tablename__ = "transfer_items"
+    batch_no: Mapped[str] = mapped_column(String(40), ForeignKey("transfer_batches.batch_no"), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), primary_key=True)
+
+
+class Rating(Base):
+    """好差评 at the window: one rating per visit, tied to the case number."""
+
+    __tablename__ = "ratings"
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), primary_key=True)
+    overall: Mapped[int] = mapped_column(Integer)
+    efficiency: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    service: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    attitude: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime] = mapped_column(DateTime)
+    rectify_owner: Mapped[str] = mapped_column(String(64), default="")  # 差评: who rectifies
+    rectify_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class Blob(Base):
+    """A scanned material stored once by content (SHA-256); `uploaded` once the centre has it."""
+
+    __tablename__ = "blobs"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    mime: Mapped[str] = mapped_column(String(64))
+    uploaded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CaseAttachment(Base):
+    __tablename__ = "case_attachments"
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), primary_key=True)
+    material_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), ForeignKey("blobs.sha256"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    added_at: Mapped[datetime] = mapped_column(DateTime)

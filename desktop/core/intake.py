@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from desktop.core.errors import BadInput
@@ -29,6 +30,9 @@ class CheckedIntake:
     note: str
     warnings: tuple[str, ...]
     uscc_override: dict | None = None
+    refusal_reason: str = ""
+    apply_instead: str = ""
+    result_note: str = ""
 
 
 def _text(obj: Mapping[str, Any], key: str, field: str, *, required: bool = True, limit: int = 200) -> str:
@@ -54,6 +58,9 @@ _LABELS = {
     "phone": "联系电话",
     "uscc": "统一社会信用代码",
     "note": "备注",
+    "reason": "理由",
+    "apply_instead": "应向何处申请",
+    "result": "办理结果",
 }
 
 
@@ -110,7 +117,21 @@ def check_applicant(obj: Any, uscc_override: dict | None) -> tuple[Person | Ente
     raise BadInput("E_APPLICANT_KIND", "申请人类型应为 person（个人）或 enterprise（企业）", field="applicant.kind")
 
 
-def check_materials(matter: Matter, raw: Any) -> tuple[CaseMaterial, ...]:
+def _gap_due(details: Mapping[str, Any], field: str, name: str, today: date | None) -> date:
+    raw = details.get("gap_due")
+    if not raw:
+        raise BadInput("E_GAP_DUE", f"容缺材料“{name}”须写明承诺补交日期", field=f"{field}.gap_due")
+    try:
+        due = date.fromisoformat(str(raw))
+    except ValueError as e:
+        raise BadInput("E_GAP_DUE", f"容缺材料“{name}”的补交日期“{raw}”无效，应为 YYYY-MM-DD",
+                       field=f"{field}.gap_due") from e
+    if today is not None and due < today:
+        raise BadInput("E_GAP_DUE", f"容缺材料“{name}”的补交日期不能早于今天", field=f"{field}.gap_due")
+    return due
+
+
+def check_materials(matter: Matter, raw: Any, today: date | None = None) -> tuple[CaseMaterial, ...]:
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
@@ -155,7 +176,9 @@ def check_materials(matter: Matter, raw: Any) -> tuple[CaseMaterial, ...]:
                 state=state,
                 standard=spec.standard,
                 e_licence_ref=_text(details, "e_licence_ref", f"{field}.e_licence_ref", required=False, limit=128),
-                reason=_text(details, "reason", f"{field}.reason", required=False, limit=500),
+                reason=_text(details, "reason", f"{field}.reason", required=state == "defective", limit=500)
+                if state == "defective" else "",
+                gap_due=_gap_due(details, field, spec.name, today) if state == "gap" else None,
             )
         )
     return tuple(out)
@@ -168,10 +191,12 @@ def decide_outcome(matter: Matter, materials: tuple[CaseMaterial, ...]) -> str:
     return "completed" if matter.on_the_spot else "accepted"
 
 
-def check_intake(raw: Any, find_matter: Callable[[str], Matter]) -> CheckedIntake:
+def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | None = None) -> CheckedIntake:
     """Check one raw intake object (the documented JSON form) and decide its outcome.
 
     `find_matter` raises NotFound for an unknown code. Raises BadInput naming the field at fault.
+    The outcome follows the material rule, except that the clerk may refuse (不予受理: `"outcome":
+    "refused"` with `"refusal": {"reason", "apply_instead"}`), where no material is required.
     """
     if not isinstance(raw, Mapping):
         raise BadInput("E_FIELD_TYPE", "受理数据应为 JSON 对象")
@@ -197,17 +222,37 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter]) -> CheckedIntak
     if raw.get("agent"):
         agent, agent_warnings = check_person(raw.get("agent"), "agent")
         warnings += agent_warnings
-    materials = check_materials(matter, raw.get("materials"))
+    requested = raw.get("outcome")
+    if requested not in (None, "", "refused"):
+        raise BadInput("E_OUTCOME", "受理结果由材料情况决定；只能主动选择“不予受理”（refused）", field="outcome")
+    refusal_reason = apply_instead = ""
+    if requested == "refused":
+        refusal = raw.get("refusal")
+        if not isinstance(refusal, Mapping):
+            raise BadInput("E_REFUSAL", "不予受理须写明理由和应向哪里申请", field="refusal")
+        refusal_reason = _text(refusal, "reason", "refusal.reason", limit=1000)
+        apply_instead = _text(refusal, "apply_instead", "refusal.apply_instead", limit=500)
+        materials = check_materials(matter, {k: v for k, v in (raw.get("materials") or {}).items()}, today) \
+            if raw.get("materials") else ()
+        materials = tuple(m for m in materials if m.state != "missing")
+        outcome = "refused"
+    else:
+        materials = check_materials(matter, raw.get("materials"), today)
+        outcome = decide_outcome(matter, materials)
     note = _text(raw, "note", "note", required=False, limit=MAX_NOTE)
+    result_note = _text(raw, "result", "result", required=False, limit=1000) if outcome == "completed" else ""
     return CheckedIntake(
         matter=matter,
         applicant=applicant,
         agent=agent,
         materials=materials,
-        outcome=decide_outcome(matter, materials),
+        outcome=outcome,
         note=note,
         warnings=tuple(warnings),
         uscc_override=dict(uscc_override) if uscc_override else None,
+        refusal_reason=refusal_reason,
+        apply_instead=apply_instead,
+        result_note=result_note,
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,8 @@ from db.local import engine as local_engine
 from db.local.models import (
     AuditEntry,
     CalendarDay,
+    CaseEvent,
+    Consultation,
     CalendarYear,
     Case,
     CaseCounter,
@@ -47,9 +49,11 @@ from desktop.core.intake import (
 from desktop.core.outbox import enqueue
 from desktop.core.search import MatterIndex
 from desktop.core.types import (
+    OUTCOME_LABELS,
     CaseMaterial,
     CaseRecord,
     Clerk,
+    ConsultationRecord,
     DailyStats,
     Enterprise,
     IntakeResult,
@@ -66,6 +70,7 @@ DEMO_USERS = (
     ("demo", "demo1234", "张敏", "A0101", "clerk"),
     ("super", "super1234", "李建国", "S0001", "supervisor"),
 )
+ROLL_KINDS = ("voucher", "one_time_notice")  # documents that also come on the 80 mm roll
 NOTICE_SUPPLY_DAYS = 10  # working days an applicant has to bring what the one-time notice lists
 CATALOGUE_MATTER_KEYS = ("code", "name")
 
@@ -313,7 +318,8 @@ class Services:
         version = self.current_catalogue_version()
         if version is None:
             raise BadInput("E_NO_CATALOGUE", "尚未导入事项目录")
-        return check_intake(intake, lambda code: self.matter(code=code, version=version))
+        return check_intake(intake, lambda code: self.matter(code=code, version=version),
+                            today=self.clock().date())
 
     def accept_batch(
         self, *, intakes: list[dict[str, Any]], clerk: Clerk, out_dir: Path | None = None, paper: str = "a4"
@@ -361,6 +367,8 @@ class Services:
         complete_at = None
         if item.outcome == "notice":
             supply_due = cal.add_workdays(day, NOTICE_SUPPLY_DAYS)
+        elif item.outcome == "refused":
+            pass
         else:
             complete_at = now
             promised = day if item.outcome == "completed" else cal.add_workdays(day, matter.promised_days)
@@ -394,6 +402,7 @@ class Services:
             received_at=now, received_day=day, complete_at=complete_at, promised_date=promised,
             statutory_date=statutory, supply_due=supply_due, clerk_login=clerk.login, clerk_name=clerk.name,
             centre_code=window.centre_code, window_no=window.window_no, version=1, updated_at=now,
+            refusal_reason=item.refusal_reason, apply_instead=item.apply_instead, result_note=item.result_note,
         )
         for i, m in enumerate(item.materials):
             case.materials.append(CaseMaterialRow(
@@ -405,22 +414,27 @@ class Services:
         if item.uscc_override:
             s.add(AuditEntry(at=now, actor=str(item.uscc_override["by"]), action="override.uscc_check",
                              ref=case_no, detail=str(item.uscc_override["reason"])))
+        s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event=item.outcome,
+                        detail=OUTCOME_LABELS[item.outcome]))
         s.flush()
         enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
         return CaseRecord(
             case_no=case_no, matter=matter, applicant=applicant, agent=item.agent, materials=item.materials,
             outcome=item.outcome, received_at=now, promised_date=promised if item.outcome != "notice"
             else supply_due, statutory_date=statutory, window=window, clerk=clerk, note=item.note,
-            warnings=tuple(warnings),
+            warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
+            result_note=item.result_note, complete_at=complete_at,
         )
 
     def _print_intake_documents(self, record: CaseRecord, *, out_dir: Path | None, paper: str) -> IntakeResult:
         kinds = ["voucher"]
         if record.outcome == "notice":
             kinds.append("one_time_notice")
+        if record.outcome == "refused":
+            kinds = ["refusal_notice"]
         if any(m.state == "gap" for m in record.materials):
             kinds.append("gap_promise")
-        docs = tuple(self.print_document(record=record, kind=k, paper=paper if k != "gap_promise" else "a4",
+        docs = tuple(self.print_document(record=record, kind=k, paper=paper if k in ROLL_KINDS else "a4",
                                          out_dir=out_dir) for k in kinds)
         return IntakeResult(
             case_no=record.case_no,
@@ -429,6 +443,117 @@ class Services:
             documents=docs,
             warnings=record.warnings,
         )
+
+    def supplement_case(
+        self, *, case_no: str, materials: dict[str, Any], clerk: Clerk, out_dir: Path | None = None,
+        paper: str = "a4",
+    ) -> IntakeResult:
+        """The applicant came back with what the one-time notice listed: the same case continues.
+
+        `materials` gives the new state of the materials that changed. If the file is now complete the
+        case is accepted (or completed) and the clock starts today; otherwise a new notice lists what is
+        still missing. One transaction with its outbox op; documents print after the commit."""
+        case_no = caseno.normalise_case_no(case_no)
+        record = self.case_record(case_no=case_no)
+        if record.outcome != "notice":
+            raise BadInput("E_NOT_NOTICE", f"办件 {case_no} 不是待补正状态（当前：{OUTCOME_LABELS[record.outcome]}），无需补正",
+                           field="case_no")
+        merged: dict[str, Any] = {m.code: _material_input(m) for m in record.materials}
+        merged.update(materials)
+        from desktop.core.intake import check_materials, decide_outcome
+
+        checked = check_materials(record.matter, merged, self.clock().date())
+        outcome = decide_outcome(record.matter, checked)
+        now = self.clock()
+        day = now.date()
+        cal = self.calendar()
+        with self.Session.begin() as s:
+            case = s.get(Case, case_no)
+            case.materials.clear()
+            s.flush()
+            for i, m in enumerate(checked):
+                case.materials.append(CaseMaterialRow(
+                    code=m.code, ordinal=i, name=m.name, required=m.required, form=m.form, copies=m.copies,
+                    state=m.state, standard=m.standard, e_licence_ref=m.e_licence_ref, reason=m.reason,
+                    gap_due=m.gap_due))
+            case.outcome = outcome
+            if outcome == "notice":
+                case.supply_due = cal.add_workdays(day, NOTICE_SUPPLY_DAYS)
+            else:
+                case.complete_at = now
+                case.supply_due = None
+                case.promised_date = day if outcome == "completed" else cal.add_workdays(day, record.matter.promised_days)
+                case.statutory_date = (cal.add_workdays(day, record.matter.statutory_days)
+                                       if record.matter.statutory_days is not None else None)
+            case.calendar_version = self._calendar_version
+            case.version += 1
+            case.updated_at = now
+            s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="supplemented",
+                            detail=OUTCOME_LABELS[outcome]))
+            s.flush()
+            enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+        updated = self.case_record(case_no=case_no)
+        kinds = ["one_time_notice"] if outcome == "notice" else ["voucher"]
+        if outcome == "accepted":
+            kinds.append("acceptance_notice")
+        if any(m.state == "gap" for m in checked):
+            kinds.append("gap_promise")
+        docs = tuple(self.print_document(record=updated, kind=k, paper=paper if k in ROLL_KINDS else "a4",
+                                         out_dir=out_dir, clerk=clerk) for k in kinds)
+        return IntakeResult(case_no=case_no, outcome=outcome,
+                            promised_date=updated.promised_date if outcome != "notice" else None,
+                            documents=docs, warnings=())
+
+    def case_history(self, *, case_no: str) -> list[tuple[datetime, str, str, str]]:
+        """(when, who, event, detail) of a case, oldest first."""
+        with self.Session() as s:
+            rows = s.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.id))
+            return [(r.at, r.actor, r.event, r.detail) for r in rows]
+
+    def record_consultation(
+        self, *, asker_name: str, question: str, answer: str, clerk: Clerk, asker_phone: str = "",
+        matter_code: str = "",
+    ) -> ConsultationRecord:
+        """首问负责: record who asked what and the answer given; queued for the centre like any change."""
+        import uuid
+
+        from desktop.core.identity import check_phone
+        from desktop.core.intake import _text
+
+        raw = {"asker_name": asker_name, "question": question, "answer": answer, "asker_phone": asker_phone}
+        name = _text(raw, "asker_name", "asker_name", limit=100)
+        q = _text(raw, "question", "question", limit=2000)
+        a = _text(raw, "answer", "answer", limit=4000)
+        phone = _text(raw, "asker_phone", "asker_phone", required=False, limit=32)
+        if phone:
+            phone = check_phone(phone, field="asker_phone")
+        if matter_code:
+            self.matter(code=matter_code)
+        now = self.clock()
+        rec = ConsultationRecord(id=str(uuid.uuid4()), asked_at=now, asker_name=name, asker_phone=phone,
+                                 matter_code=matter_code, question=q, answer=a,
+                                 answered_by=f"{clerk.name}（{clerk.staff_no}）")
+        w = self.window()
+        with self.Session.begin() as s:
+            s.add(Consultation(id=rec.id, asked_at=now, asker_name=name, asker_phone=phone,
+                               matter_code=matter_code, question=q, answer=a, answered_by=rec.answered_by,
+                               clerk_login=clerk.login))
+            enqueue(s, kind="consultation.recorded", ref=rec.id, now=now, payload={
+                "id": rec.id, "asked_at": to_iso(now), "asker_name": name, "asker_phone": phone,
+                "matter_code": matter_code, "question": q, "answer": a, "answered_by": rec.answered_by,
+                "clerk_login": clerk.login, "centre_code": w.centre_code, "window_no": w.window_no})
+        return rec
+
+    def consultations(self, *, day: date | None = None) -> list[ConsultationRecord]:
+        day = day or self.clock().date()
+        start = datetime.combine(day, datetime.min.time())
+        with self.Session() as s:
+            rows = s.scalars(select(Consultation).where(
+                Consultation.asked_at >= start, Consultation.asked_at < start + timedelta(days=1)
+            ).order_by(Consultation.asked_at))
+            return [ConsultationRecord(id=r.id, asked_at=r.asked_at, asker_name=r.asker_name,
+                                       asker_phone=r.asker_phone, matter_code=r.matter_code, question=r.question,
+                                       answer=r.answer, answered_by=r.answered_by) for r in rows]
 
     # ----- documents
     def print_document(
@@ -447,6 +572,8 @@ class Services:
             "one_time_notice": documents.render_one_time_notice,
             "acceptance_notice": documents.render_acceptance_notice,
             "gap_promise": documents.render_gap_promise,
+            "refusal_notice": lambda r, **kw: documents.render_refusal_notice(
+                r, reason=r.refusal_reason, apply_instead=r.apply_instead, **kw),
         }
         if kind not in renderers:
             raise BadInput("E_DOC_KIND", f"未知的文书类型：{kind}", field="kind")
@@ -492,7 +619,8 @@ class Services:
             materials=materials, outcome=case.outcome, received_at=case.received_at,
             promised_date=case.promised_date if case.outcome != "notice" else case.supply_due,
             statutory_date=case.statutory_date, window=self.window(), clerk=clerk, note=case.note,
-            warnings=tuple(json.loads(case.warnings_json)),
+            warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
+            apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         )
 
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
@@ -560,6 +688,17 @@ class Services:
             s.add(AuditEntry(at=self.clock(), actor=actor, action=action, ref=ref, detail=detail))
 
 
+def _material_input(m: CaseMaterial) -> dict[str, Any]:
+    d: dict[str, Any] = {"state": m.state}
+    if m.e_licence_ref:
+        d["e_licence_ref"] = m.e_licence_ref
+    if m.reason:
+        d["reason"] = m.reason
+    if m.gap_due:
+        d["gap_due"] = m.gap_due.isoformat()
+    return d
+
+
 def matter_from_dict(d: dict[str, Any], version: str) -> Matter:
     return Matter(
         code=d["code"], name=d["name"], department=d["department"], mode=d["mode"],
@@ -602,6 +741,10 @@ def case_payload(case: Case) -> dict[str, Any]:
             for m in case.materials
         ],
         "note": case.note,
+        "refusal_reason": case.refusal_reason,
+        "apply_instead": case.apply_instead,
+        "result_note": case.result_note,
+        "complete_at": to_iso(case.complete_at) if case.complete_at else None,
         "version": case.version,
     }
 

@@ -143,6 +143,10 @@ class CaseRecord:
     warnings: tuple[str, ...] = ()
     query_url: str = ""
     rating_url: str = ""
+    refusal_reason: str = ""
+    apply_instead: str = ""
+    result_note: str = ""  # 当场办结: the result issued at the window
+    complete_at: datetime | None = None  # the day the file became complete: the clock starts here
 
     @property
     def gaps(self) -> tuple[CaseMaterial, ...]:
@@ -173,6 +177,18 @@ class IntakeResult:
             "promised_date": self.promised_date.isoformat() if self.promised_date else None,
             "warnings": list(self.warnings),
         }
+
+
+@dataclass(frozen=True)
+class ConsultationRecord:
+    id: str
+    asked_at: datetime
+    asker_name: str
+    asker_phone: str
+    matter_code: str
+    question: str
+    answer: str
+    answered_by: str
 
 
 @dataclass(frozen=True)

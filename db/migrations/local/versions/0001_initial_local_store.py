@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 21:49:05.610900
 
 """
 from typing import Sequence, Union

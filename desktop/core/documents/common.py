@@ -149,9 +149,10 @@ def _styles(paper_key: str, font: str) -> Styles:
         small_centre=style("small_centre", p.small, alignment=TA_CENTER),
         tiny_centre=style("tiny_centre", 6.5 if p.roll else 7, alignment=TA_CENTER),
         right=style("right", p.body, alignment=TA_RIGHT, leading=p.body * 1.6),
-        cell=style("cell", cell, leading=cell * 1.35),
+        # rightIndent: room for punctuation that hangs past the wrap width (禁则) inside a ruled cell
+        cell=style("cell", cell, leading=cell * 1.35, rightIndent=cell * 0.5),
         cell_head=style("cell_head", cell, leading=cell * 1.35, alignment=TA_CENTER),
-        label=style("label", cell, leading=cell * 1.35, textColor=colors.HexColor("#333333")),
+        label=style("label", cell, leading=cell * 1.35, rightIndent=cell * 0.5),
         mark=style("mark", p.body + 1, alignment=TA_CENTER, textColor=colors.HexColor("#c00000")),
     )
 
@@ -279,7 +280,7 @@ def _cell(markup: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     wrapping Paragraph. `markup` is escaped text, possibly with tags such as <br/>."""
     if "<" not in markup:
         plain = markup.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-        if stringWidth(plain, style.fontName, style.fontSize) <= width - 2 * _PAD_X - 0.5:
+        if stringWidth(plain, style.fontName, style.fontSize) <= width - 2 * _PAD_X - 3:
             return plain
     return Paragraph(markup, style)
 
@@ -311,10 +312,10 @@ def fields_table(fields: Sequence[Field], paper: Paper, st: Styles) -> Table:
     """Label/value grid: two pairs per row on A4 (wide values span), one pair per row on a roll."""
     W = paper.frame_width
     if paper.roll:
-        lw = 17 * mm
+        lw = 18.5 * mm
         data = [[_cell(lb, st.label, lw), _cell(v, st.cell, W - lw)] for lb, v, _ in fields]
         return _grid(data, [lw, W - lw], st, [("BACKGROUND", (0, 0), (0, -1), _LABEL_SHADE)])
-    lw = 31 * mm
+    lw = 33 * mm
     vw = W / 2 - lw
     data = []
     spans: list[tuple] = []

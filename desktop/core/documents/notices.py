@@ -96,7 +96,7 @@ def _gap_rows(gaps: tuple[CaseMaterial, ...], paper: Paper, st: Styles) -> Flowa
                 reason,
             ]
         )
-    return table(["序号", "材料名称", "情况", "应符合的标准", "原因"], rows, [11, 50, 20, 55, 38], paper, st)
+    return table(["序号", "材料名称", "情况", "应符合的标准", "原因"], rows, [11, 47, 25, 53, 38], paper, st)
 
 
 def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> bytes:

@@ -29,7 +29,7 @@ def cjk_font_file() -> Path | None:
     """The CJK font file, found exactly as the PDF documents find theirs (same search order)."""
     from desktop.core.documents import fonts
 
-    for path in fonts._candidates():  # noqa: SLF001 - the one search list; see the report on a public API
+    for path in fonts._candidates():
         if path.is_file():
             return path
     return None
@@ -87,8 +87,12 @@ def _setup_logging(home: Path) -> None:
         return
     logs = home / "logs"
     logs.mkdir(exist_ok=True)
-    logging.basicConfig(filename=logs / "gui.log", level=logging.INFO, encoding="utf-8",
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        filename=logs / "gui.log",
+        level=logging.INFO,
+        encoding="utf-8",
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
 
 def _excepthook(kind, value, tb) -> None:
@@ -102,8 +106,8 @@ def _warm_imports() -> None:
     """Import the services layer (about 1-2 s: SQLAlchemy, pypinyin) while the clerk types the login."""
     try:
         import desktop.core.services  # noqa: F401
-    except Exception:  # noqa: BLE001 - the real import on submit reports any problem
-        pass
+    except Exception:
+        log.exception("warming the services import failed")
 
 
 def run_gui(home: Path, argv: list[str]) -> int:
@@ -122,6 +126,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
 
     dialog = LoginDialog(make_services)
     if os.environ.get(BENCH_ENV):
+
         def report() -> None:
             sys.stdout.write(f"login_shown {time.time():.6f} started {started:.6f}\n")
             sys.stdout.flush()

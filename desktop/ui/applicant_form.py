@@ -79,8 +79,15 @@ class PersonFields:
         self.phone = QLineEdit()
         self.phone.setObjectName(f"{prefix}PhoneEdit")
         self.phone.setPlaceholderText("手机或固定电话")
-        self.boxes = {k: FieldBox(w) for k, w in
-                      (("name", self.name), ("id_type", self.id_type), ("id_no", self.id_no), ("phone", self.phone))}
+        self.boxes = {
+            k: FieldBox(w)
+            for k, w in (
+                ("name", self.name),
+                ("id_type", self.id_type),
+                ("id_no", self.id_no),
+                ("phone", self.phone),
+            )
+        }
         self.name_label = _label(name_label, self.name)
         grid.addWidget(self.name_label, first_row, 0)
         grid.addWidget(self.boxes["name"], first_row, 1)
@@ -95,8 +102,12 @@ class PersonFields:
         return [self.name, self.id_type, self.id_no, self.phone]
 
     def as_json(self) -> dict[str, str]:
-        return {"name": self.name.text().strip(), "id_type": self.id_type.currentData(),
-                "id_no": self.id_no.text().strip(), "phone": self.phone.text().strip()}
+        return {
+            "name": self.name.text().strip(),
+            "id_type": self.id_type.currentData(),
+            "id_no": self.id_no.text().strip(),
+            "phone": self.phone.text().strip(),
+        }
 
     def is_empty(self) -> bool:
         return not any((self.name.text().strip(), self.id_no.text().strip(), self.phone.text().strip()))
@@ -176,7 +187,7 @@ class ApplicantForm(QWidget):
         for key in kinds or tuple(KIND_LABELS):
             self.kind.addItem(KIND_LABELS.get(key, key), key)
         index = self.kind.findData(current)
-        self.kind.setCurrentIndex(index if index >= 0 else 0)
+        self.kind.setCurrentIndex(max(index, 0))
         self.kind.blockSignals(False)
         self._kind_changed()
 
@@ -193,21 +204,35 @@ class ApplicantForm(QWidget):
             w = self.agent_grid.itemAt(i).widget()
             if w is not None:
                 w.setVisible(on)
+        self.agent_group.setProperty("collapsed", not on)
+        self.agent_group.style().unpolish(self.agent_group)
+        self.agent_group.style().polish(self.agent_group)
 
     def first_field(self) -> QWidget:
         return self.enterprise_name if self.applicant_kind() == "enterprise" else self.person.name
 
     def focus_chain(self) -> list[QWidget]:
         """Tab order, top to bottom (the main window links it to the checklist and buttons)."""
-        chain: list[QWidget] = [self.kind, self.enterprise_name, self.uscc, *self.person.widgets(),
-                                self.agent_group, *self.agent.widgets(), self.note]
+        chain: list[QWidget] = [
+            self.kind,
+            self.enterprise_name,
+            self.uscc,
+            *self.person.widgets(),
+            self.agent_group,
+            *self.agent.widgets(),
+            self.note,
+        ]
         return chain
 
     def intake_part(self) -> dict[str, Any]:
         person = self.person.as_json()
         if self.applicant_kind() == "enterprise":
-            applicant: dict[str, Any] = {"kind": "enterprise", "name": self.enterprise_name.text().strip(),
-                                         "uscc": self.uscc.text().strip(), "contact": person}
+            applicant: dict[str, Any] = {
+                "kind": "enterprise",
+                "name": self.enterprise_name.text().strip(),
+                "uscc": self.uscc.text().strip(),
+                "contact": person,
+            }
         else:
             applicant = {"kind": "person", **person}
         part: dict[str, Any] = {"applicant": applicant, "note": self.note.text().strip()}
@@ -237,8 +262,13 @@ class ApplicantForm(QWidget):
         return self.person.boxes.get(parts[1])
 
     def all_boxes(self) -> list[FieldBox]:
-        return [self.kind_box, self.note_box, *self.enterprise_boxes.values(), *self.person.boxes.values(),
-                *self.agent.boxes.values()]
+        return [
+            self.kind_box,
+            self.note_box,
+            *self.enterprise_boxes.values(),
+            *self.person.boxes.values(),
+            *self.agent.boxes.values(),
+        ]
 
     def clear_errors(self) -> None:
         for box in self.all_boxes():

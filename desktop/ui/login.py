@@ -104,7 +104,7 @@ class LoginDialog(QDialog):
         except YichuangError:
             self.identity.setText("")
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if self._services is not None and not self.identity.text():
             self._show_identity()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -66,7 +67,7 @@ class ResultPanel(QFrame):
         outcome = OUTCOME_LABELS.get(result.outcome, result.outcome)
         when = "　请按一次性告知单补齐材料" if result.outcome == "notice" else ""
         if result.promised_date:
-            when = "　今日办结" if result.outcome == "completed" else f"　承诺办结日期 {result.promised_date:%Y-%m-%d}"
+            when = "" if result.outcome == "completed" else f"　承诺办结日期 {result.promised_date:%Y-%m-%d}"
         self.detail_label.setText(f"{matter_name}　<b>{outcome}</b>{when}")
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in result.warnings))
         self.warning_label.setVisible(bool(result.warnings))
@@ -160,8 +161,9 @@ class MainWindow(QMainWindow):
         self.outbox_dock = QDockWidget("上传队列（F9）", self)
         self.outbox_dock.setObjectName("outboxDock")
         self.outbox_dock.setWidget(self.outbox_panel)
-        self.outbox_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
-                                     | QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        self.outbox_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetClosable | QDockWidget.DockWidgetFeature.DockWidgetMovable
+        )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.outbox_dock)
         self.outbox_dock.hide()
 
@@ -230,9 +232,16 @@ class MainWindow(QMainWindow):
             self.supervisor_menu.setToolTip("仅值班长可用")
 
     def _set_tab_order(self) -> None:
-        chain = [self.matter_panel.search_edit, self.matter_panel.results, *self.form.focus_chain(),
-                 self.checklist, self.accept_button, self.print_button, self.clear_button]
-        for a, b in zip(chain, chain[1:], strict=False):
+        chain = [
+            self.matter_panel.search_edit,
+            self.matter_panel.results,
+            *self.form.focus_chain(),
+            self.checklist,
+            self.accept_button,
+            self.print_button,
+            self.clear_button,
+        ]
+        for a, b in pairwise(chain):
             QWidget.setTabOrder(a, b)
 
     def focus_search(self) -> None:
@@ -334,7 +343,7 @@ class MainWindow(QMainWindow):
                 return None
             self.show_input_error(e)
             return None
-        except Exception as e:  # noqa: BLE001 - never a traceback to the clerk
+        except Exception as e:
             log.exception("accept failed")
             self.set_message(message_of(e))
             return None
@@ -383,8 +392,10 @@ class MainWindow(QMainWindow):
         if error:
             self.status.set_activity(f"同步未完成：{error}")
         elif result is not None:
-            self.status.set_activity(f"同步完成：上传 {result.pushed} 条，下载 {result.pulled} 条"
-                                     + (f"，拒收 {result.rejected} 条" if result.rejected else ""))
+            self.status.set_activity(
+                f"同步完成：上传 {result.pushed} 条，下载 {result.pulled} 条"
+                + (f"，拒收 {result.rejected} 条" if result.rejected else "")
+            )
         self.data_changed.emit("sync")
 
     # ----- dialogs
@@ -418,12 +429,12 @@ class MainWindow(QMainWindow):
         return str(path)
 
     # ----- lifecycle
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self.sync.timer.isActive() and not self.sync.running:
             self.sync.start()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.sync.stop()
         self.status_timer.stop()
         self.sync.pool.waitForDone(3000)

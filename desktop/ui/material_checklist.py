@@ -4,23 +4,37 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QWidget,
+)
 
-from desktop.core.types import FORM_LABELS, STATE_LABELS, Matter, MaterialSpec
+from desktop.core.types import FORM_LABELS, STATE_LABELS, MaterialSpec, Matter
 
 STATE_ORDER = ("paper", "e_licence", "commitment", "gap", "missing", "defective")  # digit keys 1..6
 DEFAULT_STATE = "missing"
 HEADERS = ("材料名称", "形式", "份数", "收取情况")
 STATE_COLOURS = {
-    "paper": "#e3f4e1", "e_licence": "#e1eefb", "commitment": "#efe6fa", "gap": "#fff4d6",
-    "missing": "#fde4e4", "defective": "#fde4e4",
+    "paper": "#e3f4e1",
+    "e_licence": "#e1eefb",
+    "commitment": "#efe6fa",
+    "gap": "#fff4d6",
+    "missing": "#fde4e4",
+    "defective": "#fde4e4",
 }
 
 
 def allowed_states(matter: Matter, spec: MaterialSpec) -> tuple[str, ...]:
     """The states a clerk may choose for a material (e-licence and commitment only where permitted)."""
-    return tuple(s for s in STATE_ORDER
-                 if (s != "e_licence" or spec.e_licence) and (s != "commitment" or matter.commitment_allowed))
+    return tuple(
+        s
+        for s in STATE_ORDER
+        if (s != "e_licence" or spec.e_licence) and (s != "commitment" or matter.commitment_allowed)
+    )
 
 
 class MaterialChecklist(QTableWidget):
@@ -113,7 +127,7 @@ class MaterialChecklist(QTableWidget):
             if item is not None:
                 item.setBackground(brush)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         row = self.currentRow()
         mods = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
         if row >= 0 and mods == Qt.KeyboardModifier.NoModifier:
@@ -131,13 +145,19 @@ class MaterialChecklist(QTableWidget):
 
     def materials_json(self) -> dict[str, str]:
         """{material code: state} for the intake; an optional material still 缺少 is simply left out."""
-        return {spec.code: state for spec, state in zip(self.specs, self._states, strict=True)
-                if spec.required or state != "missing"}
+        return {
+            spec.code: state
+            for spec, state in zip(self.specs, self._states, strict=True)
+            if spec.required or state != "missing"
+        }
 
     def required_counts(self) -> tuple[int, int]:
         """(required materials provided, required materials in total)."""
-        provided = sum(1 for s, st in zip(self.specs, self._states, strict=True)
-                       if s.required and st not in ("missing", "defective"))
+        provided = sum(
+            1
+            for s, st in zip(self.specs, self._states, strict=True)
+            if s.required and st not in ("missing", "defective")
+        )
         return provided, sum(1 for s in self.specs if s.required)
 
     def row_of(self, code: str) -> int:

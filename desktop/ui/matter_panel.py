@@ -43,7 +43,10 @@ def guide_html(matter: Matter) -> str:
         ("申请对象", kinds),
         ("收费", matter.fee or "不收费"),
     ]
-    parts = [f"<h3 style='margin:0 0 6px 0'>{escape(matter.name)}</h3>", "<table cellspacing='0' cellpadding='2'>"]
+    parts = [
+        f"<h3 style='margin:0 0 6px 0'>{escape(matter.name)}</h3>",
+        "<table cellspacing='0' cellpadding='2'>",
+    ]
     for k, v in rows:
         parts.append(f"<tr><td style='color:#555;white-space:nowrap'>{k}</td><td>{escape(str(v))}</td></tr>")
     parts.append("</table><p style='margin:8px 0 2px 0'><b>申请材料</b></p><ol style='margin-left:-20px'>")
@@ -83,8 +86,10 @@ class MatterPanel(QWidget):
         self.guide.setObjectName("matterGuide")
         self.guide.setOpenLinks(False)
         self.guide.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        self.guide.setHtml("<p style='color:#666'>在上方输入事项名称、编码或拼音首字母（如 “hj” 查户籍），"
-                           "按 ↓ 选择、回车确定。选定后这里显示办事指南。</p>")
+        self.guide.setHtml(
+            "<p style='color:#666'>在上方输入事项名称、编码或拼音首字母（如 “hj” 查户籍），"
+            "按 ↓ 选择、回车确定。选定后这里显示办事指南。</p>"
+        )
         title = QLabel("办理事项", self)
         title.setObjectName("sectionTitle")
         guide_title = QLabel("办事指南", self)
@@ -148,11 +153,13 @@ class MatterPanel(QWidget):
         self.search_edit.clear()
         self.search_edit.setFocus()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         key = event.key()
-        plain = not (event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier))
+        plain = not (
+            event.modifiers() & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+        )
         if watched is self.search_edit and plain:
             if key in (Qt.Key.Key_Down, Qt.Key.Key_Up) and self.results.count():
                 step = 1 if key == Qt.Key.Key_Down else -1

@@ -57,14 +57,22 @@ def configure_printer_for(printer: QPrinter, first_page_points: QSizeF) -> None:
     width_mm = first_page_points.width() * MM_PER_POINT
     height_mm = first_page_points.height() * MM_PER_POINT
     if is_roll_page(first_page_points):
-        size = QPageSize(QSizeF(ROLL_WIDTH_MM, height_mm), QPageSize.Unit.Millimeter, "80mm",
-                         QPageSize.SizeMatchPolicy.ExactMatch)
+        size = QPageSize(
+            QSizeF(ROLL_WIDTH_MM, height_mm),
+            QPageSize.Unit.Millimeter,
+            "80mm",
+            QPageSize.SizeMatchPolicy.ExactMatch,
+        )
     else:
-        size = QPageSize(QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "",
-                         QPageSize.SizeMatchPolicy.FuzzyMatch)
+        size = QPageSize(
+            QSizeF(width_mm, height_mm), QPageSize.Unit.Millimeter, "", QPageSize.SizeMatchPolicy.FuzzyMatch
+        )
     printer.setPageSize(size)
-    orientation = QPageLayout.Orientation.Landscape if width_mm > height_mm and not is_roll_page(
-        first_page_points) else QPageLayout.Orientation.Portrait
+    orientation = (
+        QPageLayout.Orientation.Landscape
+        if width_mm > height_mm and not is_roll_page(first_page_points)
+        else QPageLayout.Orientation.Portrait
+    )
     printer.setPageOrientation(orientation)
     printer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
 
@@ -87,7 +95,9 @@ def render_pdf_to_printer(pdf_path: str | Path, printer: QPrinter) -> int:
                 if i > 0:
                     printer.newPage()
                 points = doc.pagePointSize(i)
-                pixels = QSize(max(1, round(points.width() / 72 * dpi)), max(1, round(points.height() / 72 * dpi)))
+                pixels = QSize(
+                    max(1, round(points.width() / 72 * dpi)), max(1, round(points.height() / 72 * dpi))
+                )
                 image = doc.render(i, pixels)
                 area = QRectF(painter.viewport())
                 scale = min(area.width() / pixels.width(), area.height() / pixels.height())
@@ -102,8 +112,9 @@ def render_pdf_to_printer(pdf_path: str | Path, printer: QPrinter) -> int:
 
 
 def _save_as(parent: QWidget | None, pdf_path: Path) -> str:
-    target, _ = QFileDialog.getSaveFileName(parent, "未安装打印机：另存为 PDF", str(Path.home() / pdf_path.name),
-                                            "PDF 文件 (*.pdf)")
+    target, _ = QFileDialog.getSaveFileName(
+        parent, "未安装打印机：另存为 PDF", str(Path.home() / pdf_path.name), "PDF 文件 (*.pdf)"
+    )
     if not target:
         return "cancelled"
     shutil.copyfile(pdf_path, target)
@@ -143,7 +154,7 @@ def print_with_preview(parent: QWidget | None, pdf_path: str | Path) -> str:
             action = _save_as(parent, path)
         else:
             action = _preview(parent, path)
-    except Exception as e:  # noqa: BLE001 - printing must never crash the window
+    except Exception as e:
         log.exception("printing %s failed", path)
         show_error(parent, f"打印失败：{getattr(e, 'args', [''])[0] or '未知原因'}。文书已保存在 {path}")
     PRINT_LOG.append(PrintRecord(str(path), action))
@@ -155,5 +166,12 @@ def print_documents(parent: QWidget | None, paths: list[str]) -> list[str]:
     return [print_with_preview(parent, p) for p in paths]
 
 
-__all__ = ["PRINT_LOG", "PrintRecord", "configure_printer_for", "is_roll_page", "print_documents",
-           "print_with_preview", "render_pdf_to_printer"]
+__all__ = [
+    "PRINT_LOG",
+    "PrintRecord",
+    "configure_printer_for",
+    "is_roll_page",
+    "print_documents",
+    "print_with_preview",
+    "render_pdf_to_printer",
+]

@@ -60,8 +60,11 @@ class ReprintDialog(QDialog):
     def submit(self) -> None:
         try:
             self.document = self.services.reprint(
-                case_no=self.case_edit.text().strip(), kind=self.kind_combo.currentData(),
-                paper=self.paper_combo.currentData(), clerk=self.clerk)
+                case_no=self.case_edit.text().strip(),
+                kind=self.kind_combo.currentData(),
+                paper=self.paper_combo.currentData(),
+                clerk=self.clerk,
+            )
         except YichuangError as e:
             self.error_label.setText(e.message)
             self.case_edit.selectAll()

@@ -39,15 +39,19 @@ class SettingsDialog(QDialog):
         self.url_edit.setPlaceholderText("postgresql://窗口账号:密码@服务器:5432/数据库")
         self.url_edit.setMinimumWidth(460)
         form.addRow("中心数据库地址", self.url_edit)
-        hint = QLabel("保存时地址中的密码会从地址中移除，存入系统密钥环；没有密钥环时存入本机数据目录中"
-                      "仅本账户可读的文件。地址本身保存在本地设置中。", self)
+        hint = QLabel(
+            "保存时地址中的密码会从地址中移除，存入系统密钥环；没有密钥环时存入本机数据目录中"
+            "仅本账户可读的文件。地址本身保存在本地设置中。",
+            self,
+        )
         hint.setWordWrap(True)
         hint.setObjectName("hintLabel")
         self.result_label = QLabel("", self)
         self.result_label.setWordWrap(True)
         self.result_label.setObjectName("errorLabel")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close,
-                                   self)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close, self
+        )
         buttons.button(QDialogButtonBox.StandardButton.Save).clicked.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

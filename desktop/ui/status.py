@@ -38,8 +38,9 @@ class WindowStatusBar(QStatusBar):
         self.skew.setObjectName("skewWarning")
         self.activity = QLabel(self)
         window = services.window()
-        self.identity = QLabel(f"{window.centre_name} · {window.window_no} 号窗口 · {clerk.name}（{clerk.staff_no}）",
-                               self)
+        self.identity = QLabel(
+            f"{window.centre_name} · {window.window_no} 号窗口 · {clerk.name}（{clerk.staff_no}）", self
+        )
         for w in (self.connection, self.queue, self.oldest, self.last_sync, self.skew, self.activity):
             self.addWidget(w)
         self.addPermanentWidget(self.identity)
@@ -69,10 +70,13 @@ class WindowStatusBar(QStatusBar):
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
         self.queue.setText(f"待上传 {st.queue_length} 件")
-        self.oldest.setText(f"最早一条已等待 {age_text(st.oldest_pending_at, now)}" if st.oldest_pending_at else "")
+        self.oldest.setText(
+            f"最早一条已等待 {age_text(st.oldest_pending_at, now)}" if st.oldest_pending_at else ""
+        )
         self.oldest.setVisible(st.oldest_pending_at is not None)
         self.last_sync.setText(
-            f"上次同步 {st.last_success_at:%m-%d %H:%M}" if st.last_success_at else "尚未同步")
+            f"上次同步 {st.last_success_at:%m-%d %H:%M}" if st.last_success_at else "尚未同步"
+        )
         try:
             skew = int(float(skew_raw)) if skew_raw else 0
         except ValueError:

@@ -47,7 +47,7 @@ class SyncRound(QRunnable):
                 services.close()
         except YichuangError as e:
             error = e.message
-        except Exception:  # noqa: BLE001 - a worker must always report back
+        except Exception:
             log.exception("sync round failed")
             error = "同步时发生内部错误（详情已写入日志）"
         self.signals.finished.emit(result, error)
@@ -62,8 +62,9 @@ class SyncController(QObject):
     round_started = Signal()
     round_finished = Signal(object, str)
 
-    def __init__(self, home: Path, is_configured, parent: QObject | None = None,
-                 pool: QThreadPool | None = None) -> None:
+    def __init__(
+        self, home: Path, is_configured, parent: QObject | None = None, pool: QThreadPool | None = None
+    ) -> None:
         super().__init__(parent)
         self.home = home
         self.is_configured = is_configured  # callable -> bool, read on the GUI thread

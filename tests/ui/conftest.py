@@ -11,8 +11,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
-from desktop.core.identity import id_check_char  # noqa: E402
-from desktop.core.services import Services, init_store  # noqa: E402
+from desktop.core.identity import id_check_char
+from desktop.core.services import Services, init_store
 
 FIXED_NOW = datetime(2026, 3, 10, 9, 30, 0)  # a Tuesday, a working day
 

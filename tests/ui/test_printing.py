@@ -79,9 +79,11 @@ def test_broken_pdf_never_crashes(tmp_path, qapp, monkeypatch):
     from desktop.ui import printing
 
     monkeypatch.setattr(printing, "no_dialogs", lambda: False)
-    monkeypatch.setattr(printing.QPrinterInfo, "availablePrinters", staticmethod(lambda: []))
+    monkeypatch.setattr(printing.QPrinterInfo, "availablePrinters", staticmethod(list))
     saved = tmp_path / "saved.pdf"
-    monkeypatch.setattr(printing.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(saved), "")))
+    monkeypatch.setattr(
+        printing.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(saved), ""))
+    )
     good = tmp_path / "good.pdf"
     good.write_bytes(b"%PDF-1.4 fake")
     assert print_with_preview(None, good) == "saved"

@@ -461,3 +461,14 @@ def test_voucher_renders_fast_once_the_font_is_registered():
         render_voucher(case)
         times.append(time.perf_counter() - start)
     assert statistics.median(times) < 0.3
+
+
+def test_a_long_hyphenated_case_number_still_decodes_on_the_roll(tmp_path):
+    case = sample_case(case_no="310104-05-20260212-0017-KXYZ")
+    assert "310104-05-20260212-0017-KXYZ" in decode_barcodes(render_voucher(case, paper="roll80"), tmp_path)
+
+
+def test_a_non_ascii_case_number_is_refused_not_mis_encoded():
+    with pytest.raises(BadInput) as err:
+        render_voucher(sample_case(case_no="沪0017"))
+    assert err.value.code == "E_CASE_NO"

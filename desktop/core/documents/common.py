@@ -141,7 +141,11 @@ def _styles(paper_key: str, font: str) -> Styles:
         subtitle=style("subtitle", p.body, alignment=TA_CENTER, spaceAfter=1 * mm),
         centre=style("centre", p.body, alignment=TA_CENTER),
         section=style(
-            "section", p.body + 0.5, spaceBefore=2.5 * mm if not p.roll else 1.8 * mm, spaceAfter=1 * mm
+            "section",
+            p.body + 0.5,
+            spaceBefore=2.5 * mm if not p.roll else 1.8 * mm,
+            spaceAfter=1 * mm,
+            keepWithNext=1,  # never a heading alone at the foot of an A4 page
         ),
         body=style("body", p.body, leading=p.body * 1.6),
         indented=style("indented", p.body, leading=p.body * 1.6, firstLineIndent=2 * p.body),
@@ -599,7 +603,8 @@ def case_head(
         story.append(Paragraph(subtitle, st.subtitle))
     number_text = f"{number_label}：{esc(number or case.case_no)}"
     if paper.roll:
-        story.append(barcode_flowable(case.case_no, paper, paper.frame_width))
+        # the quiet zones may reach into the (blank) side margins of the roll
+        story.append(barcode_flowable(case.case_no, paper, paper.width - 2 * mm))
         story.append(Paragraph(number_text, st.small_centre))
     else:
         left = [Paragraph(number_text, st.body)]
@@ -684,6 +689,15 @@ def _set_info(canv: Canvas, title: str) -> None:
     canv.setCreator("一窗 Yichuang")
 
 
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """text cut with '…' so that it fits in width (for one-line footers)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, footer: str) -> None:
     st = styles(paper)
 
@@ -692,8 +706,10 @@ def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, 
         canv.setFont(st.font, 8)
         canv.setFillColor(colors.HexColor("#555555"))
         y = paper.margin * 0.55
-        canv.drawString(paper.margin, y, clean(footer))
-        canv.drawRightString(paper.width - paper.margin, y, f"第 {doc.page} 页")
+        page = f"第 {doc.page} 页"
+        room = paper.frame_width - stringWidth(page, st.font, 8) - 5 * mm
+        canv.drawString(paper.margin, y, _fit(clean(footer), st.font, 8, room))
+        canv.drawRightString(paper.width - paper.margin, y, page)
         canv.restoreState()
 
     doc = SimpleDocTemplate(

@@ -75,7 +75,7 @@ class Paper:
     title: float
     qr: float
     bar_height: float
-    max_bar_modules: int  # widest Code128 module, in BAR_MODULE units
+    bar_modules: tuple[float, ...]  # Code128 module widths to try, widest first
 
     @property
     def roll(self) -> bool:
@@ -87,8 +87,11 @@ class Paper:
 
 
 PAPERS: dict[str, Paper] = {
-    "a4": Paper("a4", 210 * mm, 297 * mm, 18 * mm, 10.5, 8.5, 20, 26 * mm, 11 * mm, 2),
-    "roll80": Paper("roll80", 80 * mm, 0, 3 * mm, 8, 6.8, 13, 24 * mm, 10 * mm, 2),
+    "a4": Paper(
+        "a4", 210 * mm, 297 * mm, 18 * mm, 10.5, 8.5, 20, 26 * mm, 11 * mm, (0.5 * mm, 0.375 * mm, BAR_MODULE)
+    ),
+    # thermal roll: whole printer dots only (0.25 mm = 2 dots at 203 dpi)
+    "roll80": Paper("roll80", 80 * mm, 0, 3 * mm, 8, 6.8, 13, 24 * mm, 10 * mm, (2 * BAR_MODULE, BAR_MODULE)),
 }
 
 
@@ -387,15 +390,16 @@ class _PathCode128(Code128):
 
 
 def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
-    """The Code128 as a flowable (reportlab barcodes are flowables themselves)."""
+    """reportlab's vector Code128 of value with the widest of the paper's module widths that fits
+    max_width (quiet zones of 10 modules included). Non-ASCII values are BadInput("E_CASE_NO")."""
     if not value or any(not (32 <= ord(ch) < 127) for ch in value):
         raise BadInput("E_CASE_NO", f"办件编号含有无法编码为条码的字符：{value!r}", field="case_no")
     bc: Code128 | None = None
-    for k in range(paper.max_bar_modules, 0, -1):
-        q = 10 * k * BAR_MODULE
+    for module in paper.bar_modules:
+        q = 10 * module
         bc = _PathCode128(
             value,
-            barWidth=k * BAR_MODULE,
+            barWidth=module,
             barHeight=paper.bar_height,
             humanReadable=False,
             quiet=True,
@@ -610,7 +614,7 @@ def case_head(
         left = [Paragraph(number_text, st.body)]
         if number and number != case.case_no:
             left.append(Paragraph(f"办件编号：{esc(case.case_no)}", st.small))
-        bar = barcode_flowable(case.case_no, paper, 95 * mm)
+        bar = barcode_flowable(case.case_no, paper, 72 * mm)
         bar_w = max(bar.width, 45 * mm)
         head = Table(
             [[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],

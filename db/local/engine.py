@@ -22,8 +22,12 @@ def _on_connect(dbapi_conn, _record) -> None:
 
 
 def _on_begin(conn) -> None:
-    # IMMEDIATE: a writer takes the lock when it begins, so two writers never deadlock on upgrade.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A writer takes the lock when it begins (IMMEDIATE), so two writers never fail on a lock upgrade;
+    # a reader (engine option yc_read) begins deferred and, in WAL mode, never waits for a writer.
+    if conn.get_execution_options().get("yc_read"):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(db_path: Path) -> Engine:
@@ -35,7 +39,13 @@ def make_engine(db_path: Path) -> Engine:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that write: every transaction is BEGIN IMMEDIATE."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_reader(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that only read: deferred BEGIN, safe to open while a writer holds the lock."""
+    return sessionmaker(engine.execution_options(yc_read=True), expire_on_commit=False)
 
 
 def upgrade(engine: Engine, revision: str = "head") -> str:

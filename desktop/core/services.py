@@ -143,7 +143,8 @@ class Services:
         self.home = home
         self.clock = clock
         self.engine = local_engine.make_engine(path)
-        self.Session = local_engine.make_sessionmaker(self.engine)
+        self.Session = local_engine.make_sessionmaker(self.engine)  # writes (BEGIN IMMEDIATE)
+        self.Reader = local_engine.make_reader(self.engine)  # reads (deferred, never blocks on a writer)
         self._matters: dict[tuple[str, str], Matter] = {}
         self._index: MatterIndex | None = None
         self._index_version: str | None = None
@@ -155,7 +156,7 @@ class Services:
 
     # ----- window identity and settings
     def setting(self, key: str, default: str = "") -> str:
-        with self.Session() as s:
+        with self.Reader() as s:
             row = s.get(Setting, key)
             return row.value if row else default
 
@@ -164,7 +165,7 @@ class Services:
             _set(s, key, value)
 
     def window(self) -> Window:
-        with self.Session() as s:
+        with self.Reader() as s:
             values = {r.key: r.value for r in s.scalars(select(Setting))}
         return Window(
             centre_code=values.get("centre_code", ""),
@@ -188,7 +189,7 @@ class Services:
         return Clerk(login=login, name=name, staff_no=staff_no, role=role)
 
     def login(self, *, login: str, password: str) -> Clerk:
-        with self.Session() as s:
+        with self.Reader() as s:
             user = s.get(User, login.strip())
         if user is None or not user.active or not verify_password(password, user.password_hash):
             raise AuthError("E_LOGIN", "工号或密码不正确", field="password")
@@ -196,7 +197,7 @@ class Services:
         return Clerk(login=user.login, name=user.name, staff_no=user.staff_no, role=user.role)
 
     def clerk(self, login: str) -> Clerk:
-        with self.Session() as s:
+        with self.Reader() as s:
             user = s.get(User, login)
         if user is None or not user.active:
             raise NotFound("E_USER", f"用户“{login}”不存在或已停用", field="clerk")
@@ -239,11 +240,11 @@ class Services:
         return catalogue
 
     def current_catalogue_version(self) -> str | None:
-        with self.Session() as s:
+        with self.Reader() as s:
             return s.scalar(select(CatalogueVersion.version).where(CatalogueVersion.is_current))
 
     def _catalogue_matters(self, version: str) -> list[Matter]:
-        with self.Session() as s:
+        with self.Reader() as s:
             rows = s.scalars(select(MatterRow).where(MatterRow.version == version)).all()
         return [self._matter_from_row(version, r.data) for r in rows]
 
@@ -270,7 +271,7 @@ class Services:
         version = version or self.current_catalogue_version()
         if version is None:
             raise BadInput("E_NO_CATALOGUE", "尚未导入事项目录")
-        with self.Session() as s:
+        with self.Reader() as s:
             row = s.get(MatterRow, (version, code))
         if row is None:
             raise NotFound("E_MATTER", f"事项目录中没有编码为“{code}”的事项", field="matter")
@@ -279,7 +280,7 @@ class Services:
     # ----- the working-day clock
     def calendar(self) -> WorkdayCalendar:
         if self._calendar is None:
-            with self.Session() as s:
+            with self.Reader() as s:
                 years = set(s.scalars(select(CalendarYear.year)))
                 overrides = {r.day: r.kind for r in s.scalars(select(CalendarDay))}
             self._calendar = WorkdayCalendar(years=years, overrides=overrides)
@@ -506,7 +507,7 @@ class Services:
 
     def case_history(self, *, case_no: str) -> list[tuple[datetime, str, str, str]]:
         """(when, who, event, detail) of a case, oldest first."""
-        with self.Session() as s:
+        with self.Reader() as s:
             rows = s.scalars(select(CaseEvent).where(CaseEvent.case_no == case_no).order_by(CaseEvent.id))
             return [(r.at, r.actor, r.event, r.detail) for r in rows]
 
@@ -547,7 +548,7 @@ class Services:
     def consultations(self, *, day: date | None = None) -> list[ConsultationRecord]:
         day = day or self.clock().date()
         start = datetime.combine(day, datetime.min.time())
-        with self.Session() as s:
+        with self.Reader() as s:
             rows = s.scalars(select(Consultation).where(
                 Consultation.asked_at >= start, Consultation.asked_at < start + timedelta(days=1)
             ).order_by(Consultation.asked_at))
@@ -564,7 +565,7 @@ class Services:
         and queue a `document.printed` operation. Returns where the PDF is."""
         from desktop.core import documents
 
-        with self.Session() as s:
+        with self.Reader() as s:
             reprint = s.scalar(select(func.count()).select_from(Document).where(
                 Document.case_no == record.case_no, Document.kind == kind, Document.paper == paper)) or 0
         renderers = {
@@ -601,7 +602,7 @@ class Services:
 
     def case_record(self, *, case_no: str) -> CaseRecord:
         case_no = caseno.normalise_case_no(case_no)
-        with self.Session() as s:
+        with self.Reader() as s:
             case = s.get(Case, case_no)
             if case is None:
                 raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
@@ -626,9 +627,54 @@ class Services:
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
         return self.print_document(record=self.case_record(case_no=case_no), kind=kind, paper=paper, clerk=clerk)
 
+    # ----- material transfer (desktop/core/transfers.py)
+    def awaiting_transfer(self, *, department: str | None = None) -> dict[str, list[str]]:
+        from desktop.core import transfers
+
+        return transfers.awaiting_transfer(self, department=department)
+
+    def create_transfer(self, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
+                        tracking_no: str = ""):
+        from desktop.core import transfers
+
+        return transfers.create_transfer(self, department=department, case_nos=case_nos, channel=channel,
+                                         clerk=clerk, tracking_no=tracking_no)
+
+    def advance_transfer(self, *, batch_no: str, state: str, clerk: Clerk, tracking_no: str | None = None,
+                         reason: str = ""):
+        from desktop.core import transfers
+
+        return transfers.advance_transfer(self, batch_no=batch_no, state=state, clerk=clerk,
+                                          tracking_no=tracking_no, reason=reason)
+
+    def transfers(self, *, states: tuple[str, ...] | None = None):
+        from desktop.core import transfers
+
+        return transfers.transfers(self, states=states)
+
+    # ----- closing the loop (desktop/core/closing.py)
+    def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
+                      service: int | None = None, attitude: int | None = None, comment: str = ""):
+        from desktop.core import closing
+
+        return closing.record_rating(self, case_no=case_no, overall=overall, efficiency=efficiency,
+                                     service=service, attitude=attitude, comment=comment)
+
+    def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
+                         how: str = "window") -> str:
+        from desktop.core import closing
+
+        return closing.hand_over_result(self, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
+                                        receiver_id_no=receiver_id_no, how=how)
+
+    def ratings(self, *, day: date | None = None):
+        from desktop.core import closing
+
+        return closing.ratings(self, day=day)
+
     # ----- outbox and sync
     def outbox(self, *, limit: int = 200, states: tuple[str, ...] | None = None) -> list[OutboxItem]:
-        with self.Session() as s:
+        with self.Reader() as s:
             q = select(OutboxOp).order_by(OutboxOp.seq.desc()).limit(limit)
             if states:
                 q = q.where(OutboxOp.state.in_(states))
@@ -653,7 +699,7 @@ class Services:
     # ----- statistics
     def daily_stats(self, *, day: date | None = None) -> DailyStats:
         day = day or self.clock().date()
-        with self.Session() as s:
+        with self.Reader() as s:
             base = select(Case).where(Case.received_day == day).subquery()
             by_outcome = s.execute(
                 select(base.c.outcome, func.count()).group_by(base.c.outcome).order_by(func.count().desc())

@@ -1,0 +1,125 @@
+"""Closing the loop: the result is handed over at the window, and the service is rated (好差评)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from db.local.models import Case, CaseEvent, Rating, User
+from desktop.core import caseno
+from desktop.core.clock import to_iso
+from desktop.core.errors import BadInput, NotFound
+from desktop.core.outbox import enqueue
+from desktop.core.types import Clerk
+
+LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+DECIDED = ("approved", "denied", "result_ready")  # back-office decisions with a result to hand over
+
+
+@dataclass(frozen=True)
+class RatingRecord:
+    case_no: str
+    overall: int
+    level: str
+    efficiency: int | None
+    service: int | None
+    attitude: int | None
+    comment: str
+    rated_at: datetime
+    rectify_owner: str
+    rectify_due: date | None
+
+    @property
+    def is_bad(self) -> bool:
+        return self.overall <= 2
+
+
+def _stars(value, field: str, *, required: bool) -> int | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 5:
+        raise BadInput("E_RATING", f"评价 {field} 应为 1 至 5 星", field=field)
+    return value
+
+
+def record_rating(services, *, case_no: str, overall: int, efficiency: int | None = None,
+                  service: int | None = None, attitude: int | None = None, comment: str = "") -> RatingRecord:
+    """One rating per visit, tied to the case. A 差评 (1–2 stars) becomes a rectification item owned by
+    the centre's duty supervisor, due the same day (the rater is contacted the same day)."""
+    case_no = caseno.normalise_case_no(case_no)
+    overall = _stars(overall, "overall", required=True)
+    efficiency = _stars(efficiency, "efficiency", required=False)
+    service = _stars(service, "service", required=False)
+    attitude = _stars(attitude, "attitude", required=False)
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise BadInput("E_FIELD_TOO_LONG", "评价意见过长（最多 1000 个字符）", field="comment")
+    now = services.clock()
+    w = services.window()
+    with services.Session.begin() as s:
+        case = s.get(Case, case_no)
+        if case is None:
+            raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
+        if s.get(Rating, case_no) is not None:
+            raise BadInput("E_RATED", f"办件 {case_no} 已评价过（每次办事评价一次）", field="case_no")
+        owner, due = "", None
+        if overall <= 2:
+            owner = services.setting("rectify_owner") or s.scalar(
+                select(User.login).where(User.role == "supervisor", User.active).order_by(User.login)) or ""
+            due = now.date()
+        s.add(Rating(case_no=case_no, overall=overall, efficiency=efficiency, service=service, attitude=attitude,
+                     comment=comment, rated_at=now, rectify_owner=owner, rectify_due=due))
+        s.add(CaseEvent(case_no=case_no, at=now, actor="applicant", event="rated", detail=LEVELS[overall]))
+        enqueue(s, kind="rating.recorded", ref=case_no, now=now, payload={
+            "case_no": case_no, "centre_code": w.centre_code, "window_no": w.window_no, "overall": overall,
+            "efficiency": efficiency, "service": service, "attitude": attitude, "comment": comment,
+            "rated_at": to_iso(now)})
+    return RatingRecord(case_no=case_no, overall=overall, level=LEVELS[overall], efficiency=efficiency,
+                        service=service, attitude=attitude, comment=comment, rated_at=now,
+                        rectify_owner=owner, rectify_due=due)
+
+
+def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
+                     how: str = "window") -> str:
+    """The applicant (or agent) collects the result at the window (or it is sent by express / issued as an
+    e-licence): the case is `delivered`, queued for the centre as a new case version."""
+    if how not in ("window", "express", "e_licence"):
+        raise BadInput("E_DELIVERY", "送达方式应为 window（窗口领取）、express（快递）或 e_licence（电子证照）", field="how")
+    case_no = caseno.normalise_case_no(case_no)
+    receiver_name = (receiver_name or "").strip()
+    if not receiver_name:
+        raise BadInput("E_FIELD_REQUIRED", "请填写领取人姓名", field="receiver_name")
+    from desktop.core.services import case_payload
+
+    now = services.clock()
+    with services.Session.begin() as s:
+        case = s.get(Case, case_no)
+        if case is None:
+            raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
+        if case.status == "delivered":
+            raise BadInput("E_DELIVERED", f"办件 {case_no} 的结果已送达", field="case_no")
+        if case.outcome != "completed" and case.status not in DECIDED:
+            raise BadInput("E_NOT_DECIDED", f"办件 {case_no} 尚无办理结果（当前状态：{case.status}）", field="case_no")
+        case.status = "delivered"
+        case.version += 1
+        case.updated_at = now
+        detail = f"{how} {receiver_name} {receiver_id_no[-4:] if receiver_id_no else ''}".strip()
+        s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="delivered", detail=detail))
+        s.flush()
+        enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+    return case_no
+
+
+def ratings(services, *, day: date | None = None) -> list[RatingRecord]:
+    day = day or services.clock().date()
+    start = datetime.combine(day, datetime.min.time())
+    end = datetime.combine(day, datetime.max.time())
+    with services.Reader() as s:
+        rows = s.scalars(select(Rating).where(Rating.rated_at >= start, Rating.rated_at <= end)
+                         .order_by(Rating.rated_at))
+        return [RatingRecord(case_no=r.case_no, overall=r.overall, level=LEVELS[r.overall],
+                             efficiency=r.efficiency, service=r.service, attitude=r.attitude, comment=r.comment,
+                             rated_at=r.rated_at, rectify_owner=r.rectify_owner, rectify_due=r.rectify_due)
+                for r in rows]

@@ -1,0 +1,198 @@
+"""Material transfer (材料流转): batches of accepted cases' materials to a back-office department.
+
+States: waiting → sent → signed (签收) or returned (退回, with a reason). Every change is one local
+transaction with its `transfer.upsert` outbox operation (the whole batch, versioned), so it works offline
+and reaches the centre exactly once like everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from db.local.models import Case, CaseCounter, CaseEvent, TransferBatch, TransferItem
+from desktop.core.clock import to_iso
+from desktop.core.errors import BadInput, NotFound
+from desktop.core.outbox import enqueue
+from desktop.core.types import Clerk
+
+CHANNELS = {"online": "网上流转", "express": "快递寄送"}
+STATES = {"waiting": "待发送", "sent": "已发送", "signed": "已签收", "returned": "已退回"}
+# which state may follow which
+NEXT = {"waiting": ("sent",), "sent": ("signed", "returned"), "signed": (), "returned": ()}
+TRANSFERABLE_OUTCOMES = ("accepted",)
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    case_no: str
+    matter_code: str
+    matter_name: str
+    applicant_name: str
+    received_at: datetime
+    materials: tuple[tuple[str, str, int, str], ...]  # (name, form, copies, state)
+
+
+@dataclass(frozen=True)
+class TransferInfo:
+    batch_no: str
+    department: str
+    channel: str
+    tracking_no: str
+    state: str
+    return_reason: str
+    created_at: datetime
+    created_by: str
+    sent_at: datetime | None
+    closed_at: datetime | None
+    cases: tuple[TransferCase, ...]
+
+
+def _payload(batch: TransferBatch, case_nos: list[str], centre: str, window: str) -> dict:
+    return {
+        "batch_no": batch.batch_no, "centre_code": centre, "window_no": window,
+        "department": batch.department, "channel": batch.channel, "tracking_no": batch.tracking_no,
+        "state": batch.state, "return_reason": batch.return_reason, "case_nos": sorted(case_nos),
+        "created_at": to_iso(batch.created_at), "sent_at": to_iso(batch.sent_at) if batch.sent_at else None,
+        "closed_at": to_iso(batch.closed_at) if batch.closed_at else None, "version": batch.version,
+    }
+
+
+def awaiting_transfer(services, *, department: str | None = None) -> dict[str, list[str]]:
+    """Accepted cases not yet in any batch, by destination department (the matter's department)."""
+    with services.Reader() as s:
+        taken = _open_items()
+        rows = s.execute(
+            select(Case.case_no, Case.matter_code, Case.catalogue_version)
+            .where(Case.outcome.in_(TRANSFERABLE_OUTCOMES), Case.case_no.not_in(taken))
+            .order_by(Case.received_at)
+        ).all()
+    out: dict[str, list[str]] = {}
+    for case_no, code, version in rows:
+        dept = services.matter(code=code, version=version).department
+        if department is None or dept == department:
+            out.setdefault(dept, []).append(case_no)
+    return out
+
+
+def create_transfer(services, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
+                    tracking_no: str = "") -> TransferInfo:
+    if channel not in CHANNELS:
+        raise BadInput("E_CHANNEL", "流转方式应为 online（网上流转）或 express（快递寄送）", field="channel")
+    if not case_nos:
+        raise BadInput("E_EMPTY_TRANSFER", "流转单中没有办件", field="case_nos")
+    if len(set(case_nos)) != len(case_nos):
+        raise BadInput("E_DUP_CASE", "流转单中有重复的办件", field="case_nos")
+    tracking_no = tracking_no.strip()
+    if len(tracking_no) > 64:
+        raise BadInput("E_TRACKING", "快递单号过长", field="tracking_no")
+    w = services.window()
+    now = services.clock()
+    with services.Session.begin() as s:
+        for no in case_nos:
+            case = s.get(Case, no)
+            if case is None:
+                raise NotFound("E_CASE", f"本窗口没有办件 {no}", field="case_nos")
+            if case.outcome not in TRANSFERABLE_OUTCOMES:
+                raise BadInput("E_NOT_ACCEPTED", f"办件 {no} 尚未受理，不能流转", field="case_nos")
+            dept = services.matter(code=case.matter_code, version=case.catalogue_version).department
+            if dept != department:
+                raise BadInput("E_DEPARTMENT", f"办件 {no} 应流转至“{dept}”，不是“{department}”", field="case_nos")
+            if s.scalar(_open_items().where(TransferItem.case_no == no)):
+                raise BadInput("E_IN_BATCH", f"办件 {no} 已在其他流转单中", field="case_nos")
+        prefix = f"LZ{w.centre_code}{w.window_no}{now:%y%m%d}"
+        counter = s.get(CaseCounter, prefix)
+        if counter is None:
+            counter = CaseCounter(prefix=prefix, last=0)
+            s.add(counter)
+        counter.last += 1
+        batch = TransferBatch(batch_no=f"{prefix}{counter.last:03d}", department=department, channel=channel,
+                              tracking_no=tracking_no, state="waiting", return_reason="", created_at=now,
+                              created_by=clerk.login, version=1)
+        s.add(batch)
+        s.flush()
+        for no in case_nos:
+            s.add(TransferItem(batch_no=batch.batch_no, case_no=no))
+            s.add(CaseEvent(case_no=no, at=now, actor=clerk.login, event="transfer", detail=batch.batch_no))
+        enqueue(s, kind="transfer.upsert", ref=batch.batch_no, now=now,
+                payload=_payload(batch, case_nos, w.centre_code, w.window_no))
+        batch_no = batch.batch_no
+    return transfer(services, batch_no=batch_no)
+
+
+def advance_transfer(services, *, batch_no: str, state: str, clerk: Clerk, tracking_no: str | None = None,
+                     reason: str = "") -> TransferInfo:
+    """Move a batch on: sent (with a tracking number for express), signed, or returned with a reason."""
+    if state not in STATES:
+        raise BadInput("E_TRANSFER_STATE", f"流转状态“{state}”无效", field="state")
+    w = services.window()
+    now = services.clock()
+    with services.Session.begin() as s:
+        batch = s.get(TransferBatch, batch_no)
+        if batch is None:
+            raise NotFound("E_TRANSFER", f"没有流转单 {batch_no}", field="batch_no")
+        if state not in NEXT[batch.state]:
+            raise BadInput("E_TRANSFER_STATE",
+                           f"流转单 {batch_no} 当前为“{STATES[batch.state]}”，不能改为“{STATES[state]}”",
+                           field="state")
+        if tracking_no is not None:
+            batch.tracking_no = tracking_no.strip()
+        if state == "sent" and batch.channel == "express" and not batch.tracking_no:
+            raise BadInput("E_TRACKING", "快递寄送须填写快递单号", field="tracking_no")
+        if state == "returned":
+            if not reason.strip():
+                raise BadInput("E_RETURN_REASON", "退回须写明原因", field="reason")
+            batch.return_reason = reason.strip()[:1000]
+        batch.state = state
+        if state == "sent":
+            batch.sent_at = now
+        if state in ("signed", "returned"):
+            batch.closed_at = now
+        batch.version += 1
+        case_nos = list(s.scalars(select(TransferItem.case_no).where(TransferItem.batch_no == batch_no)))
+        for no in case_nos:
+            s.add(CaseEvent(case_no=no, at=now, actor=clerk.login, event=f"transfer.{state}",
+                            detail=f"{batch_no} {reason}".strip()))
+        enqueue(s, kind="transfer.upsert", ref=batch_no, now=now,
+                payload=_payload(batch, case_nos, w.centre_code, w.window_no))
+    return transfer(services, batch_no=batch_no)
+
+
+def _open_items():
+    """Case numbers in a batch that still holds them (a returned batch releases its cases)."""
+    return (select(TransferItem.case_no).join(TransferBatch, TransferBatch.batch_no == TransferItem.batch_no)
+            .where(TransferBatch.state != "returned"))
+
+
+def transfer(services, *, batch_no: str) -> TransferInfo:
+    with services.Reader() as s:
+        batch = s.get(TransferBatch, batch_no)
+        if batch is None:
+            raise NotFound("E_TRANSFER", f"没有流转单 {batch_no}", field="batch_no")
+        case_nos = list(s.scalars(select(TransferItem.case_no).where(TransferItem.batch_no == batch_no)))
+        cases = []
+        for no in case_nos:
+            c = s.get(Case, no)
+            cases.append(TransferCase(
+                case_no=c.case_no, matter_code=c.matter_code, matter_name=c.matter_name,
+                applicant_name=c.applicant_name, received_at=c.received_at,
+                materials=tuple((m.name, m.form, m.copies, m.state) for m in c.materials
+                                if m.state in ("paper", "commitment", "gap", "e_licence")),
+            ))
+        return TransferInfo(
+            batch_no=batch.batch_no, department=batch.department, channel=batch.channel,
+            tracking_no=batch.tracking_no, state=batch.state, return_reason=batch.return_reason,
+            created_at=batch.created_at, created_by=batch.created_by, sent_at=batch.sent_at,
+            closed_at=batch.closed_at, cases=tuple(cases),
+        )
+
+
+def transfers(services, *, states: tuple[str, ...] | None = None) -> list[TransferInfo]:
+    with services.Reader() as s:
+        q = select(TransferBatch.batch_no).order_by(TransferBatch.created_at.desc())
+        if states:
+            q = q.where(TransferBatch.state.in_(states))
+        nos = list(s.scalars(q))
+    return [transfer(services, batch_no=n) for n in nos]

@@ -1,0 +1,169 @@
+"""A case's life after intake: supplement, refusal, consultation, transfer, handover and rating."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from factories import enterprise, person, residence_permit_intake
+from pypdf import PdfReader
+
+from desktop.core.errors import BadInput
+
+
+def _text(path) -> str:
+    return "".join(p.extract_text() or "" for p in PdfReader(path).pages)
+
+
+def _ops(services, kind):
+    return [o for o in services.outbox(limit=1000) if o.kind == kind]
+
+
+def test_supplement_continues_the_same_case_and_starts_the_clock_that_day(services, clerk, clock):
+    first = services.accept_application(intake=residence_permit_intake(M2="missing", M3="missing"), clerk=clerk)
+    assert first.outcome == "notice"
+    clock.now = clock.now + timedelta(days=3)  # Thursday 2026-11-26: the applicant is back with one item
+    partial = services.supplement_case(case_no=first.case_no, materials={"M2": "paper"}, clerk=clerk)
+    assert partial.outcome == "notice" and partial.case_no == first.case_no
+    text = _text(partial.documents[0].path)
+    assert "劳动合同" in text and "居住登记凭证" not in text.split("劳动合同")[0].split("补正")[-1]
+    clock.now = clock.now + timedelta(days=1)  # Friday 2026-11-27: complete
+    done = services.supplement_case(case_no=first.case_no, materials={"M3": "paper"}, clerk=clerk)
+    assert done.outcome == "accepted"
+    assert done.promised_date == date(2026, 12, 8)  # 7 working days from Friday 11-27, not from Monday
+    assert [d.kind for d in done.documents] == ["voucher", "acceptance_notice"]
+    record = services.case_record(case_no=first.case_no)
+    assert record.complete_at.date() == date(2026, 11, 27)
+    events = [e[2] for e in services.case_history(case_no=first.case_no)]
+    assert events == ["notice", "supplemented", "supplemented"]
+    upserts = _ops(services, "case.upsert")
+    assert len(upserts) == 3 and {o.ref for o in upserts} == {first.case_no}
+
+
+def test_supplement_of_an_accepted_case_is_refused(services, clerk):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    with pytest.raises(BadInput) as e:
+        services.supplement_case(case_no=r.case_no, materials={"M2": "paper"}, clerk=clerk)
+    assert e.value.code == "E_NOT_NOTICE"
+
+
+def test_gap_acceptance_needs_a_date_and_prints_the_promise(services, clerk):
+    with pytest.raises(BadInput) as e:
+        services.accept_application(intake=residence_permit_intake(M3="gap"), clerk=clerk)
+    assert e.value.code == "E_GAP_DUE"
+    r = services.accept_application(
+        intake=residence_permit_intake(M3={"state": "gap", "gap_due": "2026-11-30"}), clerk=clerk)
+    assert r.outcome == "accepted"
+    assert [d.kind for d in r.documents] == ["voucher", "gap_promise"]
+    assert "容缺" in _text(r.documents[1].path)
+
+
+def test_refusal_prints_reason_where_to_apply_and_rights(services, clerk):
+    intake = residence_permit_intake() | {"outcome": "refused", "refusal": {
+        "reason": "申请人户籍在外省，本市居住证由居住地派出所受理", "apply_instead": "居住地派出所户籍窗口"}}
+    r = services.accept_application(intake=intake, clerk=clerk)
+    assert r.outcome == "refused" and r.promised_date is None
+    [doc] = r.documents
+    assert doc.kind == "refusal_notice"
+    text = _text(doc.path)
+    assert "不予受理" in text and "居住地派出所户籍窗口" in text and "行政复议" in text
+    with pytest.raises(BadInput) as e:
+        services.accept_application(intake=residence_permit_intake() | {"outcome": "refused"}, clerk=clerk)
+    assert e.value.field == "refusal"
+
+
+def test_the_clerk_cannot_choose_accepted_for_an_incomplete_file(services, clerk):
+    with pytest.raises(BadInput) as e:
+        services.accept_application(intake=residence_permit_intake(M2="missing") | {"outcome": "accepted"},
+                                    clerk=clerk)
+    assert e.value.code == "E_OUTCOME"
+
+
+def test_consultation_is_recorded_and_queued(services, clerk):
+    rec = services.record_consultation(asker_name="陈先生", asker_phone="021-62345678", matter_code="T-PER-001",
+                                       question="居住证积分需要哪些材料？", answer="已告知办事指南并发放材料清单",
+                                       clerk=clerk)
+    assert rec.answered_by == "张敏（A0101）"
+    assert [c.id for c in services.consultations()] == [rec.id]
+    assert [o.ref for o in _ops(services, "consultation.recorded")] == [rec.id]
+    with pytest.raises(BadInput):
+        services.record_consultation(asker_name="", question="?", answer="!", clerk=clerk)
+
+
+def _accepted(services, clerk, n=2):
+    return [services.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no for _ in range(n)]
+
+
+def test_transfer_batch_walks_waiting_sent_signed(services, clerk):
+    nos = _accepted(services, clerk)
+    notice = services.accept_application(intake=residence_permit_intake(M2="missing"), clerk=clerk)
+    pile = services.awaiting_transfer()
+    assert pile == {"上海市公安局人口管理办公室": nos}  # the notice case is not transferable
+    batch = services.create_transfer(department="上海市公安局人口管理办公室", case_nos=nos, channel="express",
+                                     clerk=clerk)
+    assert batch.state == "waiting" and len(batch.cases) == 2
+    assert services.awaiting_transfer() == {}
+    with pytest.raises(BadInput) as e:
+        services.advance_transfer(batch_no=batch.batch_no, state="sent", clerk=clerk)
+    assert e.value.code == "E_TRACKING"
+    sent = services.advance_transfer(batch_no=batch.batch_no, state="sent", clerk=clerk, tracking_no="SF1234567890")
+    assert sent.state == "sent" and sent.sent_at is not None
+    with pytest.raises(BadInput):
+        services.advance_transfer(batch_no=batch.batch_no, state="waiting", clerk=clerk)
+    signed = services.advance_transfer(batch_no=batch.batch_no, state="signed", clerk=clerk)
+    assert signed.state == "signed"
+    assert len(_ops(services, "transfer.upsert")) == 3
+    with pytest.raises(BadInput) as e:
+        services.create_transfer(department="上海市公安局人口管理办公室", case_nos=[notice.case_no],
+                                 channel="online", clerk=clerk)
+    assert e.value.code == "E_NOT_ACCEPTED"
+
+
+def test_a_returned_batch_puts_its_cases_back_on_the_pile(services, clerk):
+    nos = _accepted(services, clerk, 1)
+    b = services.create_transfer(department="上海市公安局人口管理办公室", case_nos=nos, channel="online", clerk=clerk)
+    services.advance_transfer(batch_no=b.batch_no, state="sent", clerk=clerk)
+    with pytest.raises(BadInput):
+        services.advance_transfer(batch_no=b.batch_no, state="returned", clerk=clerk)
+    returned = services.advance_transfer(batch_no=b.batch_no, state="returned", clerk=clerk, reason="材料缺页")
+    assert returned.return_reason == "材料缺页" and len(returned.cases) == 1
+    assert services.awaiting_transfer() == {"上海市公安局人口管理办公室": nos}
+
+
+def test_transfer_refuses_mixed_departments(services, clerk):
+    nos = _accepted(services, clerk, 1)
+    ent = services.accept_application(intake={"matter": "T-ENT-001", "applicant": enterprise(),
+                                              "materials": {"E1": "paper", "E2": "paper"}}, clerk=clerk)
+    with pytest.raises(BadInput) as e:
+        services.create_transfer(department="上海市公安局人口管理办公室", case_nos=nos + [ent.case_no],
+                                 channel="online", clerk=clerk)
+    assert e.value.code == "E_DEPARTMENT"
+
+
+def test_rating_once_per_visit_and_a_bad_one_gets_an_owner_today(services, clerk):
+    good, bad = _accepted(services, clerk)
+    r = services.record_rating(case_no=good, overall=5, efficiency=5, service=4, attitude=5)
+    assert r.level == "非常满意" and not r.is_bad
+    with pytest.raises(BadInput) as e:
+        services.record_rating(case_no=good, overall=4)
+    assert e.value.code == "E_RATED"
+    with pytest.raises(BadInput):
+        services.record_rating(case_no=bad, overall=6)
+    b = services.record_rating(case_no=bad, overall=1, comment="等候时间太长")
+    assert b.is_bad and b.rectify_owner == "super" and b.rectify_due == date(2026, 11, 23)
+    assert len(_ops(services, "rating.recorded")) == 2
+    assert {x.case_no for x in services.ratings()} == {good, bad}
+
+
+def test_hand_over_needs_a_result(services, clerk):
+    on_spot = services.accept_application(intake={"matter": "T-PER-002", "applicant": person(),
+                                                  "materials": {"L1": "paper"}, "result": "津贴资格已核定"},
+                                          clerk=clerk)
+    waiting = _accepted(services, clerk, 1)[0]
+    with pytest.raises(BadInput) as e:
+        services.hand_over_result(case_no=waiting, clerk=clerk, receiver_name="王小明")
+    assert e.value.code == "E_NOT_DECIDED"
+    services.hand_over_result(case_no=on_spot.case_no, clerk=clerk, receiver_name="李阿婆")
+    assert services.case_history(case_no=on_spot.case_no)[-1][2] == "delivered"
+    with pytest.raises(BadInput):
+        services.hand_over_result(case_no=on_spot.case_no, clerk=clerk, receiver_name="李阿婆")

@@ -51,7 +51,7 @@ def cmd_init(args) -> int:
         _print_json({"home": str(home), "created": False})
         return 0
     path = init_store(home, centre_code=args.centre, window_no=args.window, centre_name=args.centre_name or "",
-                      demo=args.demo)
+                      centre_phone=args.centre_phone or "", demo=args.demo)
     _print_json({"home": str(home), "database": str(path), "created": True})
     return 0
 
@@ -230,6 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--centre", required=True, help="centre code (administrative division code)")
     sp.add_argument("--window", required=True, help="window number, 01-99")
     sp.add_argument("--centre-name", help="the centre's name as printed on documents")
+    sp.add_argument("--centre-phone", help="the centre's contact phone, printed on notices")
     sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
     sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
 

@@ -76,8 +76,8 @@ CATALOGUE_MATTER_KEYS = ("code", "name")
 
 
 def init_store(
-    home: Path, *, centre_code: str, window_no: str, centre_name: str = "", demo: bool = False,
-    clock: Clock = shanghai_now,
+    home: Path, *, centre_code: str, window_no: str, centre_name: str = "", centre_phone: str = "",
+    demo: bool = False, clock: Clock = shanghai_now,
 ) -> Path:
     """Create or upgrade the local store in `home` and set the window identity. Idempotent."""
     if not (centre_code.isdigit() and 6 <= len(centre_code) <= 12):
@@ -94,6 +94,8 @@ def init_store(
             _set(s, "window_no", window_no)
             if centre_name or not s.get(Setting, "centre_name"):
                 _set(s, "centre_name", centre_name or f"{centre_code} 社区事务受理服务中心")
+            if centre_phone or not s.get(Setting, "centre_phone"):
+                _set(s, "centre_phone", centre_phone or ("021-12345678" if demo else ""))
             if not s.scalar(select(func.count()).select_from(CalendarYear)):
                 now = clock()
                 years = range(now.year - 2, now.year + 1)
@@ -171,6 +173,7 @@ class Services:
             centre_code=values.get("centre_code", ""),
             centre_name=values.get("centre_name", ""),
             window_no=values.get("window_no", ""),
+            phone=values.get("centre_phone", ""),
         )
 
     # ----- users
@@ -646,6 +649,19 @@ class Services:
 
         return transfers.advance_transfer(self, batch_no=batch_no, state=state, clerk=clerk,
                                           tracking_no=tracking_no, reason=reason)
+
+    def print_transfer_manifest(self, *, batch_no: str, clerk: Clerk, out_dir: Path | None = None) -> PrintedDocument:
+        """The printable manifest (流转清单) of a batch, archived under documents/transfers/."""
+        from desktop.core import transfers
+        from desktop.core.documents import render_transfer_manifest
+
+        info = transfers.transfer(self, batch_no=batch_no)
+        pdf = render_transfer_manifest(info, window=self.window(), clerk=clerk)
+        folder = out_dir or config.documents_dir(self.home) / "transfers"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{batch_no}-manifest-{info.state}.pdf"
+        path.write_bytes(pdf)
+        return PrintedDocument(kind="transfer_manifest", path=str(path), paper="a4")
 
     def transfers(self, *, states: tuple[str, ...] | None = None):
         from desktop.core import transfers

@@ -122,6 +122,7 @@ class Window:
     centre_code: str
     centre_name: str
     window_no: str
+    phone: str = ""  # the centre's contact phone, printed on notices
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,87 @@
+"""Benchmark: accept → voucher PDF (median after warm-up), and resident memory after 500 intakes.
+
+Run by hand: `.venv/bin/python tests/benchmarks/bench_intake.py [--with-gui]`. With --with-gui the
+main window is created (Qt offscreen) first, so the memory figure is the real client's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from factories import DATA, person, resident_id  # noqa: E402
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--with-gui", action="store_true")
+    ap.add_argument("--n", type=int, default=500)
+    args = ap.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
+    from desktop.core.documents import render_voucher
+    from desktop.core.services import Services, init_store
+
+    home = Path(tempfile.mkdtemp()) / "home"
+    now = [datetime(2026, 11, 23, 9, 0, 0)]
+    clock = lambda: now[0]  # noqa: E731
+    init_store(home, centre_code="310104", window_no="01", demo=True, clock=clock)
+    svc = Services(home, clock=clock)
+    svc.import_catalogue((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
+    clerk = svc.login(login="demo", password="demo1234")
+    window = None
+    if args.with_gui:
+        from PySide6.QtWidgets import QApplication
+
+        from desktop.ui.main_window import MainWindow
+
+        app = QApplication.instance() or QApplication([])
+        window = MainWindow(Services(home, clock=clock), clerk, home=home) \
+            if "home" in MainWindow.__init__.__code__.co_varnames else MainWindow(Services(home, clock=clock), clerk)
+        window.show()
+        app.processEvents()
+    rss_start = rss_mb()
+
+    def intake(i: int) -> dict:
+        return {"matter": "T-PER-001",
+                "applicant": person(f"申请人{i}", resident_id(f"3101041990{(i % 12) + 1:02d}{(i % 28) + 1:02d}{i % 1000:03d}")),
+                "materials": {"M1": "e_licence", "M2": "paper", "M3": "paper", "M4": "paper"}}
+
+    accept_ms, render_ms = [], []
+    for i in range(args.n):
+        if i and i % 400 == 0:  # 9999 cases a day per window at most: move the clock on
+            now[0] = now[0].replace(day=now[0].day + 1)
+        t0 = time.perf_counter()
+        result = svc.accept_application(intake=intake(i), clerk=clerk)
+        accept_ms.append((time.perf_counter() - t0) * 1000)
+        if i < 200:
+            record = svc.case_record(case_no=result.case_no)
+            t0 = time.perf_counter()
+            render_voucher(record)
+            render_ms.append((time.perf_counter() - t0) * 1000)
+    warm = accept_ms[20:]
+    print(f"intakes: {args.n} (gui loaded: {bool(window)})")
+    print(f"accept → voucher PDF on disk, after 20 warm-up: median {statistics.median(warm):.1f} ms, "
+          f"p95 {statistics.quantiles(warm, n=20)[18]:.1f} ms")
+    print(f"render_voucher alone (A4): median {statistics.median(render_ms[20:]):.1f} ms")
+    print(f"resident memory: before intakes {rss_start:.0f} MB, after {args.n} intakes {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

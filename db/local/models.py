@@ -55,6 +55,8 @@ class CatalogueVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
     matter_count: Mapped[int] = mapped_column(Integer)
+    # {text: [full-pinyin forms, initials forms]} computed once at import, so start-up needs no pypinyin
+    search_forms: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
 
 
 class MatterRow(Base):

@@ -7,8 +7,6 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 
-from pypinyin import Style, load_phrases_dict, pinyin
-
 from desktop.core.types import Matter
 
 __all__ = ["MatterIndex", "pinyin_forms"]
@@ -32,7 +30,7 @@ def pinyin_forms(text: str) -> tuple[list[str], list[str]]:
     types the "other" reading still finds the matter. Non-Chinese runs are kept whole in both forms.
     One pypinyin call per text: it is the expensive part of building the index.
     """
-    readings = pinyin(text, style=Style.NORMAL, heteronym=True, errors="default")
+    readings = _pinyin()(text, style=_pinyin_style().NORMAL, heteronym=True, errors="default")
     literal = [len(r) == 1 and r[0] in text for r in readings]  # runs that were not Chinese
     options = [list(dict.fromkeys(_alnum(a) for a in r)) or [""] for r in readings]
     base = [o[0] for o in options]
@@ -58,8 +56,35 @@ def pinyin_forms(text: str) -> tuple[list[str], list[str]]:
     return [f for f in full if f], [i for i in initials if i]
 
 
-# Readings pypinyin gets wrong for names a Shanghai clerk types every day.
-load_phrases_dict({"长宁": [["cháng"], ["níng"]], "长宁区": [["cháng"], ["níng"], ["qū"]]})
+_PYPINYIN = None
+
+
+def _pinyin():
+    """pypinyin, imported on first use: its dictionaries cost ~50 MB of resident memory, so a window
+    only loads them when a catalogue arrives, not when it starts (the forms are stored with the catalogue)."""
+    global _PYPINYIN
+    if _PYPINYIN is None:
+        import pypinyin
+
+        # Readings pypinyin gets wrong for names a Shanghai clerk types every day.
+        pypinyin.load_phrases_dict({"长宁": [["cháng"], ["níng"]], "长宁区": [["cháng"], ["níng"], ["qū"]]})
+        _PYPINYIN = pypinyin
+    return _PYPINYIN.pinyin
+
+
+def _pinyin_style():
+    _pinyin()
+    return _PYPINYIN.Style
+
+
+def catalogue_forms(matters: Iterable[Matter]) -> dict[str, tuple[list[str], list[str]]]:
+    """Pinyin forms of every name and keyword of a catalogue, to store with it (see MatterIndex)."""
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    for m in matters:
+        for text in (m.name, *(k.strip().lower() for k in m.keywords if k.strip())):
+            if text not in out:
+                out[text] = pinyin_forms(text)
+    return out
 
 
 class _PrefixTable:
@@ -115,7 +140,9 @@ class MatterIndex:
     then code. Case-insensitive. Not thread-safe to mutate (it never is mutated after build).
     """
 
-    def __init__(self, matters: Iterable[Matter]) -> None:
+    def __init__(self, matters: Iterable[Matter],
+                 forms: dict[str, tuple[list[str], list[str]]] | None = None) -> None:
+        """`forms`: precomputed pinyin forms (catalogue_forms); texts missing from it are computed."""
         self._matters: tuple[Matter, ...] = tuple(matters)
         n = len(self._matters)
         by_code = sorted(range(n), key=lambda i: self._matters[i].code)
@@ -136,7 +163,7 @@ class MatterIndex:
         initial_pairs: list[tuple[str, int]] = []
         pinyin_text: list[str] = []
         keyword_text: list[str] = []
-        cache: dict[str, tuple[list[str], list[str]]] = {}
+        cache: dict[str, tuple[list[str], list[str]]] = dict(forms or {})
 
         def forms(text: str) -> tuple[list[str], list[str]]:
             if text not in cache:

@@ -124,6 +124,36 @@ def init_store(
     return path
 
 
+def store_catalogue(s: Session, catalogue: Catalogue, text: str, *, now: datetime, source: str) -> None:
+    """Store a parsed catalogue version in the caller's transaction and make it current (all or nothing).
+
+    A version, once stored, is frozen: the same version with other content is refused. The pinyin
+    forms for matter search are computed here, once, and stored with it."""
+    from desktop.core.search import catalogue_forms
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    existing = s.get(CatalogueVersion, catalogue.version)
+    if existing is not None and existing.sha256 != digest:
+        raise BadInput(
+            "E_CATALOGUE_VERSION",
+            f"目录版本 {catalogue.version} 已导入但内容不同：修改目录须使用新的版本号",
+            field="version",
+        )
+    if existing is None:
+        raw = json.loads(text)
+        s.add(CatalogueVersion(version=catalogue.version, imported_at=now, sha256=digest, is_current=False,
+                               matter_count=len(catalogue.matters),
+                               search_forms=json.dumps(catalogue_forms(catalogue.matters), ensure_ascii=False)))
+        s.flush()
+        for m in raw["matters"]:
+            s.add(MatterRow(version=catalogue.version, code=m["code"], name=m["name"],
+                            data=json.dumps(m, ensure_ascii=False)))
+    for cv in s.scalars(select(CatalogueVersion)):
+        cv.is_current = cv.version == catalogue.version
+    s.add(AuditEntry(at=now, actor="system", action=f"catalogue.{source}", ref=catalogue.version,
+                     detail=f"{len(catalogue.matters)} matters"))
+
+
 def _set(s: Session, key: str, value: str) -> None:
     row = s.get(Setting, key)
     if row is None:
@@ -217,30 +247,15 @@ class Services:
         """Load or update the matter catalogue: all or nothing. The new version becomes current;
         older versions stay, so a case keeps the version it was taken under."""
         catalogue = parse_catalogue(text)
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-        raw = json.loads(text)
-        now = self.clock()
         with self.Session.begin() as s:
-            existing = s.get(CatalogueVersion, catalogue.version)
-            if existing is not None and existing.sha256 != digest:
-                raise BadInput(
-                    "E_CATALOGUE_VERSION",
-                    f"目录版本 {catalogue.version} 已导入但内容不同：修改目录须使用新的版本号",
-                    field="version",
-                )
-            if existing is None:
-                s.add(CatalogueVersion(version=catalogue.version, imported_at=now, sha256=digest,
-                                       is_current=False, matter_count=len(catalogue.matters)))
-                s.flush()
-                for m in raw["matters"]:
-                    s.add(MatterRow(version=catalogue.version, code=m["code"], name=m["name"],
-                                    data=json.dumps(m, ensure_ascii=False)))
-            for cv in s.scalars(select(CatalogueVersion)):
-                cv.is_current = cv.version == catalogue.version
-            s.add(AuditEntry(at=now, actor="system", action="catalogue.import", ref=catalogue.version,
-                             detail=f"{len(catalogue.matters)} matters"))
+            store_catalogue(s, catalogue, text, now=self.clock(), source="import")
         self._index = None
         return catalogue
+
+    def _catalogue_forms(self, version: str) -> dict:
+        with self.Reader() as s:
+            row = s.get(CatalogueVersion, version)
+            return json.loads(row.search_forms or "{}") if row else {}
 
     def current_catalogue_version(self) -> str | None:
         with self.Reader() as s:
@@ -263,7 +278,7 @@ class Services:
         if version is None:
             raise BadInput("E_NO_CATALOGUE", "尚未导入事项目录：请先运行 yichuang catalogue import 文件")
         if self._index is None or self._index_version != version:
-            self._index = MatterIndex(self._catalogue_matters(version))
+            self._index = MatterIndex(self._catalogue_matters(version), forms=self._catalogue_forms(version))
             self._index_version = version
         return self._index
 

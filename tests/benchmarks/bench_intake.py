@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,14 +37,19 @@ def main() -> None:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
     from desktop.core.documents import render_voucher
-    from desktop.core.services import Services, init_store
+    from desktop.core.services import Services
 
     home = Path(tempfile.mkdtemp()) / "home"
     now = [datetime(2026, 11, 23, 9, 0, 0)]
     clock = lambda: now[0]  # noqa: E731
-    init_store(home, centre_code="310104", window_no="01", demo=True, clock=clock)
+    # The store is set up by separate processes, as `scripts/run` does, so that this process holds only
+    # what the running client holds.
+    cli = [sys.executable, "-m", "desktop", "--home", str(home)]
+    subprocess.run(cli + ["init", "--centre", "310104", "--window", "01", "--demo"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json")], check=True,
+                   stdout=subprocess.DEVNULL)
     svc = Services(home, clock=clock)
-    svc.import_catalogue((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
     clerk = svc.login(login="demo", password="demo1234")
     window = None
     if args.with_gui:

@@ -156,3 +156,50 @@ def sample_stats(*, empty: bool = False) -> DailyStats:
         ),
         by_clerk=(("王芳", 20), ("陈明", 17)),
     )
+
+
+# ---------------------------------------------------------------- transfers and delivery
+
+BATCH_NO = "LZ31010405260212001"
+TRACKING_NO = "SF1402938475612"
+CENTRE_PHONE = "021-64381234"
+
+
+def sample_window(phone: str = CENTRE_PHONE) -> Window:
+    return replace(WINDOW, phone=phone)
+
+
+def sample_transfer(*, cases: int = 3, channel: str = "express", state: str = "sent", **overrides):
+    """A transfer batch (TransferInfo) of `cases` accepted cases to the matter's department."""
+    from desktop.core.transfers import TransferCase, TransferInfo
+
+    handed = tuple(
+        (m.name, m.form, m.copies, m.state) for m in MATERIALS if m.state not in ("missing", "defective")
+    )
+    items = tuple(
+        TransferCase(
+            case_no=f"31010405260212{i:04d}X",
+            matter_code=MATTER.code,
+            matter_name=MATTER.name
+            if i % 3
+            else "残疾人两项补贴申请（困难残疾人生活补贴和重度残疾人护理补贴）",
+            applicant_name=f"申请人{i:02d}",
+            received_at=datetime(2026, 2, 12, 9, 0),
+            materials=handed[: 1 + i % len(handed)] if i % 7 else (),
+        )
+        for i in range(1, cases + 1)
+    )
+    info = TransferInfo(
+        batch_no=BATCH_NO,
+        department=MATTER.department,
+        channel=channel,
+        tracking_no=TRACKING_NO if channel == "express" else "",
+        state=state,
+        return_reason="",
+        created_at=datetime(2026, 2, 12, 16, 5),
+        created_by=CLERK.login,
+        sent_at=datetime(2026, 2, 12, 16, 40) if state != "waiting" else None,
+        closed_at=None,
+        cases=items,
+    )
+    return replace(info, **overrides)

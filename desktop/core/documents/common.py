@@ -22,6 +22,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
+    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -389,24 +390,38 @@ class _PathCode128(Code128):
         canv.restoreState()
 
 
-def barcode_flowable(value: str, paper: Paper, max_width: float) -> Flowable:
-    """reportlab's vector Code128 of value with the widest of the paper's module widths that fits
-    max_width (quiet zones of 10 modules included). Non-ASCII values are BadInput("E_CASE_NO")."""
-    if not value or any(not (32 <= ord(ch) < 127) for ch in value):
+def barcode_encodable(value: str) -> bool:
+    """True when value is non-empty printable ASCII (what Code128 set B encodes)."""
+    return bool(value) and all(32 <= ord(ch) < 127 for ch in value)
+
+
+def barcode_flowable(
+    value: str,
+    paper: Paper,
+    max_width: float,
+    *,
+    bar_height: float | None = None,
+    modules: Sequence[float] | None = None,
+) -> Flowable:
+    """reportlab's vector Code128 of value with the widest of the paper's module widths (or the given
+    `modules`) that fits max_width (quiet zones of 10 modules included). Non-ASCII values are
+    BadInput("E_CASE_NO")."""
+    if not barcode_encodable(value):
         raise BadInput("E_CASE_NO", f"办件编号含有无法编码为条码的字符：{value!r}", field="case_no")
+    height = bar_height or paper.bar_height
     bc: Code128 | None = None
-    for module in paper.bar_modules:
+    for module in modules or paper.bar_modules:
         q = 10 * module
         bc = _PathCode128(
             value,
             barWidth=module,
-            barHeight=paper.bar_height,
+            barHeight=height,
             humanReadable=False,
             quiet=True,
             lquiet=q,
             rquiet=q,
         )
-        bc.wrap(max_width, paper.bar_height)
+        bc.wrap(max_width, height)
         if bc.width <= max_width:
             break
     assert bc is not None
@@ -571,6 +586,60 @@ def reprint_mark(reprint: int) -> str:
     return f"补打（第{int(reprint)}次）" if reprint and reprint > 0 else ""
 
 
+def number_head(
+    value: str, number_text: str, paper: Paper, st: Styles, *, extra: Sequence[str] = ()
+) -> list[Flowable]:
+    """A document number with its Code128: on A4 the number (and `extra` small lines) on the left and
+    the barcode with its text on the right; on the roll the barcode, then the number centred."""
+    if paper.roll:
+        # the quiet zones may reach into the (blank) side margins of the roll
+        return [
+            barcode_flowable(value, paper, paper.width - 2 * mm),
+            Paragraph(number_text, st.small_centre),
+        ]
+    left = [Paragraph(number_text, st.body)] + [Paragraph(line, st.small) for line in extra]
+    bar = barcode_flowable(value, paper, 72 * mm)
+    bar_w = max(bar.width, 45 * mm)
+    head = Table(
+        [[left, [bar, Paragraph(esc(value), st.small_centre)]]],
+        colWidths=[paper.frame_width - bar_w, bar_w],
+    )
+    head.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("ALIGN", (1, 0), (1, 0), "CENTER"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return [head]
+
+
+def reprint_box(reprint: int, paper: Paper, st: Styles) -> list[Flowable]:
+    """The red '补打（第N次）' box (right on A4, centred on the roll); nothing for a first print."""
+    mark = reprint_mark(reprint)
+    if not mark:
+        return []
+    width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
+    box = Table(
+        [[Paragraph(mark, st.mark)]], colWidths=[width], hAlign="RIGHT" if not paper.roll else "CENTER"
+    )
+    box.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), st.font),
+                ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
+                ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+            ]
+        )
+    )
+    return [box]
+
+
 def case_head(
     case: CaseRecord,
     title: str,
@@ -583,55 +652,14 @@ def case_head(
     number: str = "",
 ) -> list[Flowable]:
     """Centre line, title, reprint mark, case number in text and as Code128, then the case fields."""
-    story: list[Flowable] = []
-    mark = reprint_mark(reprint)
-    if mark:
-        width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
-        box = Table(
-            [[Paragraph(mark, st.mark)]], colWidths=[width], hAlign="RIGHT" if not paper.roll else "CENTER"
-        )
-        box.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), st.font),
-                    ("BOX", (0, 0), (-1, -1), 1.2, colors.HexColor("#c00000")),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ]
-            )
-        )
-        story.append(box)
+    story: list[Flowable] = reprint_box(reprint, paper, st)
     story.append(Paragraph(esc(case.window.centre_name), st.centre))
     story.append(Paragraph(title, st.title))
     if subtitle:
         story.append(Paragraph(subtitle, st.subtitle))
     number_text = f"{number_label}：{esc(number or case.case_no)}"
-    if paper.roll:
-        # the quiet zones may reach into the (blank) side margins of the roll
-        story.append(barcode_flowable(case.case_no, paper, paper.width - 2 * mm))
-        story.append(Paragraph(number_text, st.small_centre))
-    else:
-        left = [Paragraph(number_text, st.body)]
-        if number and number != case.case_no:
-            left.append(Paragraph(f"办件编号：{esc(case.case_no)}", st.small))
-        bar = barcode_flowable(case.case_no, paper, 72 * mm)
-        bar_w = max(bar.width, 45 * mm)
-        head = Table(
-            [[left, [bar, Paragraph(esc(case.case_no), st.small_centre)]]],
-            colWidths=[paper.frame_width - bar_w, bar_w],
-        )
-        head.setStyle(
-            TableStyle(
-                [
-                    ("FONTNAME", (0, 0), (-1, -1), st.font),
-                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-                    ("ALIGN", (1, 0), (1, 0), "CENTER"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-                ]
-            )
-        )
-        story.append(head)
+    extra = [f"办件编号：{esc(case.case_no)}"] if number and number != case.case_no else []
+    story += number_head(case.case_no, number_text, paper, st, extra=extra)
     story.append(Spacer(1, 1.5 * mm))
     story.append(fields_table(case_fields(case), paper, st))
     return story
@@ -702,6 +730,26 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     return text + "…"
 
 
+class _KeepWithNext(KeepTogether):
+    """What reportlab wraps a keepWithNext heading and its next flowable in. reportlab's own class
+    moves the whole group to a new page whenever it does not fit, leaving most of a page blank
+    before a long table; here the group stays if the next flowable can split with a first part that
+    fits under the heading (so the heading is still never alone at the foot of a page)."""
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        if self._H > aH and len(self._content) > 1:
+            *lead, last = self._content
+            used = 0.0
+            for f in lead:
+                used += f.getSpaceBefore() + f.wrap(aW, aH)[1] + f.getSpaceAfter()
+            room = aH - used - last.getSpaceBefore()
+            if room > 0 and last.split(aW, room):
+                return self._content[:]
+        return super().split(aW, aH)
+
+
 def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, footer: str) -> None:
     st = styles(paper)
 
@@ -729,6 +777,7 @@ def _build_a4(buf: io.BytesIO, story: list[Flowable], paper: Paper, title: str, 
         pageCompression=1,
         initialFontName=st.font,  # no stray non-embedded Helvetica reference
     )
+    doc.keepTogetherClass = _KeepWithNext
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page)
 
 

@@ -1,4 +1,8 @@
-"""Find and register the embedded CJK font (WenQuanYi Micro Hei) for reportlab, once per process."""
+"""Find the CJK font file (WenQuanYi Micro Hei) and register it for reportlab, once per process.
+
+Importing this module does not import reportlab (the GUI finds the font file through
+cjk_font_path() without paying reportlab's import at start-up); register_cjk_font() does.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,12 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-
-from reportlab.lib.fonts import addMapping
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from typing import TYPE_CHECKING
 
 from desktop.core.errors import YichuangError
+
+if TYPE_CHECKING:
+    from reportlab.pdfbase.ttfonts import TTFont
 
 FONT_NAME = "WenQuanYiMicroHei"
 ENV_VAR = "YICHUANG_CJK_FONT"
@@ -49,7 +53,21 @@ def _candidates() -> Iterator[Path]:
             yield Path(out)
 
 
+def cjk_font_path() -> str:
+    """Path of the first existing font file in the documented search order (YICHUANG_CJK_FONT,
+    resources/fonts, the Debian system font, fc-match). Raises YichuangError("E_FONT") if none exists.
+
+    Existence only: the file is not parsed here (register_cjk_font() skips an unreadable one).
+    """
+    for path in _candidates():
+        if path.is_file():
+            return str(path)
+    raise YichuangError("E_FONT", _MISSING_MESSAGE)
+
+
 def _load(path: Path) -> TTFont | None:
+    from reportlab.pdfbase.ttfonts import TTFont
+
     if not path.is_file():
         return None
     try:
@@ -72,6 +90,9 @@ def register_cjk_font() -> str:
     with _lock:
         if _registered is not None:
             return _registered
+        from reportlab.lib.fonts import addMapping
+        from reportlab.pdfbase import pdfmetrics
+
         for path in _candidates():
             font = _load(path)
             if font is None:

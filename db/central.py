@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -36,8 +37,9 @@ __all__ = [
     "window_role_name",
 ]
 
-PROTOCOL = 1
-"""Sync protocol spoken by this client (sync.handshake(p_protocol))."""
+PROTOCOL = 2
+"""Sync protocol spoken by this client (sync.handshake(p_protocol)). 2: transfers, ratings,
+consultations, attachments and blobs up; catalogue, calendar and users down (schema c0002)."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "central"
 
@@ -348,8 +350,16 @@ class CentralClient:
             return []
         return self._call("SELECT sync.push(%s)", (Jsonb(batch),))
 
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> list[str]:
+        """Upload contents [(sha256, data)…]; returns the sha256 of those the centre now holds for this
+        centre (stored or already present). A content whose hash does not match is left out."""
+        if not blobs:
+            return []
+        items = [{"sha256": sha, "data": base64.b64encode(data).decode("ascii")} for sha, data in blobs]
+        return self._call("SELECT sync.put_blobs(%s)", (Jsonb(items),))
+
     def pull(self, stream: str, after: int, limit: int = 1000) -> dict[str, Any]:
-        """{"rows": [{"seq", "key", "data"}…] (seq > after, ascending, this centre only),
+        """{"rows": [{"seq", "key", "data"}…] (seq > after, ascending, this centre's and global rows),
         "last_seq": seq of the last row, or `after` when there is none}."""
         return self._call("SELECT sync.pull(%s, %s, %s)", (stream, after, limit))
 

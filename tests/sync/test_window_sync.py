@@ -88,3 +88,115 @@ def test_a_window_provisioned_for_another_centre_is_refused(services, window):
     with pytest.raises(BadInput) as e:
         services.sync_round()
     assert e.value.code == "E_CENTRAL_WINDOW"
+
+
+# ---- issue 4: streams, blobs and the dead-letter list ----------------------------------------------
+def _admin(central_url: str, sql: str, *params):
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        row = con.execute(sql, params).fetchone()
+        con.commit()
+        return row[0] if row else None
+
+
+def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central_url):
+    import json
+    from datetime import date
+
+    from psycopg.types.json import Jsonb
+
+    from db.local.models import Case, User
+    from desktop.core.auth import hash_password
+    from factories import DATA
+
+    queued = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    before = services.current_catalogue_version()
+    raw = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
+    raw["version"] = "test-2"
+    raw["matters"][0]["name"] = raw["matters"][0]["name"] + "（新版）"
+    _admin(central_url, "select admin.publish_catalogue(%s)", json.dumps(raw, ensure_ascii=False))
+    _admin(central_url, "select admin.publish_calendar(%s)", Jsonb({
+        "years": [2026], "days": [{"date": "2026-11-24", "kind": "holiday", "name": "测试假日"}]}))
+    _admin(central_url, "select admin.upsert_user(%s)", Jsonb({
+        "login": "wang", "name": "王芳", "staff_no": "A0102", "role": "clerk",
+        "password_hash": hash_password("wang12345")}))
+    services.search_matters(query="居住")  # warm the caches
+    services.calendar()
+    result = services.sync_round()
+    assert result.pulled >= 4
+    assert services.current_catalogue_version() == "test-2" != before
+    assert services.matter(code=raw["matters"][0]["code"]).name.endswith("（新版）")
+    with services.Session() as s:
+        assert s.get(Case, queued.case_no).catalogue_version == before  # a queued case keeps its version
+        assert s.get(User, "wang").name == "王芳"
+    assert services.calendar().add_workdays(date(2026, 11, 23), 1) == date(2026, 11, 25)
+    assert services.login(login="wang", password="wang12345").name == "王芳"
+    # pulling again changes nothing and moves no checkpoint back
+    assert services.sync_round().pulled == 0
+
+
+def test_a_status_decided_centrally_is_an_event_of_the_case(services, clerk, linked, central_url):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    services.sync_round()
+    _admin(central_url, "select admin.decide_case(%s, %s, %s)", r.case_no, "approved", "准予许可")
+    services.sync_round()
+    events = [h for h in services.case_history(case_no=r.case_no) if h[2] == "status"]
+    assert [(who, detail) for _, who, _, detail in events] == [("centre", "approved：准予许可")]
+
+
+def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolved(
+        services, clerk, linked, central_url):
+    from sqlalchemy import select
+
+    from db.local.models import AuditEntry, OutboxOp
+    from desktop.core import outbox, sync
+
+    with services.Session.begin() as s:
+        bad = outbox.enqueue(s, kind="rating.recorded", ref="x", now=services.clock(), payload={
+            "case_no": "310104012611239999", "centre_code": "310104", "window_no": "01", "overall": 5,
+            "efficiency": None, "service": None, "attitude": None, "comment": "", "rated_at": "2026-11-23T09:30:00"})
+        odd = outbox.enqueue(s, kind="case.teleport", ref="y", now=services.clock(), payload={})
+        bad_id, odd_id = bad.op_id, odd.op_id
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    result = services.sync_round()
+    assert (result.pushed, result.rejected) == (2, 2)  # the case and its voucher went through behind them
+    assert services.sync_status().queue_length == 0
+    dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
+    assert dead == {bad_id: "unknown case", odd_id: "unknown kind"}
+    assert sync.retry_rejected(services, [bad_id], by="super") == 1
+    assert services.sync_status().queue_length == 1
+    assert sync.resolve_rejected(services, [odd_id], "super", "无效操作，已核实") == 1
+    services.sync_round()
+    with services.Session() as s:
+        assert s.scalar(select(OutboxOp.state).where(OutboxOp.op_id == odd_id)) == "resolved"
+        assert s.scalar(select(OutboxOp.state).where(OutboxOp.op_id == bad_id)) == "rejected"
+        actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.ref.in_([bad_id, odd_id]))))
+    assert actions == {"outbox.retry", "outbox.resolve"}
+    assert _central_count(central_url, "select count(*) from yc.cases where case_no=%s", r.case_no) == 1
+
+
+def test_a_scan_is_uploaded_before_the_op_that_cites_it(services, clerk, linked, central_url, home):
+    import hashlib
+
+    from db.local.models import Blob, CaseAttachment
+    from desktop.core import outbox
+
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    scan = b"\x89PNG scanned residence permit" * 1000
+    sha = hashlib.sha256(scan).hexdigest()
+    path = home / "blobs" / sha[:2] / sha
+    path.parent.mkdir(parents=True)
+    path.write_bytes(scan)
+    now = services.clock()
+    with services.Session.begin() as s:
+        s.add(Blob(sha256=sha, path=str(path.relative_to(home)), size=len(scan), mime="image/png", uploaded=False))
+        s.flush()
+        s.add(CaseAttachment(case_no=r.case_no, material_code="M2", sha256=sha, filename="permit.png", added_at=now))
+        outbox.enqueue(s, kind="attachment.linked", ref=r.case_no, now=now, payload={
+            "case_no": r.case_no, "material_code": "M2", "sha256": sha, "filename": "permit.png",
+            "mime": "image/png", "size": len(scan)})
+    result = services.sync_round()
+    assert (result.pushed, result.rejected) == (3, 0)
+    with services.Session() as s:
+        assert s.get(Blob, sha).uploaded is True
+    assert _central_count(central_url, "select count(*) from yc.case_attachments where sha256=%s", sha) == 1
+    assert _central_count(central_url, "select length(data) from yc.blobs where sha256=%s", sha) == len(scan)

@@ -901,7 +901,7 @@ _CHANGES_POLICY_V1 = (
 
 def upgrade() -> None:
     _create_tables()
-    tables = (*NEW_RLS_TABLES, *ADMIN_TABLES)
+    tables = (*NEW_RLS_TABLES, *ADMIN_TABLES, "blobs")
     for table in tables:
         op.execute(f"ALTER TABLE yc.{table} OWNER TO yc_owner")
     for table in NEW_RLS_TABLES:

@@ -7,6 +7,7 @@ import io
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -33,22 +34,34 @@ from desktop.core.errors import BadInput, YichuangError
 try:
     from tests.core.doc_samples import (
         AGENT_ID,
+        BATCH_NO,
         CASE_NO,
+        CENTRE_PHONE,
+        CLERK,
         FULL_ID,
+        TRACKING_NO,
         USCC,
         sample_case,
         sample_enterprise_case,
         sample_stats,
+        sample_transfer,
+        sample_window,
     )
 except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
     from doc_samples import (  # type: ignore[no-redef]
         AGENT_ID,
+        BATCH_NO,
         CASE_NO,
+        CENTRE_PHONE,
+        CLERK,
         FULL_ID,
+        TRACKING_NO,
         USCC,
         sample_case,
         sample_enterprise_case,
         sample_stats,
+        sample_transfer,
+        sample_window,
     )
 
 pytestmark = pytest.mark.quick
@@ -89,14 +102,15 @@ def fonts_of(data: bytes) -> list[tuple[str, bool]]:
     return out
 
 
-def decode_barcodes(data: bytes, tmp_path: Path) -> set[str]:
-    """Rasterise at 300 dpi and decode every barcode on every page with zbarimg."""
+def decode_barcodes(data: bytes, tmp_path: Path, *, last_page: int | None = None) -> set[str]:
+    """Rasterise at 300 dpi and decode every barcode on every page (or pages 1..last_page) with zbarimg."""
     if not shutil.which("zbarimg") or not shutil.which("pdftoppm"):
         pytest.skip("zbarimg/pdftoppm not installed")
     tmp_path.mkdir(parents=True, exist_ok=True)
     pdf = tmp_path / "doc.pdf"
     pdf.write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "300", "-png", str(pdf), str(tmp_path / "page")], check=True)
+    pages = ["-l", str(last_page)] if last_page else []
+    subprocess.run(["pdftoppm", "-r", "300", *pages, "-png", str(pdf), str(tmp_path / "page")], check=True)
     found: set[str] = set()
     for png in sorted(tmp_path.glob("page*.png")):
         out = subprocess.run(
@@ -448,6 +462,9 @@ def test_public_api_names():
         "render_refusal_notice",
         "render_gap_promise",
         "render_daily_report",
+        "render_transfer_manifest",
+        "render_delivery_receipt",
+        "cjk_font_path",
     }
 
 
@@ -472,3 +489,184 @@ def test_a_non_ascii_case_number_is_refused_not_mis_encoded():
     with pytest.raises(BadInput) as err:
         render_voucher(sample_case(case_no="沪0017"))
     assert err.value.code == "E_CASE_NO"
+
+
+# ---------------------------------------------------------------- font path without reportlab
+
+
+def test_cjk_font_path_is_public_and_needs_no_reportlab():
+    code = (
+        "import sys; from desktop.core.documents import fonts; p = fonts.cjk_font_path(); "
+        "import desktop.core.documents as d; assert d.cjk_font_path() == p; "
+        "assert 'reportlab' not in sys.modules, 'reportlab imported'; print(p)"
+    )
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert Path(out.stdout.strip()).is_file()
+
+
+def test_cjk_font_path_missing_is_a_typed_error(monkeypatch):
+    from desktop.core.documents import fonts
+
+    monkeypatch.setattr(fonts, "_candidates", lambda: iter([Path("/nonexistent/font.ttc")]))
+    with pytest.raises(YichuangError) as err:
+        fonts.cjk_font_path()
+    assert err.value.code == "E_FONT"
+
+
+# ---------------------------------------------------------------- centre phone on notices
+
+
+def test_notices_print_the_centre_phone():
+    case = sample_case(window=sample_window())
+    phone = "".join(CENTRE_PHONE.split())
+    assert f"联系电话{phone}" in pdf_text(render_one_time_notice(case))
+    assert f"咨询电话{phone}" in pdf_text(render_acceptance_notice(case))
+    assert phone in pdf_text(refuse(case, paper="roll80"))
+    # no phone configured: the one-time notice leaves the cell to fill in, nothing crashes
+    assert "联系电话" in pdf_text(render_one_time_notice(sample_case(window=sample_window(""))))
+
+
+# ---------------------------------------------------------------- transfer manifest (材料流转清单)
+
+
+@pytest.fixture(scope="module")
+def manifest() -> bytes:
+    return documents.render_transfer_manifest(sample_transfer(cases=3), window=sample_window(), clerk=CLERK)
+
+
+def test_manifest_carries_batch_route_cases_materials_and_signatures(manifest):
+    info = sample_transfer(cases=3)
+    text = pdf_text(manifest)
+    for needle in (
+        "材料流转清单",
+        BATCH_NO,
+        "徐汇区湖南路街道社区事务受理服务中心",
+        "310104",
+        "05号窗口",
+        "王芳",
+        "XH0517",
+        "徐汇区民政局",  # to department
+        "快递寄送",
+        TRACKING_NO,
+        "已发送",
+        "2026年02月12日16:05",
+        "2026年02月12日16:40",  # created and sent
+        CENTRE_PHONE,
+        "移交人",
+        "签收人",
+        "签收日期",
+        "合计",
+    ):
+        assert needle in text, needle
+    for case in info.cases:
+        assert case.case_no in text and case.applicant_name in text
+        for name, _, _, _ in case.materials:
+            assert name in text
+    assert "原件及复印件" in text and "纸质收取" in text and "电子证照免于提交" in text
+    assert "办件3件" in text
+    assert all(emb for _, emb in fonts_of(manifest))
+
+
+def test_manifest_fonts_are_embedded_subsets(manifest):
+    for name, embedded in fonts_of(manifest):
+        assert embedded and "+" in name and "WenQuanYi" in name, name
+
+
+def test_manifest_barcodes_decode(manifest, tmp_path):
+    found = decode_barcodes(manifest, tmp_path)
+    info = sample_transfer(cases=3)
+    assert BATCH_NO in found and TRACKING_NO in found
+    assert {c.case_no for c in info.cases} <= found
+
+
+def test_online_manifest_has_no_tracking_barcode_and_shows_a_return(tmp_path):
+    info = sample_transfer(cases=2, channel="online", state="returned", return_reason="缺少户口簿复印件")
+    info = replace(info, closed_at=info.sent_at)
+    data = documents.render_transfer_manifest(info, window=sample_window(), clerk=CLERK)
+    text = pdf_text(data)
+    assert "网上流转" in text and "已退回" in text and "缺少户口簿复印件" in text and "退回时间" in text
+    assert TRACKING_NO not in text
+    assert BATCH_NO in decode_barcodes(data, tmp_path)
+
+
+def test_fifty_case_manifest_spans_pages_with_every_case(tmp_path):
+    info = sample_transfer(cases=50)
+    data = documents.render_transfer_manifest(info, window=sample_window(), clerk=CLERK)
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) > 1
+    # the table starts on the first page (no page left blank under the head)
+    first = "".join((reader.pages[0].extract_text() or "").split())
+    assert info.cases[0].case_no in first
+    text = pdf_text(data)
+    for case in info.cases:
+        assert case.case_no in text
+    assert "办件50件" in text
+    last = "".join((reader.pages[-1].extract_text() or "").split())
+    assert "签收人" in last and f"第{len(reader.pages)}页" in last
+    # every case barcode on the first page decodes (all pages: see test_manifest_barcodes_decode)
+    on_first = {c.case_no for c in info.cases if c.case_no in first}
+    assert len(on_first) >= 3
+    assert on_first <= decode_barcodes(data, tmp_path, last_page=1)
+
+
+# ---------------------------------------------------------------- delivery receipt (送达回执)
+
+
+@pytest.mark.parametrize("paper", PAPERS)
+def test_delivery_receipt_at_the_window(paper, tmp_path):
+    from datetime import datetime
+
+    case = sample_case(window=sample_window(), outcome="accepted", result_note="《最低生活保障证》一本")
+    data = documents.render_delivery_receipt(
+        case,
+        receiver_name="张三",
+        receiver_id_no=FULL_ID,
+        paper=paper,
+        delivered_at=datetime(2026, 3, 2, 10, 15),
+    )
+    text = pdf_text(data)
+    for needle in (
+        "送达回执",
+        CASE_NO,
+        case.matter.name,
+        "《最低生活保障证》一本",
+        "窗口领取",
+        "领取人",
+        "张三（申请人本人）",
+        mask_id(FULL_ID),
+        "签字",
+        "2026年03月02日10:15",
+        CENTRE_PHONE,
+        "王芳",
+    ):
+        assert needle in text, f"{needle!r} missing from receipt/{paper}"
+    assert FULL_ID not in text and "补打" not in text
+    for name, embedded in fonts_of(data):
+        assert embedded and "+" in name and "WenQuanYi" in name, name
+    assert CASE_NO in decode_barcodes(data, tmp_path)
+
+
+@pytest.mark.parametrize(("how", "label"), [("express", "快递"), ("e_licence", "电子证照")])
+def test_delivery_receipt_methods_and_reprint(how, label):
+    case = sample_enterprise_case()
+    text = pdf_text(
+        documents.render_delivery_receipt(
+            case, receiver_name="赵六", how=how, reprint=2, paper="roll80", tracking_no=TRACKING_NO
+        )
+    )
+    assert label in text and "赵六（申请单位联系人）" in text and "补打（第2次）" in text
+    assert "____年__月__日__时__分" in text  # no time given: a line to fill in
+    assert (TRACKING_NO in text) == (how == "express")
+
+
+def test_delivery_receipt_refuses_bad_input():
+    with pytest.raises(BadInput) as err:
+        documents.render_delivery_receipt(sample_case(), receiver_name="张三", how="pigeon")
+    assert err.value.code == "E_DELIVERY"
+    with pytest.raises(BadInput) as err:
+        documents.render_delivery_receipt(sample_case(), receiver_name="  ")
+    assert err.value.code == "E_FIELD_REQUIRED"
+    with pytest.raises(BadInput):
+        documents.render_delivery_receipt(sample_case(), receiver_name="张三", paper="letter")

@@ -11,6 +11,7 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 from desktop.core.types import FORM_LABELS, STATE_LABELS, Clerk, Window
 
 from .common import (
+    _PAD_X,
     PAPERS,
     Paper,
     Styles,
@@ -36,7 +37,7 @@ _BLANK_DATE = "____年__月__日"
 _BLANK_LINE = "＿" * 10
 
 #: column widths in mm (scaled to the frame): 序号, 办件编号, 事项, 申请人, 材料名称, 形式, 份数, 情况
-_COLUMNS = (6.5, 42, 27, 18, 29, 20, 8, 23.5)
+_COLUMNS = (6.5, 47, 26, 17, 28, 19, 8, 22.5)
 _HEAD = ("序号", "办件编号", "事项名称", "申请人", "移交材料", "形式", "份数", "收取情况")
 _CASE_BAR_HEIGHT = 6.5 * mm
 _CASE_BAR_MODULES = (0.3 * mm, 0.25 * mm)
@@ -51,11 +52,14 @@ def _labels() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def _case_number_cell(case_no: str, paper: Paper, st: Styles, width: float) -> list[Flowable] | str:
-    """The case number as text under a small Code128 (text only if it cannot be encoded)."""
-    if not barcode_encodable(case_no):
-        return esc(case_no)
-    bar = barcode_flowable(case_no, paper, width - 2, bar_height=_CASE_BAR_HEIGHT, modules=_CASE_BAR_MODULES)
-    return [bar, Paragraph(esc(case_no), st.small_centre)]
+    """The case number as text under a small Code128; text only if it cannot be encoded or its
+    barcode (quiet zones included) would not fit inside the cell."""
+    room = width - 2 * _PAD_X
+    if barcode_encodable(case_no):
+        bar = barcode_flowable(case_no, paper, room, bar_height=_CASE_BAR_HEIGHT, modules=_CASE_BAR_MODULES)
+        if bar.width <= room:
+            return [bar, Paragraph(esc(case_no), st.small_centre)]
+    return _cell(esc(case_no), st.cell, width)
 
 
 def _cases_table(cases: tuple[TransferCase, ...], paper: Paper, st: Styles) -> Table:

@@ -65,6 +65,11 @@ def _contact_phone(case: CaseRecord) -> str:
     return esc(mask_phone(phone)) if phone else ""
 
 
+def _centre_phone(case: CaseRecord) -> str:
+    """The centre's contact phone (Window.phone), '' when not configured (a blank to write in)."""
+    return esc(case.window.phone.strip())
+
+
 def _render(story: list[Flowable], spec: Paper, case: CaseRecord, title: str, reprint: int) -> bytes:
     return build_pdf(story, spec, title=f"{title} {case.case_no}", footer=_footer(case, title, reprint))
 
@@ -135,7 +140,7 @@ def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int 
         fields_table(
             [
                 ("经办人", _clerk(case), False),
-                ("联系电话", "", False),
+                ("联系电话", _centre_phone(case), False),
                 ("咨询投诉", HOTLINE, True),
             ],
             spec,
@@ -195,7 +200,9 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
                 ("承诺办结日期", promised, False),
                 ("法定办结日期", statutory, False),
                 ("收费", esc(m.fee), False),
-                ("联系电话", _contact_phone(case) or "—", False),
+                ("申请人电话", _contact_phone(case) or "—", False),
+                ("咨询电话", _centre_phone(case) or "—", False),
+                ("咨询投诉", HOTLINE, False),
             ],
             spec,
             st,
@@ -260,6 +267,13 @@ def render_refusal_notice(
         Paragraph(
             "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
             "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。",
+            st.indented,
+        )
+    )
+    phone = _centre_phone(case)
+    story.append(
+        Paragraph(
+            f"如有疑问，请致电本中心（{phone}）或{HOTLINE}。" if phone else f"如有疑问，请致电{HOTLINE}。",
             st.indented,
         )
     )

@@ -7,14 +7,13 @@ from datetime import datetime
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.errors import BadInput
-from desktop.core.types import OUTCOME_LABELS, CaseRecord, Clerk, Enterprise
+from desktop.core.types import CaseRecord, Clerk, Enterprise
 
 from .common import (
     build_pdf,
     case_head,
     esc,
     fields_table,
-    fmt_date,
     fmt_datetime,
     mask_id,
     paper_spec,
@@ -88,14 +87,11 @@ def render_delivery_receipt(
     story.append(section("送达内容", st))
     fields = [
         ("办理结果", _result_text(case), True),
-        ("办件结果", esc(OUTCOME_LABELS.get(case.outcome, case.outcome)), False),
         ("实施部门", esc(case.matter.department), False),
         ("送达方式", DELIVERY_METHODS[how], False),
     ]
     if how == "express":
-        fields.append(("快递单号", esc(tracking_no.strip()) or "—", False))
-    else:
-        fields.append(("受理日期", fmt_date(case.received_at.date()), False))
+        fields.append(("快递单号", esc(tracking_no.strip()) or "—", True))
     fields += [
         (receiver_label, f"{esc(receiver_name)}{_relation(case, receiver_name)}", False),
         ("证件号码", esc(mask_id(receiver_id_no)) or "—", False),

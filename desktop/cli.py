@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -301,3 +302,8 @@ def main(argv: list[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as e:  # an unexpected failure: exit 1 with a line a person can report
+        if os.environ.get("YICHUANG_DEBUG"):
+            raise
+        sys.stderr.write(f"错误：程序内部错误（{type(e).__name__}: {e}）。设置 YICHUANG_DEBUG=1 可查看详细信息。\n")
+        return 1

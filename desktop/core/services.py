@@ -439,8 +439,8 @@ class Services:
         enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
         return CaseRecord(
             case_no=case_no, matter=matter, applicant=applicant, agent=item.agent, materials=item.materials,
-            outcome=item.outcome, received_at=now, promised_date=promised if item.outcome != "notice"
-            else supply_due, statutory_date=statutory, window=window, clerk=clerk, note=item.note,
+            outcome=item.outcome, received_at=now, promised_date=promised, supply_due=supply_due,
+            statutory_date=statutory, window=window, clerk=clerk, note=item.note,
             warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
             result_note=item.result_note, complete_at=complete_at,
         )
@@ -458,7 +458,7 @@ class Services:
         return IntakeResult(
             case_no=record.case_no,
             outcome=record.outcome,
-            promised_date=record.promised_date if record.outcome != "notice" else None,
+            promised_date=record.promised_date,
             documents=docs,
             warnings=record.warnings,
         )
@@ -636,8 +636,8 @@ class Services:
             case_no=case.case_no, matter=matter, applicant=applicant_from_json(json.loads(case.applicant_json)),
             agent=person_from_json(json.loads(case.agent_json)) if case.agent_json else None,
             materials=materials, outcome=case.outcome, received_at=case.received_at,
-            promised_date=case.promised_date if case.outcome != "notice" else case.supply_due,
-            statutory_date=case.statutory_date, window=self.window(), clerk=clerk, note=case.note,
+            promised_date=case.promised_date if case.outcome != "notice" else None,
+            supply_due=case.supply_due, statutory_date=case.statutory_date, window=self.window(), clerk=clerk, note=case.note,
             warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
             apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         )

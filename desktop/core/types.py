@@ -148,6 +148,7 @@ class CaseRecord:
     apply_instead: str = ""
     result_note: str = ""  # 当场办结: the result issued at the window
     complete_at: datetime | None = None  # the day the file became complete: the clock starts here
+    supply_due: date | None = None  # one-time notice: the date to bring what is missing
 
     @property
     def gaps(self) -> tuple[CaseMaterial, ...]:

@@ -126,7 +126,8 @@ def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int 
     story.append(Spacer(1, 0.5 * spec.body))
     story.append(_gap_rows(gaps, spec, st))
     story.append(Spacer(1, 0.5 * spec.body))
-    due = fmt_date(case.promised_date) if case.promised_date else _BLANK_DATE
+    due_date = case.supply_due or case.promised_date
+    due = fmt_date(due_date) if due_date else _BLANK_DATE
     story.append(Paragraph(f"请于{due}前补齐上述材料。", st.indented))
     story.append(
         Paragraph(

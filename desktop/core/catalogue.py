@@ -220,6 +220,15 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     )
 
 
+def matter_from_json(raw: Any, version: str) -> Matter:
+    """One stored matter (its JSON as imported) back into a Matter, by the same rules as the import."""
+    problems = _Problems()
+    matter = _matter(raw, 0, version, problems)
+    problems.raise_if_any()
+    assert matter is not None
+    return matter
+
+
 def parse_catalogue(text: str) -> Catalogue:
     """Parse and validate a catalogue file; raise BadInput naming every matter and field at fault.
 

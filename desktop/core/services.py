@@ -35,7 +35,7 @@ from db.local.models import (
 )
 from desktop.core import caseno, config
 from desktop.core.auth import hash_password, verify_password
-from desktop.core.catalogue import Catalogue, parse_catalogue
+from desktop.core.catalogue import Catalogue, matter_from_json, parse_catalogue
 from desktop.core.clock import Clock, shanghai_now, to_iso
 from desktop.core.errors import AuthError, BadInput, NotFound, YichuangError
 from desktop.core.intake import (
@@ -58,7 +58,6 @@ from desktop.core.types import (
     Enterprise,
     IntakeResult,
     Matter,
-    MaterialSpec,
     OutboxItem,
     PrintedDocument,
     Window,
@@ -270,7 +269,7 @@ class Services:
         d = json.loads(data)
         key = (version, d["code"])
         if key not in self._matters:
-            self._matters[key] = matter_from_dict(d, version)
+            self._matters[key] = matter_from_json(d, version)
         return self._matters[key]
 
     def _ensure_index(self) -> MatterIndex:
@@ -776,23 +775,6 @@ def _material_input(m: CaseMaterial) -> dict[str, Any]:
     return d
 
 
-def matter_from_dict(d: dict[str, Any], version: str) -> Matter:
-    return Matter(
-        code=d["code"], name=d["name"], department=d["department"], mode=d["mode"],
-        applicant_kinds=tuple(d["applicant_kinds"]), on_the_spot=bool(d["on_the_spot"]),
-        statutory_days=d.get("statutory_days"), promised_days=int(d["promised_days"]),
-        commitment_allowed=bool(d.get("commitment_allowed", False)),
-        materials=tuple(MaterialSpec(
-            code=m["code"], name=m["name"], required=bool(m["required"]), form=m.get("form", "original"),
-            copies=int(m.get("copies", 1)), e_licence=bool(m.get("e_licence", False)),
-            standard=m.get("standard", ""),
-        ) for m in d["materials"]),
-        keywords=tuple(d.get("keywords", ())), legal_basis=d.get("legal_basis", ""),
-        fee=d.get("fee", "不收费"), early_completion=bool(d.get("early_completion", False)),
-        catalogue_version=version,
-    )
-
-
 def case_payload(case: Case) -> dict[str, Any]:
     """The frozen `case.upsert` payload the centre applies (see db/central.py for its contract)."""
     return {
@@ -826,4 +808,4 @@ def case_payload(case: Case) -> dict[str, Any]:
     }
 
 
-__all__ = ["Services", "init_store", "matter_from_dict", "case_payload"]
+__all__ = ["Services", "init_store", "store_catalogue", "case_payload"]

@@ -1,7 +1,7 @@
 """initial local store
 
 Revision ID: 0001
-Revises: 
+Revises:
 
 """
 from typing import Sequence, Union

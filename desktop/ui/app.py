@@ -27,12 +27,13 @@ _KEEP: list[object] = []  # translators must outlive the application
 
 def cjk_font_file() -> Path | None:
     """The CJK font file, found exactly as the PDF documents find theirs (same search order)."""
-    from desktop.core.documents import fonts
+    from desktop.core.documents import cjk_font_path
+    from desktop.core.errors import YichuangError
 
-    for path in fonts._candidates():
-        if path.is_file():
-            return path
-    return None
+    try:
+        return Path(cjk_font_path())
+    except YichuangError:
+        return None
 
 
 def install_cjk_font(app: QApplication) -> str | None:

@@ -109,6 +109,13 @@ class PersonFields:
             "phone": self.phone.text().strip(),
         }
 
+    def show(self, person) -> None:
+        """Fill from a stored Person (a case that reopens for 补正)."""
+        self.name.setText(person.name)
+        self.id_type.setCurrentIndex(max(0, self.id_type.findData(person.id_type)))
+        self.id_no.setText(person.id_no)
+        self.phone.setText(person.phone)
+
     def is_empty(self) -> bool:
         return not any((self.name.text().strip(), self.id_no.text().strip(), self.phone.text().strip()))
 
@@ -239,6 +246,29 @@ class ApplicantForm(QWidget):
         if self.agent_group.isChecked() and not self.agent.is_empty():
             part["agent"] = self.agent.as_json()
         return part
+
+    def show_case_people(self, applicant, agent) -> None:
+        """Show a stored case's applicant and agent (read-only use: 补正 reopens a case)."""
+        self.set_allowed_kinds((applicant.kind,))
+        if applicant.kind == "enterprise":
+            self.enterprise_name.setText(applicant.name)
+            self.uscc.setText(applicant.uscc)
+            self.person.show(applicant.contact)
+        else:
+            self.person.show(applicant)
+        self.agent_group.setChecked(agent is not None)
+        if agent is not None:
+            self.agent.show(agent)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Lock the people fields (a reopened case keeps its applicant), or unlock them."""
+        for w in (self.enterprise_name, self.uscc, self.note, *self.person.widgets(), *self.agent.widgets()):
+            if isinstance(w, QLineEdit):
+                w.setReadOnly(read_only)
+            else:
+                w.setEnabled(not read_only)
+        self.kind.setEnabled(not read_only)
+        self.agent_group.setEnabled(not read_only)
 
     # ----- errors
     def box_for(self, field: str) -> FieldBox | None:

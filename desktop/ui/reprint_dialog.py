@@ -1,4 +1,7 @@
-"""补打: type or scan a case number and choose the document; the services mark the copy as a reprint."""
+"""补打: type or scan a case number and choose the document; the services mark the copy as a reprint.
+
+A clerk may reprint only the cases he took himself; a supervisor may reprint any case of the window.
+"""
 
 from __future__ import annotations
 
@@ -15,18 +18,30 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import YichuangError
+from desktop.ui.dialog_parts import error_text
+from desktop.ui.writer import ServiceWriter, call_service
 
-REPRINT_KINDS = {"voucher": "收件凭证", "one_time_notice": "一次性告知单", "acceptance_notice": "受理通知书"}
+REPRINT_KINDS = {
+    "voucher": "收件凭证",
+    "one_time_notice": "一次性告知单",
+    "acceptance_notice": "受理通知书",
+    "refusal_notice": "不予受理通知书",
+    "gap_promise": "容缺受理承诺书",
+}
+ANY_CASE_ROLES = ("supervisor", "admin")
 PAPERS = {"a4": "A4 纸", "roll80": "80 毫米热敏纸"}
 
 
 class ReprintDialog(QDialog):
     """After accept(), `document` is the PrintedDocument the services produced."""
 
-    def __init__(self, services, clerk, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, services, clerk, parent: QWidget | None = None, writer: ServiceWriter | None = None
+    ) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
+        self.writer = writer
         self.document = None
         self.setWindowTitle("补打文书")
         self.case_edit = QLineEdit(self)
@@ -58,16 +73,38 @@ class ReprintDialog(QDialog):
         self.setMinimumWidth(480)
 
     def submit(self) -> None:
+        case_no = self.case_edit.text().strip()
         try:
-            self.document = self.services.reprint(
-                case_no=self.case_edit.text().strip(),
-                kind=self.kind_combo.currentData(),
-                paper=self.paper_combo.currentData(),
-                clerk=self.clerk,
-            )
+            record = self.services.case_record(case_no=case_no)
         except YichuangError as e:
-            self.error_label.setText(e.message)
-            self.case_edit.selectAll()
-            self.case_edit.setFocus()
+            self._fail(e.message)
             return
+        if self.clerk.role not in ANY_CASE_ROLES and record.clerk.login != self.clerk.login:
+            self._fail(
+                f"办件 {record.case_no} 由 {record.clerk.name} 受理：只能补打本人受理的办件，其他请找值班长"
+            )
+            return
+        self.setEnabled(False)
+        call_service(
+            self.writer,
+            self.services,
+            "reprint",
+            self._done,
+            case_no=record.case_no,
+            kind=self.kind_combo.currentData(),
+            paper=self.paper_combo.currentData(),
+            clerk=self.clerk,
+        )
+
+    def _done(self, document, error) -> None:
+        self.setEnabled(True)
+        if error is not None:
+            self._fail(error_text(error))
+            return
+        self.document = document
         self.accept()
+
+    def _fail(self, text: str) -> None:
+        self.error_label.setText(text)
+        self.case_edit.selectAll()
+        self.case_edit.setFocus()

@@ -81,3 +81,4 @@ def window(qtbot, services, clerk, print_log):
     qtbot.waitUntil(w.isActiveWindow, timeout=2000)
     yield w
     w.close()
+

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
+from clerk_actions import wait_intake
 from desktop.core.identity import id_check_char
 
 ZHANG_SAN_ID = "11010519491231002X"
@@ -60,7 +61,9 @@ def test_clerk_accepts_a_complete_person_intake(qtbot, window, services, print_l
         qtbot.keyClick(window.checklist, Qt.Key.Key_Space)
     assert [window.checklist.state(r) for r in range(window.checklist.rowCount())] == ["paper", "paper"]
 
-    qtbot.keyClick(window.form.person.phone, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    wait_intake(
+        qtbot, window, lambda: qtbot.keyClick(window.form.person.phone, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    )
 
     result = window.last_result
     assert result is not None, window.message_label.text()
@@ -91,7 +94,7 @@ def test_missing_material_gives_a_one_time_notice(qtbot, window, services):
     qtbot.keyClick(window.checklist, Qt.Key.Key_2)  # 电子证照免于提交 for the ID card
     assert window.checklist.state(0) == "e_licence"
     assert "一次性告知" in window.summary_label.text()
-    result = window.accept_intake()
+    result = wait_intake(qtbot, window, window.accept_intake)
     assert result is not None and result.outcome == "notice"
     assert {d.kind for d in result.documents} == {"voucher", "one_time_notice"}
     assert "一次性告知" in window.result_panel.detail_label.text()
@@ -104,7 +107,9 @@ def test_bad_id_shows_the_chinese_error_and_stores_nothing(qtbot, window, servic
     window.focus_materials()
     qtbot.keyClick(window.checklist, Qt.Key.Key_Space)
     qtbot.keyClick(window.checklist, Qt.Key.Key_Space)
-    qtbot.keyClick(window.checklist, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert wait_intake(
+        qtbot, window, lambda: qtbot.keyClick(window.checklist, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    ) is None
 
     assert window.last_result is None
     assert services.outbox() == []
@@ -145,7 +150,7 @@ def test_uscc_check_failure_is_overridden_by_a_supervisor(qtbot, window, service
     window.focus_materials()
     for _ in range(3):
         qtbot.keyClick(window.checklist, Qt.Key.Key_Space)
-    result = window.accept_intake()
+    result = wait_intake(qtbot, window, window.accept_intake)
     assert asked and "校验位" in asked[0]
     assert result is not None, window.message_label.text()
     assert any("授权" in w for w in result.warnings)
@@ -159,7 +164,7 @@ def test_uscc_override_refused_stores_nothing(qtbot, window, services):
     window.form.uscc.setText(BAD_CHECK_USCC)
     window.form.person.name.setText("李四")
     window.form.person.id_no.setText(LI_SI_ID)
-    assert window.accept_intake() is None
+    assert wait_intake(qtbot, window, window.accept_intake) is None
     assert services.outbox() == []
     assert window.form.enterprise_boxes["uscc"].error.isVisible()
 
@@ -169,7 +174,7 @@ def test_same_applicant_twice_today_shows_the_duplicate_warning(qtbot, window):
         pick_matter(qtbot, window, "jzzqz")
         window.form.person.name.setText("张三")
         window.form.person.id_no.setText(ZHANG_SAN_ID)
-        result = window.accept_intake()
+        result = wait_intake(qtbot, window, window.accept_intake)
         assert result is not None
     assert any("今日已办理" in w for w in result.warnings)
     assert "今日已办理" in window.result_panel.warning_label.text()
@@ -190,7 +195,8 @@ def test_keyboard_only_intake(qtbot, window, services):
     assert QApplication.focusWidget() is window.checklist
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
     qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Space)
-    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    focused = QApplication.focusWidget()
+    wait_intake(qtbot, window, lambda: qtbot.keyClick(focused, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier))
     assert window.last_result is not None, window.message_label.text()
     record = services.case_record(case_no=window.last_result.case_no)
     assert record.applicant.phone.endswith("13800138000")
@@ -207,16 +213,16 @@ def test_agent_section(qtbot, window, services):
     window.form.agent_group.setChecked(True)
     window.form.agent.name.setText("李四")
     window.form.agent.id_no.setText("123")
-    assert window.accept_intake() is None
+    assert wait_intake(qtbot, window, window.accept_intake) is None
     assert window.form.agent.boxes["id_no"].error.isVisible()
     window.form.agent.id_no.setText(LI_SI_ID)
-    result = window.accept_intake()
+    result = wait_intake(qtbot, window, window.accept_intake)
     assert result is not None
     assert services.case_record(case_no=result.case_no).agent.name == "李四"
 
 
 def test_accept_without_a_matter_asks_for_one(qtbot, window, services):
-    assert window.accept_intake() is None
+    assert wait_intake(qtbot, window, window.accept_intake) is None
     assert "请先选择办理事项" in window.message_label.text()
     assert services.outbox() == []
 

@@ -1,0 +1,141 @@
+"""咨询登记 (首问负责): who asked what, the answer given, and by whom; recorded through services.record_consultation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.errors import YichuangError
+from desktop.core.types import Matter
+from desktop.ui.dialog_parts import WorkflowDialog, ctrl_enter_does, error_label, error_text
+from desktop.ui.writer import ServiceWriter, call_service
+
+FIELD_OF = {"asker_name": "name", "asker_phone": "phone", "question": "question", "answer": "answer"}
+
+
+class ConsultationDialog(WorkflowDialog):
+    """Emits `recorded(ConsultationRecord)` and closes once the consultation is stored."""
+
+    recorded = Signal(object)
+
+    def __init__(
+        self,
+        services,
+        clerk,
+        writer: ServiceWriter | None = None,
+        matter: Matter | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.clerk = clerk
+        self.writer = writer
+        self.record = None
+        self.setWindowTitle("咨询登记（首问负责）")
+        self.name_edit = QLineEdit(self)
+        self.name_edit.setObjectName("askerNameEdit")
+        self.phone_edit = QLineEdit(self)
+        self.phone_edit.setObjectName("askerPhoneEdit")
+        self.phone_edit.setPlaceholderText("可不填；需回复时请留电话")
+        self.matter_edit = QLineEdit(self)
+        self.matter_edit.setObjectName("consultMatterEdit")
+        self.matter_edit.setPlaceholderText("事项编码、名称或拼音首字母，可不填")
+        self.matter_label = QLabel("", self)
+        self.matter_label.setObjectName("hintLabel")
+        self.question_edit = QPlainTextEdit(self)
+        self.question_edit.setObjectName("questionEdit")
+        self.question_edit.setTabChangesFocus(True)
+        self.question_edit.setFixedHeight(80)
+        self.answer_edit = QPlainTextEdit(self)
+        self.answer_edit.setObjectName("answerEdit")
+        self.answer_edit.setTabChangesFocus(True)
+        self.answer_edit.setFixedHeight(110)
+        self.error_label = error_label(self)
+        owner = QLabel(f"首问责任人：{clerk.name}（{clerk.staff_no}）", self)
+        owner.setObjectName("hintLabel")
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("咨询人姓名", self.name_edit)
+        form.addRow("联系电话", self.phone_edit)
+        form.addRow("咨询事项", self.matter_edit)
+        form.addRow("", self.matter_label)
+        form.addRow("咨询内容", self.question_edit)
+        form.addRow("答复内容", self.answer_edit)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.ok_button = buttons.addButton("登记（Ctrl+Enter）", QDialogButtonBox.ButtonRole.AcceptRole)
+        ctrl_enter_does(self, self.submit)
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(owner)
+        layout.addWidget(self.error_label)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(600)
+        self._matter: Matter | None = None
+        self.matter_edit.textChanged.connect(self._find_matter)
+        if matter is not None:
+            self.matter_edit.setText(matter.code)
+        self.name_edit.setFocus()
+
+    def _find_matter(self, text: str) -> None:
+        """Resolve what the clerk typed to one matter (the best search hit), shown under the field."""
+        self._matter = None
+        text = text.strip()
+        if not text:
+            self.matter_label.setText("")
+            return
+        try:
+            found = self.services.search_matters(query=text, limit=1)
+        except YichuangError as e:
+            self.matter_label.setText(e.message)
+            return
+        if found:
+            self._matter = found[0]
+            self.matter_label.setText(f"→ {found[0].name}（{found[0].code}）")
+        else:
+            self.matter_label.setText("没有找到该事项（可清空不填）")
+
+    def submit(self) -> None:
+        if self.matter_edit.text().strip() and self._matter is None:
+            self.error_label.setText("咨询事项没有找到：请修改或清空")
+            self.matter_edit.setFocus()
+            return
+        self.set_busy(True, self.ok_button, "正在登记…")
+        call_service(
+            self.writer,
+            self.services,
+            "record_consultation",
+            self._done,
+            asker_name=self.name_edit.text(),
+            asker_phone=self.phone_edit.text(),
+            matter_code=self._matter.code if self._matter else "",
+            question=self.question_edit.toPlainText(),
+            answer=self.answer_edit.toPlainText(),
+            clerk=self.clerk,
+        )
+
+    def _done(self, record, error) -> None:
+        self.set_busy(False, self.ok_button)
+        if error is not None:
+            self.error_label.setText(error_text(error))
+            widget = {
+                "name": self.name_edit,
+                "phone": self.phone_edit,
+                "question": self.question_edit,
+                "answer": self.answer_edit,
+            }.get(FIELD_OF.get(getattr(error, "field", "") or "", ""))
+            if widget is not None:
+                widget.setFocus()
+            return
+        self.record = record
+        self.recorded.emit(record)
+        self.accept()

@@ -1,0 +1,165 @@
+"""好差评: the applicant rates this visit (voluntary, nothing preselected); a 差评 shows its rectification owner and due date."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.core.closing import LEVELS
+from desktop.core.errors import YichuangError
+from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label, error_text, set_note
+from desktop.ui.writer import ServiceWriter, call_service
+
+DIMENSIONS = (("efficiency", "办事效率"), ("service", "服务水平"), ("attitude", "服务态度"))
+INVITATION = "欢迎您对本次服务进行评价。评价自愿，不评价不影响办理。"
+
+
+def stars(n: int) -> str:
+    return "★" * n + "☆" * (5 - n)
+
+
+class RatingDialog(WorkflowDialog):
+    """Emits `rated(RatingRecord)`. A 好评/中评 closes the dialog; a 差评 stays open to show the follow-up."""
+
+    rated = Signal(object)
+
+    def __init__(
+        self, services, case_no: str = "", writer: ServiceWriter | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.writer = writer
+        self.record = None
+        self.setWindowTitle("好差评")
+        invite = QLabel(INVITATION, self)
+        invite.setWordWrap(True)
+        self.case_edit = case_no_edit(self, "ratingCaseEdit")
+        self.case_edit.setText(case_no)
+
+        self.overall_box = QGroupBox("总体评价（按数字键 1–5 选择）", self)
+        self.overall = QButtonGroup(self)
+        self.overall.setExclusive(True)
+        col = QVBoxLayout(self.overall_box)
+        for value in sorted(LEVELS, reverse=True):
+            button = QRadioButton(f"{value}　{stars(value)}　{LEVELS[value]}", self.overall_box)
+            button.setObjectName(f"level{value}")
+            self.overall.addButton(button, value)
+            col.addWidget(button)
+
+        self.dimension_combos: dict[str, QComboBox] = {}
+        dims = QGroupBox("分项评价（可不评）", self)
+        grid = QGridLayout(dims)
+        for i, (key, label) in enumerate(DIMENSIONS):
+            combo = QComboBox(dims)
+            combo.setObjectName(f"{key}Combo")
+            combo.addItem("不评价", None)
+            for value in sorted(LEVELS, reverse=True):
+                combo.addItem(f"{stars(value)} {LEVELS[value]}", value)
+            self.dimension_combos[key] = combo
+            grid.addWidget(QLabel(label, dims), i, 0)
+            grid.addWidget(combo, i, 1)
+        self.comment_edit = QLineEdit(self)
+        self.comment_edit.setObjectName("ratingCommentEdit")
+        self.comment_edit.setPlaceholderText("意见或建议，可不填")
+        self.error_label = error_label(self)
+        self.follow_up = QLabel("", self)
+        self.follow_up.setObjectName("rectifyLabel")
+        self.follow_up.setWordWrap(True)
+        self.follow_up.hide()
+
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        form.addRow("办件编号", self.case_edit)
+        form.addRow("意见建议", self.comment_edit)
+        self.buttons = QDialogButtonBox(self)
+        self.ok_button = self.buttons.addButton("提交评价", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.skip_button = self.buttons.addButton("不评价", QDialogButtonBox.ButtonRole.RejectRole)
+        self.ok_button.setDefault(True)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(invite)
+        layout.addWidget(self.overall_box)
+        layout.addWidget(dims)
+        layout.addLayout(form)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.follow_up)
+        layout.addWidget(self.buttons)
+        self.setMinimumWidth(520)
+        if case_no:
+            self.overall_box.setFocus()
+        else:
+            self.case_edit.setFocus()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Digits 1-5 choose the overall level (when the cursor is not in a text field)."""
+        key = event.key()
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_5 and not isinstance(self.focusWidget(), QLineEdit):
+            self.overall.button(key - Qt.Key.Key_0).setChecked(True)
+            self.overall.button(key - Qt.Key.Key_0).setFocus()
+            return
+        super().keyPressEvent(event)
+
+    def choose(self, overall: int) -> None:
+        self.overall.button(overall).setChecked(True)
+
+    def submit(self) -> None:
+        if self.record is not None:  # a 差评 was stored and its follow-up is on screen
+            self.accept()
+            return
+        overall = self.overall.checkedId()
+        if overall < 1:
+            self.error_label.setText("请选择总体评价（1–5），或按“不评价”关闭")
+            return
+        self.set_busy(True, self.ok_button, "正在提交…")
+        call_service(
+            self.writer,
+            self.services,
+            "record_rating",
+            self._done,
+            case_no=self.case_edit.text().strip(),
+            overall=overall,
+            comment=self.comment_edit.text(),
+            **{k: c.currentData() for k, c in self.dimension_combos.items()},
+        )
+
+    def _done(self, record, error) -> None:
+        self.set_busy(False, self.ok_button)
+        if error is not None:
+            self.error_label.setText(error_text(error))
+            return
+        self.record = record
+        self.rated.emit(record)
+        if not record.is_bad:
+            self.accept()
+            return
+        owner = record.rectify_owner or "（未指定）"
+        try:
+            who = self.services.clerk(record.rectify_owner)
+            owner = f"{who.name}（{record.rectify_owner}）"
+        except YichuangError:
+            pass
+        due = f"{record.rectify_due:%Y-%m-%d}" if record.rectify_due else "—"
+        self.follow_up.setText(
+            f"已记录“{record.level}”，并已转为整改事项：责任人 {owner}，整改期限 {due}（当日联系评价人）。"
+        )
+        set_note(self.error_label, "")
+        self.follow_up.show()
+        self.ok_button.setText("关闭")
+        self.skip_button.hide()
+        for w in (self.overall_box, self.comment_edit, *self.dimension_combos.values(), self.case_edit):
+            w.setEnabled(False)
+        self.ok_button.setFocus()

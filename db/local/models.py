@@ -126,6 +126,8 @@ class Case(Base):
     refusal_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
     apply_instead: Mapped[str] = mapped_column(Text, default="", server_default="")
     result_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # 当场办结: what was issued
+    paused_since: Mapped[date | None] = mapped_column(Date, nullable=True)  # clock stopped (hearing, testing…)
+    extended_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"

@@ -702,6 +702,24 @@ class Services:
 
         return closing.ratings(self, day=day)
 
+    # ----- the decision clock (desktop/core/deadlines.py)
+    def pause_clock(self, *, case_no: str, reason: str, clerk: Clerk) -> None:
+        from desktop.core import deadlines
+
+        deadlines.pause_clock(self, case_no=case_no, reason=reason, clerk=clerk)
+
+    def resume_clock(self, *, case_no: str, clerk: Clerk) -> int:
+        from desktop.core import deadlines
+
+        return deadlines.resume_clock(self, case_no=case_no, clerk=clerk)
+
+    def extend_deadline(self, *, case_no: str, days: int, reason: str, approver_login: str,
+                        approver_password: str, clerk: Clerk) -> None:
+        from desktop.core import deadlines
+
+        deadlines.extend_deadline(self, case_no=case_no, days=days, reason=reason, approver_login=approver_login,
+                                  approver_password=approver_password, clerk=clerk)
+
     # ----- outbox and sync
     def outbox(self, *, limit: int = 200, states: tuple[str, ...] | None = None) -> list[OutboxItem]:
         with self.Reader() as s:
@@ -804,6 +822,8 @@ def case_payload(case: Case) -> dict[str, Any]:
         "apply_instead": case.apply_instead,
         "result_note": case.result_note,
         "complete_at": to_iso(case.complete_at) if case.complete_at else None,
+        "paused_since": case.paused_since.isoformat() if case.paused_since else None,
+        "extended_days": case.extended_days,
         "version": case.version,
     }
 

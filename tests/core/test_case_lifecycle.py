@@ -167,3 +167,31 @@ def test_hand_over_needs_a_result(services, clerk):
     assert services.case_history(case_no=on_spot.case_no)[-1][2] == "delivered"
     with pytest.raises(BadInput):
         services.hand_over_result(case_no=on_spot.case_no, clerk=clerk, receiver_name="李阿婆")
+
+
+def test_pausing_the_clock_moves_the_dates_by_the_working_days_not_counted(services, clerk, clock):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    assert r.promised_date == date(2026, 12, 2)
+    services.pause_clock(case_no=r.case_no, reason="现场核查", clerk=clerk)
+    with pytest.raises(BadInput):
+        services.pause_clock(case_no=r.case_no, reason="again", clerk=clerk)
+    clock.now = clock.now + timedelta(days=7)  # Monday 11-30: five working days were not counted
+    assert services.resume_clock(case_no=r.case_no, clerk=clerk) == 5
+    rec = services.case_record(case_no=r.case_no)
+    assert rec.promised_date == date(2026, 12, 9)
+    assert rec.statutory_date == date(2026, 12, 21)  # 15 working days from 11-23 is 12-14, +5
+
+
+def test_extension_needs_a_supervisor_and_stays_within_ten_days(services, clerk):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    with pytest.raises(BadInput):
+        services.extend_deadline(case_no=r.case_no, days=3, reason="需专家评审", approver_login="demo",
+                                 approver_password="demo1234", clerk=clerk)
+    services.extend_deadline(case_no=r.case_no, days=10, reason="需专家评审", approver_login="super",
+                             approver_password="super1234", clerk=clerk)
+    assert services.case_record(case_no=r.case_no).promised_date == date(2026, 12, 16)
+    with pytest.raises(BadInput) as e:
+        services.extend_deadline(case_no=r.case_no, days=1, reason="再延", approver_login="super",
+                                 approver_password="super1234", clerk=clerk)
+    assert e.value.code == "E_EXTENSION"
+    assert [h[2] for h in services.case_history(case_no=r.case_no)][-1] == "clock.extended"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from clerk_actions import wait_intake
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
-from clerk_actions import wait_intake
 from desktop.core.identity import id_check_char
 
 ZHANG_SAN_ID = "11010519491231002X"

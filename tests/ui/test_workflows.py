@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
-from clerk_actions import ZHANG_SAN_ID, commit_text, ctrl_enter, fill_person, pick_matter, wait_idle, wait_intake
+from clerk_actions import (
+    ZHANG_SAN_ID,
+    commit_text,
+    ctrl_enter,
+    fill_person,
+    pick_matter,
+    wait_idle,
+    wait_intake,
+)
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import update

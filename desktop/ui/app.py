@@ -80,6 +80,10 @@ def create_application(argv: list[str]) -> QApplication:
     install_translations(app)
     install_cjk_font(app)
     load_style_sheet(app)
+    if app.findChild(QTimer, "bindingGuard") is None:
+        from desktop.ui import binding_guard
+
+        binding_guard.install(app)
     return app
 
 

@@ -1,0 +1,175 @@
+"""Sync benchmark (by hand): push 10,000 queued cases vs a raw psycopg executemany upsert, pull 10,000
+status updates, and the peak resident memory of a process pushing 100,000 queued cases.
+
+    .venv/bin/python tests/benchmarks/bench_sync.py [--cases 10000] [--memory-cases 100000]
+
+Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue 4)").
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
+os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
+
+from faultkit import child_env, queue_cases  # noqa: E402
+
+from db.central import CentralClient, add_window, admin_connect, init_central  # noqa: E402
+from db.pgtest import TempPostgres  # noqa: E402
+from desktop.core import sync  # noqa: E402
+from desktop.core.services import Services, init_store  # noqa: E402
+
+CENTRE, WINDOW = "310104", "01"
+DATA = ROOT / "tests" / "data" / "catalogue_test.json"
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem_gb = 0.0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        pass
+    return {"nproc": os.cpu_count(), "cpu": model, "ram_gb": mem_gb, "python": platform.python_version(),
+            "date": datetime.now().strftime("%Y-%m-%d %H:%M"), "load": os.getloadavg()[0]}
+
+
+def new_home(base: Path, name: str) -> Services:
+    home = base / name
+    init_store(home, centre_code=CENTRE, window_no=WINDOW, demo=True)
+    svc = Services(home)
+    svc.import_catalogue(DATA.read_text(encoding="utf-8"))
+    return svc
+
+
+RAW_TABLE = """
+CREATE TABLE public.bench_raw (
+    case_no text PRIMARY KEY, centre_code text NOT NULL, window_no text NOT NULL, matter_code text NOT NULL,
+    catalogue_version text, outcome text NOT NULL, status text NOT NULL, received_at timestamptz NOT NULL,
+    promised_date date, statutory_date date, applicant_name text, applicant_kind text, payload jsonb NOT NULL,
+    version int NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())
+"""
+RAW_UPSERT = """
+INSERT INTO public.bench_raw AS c (case_no, centre_code, window_no, matter_code, catalogue_version, outcome,
+    status, received_at, promised_date, statutory_date, applicant_name, applicant_kind, payload, version)
+VALUES (%s, %s, %s, %s, %s, %s, 'received', %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (case_no) DO UPDATE SET payload = excluded.payload, version = excluded.version,
+    updated_at = now() WHERE c.version < excluded.version
+"""
+
+
+def raw_rate(admin_url: str, services: Services) -> tuple[float, int]:
+    """Seconds for a raw psycopg executemany upsert of the same case rows into a plain table."""
+    from psycopg.types.json import Jsonb
+    from sqlalchemy import select
+
+    from db.local.models import OutboxOp
+
+    with services.Session() as s:
+        payloads = [json.loads(p) for p in s.scalars(select(OutboxOp.payload).where(OutboxOp.kind == "case.upsert"))]
+    rows = [(p["case_no"], p["centre_code"], p["window_no"], p["matter_code"], p["catalogue_version"], p["outcome"],
+             p["received_at"], p["promised_date"], p["statutory_date"], p["applicant"]["name"], p["applicant"]["kind"],
+             Jsonb(p), p["version"]) for p in payloads]
+    with admin_connect(admin_url) as conn:
+        conn.execute(RAW_TABLE)
+        conn.commit()
+        t0 = time.perf_counter()
+        with conn.cursor() as cur:
+            cur.executemany(RAW_UPSERT, rows)
+        conn.commit()
+        return time.perf_counter() - t0, len(rows)
+
+
+MEMORY_CHILD = """
+import resource, sys, time
+from pathlib import Path
+from db.central import CentralClient
+from desktop.core import sync
+from desktop.core.services import Services
+svc = Services(Path(sys.argv[1]))
+t0 = time.perf_counter()
+with CentralClient(sys.argv[2]) as client:
+    r = sync.push_outbox(svc, client)
+print(r.pushed, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=10_000)
+    ap.add_argument("--memory-cases", type=int, default=100_000)
+    args = ap.parse_args()
+    out: dict = {"machine": machine()}
+    with TempPostgres(shared_buffers="128MB") as pg, tempfile.TemporaryDirectory(prefix="yc-bench-") as tmp:
+        base = Path(tmp)
+        url = pg.create_database("bench")
+        init_central(url)
+        wurl = add_window(url, CENTRE, WINDOW)
+        svc = new_home(base, "w")
+        t0 = time.perf_counter()
+        queue_cases(svc, args.cases)
+        out["queue_seconds"] = round(time.perf_counter() - t0, 2)
+
+        with CentralClient(wurl) as client:
+            client.handshake()
+            t0 = time.perf_counter()
+            result = sync.push_outbox(svc, client)
+            push_s = time.perf_counter() - t0
+        assert result.pushed == args.cases, result
+        raw_s, raw_n = raw_rate(url, svc)
+        out["push"] = {"cases": args.cases, "seconds": round(push_s, 3), "per_second": round(args.cases / push_s),
+                       "batch": sync.PUSH_BATCH}
+        out["raw_executemany"] = {"rows": raw_n, "seconds": round(raw_s, 3), "per_second": round(raw_n / raw_s)}
+        out["push_vs_raw"] = round((args.cases / push_s) / (raw_n / raw_s), 2)
+
+        with CentralClient(wurl) as client:
+            sync.pull_streams(svc, client, ["case_status"])  # our own 'received' echoes
+            with admin_connect(url) as conn:
+                case_nos = [r[0] for r in conn.execute("select case_no from yc.cases")]
+                with conn.cursor() as cur:
+                    cur.executemany("select admin.decide_case(%s, 'approved', '准予许可')", [(c,) for c in case_nos])
+                conn.commit()
+            t0 = time.perf_counter()
+            pulled = sync.pull_streams(svc, client, ["case_status"])
+            pull_s = time.perf_counter() - t0
+        out["pull"] = {"changes": pulled, "seconds": round(pull_s, 3), "per_second": round(pulled / pull_s)}
+        svc.close()
+
+        if args.memory_cases:
+            mem = new_home(base, "m")
+            t0 = time.perf_counter()
+            queue_cases(mem, args.memory_cases, chunk=5000)
+            queued_s = time.perf_counter() - t0
+            mem.close()
+            with admin_connect(url, autocommit=True) as conn:
+                conn.execute("TRUNCATE yc.cases, yc.ops, yc.changes, yc.documents CASCADE")
+            proc = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(base / "m"), wurl], env=child_env(),
+                                  capture_output=True, text=True, cwd=str(ROOT), check=True)
+            pushed, seconds, maxrss_kb = proc.stdout.split()
+            out["memory"] = {"cases": int(pushed), "queue_seconds": round(queued_s, 1),
+                             "push_seconds": round(float(seconds), 1), "max_rss_mb": round(int(maxrss_kb) / 1024, 1)}
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -13,6 +13,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 _HERE = Path(__file__).resolve()
+if str(_HERE.parents[1] / "core") not in sys.path:  # its helpers import doc_samples; `pytest tests/ui` alone too
+    sys.path.insert(0, str(_HERE.parents[1] / "core"))
 _spec = importlib.util.spec_from_file_location(
     "yichuang_print_queue_helpers", _HERE.parents[1] / "core" / "test_print_queue.py"
 )

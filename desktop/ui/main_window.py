@@ -193,7 +193,12 @@ class MainWindow(QMainWindow):
         result_row.addWidget(self.result_label)
         result_row.addWidget(self.result_edit, 1)
         col.addLayout(result_row)
-        col.addWidget(self.summary_label)
+        self.keys_hint = QLabel("F6 补正　F7 材料流转　F8 结果送达　F11 好差评　Ctrl+R 补打", self)
+        self.keys_hint.setObjectName("hintLabel")
+        summary_row = QHBoxLayout()
+        summary_row.addWidget(self.summary_label, 1)
+        summary_row.addWidget(self.keys_hint)
+        col.addLayout(summary_row)
         col.addWidget(self.message_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.clear_button)
@@ -368,6 +373,9 @@ class MainWindow(QMainWindow):
             text += "　→ 当场办结"
         else:
             text += "　→ 受理"
+        gaps = sum(1 for r in range(self.checklist.rowCount()) if self.checklist.state(r) == "gap")
+        if gaps and got == total:
+            text += f"（容缺 {gaps} 项，另打印《容缺受理承诺书》）"
         self.summary_label.setText(text)
 
     def set_message(self, text: str, kind: str = "error") -> None:

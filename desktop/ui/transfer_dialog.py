@@ -96,6 +96,7 @@ class TransferDialog(QDialog):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.batches.itemSelectionChanged.connect(self._update_buttons)
+        self.channel_combo.currentIndexChanged.connect(lambda _i: self._update_tracking())
         self.print_button = QPushButton("打印流转清单（Ctrl+P）", self)
         self.print_button.setShortcut("Ctrl+P")
         self.print_button.clicked.connect(self.print_manifest)
@@ -266,6 +267,24 @@ class TransferDialog(QDialog):
         if not hasattr(self.services, "print_transfer_manifest"):
             self.print_button.setToolTip("本版本尚不支持打印流转清单")
         self.create_button.setEnabled(bool(self.checked_cases()))
+        self._update_tracking()
+
+    def _update_tracking(self) -> None:
+        """The tracking-number field is open for a new express batch, or for an express batch about to be sent."""
+        info = self._batch_info(self.selected_batch())
+        needs = (
+            info is not None
+            and info.channel == "express"
+            and info.state == "waiting"
+            and not info.tracking_no
+        )
+        self.tracking_edit.setEnabled(self.channel_combo.currentData() == "express" or needs)
+        if needs:
+            self.tracking_edit.setPlaceholderText(
+                f"流转单 {info.batch_no} 尚无快递单号：扫描或输入后再标记已发送"
+            )
+        else:
+            self.tracking_edit.setPlaceholderText("快递单号：扫描或输入（选“快递寄送”时填写）")
 
     def show_message(self, text: str, ok: bool = False) -> None:
         set_note(self.message, text, ok)

@@ -265,6 +265,8 @@ class ApplicantForm(QWidget):
         for w in (self.enterprise_name, self.uscc, self.note, *self.person.widgets(), *self.agent.widgets()):
             if isinstance(w, QLineEdit):
                 w.setReadOnly(read_only)
+                w.style().unpolish(w)  # the style sheet greys read-only fields
+                w.style().polish(w)
             else:
                 w.setEnabled(not read_only)
         self.kind.setEnabled(not read_only)

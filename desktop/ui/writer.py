@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 log = logging.getLogger("yichuang.ui.writer")
 
@@ -86,6 +86,9 @@ class ServiceWriter(QObject):
         self._close_request.connect(self._worker.close)
         self._worker.done.connect(self._done)
         self._thread.finished.connect(self._worker.deleteLater)
+        app = QCoreApplication.instance()
+        if app is not None:  # never leave a running thread behind at exit (Qt aborts on that)
+            app.aboutToQuit.connect(self.close)
         self._thread.start()
 
     def submit(

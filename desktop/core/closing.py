@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -105,10 +106,14 @@ def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str
         case.status = "delivered"
         case.version += 1
         case.updated_at = now
-        detail = f"{how} {receiver_name} {receiver_id_no[-4:] if receiver_id_no else ''}".strip()
+        detail = json.dumps({"how": how, "receiver_name": receiver_name,
+                             "receiver_id_no": receiver_id_no.strip()}, ensure_ascii=False)
         s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="delivered", detail=detail))
         s.flush()
         enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+    # the 送达回执 is printed after the commit, like every document
+    services.print_document(record=services.case_record(case_no=case_no), kind="delivery_receipt", clerk=clerk,
+                            extra=services._delivery_args(case_no))
     return case_no
 
 

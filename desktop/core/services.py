@@ -576,7 +576,7 @@ class Services:
     # ----- documents
     def print_document(
         self, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
-        clerk: Clerk | None = None,
+        clerk: Clerk | None = None, extra: dict[str, Any] | None = None,
     ) -> PrintedDocument:
         """Render one document, archive it with its case (a reprint is marked 补打 with its count),
         and queue a `document.printed` operation. Returns where the PDF is."""
@@ -592,10 +592,11 @@ class Services:
             "gap_promise": documents.render_gap_promise,
             "refusal_notice": lambda r, **kw: documents.render_refusal_notice(
                 r, reason=r.refusal_reason, apply_instead=r.apply_instead, **kw),
+            "delivery_receipt": documents.render_delivery_receipt,
         }
         if kind not in renderers:
             raise BadInput("E_DOC_KIND", f"未知的文书类型：{kind}", field="kind")
-        pdf = renderers[kind](record, paper=paper, reprint=reprint)
+        pdf = renderers[kind](record, paper=paper, reprint=reprint, **(extra or {}))
         now = self.clock()
         name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + ".pdf"
         archive = config.documents_dir(self.home) / f"{record.received_at:%Y/%m/%d}" / name
@@ -642,13 +643,43 @@ class Services:
         )
 
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
-        return self.print_document(record=self.case_record(case_no=case_no), kind=kind, paper=paper, clerk=clerk)
+        """Print a case's document again, marked 补打 with its count. A clerk reprints only his own cases;
+        a supervisor any case of this window."""
+        record = self.case_record(case_no=case_no)
+        if clerk.role == "clerk" and record.clerk.login != clerk.login:
+            raise AuthError("E_REPRINT_ROLE", f"办件 {record.case_no} 由 {record.clerk.name} 受理：请由本人或值班长补打",
+                            field="case_no")
+        extra = None
+        if kind == "delivery_receipt":
+            extra = self._delivery_args(record.case_no)
+        return self.print_document(record=record, kind=kind, paper=paper, clerk=clerk, extra=extra)
+
+    def _delivery_args(self, case_no: str) -> dict[str, Any]:
+        with self.Reader() as s:
+            ev = s.scalar(select(CaseEvent).where(CaseEvent.case_no == case_no, CaseEvent.event == "delivered")
+                          .order_by(CaseEvent.id.desc()))
+        if ev is None:
+            raise BadInput("E_NOT_DELIVERED", f"办件 {case_no} 尚未送达", field="case_no")
+        d = json.loads(ev.detail)
+        return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""),
+                "how": d["how"], "delivered_at": ev.at}
+
+    def documents(self, *, case_no: str) -> list[PrintedDocument]:
+        """Every document printed for a case, oldest first (archived paths)."""
+        with self.Reader() as s:
+            rows = s.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.id))
+            return [PrintedDocument(kind=r.kind, path=r.path, paper=r.paper) for r in rows]
 
     # ----- material transfer (desktop/core/transfers.py)
     def awaiting_transfer(self, *, department: str | None = None) -> dict[str, list[str]]:
         from desktop.core import transfers
 
         return transfers.awaiting_transfer(self, department=department)
+
+    def awaiting_transfer_cases(self, *, department: str | None = None):
+        from desktop.core import transfers
+
+        return transfers.awaiting_transfer_cases(self, department=department)
 
     def create_transfer(self, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
                         tracking_no: str = ""):

@@ -77,6 +77,22 @@ def awaiting_transfer(services, *, department: str | None = None) -> dict[str, l
     return out
 
 
+def awaiting_transfer_cases(services, *, department: str | None = None) -> dict[str, list[TransferCase]]:
+    """Like awaiting_transfer, with each case's summary (one read, for the transfer view)."""
+    pile = awaiting_transfer(services, department=department)
+    with services.Reader() as s:
+        return {dept: [_summary(s.get(Case, no)) for no in nos] for dept, nos in pile.items()}
+
+
+def _summary(c: Case) -> TransferCase:
+    return TransferCase(
+        case_no=c.case_no, matter_code=c.matter_code, matter_name=c.matter_name,
+        applicant_name=c.applicant_name, received_at=c.received_at,
+        materials=tuple((m.name, m.form, m.copies, m.state) for m in c.materials
+                        if m.state in ("paper", "commitment", "gap", "e_licence")),
+    )
+
+
 def create_transfer(services, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
                     tracking_no: str = "") -> TransferInfo:
     if channel not in CHANNELS:
@@ -172,15 +188,7 @@ def transfer(services, *, batch_no: str) -> TransferInfo:
         if batch is None:
             raise NotFound("E_TRANSFER", f"没有流转单 {batch_no}", field="batch_no")
         case_nos = list(s.scalars(select(TransferItem.case_no).where(TransferItem.batch_no == batch_no)))
-        cases = []
-        for no in case_nos:
-            c = s.get(Case, no)
-            cases.append(TransferCase(
-                case_no=c.case_no, matter_code=c.matter_code, matter_name=c.matter_name,
-                applicant_name=c.applicant_name, received_at=c.received_at,
-                materials=tuple((m.name, m.form, m.copies, m.state) for m in c.materials
-                                if m.state in ("paper", "commitment", "gap", "e_licence")),
-            ))
+        cases = [_summary(s.get(Case, no)) for no in case_nos]
         return TransferInfo(
             batch_no=batch.batch_no, department=batch.department, channel=batch.channel,
             tracking_no=batch.tracking_no, state=batch.state, return_reason=batch.return_reason,

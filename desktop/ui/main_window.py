@@ -727,8 +727,11 @@ class MainWindow(QMainWindow):
         dialog = HandoverDialog(self.services, self.clerk, self.writer, self)
 
         def handed_over(case_no: str) -> None:
-            self.set_message(f"办件 {case_no} 的结果已送达", "ok")
+            self.set_message(f"办件 {case_no} 的结果已送达，请申请人在送达回执上签字", "ok")
             self.data_changed.emit("cases")
+            receipts = [d for d in self.services.documents(case_no=case_no) if d.kind == "delivery_receipt"]
+            if receipts:
+                print_with_preview(self, receipts[-1].path)
             QTimer.singleShot(0, lambda: self.open_rating(case_no))
 
         dialog.handed_over.connect(handed_over)

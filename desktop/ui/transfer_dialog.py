@@ -144,38 +144,28 @@ class TransferDialog(QDialog):
         self.pile.blockSignals(True)
         self.pile.clear()
         try:
-            pile = self.services.awaiting_transfer()
+            pile = self.services.awaiting_transfer_cases()
         except YichuangError as e:
             self.pile.blockSignals(False)
             self.show_message(e.message)
             return
         total = 0
-        for dept, case_nos in sorted(pile.items()):
-            top = QTreeWidgetItem([f"{dept}（{len(case_nos)} 件）"])
+        for dept, cases in sorted(pile.items()):
+            top = QTreeWidgetItem([f"{dept}（{len(cases)} 件）"])
             top.setData(0, Qt.ItemDataRole.UserRole, ("department", dept))
             top.setFlags(top.flags() | Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsAutoTristate)
             top.setCheckState(0, Qt.CheckState.Unchecked)
             self.pile.addTopLevelItem(top)
-            for no in case_nos:
-                try:
-                    r = self.services.case_record(case_no=no)
-                    provided = sum(1 for m in r.materials if m.state not in ("missing", "defective"))
-                    cols = [
-                        no,
-                        r.matter.name,
-                        r.applicant.name,
-                        f"{r.received_at:%m-%d %H:%M}",
-                        f"{provided} 项",
-                    ]
-                except YichuangError:
-                    cols = [no, "", "", "", ""]
+            for c in cases:
+                cols = [c.case_no, c.matter_name, c.applicant_name, f"{c.received_at:%m-%d %H:%M}",
+                        f"{len(c.materials)} 项"]
                 child = QTreeWidgetItem(cols)
-                child.setData(0, Qt.ItemDataRole.UserRole, ("case", no))
+                child.setData(0, Qt.ItemDataRole.UserRole, ("case", c.case_no))
                 child.setFlags(child.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 child.setCheckState(0, Qt.CheckState.Unchecked)
                 top.addChild(child)
             top.setExpanded(True)
-            total += len(case_nos)
+            total += len(cases)
         self.pile.blockSignals(False)
         if self.pile.topLevelItemCount():
             self.pile.setCurrentItem(self.pile.topLevelItem(0))

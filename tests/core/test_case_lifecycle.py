@@ -195,3 +195,31 @@ def test_extension_needs_a_supervisor_and_stays_within_ten_days(services, clerk)
                                  approver_password="super1234", clerk=clerk)
     assert e.value.code == "E_EXTENSION"
     assert [h[2] for h in services.case_history(case_no=r.case_no)][-1] == "clock.extended"
+
+
+def test_handover_prints_the_delivery_receipt(services, clerk):
+    r = services.accept_application(intake={"matter": "T-PER-002", "applicant": person(),
+                                            "materials": {"L1": "paper"}}, clerk=clerk)
+    services.hand_over_result(case_no=r.case_no, clerk=clerk, receiver_name="王小明", receiver_id_no="310104199001011234")
+    docs = [d for d in services.documents(case_no=r.case_no) if d.kind == "delivery_receipt"]
+    assert len(docs) == 1
+    text = _text(docs[0].path)
+    assert "送达回执" in text and "王小明" in text and "310104199001011234" not in text
+
+
+def test_a_clerk_reprints_only_his_own_cases(services, clerk):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    other = services.add_user(login="b0202", password="pass12345", name="周丽", staff_no="B0202")
+    with pytest.raises(BadInput) as e:
+        services.reprint(case_no=r.case_no, clerk=other)
+    assert e.value.code == "E_REPRINT_ROLE"
+    supervisor = services.login(login="super", password="super1234")
+    assert "补打" in _text(services.reprint(case_no=r.case_no, clerk=supervisor).path)
+
+
+def test_transfer_pile_with_summaries(services, clerk):
+    nos = _accepted(services, clerk, 2)
+    pile = services.awaiting_transfer_cases()
+    [(dept, cases)] = pile.items()
+    assert [c.case_no for c in cases] == nos
+    assert cases[0].applicant_name == "王小明" and cases[0].materials

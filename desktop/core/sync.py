@@ -48,8 +48,6 @@ PULL_LIMITS = {"catalogue": 1, "calendar": 20, "users": 500, "case_status": 1000
 PULL_BATCH = PULL_LIMITS["case_status"]
 CENTRE_ACTOR = "centre"
 
-_OUTBOX = OutboxOp.__table__
-
 
 def _account(services) -> str:
     w = services.window()
@@ -172,58 +170,82 @@ def push_outbox(services, client: CentralClient, *, batch_size: int = PUSH_BATCH
     """Push pending ops oldest first, one bounded batch at a time; blobs a batch refers to go first.
 
     Each batch's answers are recorded in one local transaction. Rejected ops become state "rejected"
-    (the dead-letter list) and the next batch goes on regardless."""
+    (the dead-letter list) and the next batch goes on regardless. While the centre works on batch k+1
+    this thread records the answers to batch k (one helper thread makes the calls, one at a time), so
+    at most two batches are held in memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
     pushed = duplicate = rejected = 0
     after_seq = 0
-    while True:
-        with services.Session() as s:
-            batch = s.execute(
-                select(OutboxOp.seq, OutboxOp.op_id, OutboxOp.kind, OutboxOp.payload, OutboxOp.sha256)
-                .where(OutboxOp.state == "pending", OutboxOp.seq > after_seq)
-                .order_by(OutboxOp.seq)
-                .limit(batch_size)
-            ).all()
-        if not batch:
-            break
-        after_seq = batch[-1].seq
-        upload_blobs(services, client, _blob_refs(batch))
-        answers = client.push(
-            [{"op_id": b.op_id, "kind": b.kind, "payload": b.payload, "sha256": b.sha256} for b in batch]
-        )
-        p, d, r = _record_answers(services, batch, answers)
-        pushed, duplicate, rejected = pushed + p, duplicate + d, rejected + r
+    in_flight = None  # (batch, future of its answers)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yc-push") as pool:
+        while True:
+            with services.Session() as s:
+                batch = s.execute(
+                    select(OutboxOp.seq, OutboxOp.op_id, OutboxOp.kind, OutboxOp.payload, OutboxOp.sha256)
+                    .where(OutboxOp.state == "pending", OutboxOp.seq > after_seq)
+                    .order_by(OutboxOp.seq)
+                    .limit(batch_size)
+                ).all()
+            nxt = None
+            if batch:
+                after_seq = batch[-1].seq
+                refs = _blob_refs(batch)
+                if refs and in_flight is not None:  # blob uploads share the connection: drain first
+                    p, d, r = _record_answers(services, in_flight[0], in_flight[1].result())
+                    pushed, duplicate, rejected = pushed + p, duplicate + d, rejected + r
+                    in_flight = None
+                ops = [{"op_id": b.op_id, "kind": b.kind, "payload": b.payload, "sha256": b.sha256} for b in batch]
+                nxt = (batch, pool.submit(_push_with_blobs, services, client, refs, ops))
+            if in_flight is not None:
+                try:
+                    answers = in_flight[1].result()
+                except BaseException:
+                    if nxt is not None:
+                        nxt[1].exception()  # let the next call finish before the error propagates
+                    raise
+                p, d, r = _record_answers(services, in_flight[0], answers)
+                pushed, duplicate, rejected = pushed + p, duplicate + d, rejected + r
+            if nxt is None:
+                break
+            in_flight = nxt
     return SyncResult(pushed=pushed, duplicate=duplicate, rejected=rejected)
 
 
+def _push_with_blobs(services, client: CentralClient, refs: set[str], ops: list[dict[str, Any]]):
+    upload_blobs(services, client, refs)
+    return client.push(ops)
+
+
+_MARK = (
+    "UPDATE outbox SET state = ?, acked_at = ?, last_error = ?, result = ?, attempts = attempts + 1, "
+    "last_attempt_at = ? WHERE seq = ?"
+)
+
+
 def _record_answers(services, batch: Sequence[Any], answers: list[dict[str, Any]]) -> tuple[int, int, int]:
+    """Mark one batch with the centre's answers in one local transaction (a plain executemany: this is
+    the hot path of a long queue)."""
     by_id = {a.get("op_id"): a for a in answers}
     now = services.clock()
+    acked = now.strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite DateTime storage form
     counts = {"applied": 0, "duplicate": 0, "rejected": 0}
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
     params = []
     for b in batch:
         answer = by_id.get(b.op_id)
         if answer is None:
-            params.append({"b_seq": b.seq, "b_state": "pending", "b_acked": None,
-                           "b_error": "中心未返回该操作的结果", "b_result": ""})
+            params.append(("pending", None, "中心未返回该操作的结果", "", acked, b.seq))
             continue
         status = answer.get("status")
-        result = json.dumps(answer, ensure_ascii=False, default=str)
         if status in ("applied", "duplicate"):
             counts[status] += 1
-            params.append({"b_seq": b.seq, "b_state": status, "b_acked": now, "b_error": "",
-                           "b_result": result})
+            params.append((status, acked, "", dumps(answer), acked, b.seq))
         else:
             counts["rejected"] += 1
-            params.append({"b_seq": b.seq, "b_state": "rejected", "b_acked": None,
-                           "b_error": str(answer.get("reason", "rejected")), "b_result": result})
-    stmt = (
-        update(_OUTBOX)
-        .where(_OUTBOX.c.seq == bindparam("b_seq"))
-        .values(state=bindparam("b_state"), acked_at=bindparam("b_acked"), last_error=bindparam("b_error"),
-                result=bindparam("b_result"), attempts=_OUTBOX.c.attempts + 1, last_attempt_at=now)
-    )
+            params.append(("rejected", None, str(answer.get("reason", "rejected")), dumps(answer), acked, b.seq))
     with services.Session.begin() as s:
-        s.connection().execute(stmt, params)
+        s.connection().exec_driver_sql(_MARK, params)
     return counts["applied"], counts["duplicate"], counts["rejected"]
 
 

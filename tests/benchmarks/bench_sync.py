@@ -23,12 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
-from faultkit import child_env, queue_cases  # noqa: E402
+from faultkit import child_env, queue_cases
 
-from db.central import CentralClient, add_window, admin_connect, init_central  # noqa: E402
-from db.pgtest import TempPostgres  # noqa: E402
-from desktop.core import sync  # noqa: E402
-from desktop.core.services import Services, init_store  # noqa: E402
+from db.central import CentralClient, add_window, admin_connect, init_central
+from db.pgtest import TempPostgres
+from desktop.core import sync
+from desktop.core.services import Services, init_store
 
 CENTRE, WINDOW = "310104", "01"
 DATA = ROOT / "tests" / "data" / "catalogue_test.json"

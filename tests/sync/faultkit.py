@@ -12,6 +12,7 @@ import sys
 import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Self
 
 from sqlalchemy import insert, select
 
@@ -156,7 +157,7 @@ class FaultyProxy:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._accept, daemon=True)
 
-    def __enter__(self) -> FaultyProxy:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 

@@ -206,5 +206,5 @@ def test_downgrade_to_c0001_and_back(pg):
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
     assert init_central(url) == "c0002"
-    with pytest.raises(Exception):
+    with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

@@ -102,11 +102,11 @@ def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central
     import json
     from datetime import date
 
+    from factories import DATA
     from psycopg.types.json import Jsonb
 
     from db.local.models import Case, User
     from desktop.core.auth import hash_password
-    from factories import DATA
 
     queued = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     before = services.current_catalogue_version()

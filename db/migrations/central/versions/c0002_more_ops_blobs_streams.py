@@ -323,16 +323,19 @@ DECLARE
     v_out jsonb;
 BEGIN
     CREATE TEMP TABLE IF NOT EXISTS pg_temp.yc_fast (
-        n int PRIMARY KEY, op_id uuid, kind text, sha text, p jsonb, case_no text, doc_id bigint,
-        seq bigint) ON COMMIT DROP;
+        n int, op_id uuid, kind text, sha text, p jsonb, case_no text, doc_id bigint) ON COMMIT DROP;
     TRUNCATE pg_temp.yc_fast;
+    WITH e AS MATERIALIZED (  -- each payload parsed once
+        SELECT e.n, e.value->>'op_id' AS op_id, e.value->>'kind' AS kind, lower(e.value->>'sha256') AS sha,
+               e.value->>'payload' AS text
+          FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(value, n)
+         WHERE e.value->>'kind' IN ('case.upsert', 'document.printed')
+           AND jsonb_typeof(e.value->'payload') = 'string'),
+    j AS MATERIALIZED (
+        SELECT e.n, e.op_id::uuid AS op_id, e.kind, e.sha, e.text::jsonb AS p FROM e
+         WHERE encode(sha256(convert_to(e.text, 'UTF8')), 'hex') = e.sha)
     INSERT INTO pg_temp.yc_fast (n, op_id, kind, sha, p, case_no)
-    SELECT e.n, (e.value->>'op_id')::uuid, e.value->>'kind', lower(e.value->>'sha256'),
-           (e.value->>'payload')::jsonb, ((e.value->>'payload')::jsonb)->>'case_no'
-      FROM jsonb_array_elements(p_ops) WITH ORDINALITY AS e(value, n)
-     WHERE e.value->>'kind' IN ('case.upsert', 'document.printed')
-       AND jsonb_typeof(e.value->'payload') = 'string'
-       AND encode(sha256(convert_to(e.value->>'payload', 'UTF8')), 'hex') = lower(e.value->>'sha256');
+    SELECT j.n, j.op_id, j.kind, j.sha, j.p, j.p->>'case_no' FROM j;
     GET DIAGNOSTICS v_n = ROW_COUNT;
     IF v_n <> jsonb_array_length(p_ops) THEN
         RAISE EXCEPTION 'not for the fast path' USING ERRCODE = 'YC199';

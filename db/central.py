@@ -39,7 +39,7 @@ __all__ = [
 
 PROTOCOL = 2
 """Sync protocol spoken by this client (sync.handshake(p_protocol)). 2: transfers, ratings,
-consultations, attachments and blobs up; catalogue, calendar and users down (schema c0002)."""
+consultations, attachments and blobs up; catalogue, calendar and users down (schema c0003)."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations" / "central"
 
@@ -298,6 +298,9 @@ class CentralClient:
                     keepalives_idle=30,
                     keepalives_interval=10,
                     keepalives_count=3,
+                    # a link that goes silent without a reset (a dead router) fails a call after 30 s
+                    # instead of waiting for keepalives to give up
+                    tcp_user_timeout=30_000,
                 )
             except psycopg.Error as exc:
                 raise _translate(exc) from None

@@ -264,10 +264,12 @@ class TransferItem(Base):
 
 
 class Rating(Base):
-    """好差评 at the window: one rating per visit, tied to the case number."""
+    """好差评 at the window: one rating per visit (intake, handover), tied to the case number."""
 
     __tablename__ = "ratings"
     case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), primary_key=True)
+    occasion: Mapped[str] = mapped_column(String(16), primary_key=True, default="intake",
+                                          server_default="intake")  # intake | handover: one per visit
     overall: Mapped[int] = mapped_column(Integer)
     efficiency: Mapped[int | None] = mapped_column(Integer, nullable=True)
     service: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -22,6 +22,7 @@ DECIDED = ("approved", "denied", "result_ready")  # back-office decisions with a
 @dataclass(frozen=True)
 class RatingRecord:
     case_no: str
+    occasion: str
     overall: int
     level: str
     efficiency: int | None
@@ -45,11 +46,18 @@ def _stars(value, field: str, *, required: bool) -> int | None:
     return value
 
 
+OCCASIONS = {"intake": "受理", "handover": "结果领取"}
+
+
 def record_rating(services, *, case_no: str, overall: int, efficiency: int | None = None,
-                  service: int | None = None, attitude: int | None = None, comment: str = "") -> RatingRecord:
-    """One rating per visit, tied to the case. A 差评 (1–2 stars) becomes a rectification item owned by
-    the centre's duty supervisor, due the same day (the rater is contacted the same day)."""
+                  service: int | None = None, attitude: int | None = None, comment: str = "",
+                  occasion: str | None = None) -> RatingRecord:
+    """One rating per visit, tied to the case: the intake is one visit, collecting the result another
+    (`occasion` defaults to handover once the result was delivered, else intake). A 差评 (1–2 stars)
+    becomes a rectification item owned by the centre's duty supervisor, due the same day."""
     case_no = caseno.normalise_case_no(case_no)
+    if occasion is not None and occasion not in OCCASIONS:
+        raise BadInput("E_OCCASION", "评价场合应为 intake（受理）或 handover（结果领取）", field="occasion")
     overall = _stars(overall, "overall", required=True)
     efficiency = _stars(efficiency, "efficiency", required=False)
     service = _stars(service, "service", required=False)
@@ -63,21 +71,26 @@ def record_rating(services, *, case_no: str, overall: int, efficiency: int | Non
         case = s.get(Case, case_no)
         if case is None:
             raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
-        if s.get(Rating, case_no) is not None:
-            raise BadInput("E_RATED", f"办件 {case_no} 已评价过（每次办事评价一次）", field="case_no")
+        if occasion is None:
+            occasion = "handover" if case.status == "delivered" else "intake"
+        if s.get(Rating, (case_no, occasion)) is not None:
+            raise BadInput("E_RATED", f"办件 {case_no} 的本次{OCCASIONS[occasion]}已评价过（每次办事评价一次）",
+                           field="case_no")
         owner, due = "", None
         if overall <= 2:
             owner = services.setting("rectify_owner") or s.scalar(
                 select(User.login).where(User.role == "supervisor", User.active).order_by(User.login)) or ""
             due = now.date()
-        s.add(Rating(case_no=case_no, overall=overall, efficiency=efficiency, service=service, attitude=attitude,
+        s.add(Rating(case_no=case_no, occasion=occasion, overall=overall, efficiency=efficiency, service=service, attitude=attitude,
                      comment=comment, rated_at=now, rectify_owner=owner, rectify_due=due))
         s.add(CaseEvent(case_no=case_no, at=now, actor="applicant", event="rated", detail=LEVELS[overall]))
         enqueue(s, kind="rating.recorded", ref=case_no, now=now, payload={
-            "case_no": case_no, "centre_code": w.centre_code, "window_no": w.window_no, "overall": overall,
+            "case_no": case_no, "occasion": occasion, "centre_code": w.centre_code, "window_no": w.window_no,
+            "overall": overall,
             "efficiency": efficiency, "service": service, "attitude": attitude, "comment": comment,
             "rated_at": to_iso(now)})
-    return RatingRecord(case_no=case_no, overall=overall, level=LEVELS[overall], efficiency=efficiency,
+    return RatingRecord(case_no=case_no, occasion=occasion, overall=overall, level=LEVELS[overall],
+                        efficiency=efficiency,
                         service=service, attitude=attitude, comment=comment, rated_at=now,
                         rectify_owner=owner, rectify_due=due)
 
@@ -124,7 +137,7 @@ def ratings(services, *, day: date | None = None) -> list[RatingRecord]:
     with services.Reader() as s:
         rows = s.scalars(select(Rating).where(Rating.rated_at >= start, Rating.rated_at <= end)
                          .order_by(Rating.rated_at))
-        return [RatingRecord(case_no=r.case_no, overall=r.overall, level=LEVELS[r.overall],
+        return [RatingRecord(case_no=r.case_no, occasion=r.occasion, overall=r.overall, level=LEVELS[r.overall],
                              efficiency=r.efficiency, service=r.service, attitude=r.attitude, comment=r.comment,
                              rated_at=r.rated_at, rectify_owner=r.rectify_owner, rectify_due=r.rectify_due)
                 for r in rows]

@@ -715,11 +715,12 @@ class Services:
 
     # ----- closing the loop (desktop/core/closing.py)
     def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
-                      service: int | None = None, attitude: int | None = None, comment: str = ""):
+                      service: int | None = None, attitude: int | None = None, comment: str = "",
+                      occasion: str | None = None):
         from desktop.core import closing
 
         return closing.record_rating(self, case_no=case_no, overall=overall, efficiency=efficiency,
-                                     service=service, attitude=attitude, comment=comment)
+                                     service=service, attitude=attitude, comment=comment, occasion=occasion)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
                          how: str = "window") -> str:

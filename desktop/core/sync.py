@@ -30,7 +30,6 @@ from db.local.models import (
     Case,
     CaseEvent,
     CatalogueVersion,
-    MatterRow,
     OutboxOp,
     SyncCheckpoint,
     User,
@@ -76,9 +75,10 @@ def central_url(services) -> str | None:
 
 
 def sync_status(services) -> SyncStatus:
-    with services.Session() as s:
+    with services.Reader() as s:
         pending = s.scalar(select(func.count()).select_from(OutboxOp).where(OutboxOp.state == "pending")) or 0
         oldest = s.scalar(select(func.min(OutboxOp.created_at)).where(OutboxOp.state == "pending"))
+        rejected = s.scalar(select(func.count()).select_from(OutboxOp).where(OutboxOp.state == "rejected")) or 0
     last = services.setting("sync_last_success")
     online_flag = services.setting("sync_online")
     configured = bool(services.setting("central_url"))
@@ -88,6 +88,7 @@ def sync_status(services) -> SyncStatus:
         oldest_pending_at=oldest,
         last_success_at=datetime.fromisoformat(last) if last else None,
         last_error=services.setting("sync_last_error"),
+        rejected=rejected,
     )
 
 
@@ -433,9 +434,10 @@ def _apply_case_status(services, s, rows: list[dict[str, Any]], now: datetime) -
 
 
 def _apply_catalogue(services, s, rows: list[dict[str, Any]], now: datetime) -> None:
-    """A new catalogue version is stored and made current; a version already here is left as it is.
-    Older versions stay, so a queued case keeps the version it was taken under."""
+    """A new catalogue version is stored and made current (services.store_catalogue, as an import does);
+    a version already here is left as it is. Older versions stay, so a queued case keeps its version."""
     from desktop.core.catalogue import parse_catalogue
+    from desktop.core.services import store_catalogue
 
     for r in rows:
         data = r.get("data") or {}
@@ -451,18 +453,7 @@ def _apply_catalogue(services, s, rows: list[dict[str, Any]], now: datetime) -> 
             s.add(AuditEntry(at=now, actor=CENTRE_ACTOR, action="catalogue.refused", ref=str(version)[:64],
                              detail=e.message))
             continue
-        raw = json.loads(text)
-        s.add(CatalogueVersion(version=version, imported_at=now,
-                               sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-                               is_current=False, matter_count=len(catalogue.matters)))
-        s.flush()
-        s.execute(insert(MatterRow), [
-            {"version": version, "code": m["code"], "name": m["name"],
-             "data": json.dumps(m, ensure_ascii=False)} for m in raw["matters"]
-        ])
-        s.execute(update(CatalogueVersion).values(is_current=CatalogueVersion.version == version))
-        s.add(AuditEntry(at=now, actor=CENTRE_ACTOR, action="catalogue.pulled", ref=version,
-                         detail=f"{len(catalogue.matters)} matters"))
+        store_catalogue(s, catalogue, text, now=now, source="pulled")
 
 
 def _apply_calendar(services, s, rows: list[dict[str, Any]], now: datetime) -> None:

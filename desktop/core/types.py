@@ -211,6 +211,7 @@ class SyncStatus:
     oldest_pending_at: datetime | None
     last_success_at: datetime | None
     last_error: str = ""
+    rejected: int = 0  # operations the centre refused (the supervisor's 异常件 list)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,8 @@ class WindowStatusBar(QStatusBar):
         self.connection.setToolTip(st.last_error or "")
         self.connection.style().unpolish(self.connection)
         self.connection.style().polish(self.connection)
-        self.queue.setText(f"待上传 {st.queue_length} 件")
+        self.queue.setText(f"待上传 {st.queue_length} 件"
+                           + (f"　异常 {st.rejected} 件（值班长处理）" if st.rejected else ""))
         self.oldest.setText(
             f"最早一条已等待 {age_text(st.oldest_pending_at, now)}" if st.oldest_pending_at else ""
         )

@@ -223,3 +223,15 @@ def test_transfer_pile_with_summaries(services, clerk):
     [(dept, cases)] = pile.items()
     assert [c.case_no for c in cases] == nos
     assert cases[0].applicant_name == "王小明" and cases[0].materials
+
+
+def test_collecting_the_result_is_another_visit_with_its_own_rating(services, clerk):
+    r = services.accept_application(intake={"matter": "T-PER-002", "applicant": person(),
+                                            "materials": {"L1": "paper"}}, clerk=clerk)
+    assert services.record_rating(case_no=r.case_no, overall=4).occasion == "intake"
+    services.hand_over_result(case_no=r.case_no, clerk=clerk, receiver_name="王小明")
+    again = services.record_rating(case_no=r.case_no, overall=2, comment="领证排队久")
+    assert again.occasion == "handover" and again.is_bad
+    with pytest.raises(BadInput) as e:
+        services.record_rating(case_no=r.case_no, overall=5)
+    assert e.value.code == "E_RATED"

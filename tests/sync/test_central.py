@@ -63,8 +63,8 @@ def admin_scalar(url: str, query: str, params: tuple = ()):
 # ---- schema ---------------------------------------------------------------------------------------
 def test_init_twice_is_idempotent(pg):
     url = pg.create_database(f"yc_init_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0002"
-    assert init_central(url) == "c0002"
+    assert init_central(url) == "c0003"
+    assert init_central(url) == "c0003"
     assert admin_scalar(url, "SELECT count(*) FROM yc.changes") == 0
 
 
@@ -78,9 +78,9 @@ def test_upgrade_downgrade_upgrade(pg):
         )
         == 0
     )
-    assert init_central(url) == "c0002"
+    assert init_central(url) == "c0003"
     wurl = add_window(url, A, "01")
-    assert CentralClient(wurl).handshake()["schema"] == "c0002"
+    assert CentralClient(wurl).handshake()["schema"] == "c0003"
 
 
 def test_constraints_follow_the_naming_convention(central_url):
@@ -129,7 +129,7 @@ def test_role_names_are_sanitised():
 def test_handshake_names_the_window(window):
     with CentralClient(window(A, "03", centre_name="黄浦区")) as client:
         hello = client.handshake()
-    assert hello["protocol"] == 2 and hello["schema"] == "c0002"
+    assert hello["protocol"] == 2 and hello["schema"] == "c0003"
     assert (hello["centre_code"], hello["window_no"], hello["centre_name"]) == (A, "03", "黄浦区")
     assert "T" in hello["server_time"]
 

@@ -86,7 +86,7 @@ def test_transfer_versions_and_case_checks(central_url, window):
     assert admin_scalar(central_url, "SELECT state FROM yc.transfers") == "sent"
 
 
-def test_one_rating_per_case_and_only_for_a_known_case(window):
+def test_one_rating_per_visit_and_only_for_a_known_case(window):
     with CentralClient(window(A, "01")) as client:
         client.push([case_op(A, "01", 1)])
         answers = client.push([
@@ -96,7 +96,7 @@ def test_one_rating_per_case_and_only_for_a_known_case(window):
             freeze_op("rating.recorded", rating(A, "01", CASE1, overall=7)),
         ])
     assert [a["status"] for a in answers] == ["applied", "rejected", "rejected", "rejected"]
-    assert [a.get("reason") for a in answers[1:3]] == ["case already rated", "unknown case"]
+    assert [a.get("reason") for a in answers[1:3]] == ["visit already rated", "unknown case"]
 
 
 def test_attachment_needs_the_blob_uploaded_first_by_this_centre(central_url, window):
@@ -202,9 +202,9 @@ def test_delivered_at_the_window_is_kept_centrally(central_url, window):
 
 def test_downgrade_to_c0001_and_back(pg):
     url = pg.create_database(f"yc_v2_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0002"
+    assert init_central(url) == "c0003"
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
-    assert init_central(url) == "c0002"
+    assert init_central(url) == "c0003"
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

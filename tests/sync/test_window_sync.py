@@ -200,3 +200,16 @@ def test_a_scan_is_uploaded_before_the_op_that_cites_it(services, clerk, linked,
         assert s.get(Blob, sha).uploaded is True
     assert _central_count(central_url, "select count(*) from yc.case_attachments where sha256=%s", sha) == 1
     assert _central_count(central_url, "select length(data) from yc.blobs where sha256=%s", sha) == len(scan)
+
+
+def test_two_visits_two_ratings_at_the_centre(services, clerk, linked, central_url):
+    from factories import person
+
+    r = services.accept_application(intake={"matter": "T-PER-002", "applicant": person(),
+                                            "materials": {"L1": "paper"}}, clerk=clerk)
+    services.record_rating(case_no=r.case_no, overall=5)
+    services.hand_over_result(case_no=r.case_no, clerk=clerk, receiver_name="王小明")
+    services.record_rating(case_no=r.case_no, overall=3)
+    result = services.sync_round()
+    assert result.rejected == 0
+    assert _central_count(central_url, "select count(*) from yc.ratings where case_no=%s", r.case_no) == 2

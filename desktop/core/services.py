@@ -34,6 +34,7 @@ from db.local.models import (
     User,
 )
 from desktop.core import caseno, config
+from desktop.core.audit import record_audit
 from desktop.core.auth import hash_password, verify_password
 from desktop.core.catalogue import Catalogue, matter_from_json, parse_catalogue
 from desktop.core.clock import Clock, shanghai_now, to_iso
@@ -320,8 +321,8 @@ class Services:
             s.flush()
             for d, kind, name in rows:
                 s.merge(CalendarDay(day=d, kind=kind, name=name or ""))
-            s.add(AuditEntry(at=now, actor="system", action="calendar.import", ref=source,
-                             detail=",".join(str(y) for y in sorted(years))))
+            record_audit(s, window=self.window(), at=now, actor="system", action="calendar.import", ref=source,
+                         detail=",".join(str(y) for y in sorted(years)))
         self._calendar = None
 
     # ----- intake
@@ -430,8 +431,8 @@ class Services:
             ))
         s.add(case)
         if item.uscc_override:
-            s.add(AuditEntry(at=now, actor=str(item.uscc_override["by"]), action="override.uscc_check",
-                             ref=case_no, detail=str(item.uscc_override["reason"])))
+            record_audit(s, window=window, at=now, actor=str(item.uscc_override["by"]), action="override.uscc_check",
+                         ref=case_no, detail=str(item.uscc_override["reason"]))
         s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event=item.outcome,
                         detail=OUTCOME_LABELS[item.outcome]))
         s.flush()

@@ -34,6 +34,7 @@ from db.local.models import (
     SyncCheckpoint,
     User,
 )
+from desktop.core.audit import record_audit
 from desktop.core.config import SecretStore, join_secret, split_secret
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.types import SyncResult, SyncStatus
@@ -342,9 +343,10 @@ def retry_rejected(services, op_ids: Iterable[str], *, by: str = "") -> int:
                 .where(OutboxOp.op_id.in_([f.op_id for f in found]), OutboxOp.state == "rejected")
                 .values(state="pending", last_error="")
             )
+            window = services.window()
             for f in found:
-                s.add(AuditEntry(at=now, actor=by or "system", action="outbox.retry", ref=f.op_id,
-                                 detail=f"重新发送（上次被拒原因：{f.last_error}）"))
+                record_audit(s, window=window, at=now, actor=by or "system", action="outbox.retry", ref=f.op_id,
+                             detail=f"重新发送（上次被拒原因：{f.last_error}）")
     return len(found)
 
 
@@ -371,9 +373,10 @@ def resolve_rejected(services, op_ids: Iterable[str], by: str, note: str) -> int
                 .where(OutboxOp.op_id.in_([f.op_id for f in found]), OutboxOp.state == "rejected")
                 .values(state="resolved")
             )
+            window = services.window()
             for f in found:
-                s.add(AuditEntry(at=now, actor=by, action="outbox.resolve", ref=f.op_id,
-                                 detail=f"{note}（被拒原因：{f.last_error}）"))
+                record_audit(s, window=window, at=now, actor=by, action="outbox.resolve", ref=f.op_id,
+                             detail=f"{note}（被拒原因：{f.last_error}）")
     return len(found)
 
 

@@ -163,7 +163,7 @@ def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolve
     dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
     assert dead == {bad_id: "unknown case", odd_id: "unknown kind"}
     assert sync.retry_rejected(services, [bad_id], by="super") == 1
-    assert services.sync_status().queue_length == 1
+    assert services.sync_status().queue_length == 2  # the op again, and the audit record of the retry
     assert sync.resolve_rejected(services, [odd_id], "super", "无效操作，已核实") == 1
     services.sync_round()
     with services.Session() as s:
@@ -172,6 +172,7 @@ def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolve
         actions = set(s.scalars(select(AuditEntry.action).where(AuditEntry.ref.in_([bad_id, odd_id]))))
     assert actions == {"outbox.retry", "outbox.resolve"}
     assert _central_count(central_url, "select count(*) from yc.cases where case_no=%s", r.case_no) == 1
+    assert _central_count(central_url, "select count(*) from yc.audit where action like 'outbox.%%'") == 2
 
 
 def test_a_scan_is_uploaded_before_the_op_that_cites_it(services, clerk, linked, central_url, home):
@@ -213,3 +214,16 @@ def test_two_visits_two_ratings_at_the_centre(services, clerk, linked, central_u
     result = services.sync_round()
     assert result.rejected == 0
     assert _central_count(central_url, "select count(*) from yc.ratings where case_no=%s", r.case_no) == 2
+
+
+def test_a_supervisor_override_reaches_the_centre_as_an_audit_record(services, clerk, linked, central_url):
+    from factories import enterprise
+
+    intake = {"matter": "T-ENT-001", "applicant": enterprise("91512081MA62K0260F"),
+              "materials": {"E1": "paper", "E2": "paper"},
+              "overrides": {"uscc_check": {"by": "super", "reason": "营业执照原件核对无误"}}}
+    r = services.accept_application(intake=intake, clerk=clerk)
+    assert services.sync_round().rejected == 0
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        row = con.execute("select actor, action, detail from yc.audit where ref=%s", (r.case_no,)).fetchone()
+    assert row == ("super", "override.uscc_check", "营业执照原件核对无误")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 from clerk_actions import wait_intake
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
@@ -72,6 +76,12 @@ def test_clerk_accepts_a_complete_person_intake(qtbot, window, services, print_l
     assert record.applicant.name == "张三" and record.applicant.id_no == ZHANG_SAN_ID
     voucher = next(d for d in result.documents if d.kind == "voucher")
     assert result.case_no in text_of(voucher.path)
+    if shutil.which("zbarimg") and shutil.which("pdftoppm"):  # the barcode on the voucher decodes
+        out = Path(voucher.path).with_suffix("")
+        subprocess.run(["pdftoppm", "-r", "300", "-png", "-f", "1", "-l", "1", voucher.path, str(out)], check=True)
+        png = next(out.parent.glob(out.name + "*.png"))
+        decoded = subprocess.run(["zbarimg", "--quiet", "--raw", str(png)], capture_output=True, text=True).stdout
+        assert result.case_no in decoded.split()
     assert [r.pdf_path for r in print_log] == [d.path for d in result.documents]
     assert window.result_panel.isVisible() and result.case_no in window.result_panel.case_label.text()
     assert "当场办结" in window.result_panel.detail_label.text()

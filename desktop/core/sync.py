@@ -325,9 +325,9 @@ def rejected_ops(services, *, limit: int = 200) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def retry_rejected(services, op_ids: Iterable[str], *, by: str = "") -> int:
-    """Put rejected ops back in the queue (state "pending"): the centre did not record a rejected op, so
-    it judges it afresh next round. Returns how many went back. One audit entry per op."""
+def _close_rejected(services, op_ids: Iterable[str], *, to_state: str, actor: str, action: str,
+                    detail: str) -> int:
+    """Move rejected ops to `to_state` with one audit record each (queued for the centre too)."""
     ids = sorted(set(op_ids))
     if not ids:
         return 0
@@ -341,13 +341,20 @@ def retry_rejected(services, op_ids: Iterable[str], *, by: str = "") -> int:
             s.execute(
                 update(OutboxOp)
                 .where(OutboxOp.op_id.in_([f.op_id for f in found]), OutboxOp.state == "rejected")
-                .values(state="pending", last_error="")
+                .values(state=to_state, last_error="" if to_state == "pending" else OutboxOp.last_error)
             )
             window = services.window()
             for f in found:
-                record_audit(s, window=window, at=now, actor=by or "system", action="outbox.retry", ref=f.op_id,
-                             detail=f"重新发送（上次被拒原因：{f.last_error}）")
+                record_audit(s, window=window, at=now, actor=actor, action=action, ref=f.op_id,
+                             detail=detail.format(error=f.last_error))
     return len(found)
+
+
+def retry_rejected(services, op_ids: Iterable[str], *, by: str = "") -> int:
+    """Put rejected ops back in the queue (state "pending"): the centre did not record a rejected op, so
+    it judges it afresh next round. Returns how many went back. One audit entry per op."""
+    return _close_rejected(services, op_ids, to_state="pending", actor=by or "system", action="outbox.retry",
+                           detail="重新发送（上次被拒原因：{error}）")
 
 
 def resolve_rejected(services, op_ids: Iterable[str], by: str, note: str) -> int:
@@ -358,26 +365,8 @@ def resolve_rejected(services, op_ids: Iterable[str], by: str, note: str) -> int
         raise BadInput("E_FIELD_REQUIRED", "请指明处理人", field="by")
     if not note:
         raise BadInput("E_FIELD_REQUIRED", "请填写处理说明", field="note")
-    ids = sorted(set(op_ids))
-    if not ids:
-        return 0
-    now = services.clock()
-    with services.Session.begin() as s:
-        found = s.execute(
-            select(OutboxOp.op_id, OutboxOp.last_error)
-            .where(OutboxOp.op_id.in_(ids), OutboxOp.state == "rejected")
-        ).all()
-        if found:
-            s.execute(
-                update(OutboxOp)
-                .where(OutboxOp.op_id.in_([f.op_id for f in found]), OutboxOp.state == "rejected")
-                .values(state="resolved")
-            )
-            window = services.window()
-            for f in found:
-                record_audit(s, window=window, at=now, actor=by, action="outbox.resolve", ref=f.op_id,
-                             detail=f"{note}（被拒原因：{f.last_error}）")
-    return len(found)
+    return _close_rejected(services, op_ids, to_state="resolved", actor=by, action="outbox.resolve",
+                           detail=note.replace("{", "{{").replace("}", "}}") + "（被拒原因：{error}）")
 
 
 # ---- down -----------------------------------------------------------------------------------------

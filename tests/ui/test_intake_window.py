@@ -6,10 +6,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from clerk_actions import wait_intake
+from clerk_actions import commit_text, pick_matter, wait_intake
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
 from desktop.core.identity import id_check_char
@@ -18,23 +17,6 @@ ZHANG_SAN_ID = "11010519491231002X"
 LI_SI_ID = "31010419900101123" + id_check_char("31010419900101123")
 VALID_USCC = "91512081MA62K0260E"
 BAD_CHECK_USCC = "91512081MA62K02600"  # well-formed, wrong check character
-
-
-def commit_text(widget, text: str) -> None:
-    """What fcitx/ibus does when the clerk picks Chinese characters: an input-method commit."""
-    widget.setFocus()
-    event = QInputMethodEvent()
-    event.setCommitString(text)
-    QApplication.sendEvent(widget, event)
-
-
-def pick_matter(qtbot, window, initials: str, downs: int = 0) -> None:
-    search = window.matter_panel.search_edit
-    search.setFocus()
-    qtbot.keyClicks(search, initials)
-    for _ in range(downs):
-        qtbot.keyClick(search, Qt.Key.Key_Down)
-    qtbot.keyClick(search, Qt.Key.Key_Return)
 
 
 def text_of(pdf_path: str) -> str:

@@ -148,6 +148,18 @@ def cmd_reprint(args) -> int:
     return 0
 
 
+def cmd_attach(args) -> int:
+    svc = _services(args)
+    try:
+        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        a = svc.attach_scan(case_no=args.case_no, material_code=args.material, file=Path(args.file), clerk=clerk)
+    finally:
+        svc.close()
+    _print_json({"case_no": a.case_no, "material": a.material_code, "sha256": a.sha256, "mime": a.mime,
+                 "size": a.size})
+    return 0
+
+
 def cmd_user_add(args) -> int:
     svc = _services(args)
     try:
@@ -262,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_no")
     sp.add_argument("--kind", default="voucher", choices=["voucher", "one_time_notice", "acceptance_notice"])
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
+    sp.add_argument("--clerk")
+
+    sp = add("attach", cmd_attach, "attach a scanned material (PDF or image) to a case")
+    sp.add_argument("case_no")
+    sp.add_argument("material", help="the material's code in the matter")
+    sp.add_argument("file")
     sp.add_argument("--clerk")
 
     usr = sub.add_parser("user", help="window users").add_subparsers(dest="sub", required=True)

@@ -735,6 +735,13 @@ class Services:
 
         return closing.ratings(self, day=day)
 
+    # ----- scanned materials (desktop/core/attachments.py)
+    def attach_scan(self, *, case_no: str, material_code: str, file: Path, clerk: Clerk):
+        from desktop.core import attachments
+
+        return attachments.attach_scan(self, case_no=case_no, material_code=material_code, file=Path(file),
+                                       clerk=clerk)
+
     # ----- the decision clock (desktop/core/deadlines.py)
     def pause_clock(self, *, case_no: str, reason: str, clerk: Clerk) -> None:
         from desktop.core import deadlines

@@ -283,6 +283,7 @@ class MainWindow(QMainWindow):
         self.consult_action = self._action("咨询登记（首问负责）…", self.open_consultation, "F10")
         self.rating_action = self._action("好差评…", self.open_rating, "F11")
         self.reprint_action = self._action("补打文书…", self.open_reprint, "Ctrl+R")
+        self.attach_action = self._action("附加扫描件…", self.open_attach, "Ctrl+U")
         case_menu.addActions(
             [
                 self.supplement_action,
@@ -291,6 +292,7 @@ class MainWindow(QMainWindow):
                 self.consult_action,
                 self.rating_action,
                 self.reprint_action,
+                self.attach_action,
             ]
         )
         case_menu.addSeparator()
@@ -710,6 +712,21 @@ class MainWindow(QMainWindow):
                 self.data_changed.emit("documents")
 
         dialog.accepted.connect(reprinted)
+        self._open(dialog)
+
+    def open_attach(self) -> None:
+        """附加扫描件 (Ctrl+U): a scanned material for the last case, or a case typed or scanned."""
+        from desktop.ui.attach_dialog import AttachDialog
+
+        last = self.last_result.case_no if self.last_result is not None else ""
+        dialog = AttachDialog(self.services, self.clerk, self, writer=self.writer, case_no=last)
+
+        def attached() -> None:
+            if dialog.attachment is not None:
+                self.set_message(f"扫描件已附在办件 {dialog.attachment.case_no} 下，待上传", "ok")
+                self.data_changed.emit("outbox")
+
+        dialog.accepted.connect(attached)
         self._open(dialog)
 
     def open_transfers(self) -> None:

@@ -235,3 +235,26 @@ def test_collecting_the_result_is_another_visit_with_its_own_rating(services, cl
     with pytest.raises(BadInput) as e:
         services.record_rating(case_no=r.case_no, overall=5)
     assert e.value.code == "E_RATED"
+
+
+def test_a_scan_is_stored_once_by_content_and_queued(services, clerk, tmp_path, home):
+    a = services.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no
+    b = services.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no
+    scan = tmp_path / "居住登记凭证.png"
+    scan.write_bytes(b"\x89PNG\r\n\x1a\n" + b"scan" * 5000)
+    first = services.attach_scan(case_no=a, material_code="M2", file=scan, clerk=clerk)
+    services.attach_scan(case_no=b, material_code="M2", file=scan, clerk=clerk)
+    assert first.mime == "image/png" and first.filename == "居住登记凭证.png"
+    blobs = list((home / "blobs").rglob("*"))
+    assert [p.name for p in blobs if p.is_file()] == [first.sha256]
+    assert len(_ops(services, "attachment.linked")) == 2
+    with pytest.raises(BadInput) as e:
+        services.attach_scan(case_no=a, material_code="M2", file=scan, clerk=clerk)
+    assert e.value.code == "E_ATTACHED"
+    text = tmp_path / "note.txt"
+    text.write_text("not a scan")
+    with pytest.raises(BadInput) as e:
+        services.attach_scan(case_no=a, material_code="M2", file=text, clerk=clerk)
+    assert e.value.code == "E_ATTACHMENT_TYPE"
+    with pytest.raises(BadInput):
+        services.attach_scan(case_no=a, material_code="NOPE", file=scan, clerk=clerk)

@@ -227,3 +227,13 @@ def test_a_supervisor_override_reaches_the_centre_as_an_audit_record(services, c
     with psycopg.connect(_libpq_url(central_url)) as con:
         row = con.execute("select actor, action, detail from yc.audit where ref=%s", (r.case_no,)).fetchone()
     assert row == ("super", "override.uscc_check", "营业执照原件核对无误")
+
+
+def test_an_attached_scan_reaches_the_centre_before_its_link(services, clerk, linked, central_url, tmp_path):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    scan = tmp_path / "contract.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned labour contract" * 500)
+    a = services.attach_scan(case_no=r.case_no, material_code="M3", file=scan, clerk=clerk)
+    result = services.sync_round()
+    assert result.rejected == 0
+    assert _central_count(central_url, "select count(*) from yc.case_attachments where sha256=%s", a.sha256) == 1

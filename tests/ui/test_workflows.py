@@ -356,3 +356,20 @@ def test_clerk_has_no_supervisor_lists(window):
     assert not window.rejected_action.isEnabled() and not window.ratings_action.isEnabled()
     window.open_rejected()
     assert window.active_dialog is None
+
+
+def test_clerk_attaches_a_scan_to_the_last_case(qtbot, window, services, tmp_path):
+    result = services.accept_application(intake=TO_TRANSFER, clerk=window.clerk)
+    window.last_result = result
+    scan = tmp_path / "residence.pdf"
+    scan.write_bytes(b"%PDF-1.4 scanned tenancy registration" * 200)
+    qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.active_dialog
+    assert dialog.case_edit.text() == result.case_no and dialog.material_combo.count() == 4
+    dialog.material_combo.setCurrentIndex(dialog.material_combo.findData("RESIDENCE"))
+    qtbot.keyClicks(dialog.file_edit, str(scan))
+    dialog.submit()
+    qtbot.waitUntil(lambda: dialog.attachment is not None, timeout=10_000)
+    [op] = ops(services, "attachment.linked")
+    assert op.ref == result.case_no
+    assert "扫描件已附" in window.message_label.text()

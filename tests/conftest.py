@@ -12,6 +12,8 @@ os.environ.setdefault("YICHUANG_SECRET_STORE", "file")  # never touch a develope
 os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
 
 from factories import DATA  # noqa: E402
+
+
 class FixedClock:
     """A clock the test moves by hand."""
 

@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import DATA
-from factories import residence_permit_intake, resident_id
+from factories import DATA, residence_permit_intake, resident_id
 
 from desktop.cli import main
 from desktop.core import config

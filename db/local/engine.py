@@ -8,6 +8,9 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "local"
+# The newest local revision; a test keeps it equal to the Alembic tree's head. Checking it with one SELECT
+# lets a window open its store without importing Alembic unless an upgrade is really due.
+LOCAL_HEAD = "0006"
 
 
 def _on_connect(dbapi_conn, _record) -> None:
@@ -48,32 +51,52 @@ def make_reader(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine.execution_options(yc_read=True), expire_on_commit=False)
 
 
-def upgrade(engine: Engine, revision: str = "head") -> str:
-    """Create or upgrade the local schema to `revision`; returns the revision now in place."""
+def _migrate(engine: Engine, action: str, revision: str) -> None:
+    """Run an Alembic command with foreign keys off (SQLite rebuilds tables in batch mode, which a
+    referencing table would otherwise block), then check the keys and turn them back on."""
     from alembic import command
     from alembic.config import Config
-    from alembic.runtime.migration import MigrationContext
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-        conn.commit()
+        raw = conn.connection.dbapi_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # outside any transaction, where SQLite honours it
+        try:
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+            conn.commit()
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"local store has broken references after {action} to {revision}: {broken[:5]}")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def upgrade(engine: Engine, revision: str = "head") -> str:
+    """Create or upgrade the local schema to `revision`; returns the revision now in place."""
+    _migrate(engine, "upgrade", revision)
+    return current_revision(engine) or ""
+
+
+def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision() or ""
+        try:
+            return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+        except Exception:  # no alembic_version table: a store never migrated
+            return None
+
+
+def ensure_current(engine: Engine) -> str:
+    """Upgrade the store if it is older than this program (a window's first start after an upgrade)."""
+    rev = current_revision(engine)
+    if rev == LOCAL_HEAD:
+        return rev
+    return upgrade(engine)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        conn.commit()
+    _migrate(engine, "downgrade", revision)
 
 
 def integrity_check(engine: Engine) -> str:

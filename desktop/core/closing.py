@@ -13,9 +13,9 @@ from desktop.core import caseno
 from desktop.core.clock import to_iso
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
-from desktop.core.types import Clerk
+from desktop.core.types import RATING_LEVELS, Clerk
 
-LEVELS = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
+LEVELS = RATING_LEVELS
 DECIDED = ("approved", "denied", "result_ready")  # back-office decisions with a result to hand over
 
 

@@ -175,6 +175,7 @@ class Services:
         self.home = home
         self.clock = clock
         self.engine = local_engine.make_engine(path)
+        local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
         self.Session = local_engine.make_sessionmaker(self.engine)  # writes (BEGIN IMMEDIATE)
         self.Reader = local_engine.make_reader(self.engine)  # reads (deferred, never blocks on a writer)
         self._matters: dict[tuple[str, str], Matter] = {}
@@ -800,13 +801,34 @@ class Services:
             by_clerk = s.execute(
                 select(base.c.clerk_name, func.count()).group_by(base.c.clerk_name).order_by(func.count().desc())
             ).all()
+        from desktop.core.closing import ratings as ratings_of
+
+        rated = ratings_of(self, day=day)
+        counts = {stars: sum(1 for r in rated if r.overall == stars) for stars in (5, 4, 3, 2, 1)}
+        with self.Reader() as s:
+            start = datetime.combine(day, datetime.min.time())
+            supplemented = s.scalar(select(func.count()).select_from(CaseEvent).where(
+                CaseEvent.event == "supplemented", CaseEvent.at >= start, CaseEvent.at < start + timedelta(days=1),
+                CaseEvent.detail != OUTCOME_LABELS["notice"])) or 0
         return DailyStats(
             day=day, window=self.window(), generated_at=self.clock(),
             total=sum(n for _, n in by_outcome),
             by_outcome=tuple((o, n) for o, n in by_outcome),
             by_matter=tuple((c, name, n) for c, name, n in by_matter),
             by_clerk=tuple((c, n) for c, n in by_clerk),
+            ratings=tuple((stars, n) for stars, n in counts.items() if n),
+            bad_ratings=tuple((r.case_no, r.comment, self._user_label(r.rectify_owner)) for r in rated if r.is_bad),
+            consultations=len(self.consultations(day=day)),
+            supplemented=supplemented,
         )
+
+    def _user_label(self, login: str) -> str:
+        """'李建国（S0001）' for a login, the login itself if unknown, '' for none."""
+        if not login:
+            return ""
+        with self.Reader() as s:
+            user = s.get(User, login)
+        return f"{user.name}（{user.staff_no}）" if user else login
 
     def print_daily_report(self, *, day: date | None = None, out: Path) -> Path:
         from desktop.core.documents import render_daily_report

@@ -32,6 +32,7 @@ STATE_LABELS: dict[str, str] = {
     "missing": "缺少",
     "defective": "不符合要求",
 }
+RATING_LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
 FORM_LABELS: dict[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
 ID_TYPE_LABELS: dict[str, str] = {
     "resident_id": "居民身份证",
@@ -235,3 +236,7 @@ class DailyStats:
     by_outcome: tuple[tuple[str, int], ...]  # (outcome, count)
     by_matter: tuple[tuple[str, str, int], ...]  # (matter code, matter name, count)
     by_clerk: tuple[tuple[str, int], ...] = field(default=())  # (clerk name, count)
+    ratings: tuple[tuple[int, int], ...] = field(default=())  # (stars 5..1, count) rated that day
+    bad_ratings: tuple[tuple[str, str, str], ...] = field(default=())  # (case_no, comment, rectify owner)
+    consultations: int = 0
+    supplemented: int = 0  # one-time-notice cases completed that day

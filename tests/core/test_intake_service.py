@@ -249,3 +249,18 @@ def test_login_refuses_a_wrong_password(services):
 
     with pytest.raises(AuthError):
         services.login(login="demo", password="wrong")
+
+
+def test_daily_report_shows_service_quality(services, clerk, tmp_path):
+    a = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    n = services.accept_application(intake=residence_permit_intake(M2="missing"), clerk=clerk)
+    services.supplement_case(case_no=n.case_no, materials={"M2": "paper"}, clerk=clerk)
+    services.record_rating(case_no=a.case_no, overall=5)
+    services.record_rating(case_no=n.case_no, overall=1, comment="补正跑了两趟")
+    services.record_consultation(asker_name="陈先生", question="积分怎么算", answer="已告知", clerk=clerk)
+    stats = services.daily_stats()
+    assert (stats.supplemented, stats.consultations) == (1, 1)
+    assert dict(stats.ratings) == {5: 1, 1: 1}
+    assert stats.bad_ratings == ((n.case_no, "补正跑了两趟", "李建国（S0001）"),)
+    text = _pdf_text(services.print_daily_report(out=tmp_path / "d.pdf"))
+    assert "差评 1" in text and "补正跑了两趟" in text and "咨询登记" in text

@@ -10,7 +10,7 @@ from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from desktop.core.types import OUTCOME_LABELS, DailyStats
+from desktop.core.types import OUTCOME_LABELS, RATING_LEVELS, DailyStats
 
 from .common import (
     PAPERS,
@@ -86,6 +86,27 @@ def _chart(rows: list[tuple[str, int]], width: float, st: Styles) -> Drawing:
     return d
 
 
+def _service_sections(stats: DailyStats, spec, st) -> list[Flowable]:
+    """补正办结, 咨询登记 and 好差评 of the day, with every 差评 and who must follow it up today."""
+    out: list[Flowable] = [section("窗口服务", st)]
+    rated = sum(n for _, n in stats.ratings)
+    good = sum(n for s_, n in stats.ratings if s_ >= 4)
+    bad = sum(n for s_, n in stats.ratings if s_ <= 2)
+    rows = [
+        ["补正后受理（一次性告知后补齐）", f"{int(stats.supplemented)} 件"],
+        ["咨询登记（首问负责）", f"{int(stats.consultations)} 次"],
+        ["好差评", f"共 {rated} 次：好评 {good}，中评 {rated - good - bad}，差评 {bad}"],
+    ]
+    rows += [[f"　{RATING_LEVELS[s_]}", f"{n} 次"] for s_, n in stats.ratings]
+    out.append(table(["项目", "数量"], rows, [110, 64], spec, st))
+    if stats.bad_ratings:
+        out.append(section("差评整改（当日联系评价人）", st))
+        out.append(table(["办件编号", "评价意见", "整改责任人"],
+                         [[esc(c), esc(cm) or "—", esc(o) or "—"] for c, cm, o in stats.bad_ratings],
+                         [50, 90, 34], spec, st))
+    return out
+
+
 def render_daily_report(stats: DailyStats) -> bytes:
     """Render a window's daily statistics on A4: header, total, tables by outcome, matter and clerk,
     and a bar chart by outcome. A day without cases prints 当日无办件 instead of tables."""
@@ -142,5 +163,6 @@ def render_daily_report(stats: DailyStats) -> bytes:
                     st,
                 )
             )
+    story.extend(_service_sections(stats, spec, st))
     footer = f"{w.centre_name}　{w.window_no} 号窗口　办件日报 {fmt_date(stats.day)}"
     return build_pdf(story, spec, title=f"办件日报 {stats.day.isoformat()}", footer=footer)

@@ -28,6 +28,7 @@ Package: yichuang
 Version: ${version}
 Architecture: ${arch}
 Maintainer: Yichuang developers
+Recommends: fonts-hanazono
 Depends: fonts-wqy-microhei, libegl1, libgl1, libxkbcommon0, libxkbcommon-x11-0, libfontconfig1, libdbus-1-3, libxcb-cursor0, libxcb-icccm4, libxcb-keysyms1, libxcb-shape0, libxcb-image0, libxcb-render-util0
 Section: misc
 Priority: optional

@@ -670,3 +670,22 @@ def test_delivery_receipt_refuses_bad_input():
     assert err.value.code == "E_FIELD_REQUIRED"
     with pytest.raises(BadInput):
         documents.render_delivery_receipt(sample_case(), receiver_name="张三", paper="letter")
+
+
+def test_rare_characters_print_in_the_fallback_font():
+    """𠮷 (CJK Extension B) is not in WenQuanYi: it is drawn with the installed fallback, embedded."""
+    import subprocess
+    import tempfile
+    from dataclasses import replace
+
+    from desktop.core.documents.fonts import fallback_font
+
+    assert fallback_font() is not None, "fonts-hanazono (scripts/setup installs it) is missing"
+    case = sample_case()
+    case = replace(case, applicant=replace(case.applicant, name="𠮷田"))
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+        fh.write(render_voucher(case))
+        fh.flush()
+        fonts = subprocess.run(["pdffonts", fh.name], capture_output=True, text=True, check=True).stdout
+    hana = [line for line in fonts.splitlines() if "HanaMin" in line]
+    assert hana and all(" yes yes " in line for line in hana)  # embedded, as a subset

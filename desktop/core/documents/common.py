@@ -40,7 +40,7 @@ from desktop.core.types import (
     Person,
 )
 
-from .fonts import register_cjk_font
+from .fonts import fallback_font, register_cjk_font
 
 # Chinese line-breaking (禁则): reportlab's CJK wrapper only knows a few closing marks, so a line
 # could start with '，' or '：'. Let these hang at the line end instead (process-wide, reportlab only).
@@ -179,15 +179,32 @@ _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 def clean(value: object) -> str:
     """User text made safe to draw: control characters and lone surrogates replaced.
-    Characters the font lacks are kept (they print as the font's blank glyph)."""
+    Characters the main font lacks are kept (esc() sets them in the fallback font where installed)."""
     text = "" if value is None else str(value)
     text = _UNSAFE.sub(" ", text)
     return _SURROGATE.sub("\ufffd", text)
 
 
 def esc(value: object) -> str:
-    """User text made safe for Paragraph markup: clean() plus '&', '<', '>' escaped."""
-    return clean(value).translate(_ESCAPES)
+    """User text made safe for Paragraph markup: clean() plus '&', '<', '>' escaped, and characters
+    the main font lacks (𠮷) set in the fallback font where one is installed."""
+    text = clean(value).translate(_ESCAPES)
+    if text.isascii():
+        return text
+    fb = fallback_font()
+    if fb is None:
+        return text
+    name, main_cmap, fb_cmap = fb
+    if all(ord(ch) in main_cmap for ch in text):
+        return text
+    out: list[str] = []
+    for ch in text:
+        cp = ord(ch)
+        if cp not in main_cmap and cp in fb_cmap:
+            out.append(f'<font name="{name}">{ch}</font>')
+        else:
+            out.append(ch)
+    return "".join(out).replace("</font><font name=\"" + name + "\">", "")
 
 
 def mask_id(id_no: str) -> str:
@@ -287,6 +304,8 @@ def _cell(markup: str, style: ParagraphStyle, width: float) -> str | Paragraph:
     """A table cell: plain text when it fits on one line (cheap to lay out and draw), else a
     wrapping Paragraph. `markup` is escaped text, possibly with tags such as <br/>."""
     if "<" not in markup:
+        if "<font" in markup:  # a run in the fallback font needs Paragraph's markup
+            return Paragraph(markup, style)
         plain = markup.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         if stringWidth(plain, style.fontName, style.fontSize) <= width - 2 * _PAD_X - 3:
             return plain

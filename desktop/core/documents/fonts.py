@@ -105,3 +105,57 @@ def register_cjk_font() -> str:
             _registered = FONT_NAME
             return _registered
         raise YichuangError("E_FONT", _MISSING_MESSAGE)
+
+
+# ---- the fallback for rare characters ----------------------------------------------------------------
+# WenQuanYi Micro Hei has no glyphs beyond the common CJK blocks: a name such as 𠮷田 (U+20BB7, CJK
+# Extension B) would print with a blank where the character belongs, on an official document. Such
+# characters are drawn with a TrueType font that has them (花园明朝 HanaMinB/HanaMinA from Debian's
+# fonts-hanazono, or a file named by YICHUANG_CJK_FALLBACK_FONT), embedded as a subset like the main font.
+FALLBACK_NAME = "YichuangFallback"
+FALLBACK_ENV_VAR = "YICHUANG_CJK_FALLBACK_FONT"
+FALLBACK_FONTS = (
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinB.ttf"),
+    Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
+)
+
+_fallback: tuple[str, frozenset[int], frozenset[int]] | None = None  # name, main cmap, fallback cmap
+_fallback_done = False
+
+
+def _fallback_candidates() -> Iterator[Path]:
+    env = os.environ.get(FALLBACK_ENV_VAR, "").strip()
+    if env:
+        yield Path(env)
+    fallback_dir = _REPO_FONTS / "fallback"
+    if fallback_dir.is_dir():
+        yield from sorted(p for p in fallback_dir.iterdir() if p.suffix.lower() == ".ttf")
+    yield from FALLBACK_FONTS
+
+
+def fallback_font() -> tuple[str, frozenset[int], frozenset[int]] | None:
+    """(reportlab name, code points the main font has, code points the fallback has), registered once;
+    None where no fallback font is installed (rare characters then print blank, as before)."""
+    global _fallback, _fallback_done
+    if _fallback_done:
+        return _fallback
+    main = register_cjk_font()
+    with _lock:
+        if _fallback_done:
+            return _fallback
+        from reportlab.pdfbase import pdfmetrics
+        from reportlab.pdfbase.ttfonts import TTFont
+
+        main_cmap = frozenset(pdfmetrics.getFont(main).face.charToGlyph)
+        for path in _fallback_candidates():
+            if not path.is_file():
+                continue
+            try:
+                font = TTFont(FALLBACK_NAME, str(path))
+            except Exception:  # noqa: BLE001 - unreadable or CFF: try the next one
+                continue
+            pdfmetrics.registerFont(font)
+            _fallback = (FALLBACK_NAME, main_cmap, frozenset(font.face.charToGlyph))
+            break
+        _fallback_done = True
+        return _fallback

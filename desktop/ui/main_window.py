@@ -193,7 +193,7 @@ class MainWindow(QMainWindow):
         result_row.addWidget(self.result_label)
         result_row.addWidget(self.result_edit, 1)
         col.addLayout(result_row)
-        self.keys_hint = QLabel("F6 补正　F7 材料流转　F8 结果送达　F11 好差评　Ctrl+R 补打", self)
+        self.keys_hint = QLabel("Ctrl+L 办件查询　F6 补正　F7 材料流转　F8 结果送达　F11 好差评　Ctrl+R 补打", self)
         self.keys_hint.setObjectName("hintLabel")
         summary_row = QHBoxLayout()
         summary_row.addWidget(self.summary_label, 1)
@@ -284,6 +284,7 @@ class MainWindow(QMainWindow):
         self.rating_action = self._action("好差评…", self.open_rating, "F11")
         self.reprint_action = self._action("补打文书…", self.open_reprint, "Ctrl+R")
         self.attach_action = self._action("附加扫描件…", self.open_attach, "Ctrl+U")
+        self.lookup_action = self._action("办件查询…", self.open_lookup, "Ctrl+L")
         case_menu.addActions(
             [
                 self.supplement_action,
@@ -293,6 +294,7 @@ class MainWindow(QMainWindow):
                 self.rating_action,
                 self.reprint_action,
                 self.attach_action,
+                self.lookup_action,
             ]
         )
         case_menu.addSeparator()
@@ -312,10 +314,13 @@ class MainWindow(QMainWindow):
         self.daily_action = self._action("打印当日统计", self.print_daily_report)
         self.rejected_action = self._action("异常件（上传被拒）…", self.open_rejected)
         self.ratings_action = self._action("当日评价…", self.open_daily_ratings)
+        self.calendar_action = self._action("节假日日历…", self.open_calendar)
         self.supervisor_menu.addActions([self.daily_action, self.rejected_action, self.ratings_action])
+        self.supervisor_menu.addSeparator()
+        self.supervisor_menu.addAction(self.calendar_action)
         allowed = self.clerk.role in SUPERVISOR_ROLES
         self.supervisor_menu.setEnabled(allowed)
-        for action in (self.daily_action, self.rejected_action, self.ratings_action):
+        for action in (self.daily_action, self.rejected_action, self.ratings_action, self.calendar_action):
             action.setEnabled(allowed)
         if not allowed:
             self.supervisor_menu.setToolTip("仅值班长可用")
@@ -727,6 +732,34 @@ class MainWindow(QMainWindow):
                 self.data_changed.emit("outbox")
 
         dialog.accepted.connect(attached)
+        self._open(dialog)
+
+    def open_lookup(self, case_no: str | None = None) -> None:
+        """办件查询 (Ctrl+L): progress of a case for an applicant who asks; 值班长 also manage its clock."""
+        from desktop.ui.lookup_dialog import LookupDialog
+
+        dialog = LookupDialog(self.services, self.clerk, self, writer=self.writer, case_no=case_no or "")
+
+        def changed(no: str) -> None:
+            self.set_message(f"办件 {no} 的办理时限已更新", "ok")
+            self.data_changed.emit("cases")
+
+        dialog.changed.connect(changed)
+        self._open(dialog)
+
+    def open_calendar(self) -> None:
+        """值班长: the holiday calendar, and importing next year's arrangement."""
+        from desktop.ui.calendar_dialog import CalendarDialog
+
+        if self.clerk.role not in SUPERVISOR_ROLES:
+            return
+        dialog = CalendarDialog(self.services, self.clerk, self, writer=self.writer)
+
+        def imported(years) -> None:
+            self.status.check_calendar(years)
+            self.data_changed.emit("calendar")
+
+        dialog.imported.connect(imported)
         self._open(dialog)
 
     def open_transfers(self) -> None:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 
 from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
 
 from desktop.core.errors import YichuangError
 
 SKEW_LIMIT_S = 300
+NEXT_YEAR_WARNING = "明年节假日安排尚未导入"
+
+
+def next_year_missing(today: date, years: Iterable[int]) -> bool:
+    """From 1 November on, next year's holiday arrangement should be imported (the State Council publishes it then)."""
+    return today.month >= 11 and (today.year + 1) not in set(years)
 
 
 def age_text(then: datetime, now: datetime) -> str:
@@ -37,14 +44,34 @@ class WindowStatusBar(QStatusBar):
         self.skew = QLabel(self)
         self.skew.setObjectName("skewWarning")
         self.activity = QLabel(self)
+        self.calendar_warning = QLabel(self)
+        self.calendar_warning.setObjectName("hintLabel")
+        self.calendar_warning.setToolTip("请值班长在“值班长 → 节假日日历”中导入明年的日历文件")
+        self.calendar_warning.hide()
         window = services.window()
         self.identity = QLabel(
             f"{window.centre_name} · {window.window_no} 号窗口 · {clerk.name}（{clerk.staff_no}）", self
         )
         for w in (self.connection, self.queue, self.oldest, self.last_sync, self.skew, self.activity):
             self.addWidget(w)
+        self.addPermanentWidget(self.calendar_warning)
         self.addPermanentWidget(self.identity)
         self.refresh()
+        self.check_calendar()
+
+    def check_calendar(self, years: Iterable[int] | None = None) -> bool:
+        """Show the quiet next-year warning if due; `years` as an import reported them (else read them).
+        Checked at start-up and after an import only. Returns whether the warning shows."""
+        try:
+            today = self.services.clock().date()
+            if years is None:
+                years = self.services.calendar().years
+        except YichuangError:
+            return False
+        missing = next_year_missing(today, years)
+        self.calendar_warning.setText(f"⚠ {NEXT_YEAR_WARNING}" if missing else "")
+        self.calendar_warning.setVisible(missing)
+        return missing
 
     def set_activity(self, text: str) -> None:
         self.activity.setText(text)

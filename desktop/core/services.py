@@ -183,6 +183,7 @@ class Services:
         self._index_version: str | None = None
         self._calendar: WorkdayCalendar | None = None
         self._calendar_version = ""
+        self._calendar_stamp: object = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -298,6 +299,12 @@ class Services:
 
     # ----- the working-day clock
     def calendar(self) -> WorkdayCalendar:
+        """The working-day calendar, reloaded when any Services (another thread, the sync) imported one."""
+        with self.Reader() as s:
+            stamp = tuple(s.execute(select(func.count(), func.max(CalendarYear.imported_at))).one())
+        if self._calendar is not None and stamp != self._calendar_stamp:
+            self._calendar = None
+        self._calendar_stamp = stamp
         if self._calendar is None:
             with self.Reader() as s:
                 years = set(s.scalars(select(CalendarYear.year)))
@@ -618,7 +625,7 @@ class Services:
                 "case_no": record.case_no, "kind": kind, "sha256": digest, "printed_at": to_iso(now),
                 "reprint": reprint, "paper": paper, "clerk_login": who.login,
             })
-        return PrintedDocument(kind=kind, path=str(path), paper=paper)
+        return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now)
 
     def case_record(self, *, case_no: str) -> CaseRecord:
         case_no = caseno.normalise_case_no(case_no)
@@ -642,6 +649,7 @@ class Services:
             supply_due=case.supply_due, statutory_date=case.statutory_date, window=self.window(), clerk=clerk, note=case.note,
             warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
             apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
+            status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
         )
 
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
@@ -670,7 +678,8 @@ class Services:
         """Every document printed for a case, oldest first (archived paths)."""
         with self.Reader() as s:
             rows = s.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.id))
-            return [PrintedDocument(kind=r.kind, path=r.path, paper=r.paper) for r in rows]
+            return [PrintedDocument(kind=r.kind, path=r.path, paper=r.paper, reprint=r.reprint,
+                                    printed_at=r.printed_at) for r in rows]
 
     # ----- material transfer (desktop/core/transfers.py)
     def awaiting_transfer(self, *, department: str | None = None) -> dict[str, list[str]]:

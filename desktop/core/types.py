@@ -150,6 +150,9 @@ class CaseRecord:
     result_note: str = ""  # 当场办结: the result issued at the window
     complete_at: datetime | None = None  # the day the file became complete: the clock starts here
     supply_due: date | None = None  # one-time notice: the date to bring what is missing
+    status: str = "received"  # as decided elsewhere (approved, denied, …) or delivered at the window
+    paused_since: date | None = None  # the decision clock is stopped since then
+    extended_days: int = 0  # working days of extension already granted (10 at most)
 
     @property
     def gaps(self) -> tuple[CaseMaterial, ...]:
@@ -162,6 +165,8 @@ class PrintedDocument:
     kind: str  # voucher | one_time_notice | ...
     path: str
     paper: str = "a4"
+    reprint: int = 0  # 0 for the first print, N for the N-th 补打
+    printed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

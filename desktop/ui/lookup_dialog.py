@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -78,7 +77,6 @@ DOCUMENT_LABELS: dict[str, str] = {
 }
 PAPER_LABELS = {"a4": "A4", "roll80": "80 毫米热敏纸"}
 HOW_LABELS = {"window": "窗口领取", "express": "邮寄", "e_licence": "电子证照"}
-REPRINT_NAME = re.compile(r"-r\d+$")  # services name a reprint <case>-<kind>-<paper>-r<n>.pdf
 ACTORS = {"applicant": "申请人", "centre": "中心", "system": "系统"}
 
 
@@ -384,13 +382,8 @@ class LookupDialog(QDialog):
         return text
 
     def _pause_state(self) -> tuple[bool, date | None]:
-        """Whether the clock is paused now, read from the history (the last pause without a resume)."""
-        since = None
-        for at, _who, event, _detail in self.history:
-            if event == "clock.paused":
-                since = at.date()
-            elif event == "clock.resumed":
-                since = None
+        """Whether the clock is paused now, and since when (as the case record says)."""
+        since = self.record.paused_since
         return since is not None, since
 
     def _status_text(self, paused_since: date | None) -> str:
@@ -469,7 +462,7 @@ class LookupDialog(QDialog):
             row = t.rowCount()
             t.insertRow(row)
             name = Path(d.path).name
-            label = DOCUMENT_LABELS.get(d.kind, d.kind) + ("（补打）" if REPRINT_NAME.search(Path(d.path).stem) else "")
+            label = DOCUMENT_LABELS.get(d.kind, d.kind) + (f"（补打第 {d.reprint} 次）" if d.reprint else "")
             t.setItem(row, 0, _item(label))
             t.setItem(row, 1, _item(PAPER_LABELS.get(d.paper, d.paper)))
             t.setItem(row, 2, _item(name, d.path))

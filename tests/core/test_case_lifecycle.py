@@ -258,3 +258,26 @@ def test_a_scan_is_stored_once_by_content_and_queued(services, clerk, tmp_path, 
     assert e.value.code == "E_ATTACHMENT_TYPE"
     with pytest.raises(BadInput):
         services.attach_scan(case_no=a, material_code="NOPE", file=scan, clerk=clerk)
+
+
+def test_a_calendar_imported_by_another_services_object_is_seen(services, home, clock):
+    from desktop.core.errors import CalendarNoData
+    from desktop.core.services import Services
+
+    with pytest.raises(CalendarNoData):
+        services.add_workdays(start=date(2027, 3, 1), days=1)
+    other = Services(home, clock=clock)  # e.g. the GUI's writer thread
+    try:
+        other.import_calendar(years=[2027], rows=[(date(2027, 1, 1), "holiday", "元旦")], source="test")
+    finally:
+        other.close()
+    assert services.add_workdays(start=date(2027, 3, 1), days=1) == date(2027, 3, 2)
+
+
+def test_case_record_carries_status_pause_and_extension(services, clerk):
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    services.pause_clock(case_no=r.case_no, reason="检测", clerk=clerk)
+    rec = services.case_record(case_no=r.case_no)
+    assert (rec.status, rec.paused_since, rec.extended_days) == ("received", date(2026, 11, 23), 0)
+    docs = services.documents(case_no=r.case_no)
+    assert docs[0].reprint == 0 and docs[0].printed_at is not None

@@ -55,6 +55,15 @@ def _matter_phrase(case: CaseRecord) -> str:
     return f"“{esc(m.name)}”（事项编码 {esc(m.code)}，办件编号 {esc(case.case_no)}）"
 
 
+def _receipt_signatures(case: CaseRecord, spec: Paper, st: Styles) -> Flowable:
+    """The clerk's and the applicant's signatures with the time received (the notices handed over)."""
+    return signature_block(
+        [("窗口工作人员", _clerk(case)), ("申请人（签收）", ""), ("收件时间", fmt_datetime(case.received_at))],
+        spec,
+        st,
+    )
+
+
 def _clerk(case: CaseRecord) -> str:
     return f"{esc(case.clerk.name)}（工号 {esc(case.clerk.staff_no)}）"
 
@@ -217,17 +226,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
             st.small,
         )
     )
-    story.append(
-        signature_block(
-            [
-                ("窗口工作人员", _clerk(case)),
-                ("申请人（签收）", ""),
-                ("收件时间", fmt_datetime(case.received_at)),
-            ],
-            spec,
-            st,
-        )
-    )
+    story.append(_receipt_signatures(case, spec, st))
     story += seal_block("（受理专用章）", case, spec, st)
     return _render(story, spec, case, "受理通知书", reprint)
 
@@ -278,17 +277,7 @@ def render_refusal_notice(
             st.indented,
         )
     )
-    story.append(
-        signature_block(
-            [
-                ("窗口工作人员", _clerk(case)),
-                ("申请人（签收）", ""),
-                ("收件时间", fmt_datetime(case.received_at)),
-            ],
-            spec,
-            st,
-        )
-    )
+    story.append(_receipt_signatures(case, spec, st))
     story += seal_block("（印章）", case, spec, st)
     return _render(story, spec, case, "不予受理通知书", reprint)
 

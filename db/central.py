@@ -241,6 +241,41 @@ def freeze_op(kind: str, payload: Mapping[str, Any], op_id: str | uuid.UUID | No
     }
 
 
+# ---- what the centre publishes (administrators and back office) -------------------------------------
+def _admin_call(admin_url: str, query: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """One admin function call in its own transaction; errors become CentralError (Chinese message)."""
+    try:
+        with admin_connect(admin_url) as conn:
+            row = conn.execute(query, params).fetchone()
+    except psycopg.Error as exc:
+        raise _translate(exc) from None
+    except OSError as exc:
+        raise CentralUnreachable(f"无法连接中心数据库：{exc}") from None
+    assert row is not None
+    return row[0]
+
+
+def publish_catalogue(admin_url: str, text: str, *, centre_code: str | None = None) -> dict[str, Any]:
+    """Publish a catalogue version (the JSON text as validated by the caller) to every centre, or one."""
+    return _admin_call(admin_url, "SELECT admin.publish_catalogue(%s, %s)", (text, centre_code))
+
+
+def publish_calendar(admin_url: str, data: Mapping[str, Any], *, centre_code: str | None = None) -> dict[str, Any]:
+    """Publish holidays and make-up workdays: {"years": [...], "days": [{"date", "kind", "name"}...]}."""
+    return _admin_call(admin_url, "SELECT admin.publish_calendar(%s, %s)", (Jsonb(dict(data)), centre_code))
+
+
+def upsert_user(admin_url: str, user: Mapping[str, Any]) -> dict[str, Any]:
+    """Create or change a window user everywhere (no centre_code) or at one centre; password_hash is the
+    window's own format (desktop.core.auth), never a plain password."""
+    return _admin_call(admin_url, "SELECT admin.upsert_user(%s)", (Jsonb(dict(user)),))
+
+
+def decide_case(admin_url: str, case_no: str, status: str, note: str | None = None) -> dict[str, Any]:
+    """The back office's decision on a case (approved, denied, result_ready…); it flows back to the window."""
+    return _admin_call(admin_url, "SELECT admin.decide_case(%s, %s, %s)", (case_no, status, note))
+
+
 # ---- the window's client --------------------------------------------------------------------------
 def _translate(exc: Exception) -> CentralError:
     state = getattr(exc, "sqlstate", None)

@@ -221,6 +221,70 @@ def cmd_central_add_window(args) -> int:
     return 0
 
 
+def _central_admin(call):
+    """Run a central admin call; its CentralError becomes a YichuangError (exit 1, or 2 if the centre
+    refused the input)."""
+    from db.central import CentralError, CentralUnreachable
+
+    try:
+        return call()
+    except CentralUnreachable as e:
+        raise YichuangError("E_CENTRAL", e.message) from e
+    except CentralError as e:
+        raise BadInput("E_CENTRAL_REFUSED", e.message) from e
+
+
+def _read_text(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise BadInput("E_FILE", f"无法读取文件 {path}：{e}") from e
+
+
+def cmd_central_publish_catalogue(args) -> int:
+    from db.central import publish_catalogue
+    from desktop.core.catalogue import parse_catalogue
+
+    text = _read_text(args.file)
+    cat = parse_catalogue(text)  # the windows' own rules, before anything is published
+    out = _central_admin(lambda: publish_catalogue(args.url, text, centre_code=args.centre))
+    _print_json({"version": cat.version, "matters": len(cat.matters), "centre": args.centre or "*",
+                 "result": out})
+    return 0
+
+
+def cmd_central_publish_calendar(args) -> int:
+    from db.central import publish_calendar
+    from desktop.core.workdays import parse_calendar_file
+
+    years, rows = parse_calendar_file(_read_text(args.file))
+    data = {"years": sorted(years), "days": [{"date": d.isoformat(), "kind": k, "name": n} for d, k, n in rows]}
+    out = _central_admin(lambda: publish_calendar(args.url, data, centre_code=args.centre))
+    _print_json({"years": sorted(years), "days": len(rows), "centre": args.centre or "*", "result": out})
+    return 0
+
+
+def cmd_central_add_user(args) -> int:
+    from db.central import upsert_user
+    from desktop.core.auth import hash_password
+
+    if len(args.password) < 8:
+        raise BadInput("E_PASSWORD", "密码至少 8 位", field="password")
+    user = {"login": args.login, "name": args.name, "staff_no": args.staff_no, "role": args.role,
+            "password_hash": hash_password(args.password), "active": True, "centre_code": args.centre or ""}
+    out = _central_admin(lambda: upsert_user(args.url, user))
+    _print_json({"login": args.login, "centre": args.centre or "*", "result": out})
+    return 0
+
+
+def cmd_central_decide(args) -> int:
+    from db.central import decide_case
+
+    out = _central_admin(lambda: decide_case(args.url, args.case_no, args.status, args.note))
+    _print_json(out)
+    return 0
+
+
 def cmd_gui(args) -> int:
     from desktop.ui.app import run_gui
 
@@ -305,6 +369,29 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--centre", required=True)
     sp.add_argument("--window", required=True)
     sp.add_argument("--centre-name")
+
+    sp = add("publish-catalogue", cmd_central_publish_catalogue,
+             "publish a catalogue version to every centre (or --centre); windows pull it", cen)
+    sp.add_argument("url")
+    sp.add_argument("file")
+    sp.add_argument("--centre")
+    sp = add("publish-calendar", cmd_central_publish_calendar, "publish holidays and make-up workdays", cen)
+    sp.add_argument("url")
+    sp.add_argument("file")
+    sp.add_argument("--centre")
+    sp = add("add-user", cmd_central_add_user, "create or change a window user centrally", cen)
+    sp.add_argument("url")
+    sp.add_argument("login")
+    sp.add_argument("--password", required=True)
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--staff-no", required=True)
+    sp.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "admin", "backoffice"])
+    sp.add_argument("--centre", help="only this centre (default: every centre)")
+    sp = add("decide", cmd_central_decide, "record the back office's decision on a case", cen)
+    sp.add_argument("url")
+    sp.add_argument("case_no")
+    sp.add_argument("status", help="e.g. approved, denied, result_ready")
+    sp.add_argument("--note")
 
     add("gui", cmd_gui, "open the window client")
     return p

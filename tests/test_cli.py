@@ -137,3 +137,13 @@ def test_console_script_runs_as_a_module(cli_home, tmp_path):
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["window_no"] == "02"
+
+
+def test_a_corrupt_store_gets_a_clear_message_and_is_left_alone(tmp_path, capsys):
+    home = tmp_path / "broken"
+    home.mkdir()
+    (home / "yichuang.db").write_bytes(b"not a database at all" * 100)
+    code, out, err = run(capsys, "--home", str(home), "status")
+    assert code == 1 and out is None
+    assert "已损坏" in err and "E_STORE_CORRUPT" in err
+    assert (home / "yichuang.db").read_bytes() == b"not a database at all" * 100

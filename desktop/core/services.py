@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from db.local import engine as local_engine
@@ -175,7 +176,15 @@ class Services:
         self.home = home
         self.clock = clock
         self.engine = local_engine.make_engine(path)
-        local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
+        try:
+            local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
+        except DatabaseError as e:
+            self.engine.dispose()
+            raise YichuangError(
+                "E_STORE_CORRUPT",
+                f"本地数据库文件 {path} 已损坏或不是一窗的数据文件，未做任何修改。"
+                "请联系技术人员从备份恢复（见运维说明）。",
+            ) from e
         self.Session = local_engine.make_sessionmaker(self.engine)  # writes (BEGIN IMMEDIATE)
         self.Reader = local_engine.make_reader(self.engine)  # reads (deferred, never blocks on a writer)
         self._matters: dict[tuple[str, str], Matter] = {}

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_text
+from desktop.ui.dialog_parts import error_label, error_text
 from desktop.ui.writer import ServiceWriter, call_service
 
 
@@ -47,9 +47,7 @@ class AttachDialog(QDialog):
         file_row = QHBoxLayout()
         file_row.addWidget(self.file_edit, 1)
         file_row.addWidget(browse)
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
+        self.error_label = error_label(self)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("办件编号", self.case_edit)

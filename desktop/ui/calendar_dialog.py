@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import YichuangError
 from desktop.core.workdays import parse_calendar_file
-from desktop.ui.dialog_parts import error_text, set_note
+from desktop.ui.dialog_parts import error_label, error_text, set_note
 from desktop.ui.feedback import no_dialogs
 from desktop.ui.writer import ServiceWriter, call_service
 
@@ -77,9 +77,7 @@ class CalendarDialog(QDialog):
 
         self.preview_label = QLabel("", self)
         self.preview_label.setWordWrap(True)
-        self.note_label = QLabel("", self)
-        self.note_label.setObjectName("errorLabel")
-        self.note_label.setWordWrap(True)
+        self.note_label = error_label(self)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭（Esc）")

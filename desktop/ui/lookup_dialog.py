@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import YichuangError
 from desktop.core.types import ID_TYPE_LABELS, OUTCOME_LABELS, STATE_LABELS, CaseRecord
-from desktop.ui.dialog_parts import case_no_edit, error_text, set_note
+from desktop.ui.dialog_parts import case_no_edit, error_label, error_text, set_note
 from desktop.ui.printing import print_with_preview
 from desktop.ui.writer import ServiceWriter, call_service
 
@@ -173,9 +173,7 @@ class LookupDialog(QDialog):
         top.addWidget(self.case_edit, 1)
         top.addWidget(find)
 
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
+        self.error_label = error_label(self)
 
         # what the applicant asks about: a headline, then the facts
         self.headline = QLabel("", self)
@@ -291,9 +289,7 @@ class LookupDialog(QDialog):
         self.pause_button.clicked.connect(self.pause_clock)
         self.resume_button.clicked.connect(self.resume_clock)
         self.extend_button.clicked.connect(self.extend_deadline)
-        self.clock_note = QLabel("", box)
-        self.clock_note.setObjectName("errorLabel")
-        self.clock_note.setWordWrap(True)
+        self.clock_note = error_label(box)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("理由", self.reason_edit)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import YichuangError
+from desktop.ui.dialog_parts import error_label
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
 
@@ -37,9 +38,7 @@ class OverrideDialog(QDialog):
         self.reason_edit.setPlaceholderText("例如：已核对营业执照原件，代码与执照一致")
         self.reason_edit.setTabChangesFocus(True)
         self.reason_edit.setFixedHeight(80)
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
+        self.error_label = error_label(self)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("值班长工号", self.login_edit)

@@ -11,14 +11,13 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_text
+from desktop.ui.dialog_parts import error_label, error_text
 from desktop.ui.writer import ServiceWriter, call_service
 
 REPRINT_KINDS = {
@@ -53,9 +52,7 @@ class ReprintDialog(QDialog):
         self.paper_combo = QComboBox(self)
         for key, label in PAPERS.items():
             self.paper_combo.addItem(label, key)
-        self.error_label = QLabel("", self)
-        self.error_label.setObjectName("errorLabel")
-        self.error_label.setWordWrap(True)
+        self.error_label = error_label(self)
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
         form.addRow("办件编号", self.case_edit)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import YichuangError
+from desktop.ui.dialog_parts import error_label
 
 SECRET_PLACES = {
     "keyring": "系统密钥环（钥匙串）",
@@ -46,9 +47,7 @@ class SettingsDialog(QDialog):
         )
         hint.setWordWrap(True)
         hint.setObjectName("hintLabel")
-        self.result_label = QLabel("", self)
-        self.result_label.setWordWrap(True)
-        self.result_label.setObjectName("errorLabel")
+        self.result_label = error_label(self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close, self
         )

@@ -13,6 +13,21 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from doc_samples import (
+    AGENT_ID,
+    BATCH_NO,
+    CASE_NO,
+    CENTRE_PHONE,
+    CLERK,
+    FULL_ID,
+    TRACKING_NO,
+    USCC,
+    sample_case,
+    sample_enterprise_case,
+    sample_stats,
+    sample_transfer,
+    sample_window,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -30,39 +45,6 @@ from desktop.core.documents import (
     render_voucher,
 )
 from desktop.core.errors import BadInput, YichuangError
-
-try:
-    from tests.core.doc_samples import (
-        AGENT_ID,
-        BATCH_NO,
-        CASE_NO,
-        CENTRE_PHONE,
-        CLERK,
-        FULL_ID,
-        TRACKING_NO,
-        USCC,
-        sample_case,
-        sample_enterprise_case,
-        sample_stats,
-        sample_transfer,
-        sample_window,
-    )
-except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
-    from doc_samples import (  # type: ignore[no-redef]
-        AGENT_ID,
-        BATCH_NO,
-        CASE_NO,
-        CENTRE_PHONE,
-        CLERK,
-        FULL_ID,
-        TRACKING_NO,
-        USCC,
-        sample_case,
-        sample_enterprise_case,
-        sample_stats,
-        sample_transfer,
-        sample_window,
-    )
 
 pytestmark = pytest.mark.quick
 

@@ -14,14 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from doc_samples import CLERK, sample_case, sample_transfer, sample_window
 from pypdf import PdfReader
 
 from desktop.core.documents import render_transfer_manifest, render_voucher
-
-try:
-    from tests.core.doc_samples import CLERK, sample_case, sample_transfer, sample_window
-except ImportError:  # tests/ is not a package: pytest puts this directory on sys.path
-    from doc_samples import CLERK, sample_case, sample_transfer, sample_window  # type: ignore[no-redef]
 
 PRINTER = "CUPS-PDF"
 PPD_FILE = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")

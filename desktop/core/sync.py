@@ -182,7 +182,7 @@ def push_outbox(services, client: CentralClient, *, batch_size: int = PUSH_BATCH
     in_flight = None  # (batch, future of its answers)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yc-push") as pool:
         while True:
-            with services.Session() as s:
+            with services.Reader() as s:
                 batch = s.execute(
                     select(OutboxOp.seq, OutboxOp.op_id, OutboxOp.kind, OutboxOp.payload, OutboxOp.sha256)
                     .where(OutboxOp.state == "pending", OutboxOp.seq > after_seq)
@@ -278,7 +278,7 @@ def upload_blobs(services, client: CentralClient, shas: Iterable[str]) -> int:
     shas = sorted(set(shas))
     if not shas:
         return 0
-    with services.Session() as s:
+    with services.Reader() as s:
         rows = s.execute(
             select(Blob.sha256, Blob.path).where(Blob.sha256.in_(shas), Blob.uploaded.is_(False))
         ).all()
@@ -316,7 +316,7 @@ def upload_blobs(services, client: CentralClient, shas: Iterable[str]) -> int:
 # ---- the dead-letter list -------------------------------------------------------------------------
 def rejected_ops(services, *, limit: int = 200) -> list[dict[str, Any]]:
     """The dead-letter list, newest first: what the centre refused and why (for the supervisor)."""
-    with services.Session() as s:
+    with services.Reader() as s:
         rows = s.execute(
             select(OutboxOp.op_id, OutboxOp.kind, OutboxOp.ref, OutboxOp.created_at, OutboxOp.attempts,
                    OutboxOp.last_error)
@@ -377,7 +377,7 @@ def pull_streams(services, client: CentralClient, streams: Sequence[str] = STREA
     for stream in streams:
         limit = PULL_LIMITS.get(stream, PULL_BATCH)
         while True:
-            with services.Session() as s:
+            with services.Reader() as s:
                 cp = s.get(SyncCheckpoint, stream)
                 after = cp.last_seq if cp else 0
             page = client.pull(stream, after, limit)

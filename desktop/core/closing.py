@@ -105,7 +105,7 @@ def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str
     receiver_name = (receiver_name or "").strip()
     if not receiver_name:
         raise BadInput("E_FIELD_REQUIRED", "请填写领取人姓名", field="receiver_name")
-    from desktop.core.services import case_payload
+    from desktop.core.services import record_case_change
 
     now = services.clock()
     with services.Session.begin() as s:
@@ -117,13 +117,9 @@ def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str
         if case.outcome != "completed" and case.status not in DECIDED:
             raise BadInput("E_NOT_DECIDED", f"办件 {case_no} 尚无办理结果（当前状态：{case.status}）", field="case_no")
         case.status = "delivered"
-        case.version += 1
-        case.updated_at = now
         detail = json.dumps({"how": how, "receiver_name": receiver_name,
                              "receiver_id_no": receiver_id_no.strip()}, ensure_ascii=False)
-        s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="delivered", detail=detail))
-        s.flush()
-        enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+        record_case_change(s, case, actor=clerk.login, event="delivered", detail=detail, now=now)
     # the 送达回执 is printed after the commit, like every document
     services.print_document(record=services.case_record(case_no=case_no), kind="delivery_receipt", clerk=clerk,
                             extra=services._delivery_args(case_no))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from desktop.core import caseno
 from desktop.core.errors import AuthError, BadInput, NotFound
-from desktop.core.outbox import enqueue
 from desktop.core.types import Clerk
 
 MAX_EXTENSION = 10
@@ -37,15 +36,9 @@ def _reason(reason: str) -> str:
 
 
 def _commit(services, s, case, *, clerk: Clerk, event: str, detail: str) -> None:
-    from db.local.models import CaseEvent
-    from desktop.core.services import case_payload
+    from desktop.core.services import record_case_change
 
-    now = services.clock()
-    case.version += 1
-    case.updated_at = now
-    s.add(CaseEvent(case_no=case.case_no, at=now, actor=clerk.login, event=event, detail=detail))
-    s.flush()
-    enqueue(s, kind="case.upsert", ref=case.case_no, payload=case_payload(case), now=now)
+    record_case_change(s, case, actor=clerk.login, event=event, detail=detail, now=services.clock())
 
 
 def pause_clock(services, *, case_no: str, reason: str, clerk: Clerk) -> None:

@@ -522,12 +522,8 @@ class Services:
                 case.statutory_date = (cal.add_workdays(day, record.matter.statutory_days)
                                        if record.matter.statutory_days is not None else None)
             case.calendar_version = self._calendar_version
-            case.version += 1
-            case.updated_at = now
-            s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="supplemented",
-                            detail=OUTCOME_LABELS[outcome]))
-            s.flush()
-            enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+            record_case_change(s, case, actor=clerk.login, event="supplemented", detail=OUTCOME_LABELS[outcome],
+                               now=now)
         updated = self.case_record(case_no=case_no)
         kinds = ["one_time_notice"] if outcome == "notice" else ["voucher"]
         if outcome == "accepted":
@@ -871,6 +867,16 @@ def _material_input(m: CaseMaterial) -> dict[str, Any]:
     if m.gap_due:
         d["gap_due"] = m.gap_due.isoformat()
     return d
+
+
+def record_case_change(s: Session, case: Case, *, actor: str, event: str, detail: str, now: datetime) -> None:
+    """A changed case becomes its next version: history event and `case.upsert` op, in the caller's
+    transaction (the centre applies a version only if it is newer than what it has)."""
+    case.version += 1
+    case.updated_at = now
+    s.add(CaseEvent(case_no=case.case_no, at=now, actor=actor, event=event, detail=detail))
+    s.flush()
+    enqueue(s, kind="case.upsert", ref=case.case_no, payload=case_payload(case), now=now)
 
 
 def case_payload(case: Case) -> dict[str, Any]:

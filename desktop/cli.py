@@ -18,13 +18,18 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _read_json_file(path: str) -> Any:
+def _read_text(path: str) -> str:
+    """A UTF-8 text file, or BadInput saying why it cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except OSError as e:
         raise BadInput("E_FILE", f"无法读取文件 {path}：{e.strerror}") from e
     except UnicodeDecodeError as e:
         raise BadInput("E_FILE", f"文件 {path} 不是 UTF-8 编码") from e
+
+
+def _read_json_file(path: str) -> Any:
+    text = _read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:
@@ -58,10 +63,7 @@ def cmd_init(args) -> int:
 
 
 def cmd_catalogue_import(args) -> int:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput("E_FILE", f"无法读取目录文件 {args.file}：{e}") from e
+    text = _read_text(args.file)
     svc = _services(args)
     try:
         cat = svc.import_catalogue(text)
@@ -185,11 +187,7 @@ def cmd_calendar_add(args) -> int:
 def cmd_calendar_import(args) -> int:
     from desktop.core.workdays import parse_calendar_file
 
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput("E_FILE", f"无法读取日历文件 {args.file}：{e}") from e
-    years, rows = parse_calendar_file(text)
+    years, rows = parse_calendar_file(_read_text(args.file))
     svc = _services(args)
     try:
         svc.import_calendar(years=years, rows=rows, source=Path(args.file).name)
@@ -232,13 +230,6 @@ def _central_admin(call):
         raise YichuangError("E_CENTRAL", e.message) from e
     except CentralError as e:
         raise BadInput("E_CENTRAL_REFUSED", e.message) from e
-
-
-def _read_text(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise BadInput("E_FILE", f"无法读取文件 {path}：{e}") from e
 
 
 def cmd_central_publish_catalogue(args) -> int:

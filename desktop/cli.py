@@ -140,13 +140,31 @@ def cmd_report_daily(args) -> int:
 
 
 def cmd_reprint(args) -> int:
+    if bool(args.case_no) == bool(args.owed):
+        raise BadInput("E_ARGS", "请给出办件编号，或用 --owed 打印全部须补发的文书（二者择一）")
     svc = _services(args)
     try:
         clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        if args.owed:
+            out = Path(args.out) if args.out else None
+            docs = svc.print_owed_documents(clerk=clerk, out_dir=out, paper=args.paper)
+            _print_json([{"path": d.path, "kind": d.kind, "paper": d.paper} for d in docs])
+            return 0
         doc = svc.reprint(case_no=args.case_no, kind=args.kind, paper=args.paper, clerk=clerk)
     finally:
         svc.close()
     _print_json({"path": doc.path, "kind": doc.kind, "paper": doc.paper})
+    return 0
+
+
+def cmd_worklist(args) -> int:
+    day = _parse_date(args.date, "date") if args.date else None
+    svc = _services(args)
+    try:
+        items = svc.worklist(day=day)
+    finally:
+        svc.close()
+    _print_json([i.as_json() for i in items])
     return 0
 
 
@@ -190,10 +208,11 @@ def cmd_calendar_import(args) -> int:
     years, rows = parse_calendar_file(_read_text(args.file))
     svc = _services(args)
     try:
-        svc.import_calendar(years=years, rows=rows, source=Path(args.file).name)
+        computed = svc.import_calendar(years=years, rows=rows, source=Path(args.file).name)
     finally:
         svc.close()
-    _print_json({"years": sorted(years), "days": len(rows)})
+    # cases whose 待定 dates are now known: their documents are owed (yichuang reprint --owed)
+    _print_json({"years": sorted(years), "days": len(rows), "deadlines_computed": computed})
     return 0
 
 
@@ -325,11 +344,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
     sp.add_argument("--out", required=True)
 
-    sp = add("reprint", cmd_reprint, "print a case's document again (marked 补打)")
-    sp.add_argument("case_no")
+    sp = add("reprint", cmd_reprint, "print a case's document again (marked 补打), or every document owed")
+    sp.add_argument("case_no", nargs="?")
+    sp.add_argument("--owed", action="store_true", help="print every document owed (e.g. once 待定 dates are known)")
+    sp.add_argument("--out", help="also write the PDFs into this folder")
     sp.add_argument("--kind", default="voucher", choices=["voucher", "one_time_notice", "acceptance_notice"])
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
     sp.add_argument("--clerk")
+
+    sp = add("worklist", cmd_worklist, "what is due: overdue and near-due cases, 待定 dates, documents owed (JSON)")
+    sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
+    sp.add_argument("--scope", default="window", choices=["window"],
+                    help="window: this window's cases (the centre's scope comes with the centre-wide loop)")
 
     sp = add("attach", cmd_attach, "attach a scanned material (PDF or image) to a case")
     sp.add_argument("case_no")

@@ -128,6 +128,11 @@ class Case(Base):
     result_note: Mapped[str] = mapped_column(Text, default="", server_default="")  # 当场办结: what was issued
     paused_since: Mapped[date | None] = mapped_column(Date, nullable=True)  # clock stopped (hearing, testing…)
     extended_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # working days not counted while the clock was paused, in all (the dates moved by as many)
+    clock_shift_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # a deadline reaches into a year whose holidays are not yet published: printed as 待定 and computed
+    # when that year's calendar arrives
+    deadline_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"
@@ -137,6 +142,19 @@ class Case(Base):
         Index("ix_cases_received_day", "received_day"),
         Index("ix_cases_applicant", "applicant_id_no", "matter_code", "received_day"),
     )
+
+
+class DocumentOwed(Base):
+    """A document the applicant is owed and the window has not printed yet (e.g. a voucher whose 待定
+    dates became known when next year's holidays arrived). Settled when printed; never deleted."""
+
+    __tablename__ = "documents_owed"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class CaseMaterialRow(Base):

@@ -7,12 +7,140 @@ and statutory dates by working days, is recorded in the case history and queued 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+
 from desktop.core import caseno
 from desktop.core.errors import AuthError, BadInput, NotFound
-from desktop.core.types import Clerk
+from desktop.core.types import OUTCOME_LABELS, Clerk, Matter
+from desktop.core.workdays import WorkdayCalendar, version_of
 
 MAX_EXTENSION = 10
 CLOCK_OUTCOMES = ("accepted",)
+NOTICE_SUPPLY_DAYS = 10  # working days an applicant has to bring what the one-time notice lists
+PENDING_TEXT = "待定（节假日安排公布后告知）"
+"""How a date is printed while it reaches into a year whose holidays are not yet published."""
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The dates of a case as far as the calendar allows; `pending` when one of them must wait for
+    next year's holiday arrangement (it is then None and printed as PENDING_TEXT)."""
+
+    promised: date | None = None
+    statutory: date | None = None
+    supply_due: date | None = None
+    pending: bool = False
+
+
+def compute_deadlines(cal: WorkdayCalendar, *, matter: Matter, outcome: str, start: date,
+                      shift: int = 0) -> Deadlines:
+    """The deadlines of a case whose clock starts on `start` (the day the file was complete, or the day
+    of the one-time notice), moved by `shift` working days (extension and paused time).
+
+    At year end a count that reaches into a year without holiday data is not refused: that date is left
+    None and the result is `pending`. A start day in a year without data is still refused. An on-the-spot case is complete today: its statutory date is only
+    informative and is left None (never pending) when it cannot be computed yet."""
+    if outcome not in ("notice", "accepted", "completed"):
+        return Deadlines()
+    cal.is_workday(start)  # the start day's own year must have data (E_CALENDAR_NO_DATA): only a count
+    #                        reaching into the next, not yet published, year may wait
+    if outcome == "notice":
+        due = cal.try_add_workdays(start, NOTICE_SUPPLY_DAYS)
+        return Deadlines(supply_due=due, pending=due is None)
+    statutory = None
+    if matter.statutory_days is not None:
+        statutory = cal.try_add_workdays(start, matter.statutory_days + shift)
+    if outcome == "completed":
+        return Deadlines(promised=start, statutory=statutory)
+    promised = cal.try_add_workdays(start, matter.promised_days + shift)
+    pending = promised is None or (matter.statutory_days is not None and statutory is None)
+    return Deadlines(promised=promised, statutory=statutory, pending=pending)
+
+
+def pending_warning(cal: WorkdayCalendar, start: date) -> str:
+    """The clerk's warning for a case taken with a 待定 date (names the year without data)."""
+    year = next((y for y in range(start.year, start.year + 5) if not cal.has_year(y)), start.year + 1)
+    return (f"{year} 年节假日安排尚未公布：办结（补正）日期暂定为“待定”，"
+            "日历导入后自动计算并列入待办，须向申请人补发文书")
+
+
+def load_calendar(s) -> WorkdayCalendar:
+    """The calendar as the session `s` sees it (including rows it has not committed yet)."""
+    from db.local.models import CalendarDay, CalendarYear
+
+    years = set(s.scalars(select(CalendarYear.year)))
+    return WorkdayCalendar(years=years, overrides={r.day: r.kind for r in s.scalars(select(CalendarDay))})
+
+
+def clock_start(s, case) -> date | None:
+    """The day a case's clock started: the day its file was complete, or for a one-time notice the day
+    that notice was issued (from the history)."""
+    from db.local.models import CaseEvent
+
+    if case.outcome in ("accepted", "completed"):
+        return case.complete_at.date() if case.complete_at else None
+    if case.outcome == "notice":
+        at = s.scalar(select(CaseEvent.at).where(
+            CaseEvent.case_no == case.case_no,
+            (CaseEvent.event == "notice")
+            | ((CaseEvent.event == "supplemented") & (CaseEvent.detail == OUTCOME_LABELS["notice"])),
+        ).order_by(CaseEvent.id.desc()).limit(1))
+        return at.date() if at else case.received_day
+    return None
+
+
+def owed_kinds(s, case) -> list[str]:
+    """The documents to hand the applicant again once a 待定 date is known: what was printed with it."""
+    from db.local.models import Document
+
+    if case.outcome == "notice":
+        candidates = ("one_time_notice",)
+    elif case.outcome == "accepted":
+        candidates = ("voucher", "acceptance_notice")
+    else:
+        return []
+    printed = set(s.scalars(select(Document.kind).where(Document.case_no == case.case_no)))
+    return [k for k in candidates if k in printed] or [candidates[0]]
+
+
+def recompute_pending(s, *, cal: WorkdayCalendar, find_matter: Callable[[str, str], Matter], now: datetime,
+                      actor: str) -> list[str]:
+    """In the caller's transaction: compute every 待定 date the calendar `cal` now covers, record the
+    change in each case's history (a new case version for the centre) and list the documents owed.
+    Returns the case numbers whose dates became known. Idempotent."""
+    from db.local.models import Case, DocumentOwed
+    from desktop.core.services import record_case_change
+
+    done: list[str] = []
+    for case in s.scalars(select(Case).where(Case.deadline_pending).order_by(Case.case_no)).all():
+        start = clock_start(s, case)
+        if start is None:
+            continue
+        matter = find_matter(case.matter_code, case.catalogue_version)
+        d = compute_deadlines(cal, matter=matter, outcome=case.outcome, start=start,
+                              shift=case.extended_days + case.clock_shift_days)
+        if d.pending:
+            continue
+        case.promised_date, case.statutory_date = d.promised, d.statutory
+        if case.outcome == "notice":
+            case.supply_due = d.supply_due
+        case.deadline_pending = False
+        case.calendar_version = version_of(cal.overrides)
+        if case.outcome == "notice":
+            detail = f"节假日安排已公布，补正期限确定为 {d.supply_due:%Y-%m-%d}"
+        else:
+            detail = f"节假日安排已公布，承诺办结日期确定为 {d.promised:%Y-%m-%d}" + (
+                f"，法定办结日期 {d.statutory:%Y-%m-%d}" if d.statutory else "")
+        record_case_change(s, case, actor=actor, event="deadline.computed", detail=detail, now=now)
+        for kind in owed_kinds(s, case):
+            s.add(DocumentOwed(case_no=case.case_no, kind=kind, created_at=now,
+                               reason=f"{detail}：须向申请人补发"))
+        done.append(case.case_no)
+    return done
 
 
 def _load(s, case_no: str):
@@ -41,6 +169,18 @@ def _commit(services, s, case, *, clerk: Clerk, event: str, detail: str) -> None
     record_case_change(s, case, actor=clerk.login, event=event, detail=detail, now=services.clock())
 
 
+def _move_dates(cal: WorkdayCalendar, case, days: int) -> None:
+    """Move a case's known dates by `days` working days; a date that would reach into a year without
+    holiday data becomes 待定 (computed again from the clock's start when that year arrives)."""
+    for attr in ("promised_date", "statutory_date"):
+        old = getattr(case, attr)
+        if old is not None:
+            new = cal.try_add_workdays(old, days)
+            setattr(case, attr, new)
+            if new is None:
+                case.deadline_pending = True
+
+
 def pause_clock(services, *, case_no: str, reason: str, clerk: Clerk) -> None:
     case_no = caseno.normalise_case_no(case_no)
     reason = _reason(reason)
@@ -61,10 +201,8 @@ def resume_clock(services, *, case_no: str, clerk: Clerk) -> int:
         if case.paused_since is None:
             raise BadInput("E_NOT_PAUSED", f"办件 {case_no} 的时限未暂停", field="case_no")
         skipped = cal.workdays_between(case.paused_since, services.clock().date())
-        if case.promised_date:
-            case.promised_date = cal.add_workdays(case.promised_date, skipped)
-        if case.statutory_date:
-            case.statutory_date = cal.add_workdays(case.statutory_date, skipped)
+        _move_dates(cal, case, skipped)
+        case.clock_shift_days += skipped
         case.paused_since = None
         _commit(services, s, case, clerk=clerk, event="clock.resumed", detail=f"{skipped} 个工作日不计入时限")
     return skipped
@@ -87,10 +225,7 @@ def extend_deadline(services, *, case_no: str, days: int, reason: str, approver_
             raise BadInput("E_EXTENSION",
                            f"延长期限累计不得超过 {MAX_EXTENSION} 个工作日（已延长 {case.extended_days} 个）",
                            field="days")
-        if case.promised_date:
-            case.promised_date = cal.add_workdays(case.promised_date, days)
-        if case.statutory_date:
-            case.statutory_date = cal.add_workdays(case.statutory_date, days)
+        _move_dates(cal, case, days)
         case.extended_days += days
         _commit(services, s, case, clerk=clerk, event="clock.extended",
                 detail=f"延长 {days} 个工作日，{approver.name} 批准：{reason}")

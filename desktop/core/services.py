@@ -29,12 +29,13 @@ from db.local.models import (
     CatalogueVersion,
     Consultation,
     Document,
+    DocumentOwed,
     MatterRow,
     OutboxOp,
     Setting,
     User,
 )
-from desktop.core import caseno, config
+from desktop.core import caseno, config, deadlines
 from desktop.core.audit import record_audit
 from desktop.core.auth import hash_password, verify_password
 from desktop.core.catalogue import Catalogue, matter_from_json, parse_catalogue
@@ -64,7 +65,7 @@ from desktop.core.types import (
     PrintedDocument,
     Window,
 )
-from desktop.core.workdays import WorkdayCalendar, seed_from_chinesecalendar, version_of
+from desktop.core.workdays import WorkdayCalendar, seed_from_chinesecalendar, supported_seed_years, version_of
 
 DEMO_USERS = (
     # login, password, name, staff number, role
@@ -72,7 +73,7 @@ DEMO_USERS = (
     ("super", "super1234", "李建国", "S0001", "supervisor"),
 )
 ROLL_KINDS = ("voucher", "one_time_notice")  # documents that also come on the 80 mm roll
-NOTICE_SUPPLY_DAYS = 10  # working days an applicant has to bring what the one-time notice lists
+NOTICE_SUPPLY_DAYS = deadlines.NOTICE_SUPPLY_DAYS
 CATALOGUE_MATTER_KEYS = ("code", "name")
 
 
@@ -99,9 +100,9 @@ def init_store(
                 _set(s, "centre_phone", centre_phone or ("021-12345678" if demo else ""))
             if not s.scalar(select(func.count()).select_from(CalendarYear)):
                 now = clock()
-                years = range(now.year - 2, now.year + 1)
+                years = range(now.year - 2, now.year + 2)
                 rows = seed_from_chinesecalendar(years)
-                covered = sorted({y for y in years if y <= 2026 or any(r[0].year == y for r in rows)})
+                covered = sorted(set(years) & supported_seed_years())
                 for y in covered:
                     s.add(CalendarYear(year=y, source="chinesecalendar", imported_at=now))
                 for d, kind, name in rows:
@@ -325,7 +326,10 @@ class Services:
     def add_workdays(self, *, start: date, days: int) -> date:
         return self.calendar().add_workdays(start, days)
 
-    def import_calendar(self, *, years: Iterable[int], rows: Iterable[tuple[date, str, str]], source: str) -> None:
+    def import_calendar(self, *, years: Iterable[int], rows: Iterable[tuple[date, str, str]],
+                        source: str) -> list[str]:
+        """Import years of holidays (all or nothing); 待定 dates they cover are computed in the same
+        transaction. Returns the case numbers whose dates became known (their documents are owed)."""
         now = self.clock()
         years = set(years)
         rows = list(rows)
@@ -340,7 +344,17 @@ class Services:
                 s.merge(CalendarDay(day=d, kind=kind, name=name or ""))
             record_audit(s, window=self.window(), at=now, actor="system", action="calendar.import", ref=source,
                          detail=",".join(str(y) for y in sorted(years)))
+            s.flush()
+            computed = self.recompute_pending_deadlines(s, actor="system")
         self._calendar = None
+        return computed
+
+    def recompute_pending_deadlines(self, s: Session, *, actor: str) -> list[str]:
+        """In the caller's transaction (which may hold calendar rows not yet committed): compute the 待定
+        dates the calendar now covers and list the documents owed. Returns the case numbers done."""
+        return deadlines.recompute_pending(
+            s, cal=deadlines.load_calendar(s), now=self.clock(), actor=actor,
+            find_matter=lambda code, version: self.matter(code=code, version=version))
 
     # ----- intake
     def accept_application(
@@ -399,17 +413,9 @@ class Services:
     ) -> CaseRecord:
         day = now.date()
         matter = item.matter
-        promised = statutory = supply_due = None
-        complete_at = None
-        if item.outcome == "notice":
-            supply_due = cal.add_workdays(day, NOTICE_SUPPLY_DAYS)
-        elif item.outcome == "refused":
-            pass
-        else:
-            complete_at = now
-            promised = day if item.outcome == "completed" else cal.add_workdays(day, matter.promised_days)
-            if matter.statutory_days is not None:
-                statutory = cal.add_workdays(day, matter.statutory_days)
+        dates = deadlines.compute_deadlines(cal, matter=matter, outcome=item.outcome, start=day)
+        promised, statutory, supply_due = dates.promised, dates.statutory, dates.supply_due
+        complete_at = now if item.outcome in ("accepted", "completed") else None
         prefix = caseno.serial_prefix(window.centre_code, window.window_no, day)
         counter = s.get(CaseCounter, prefix)
         if counter is None:
@@ -427,6 +433,8 @@ class Services:
         ).all()
         if earlier:
             warnings.append(f"同一申请人今日已办理该事项：{'、'.join(earlier)}")
+        if dates.pending:
+            warnings.append(deadlines.pending_warning(cal, day))
         case = Case(
             case_no=case_no, matter_code=matter.code, matter_name=matter.name,
             catalogue_version=matter.catalogue_version, calendar_version=self._calendar_version,
@@ -439,6 +447,7 @@ class Services:
             statutory_date=statutory, supply_due=supply_due, clerk_login=clerk.login, clerk_name=clerk.name,
             centre_code=window.centre_code, window_no=window.window_no, version=1, updated_at=now,
             refusal_reason=item.refusal_reason, apply_instead=item.apply_instead, result_note=item.result_note,
+            deadline_pending=dates.pending,
         )
         for i, m in enumerate(item.materials):
             case.materials.append(CaseMaterialRow(
@@ -459,7 +468,7 @@ class Services:
             outcome=item.outcome, received_at=now, promised_date=promised, supply_due=supply_due,
             statutory_date=statutory, window=window, clerk=clerk, note=item.note,
             warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
-            result_note=item.result_note, complete_at=complete_at,
+            result_note=item.result_note, complete_at=complete_at, deadline_pending=dates.pending,
         )
 
     def _print_intake_documents(self, record: CaseRecord, *, out_dir: Path | None, paper: str) -> IntakeResult:
@@ -478,6 +487,7 @@ class Services:
             promised_date=record.promised_date,
             documents=docs,
             warnings=record.warnings,
+            deadline_pending=record.deadline_pending,
         )
 
     def supplement_case(
@@ -513,14 +523,12 @@ class Services:
                     state=m.state, standard=m.standard, e_licence_ref=m.e_licence_ref, reason=m.reason,
                     gap_due=m.gap_due))
             case.outcome = outcome
-            if outcome == "notice":
-                case.supply_due = cal.add_workdays(day, NOTICE_SUPPLY_DAYS)
-            else:
+            dates = deadlines.compute_deadlines(cal, matter=record.matter, outcome=outcome, start=day)
+            case.supply_due = dates.supply_due
+            if outcome != "notice":
                 case.complete_at = now
-                case.supply_due = None
-                case.promised_date = day if outcome == "completed" else cal.add_workdays(day, record.matter.promised_days)
-                case.statutory_date = (cal.add_workdays(day, record.matter.statutory_days)
-                                       if record.matter.statutory_days is not None else None)
+                case.promised_date, case.statutory_date = dates.promised, dates.statutory
+            case.deadline_pending = dates.pending
             case.calendar_version = self._calendar_version
             record_case_change(s, case, actor=clerk.login, event="supplemented", detail=OUTCOME_LABELS[outcome],
                                now=now)
@@ -534,7 +542,8 @@ class Services:
                                          out_dir=out_dir, clerk=clerk) for k in kinds)
         return IntakeResult(case_no=case_no, outcome=outcome,
                             promised_date=updated.promised_date if outcome != "notice" else None,
-                            documents=docs, warnings=())
+                            documents=docs, deadline_pending=dates.pending,
+                            warnings=(deadlines.pending_warning(cal, day),) if dates.pending else ())
 
     def case_history(self, *, case_no: str) -> list[tuple[datetime, str, str, str]]:
         """(when, who, event, detail) of a case, oldest first."""
@@ -590,15 +599,20 @@ class Services:
     # ----- documents
     def print_document(
         self, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
-        clerk: Clerk | None = None, extra: dict[str, Any] | None = None,
+        clerk: Clerk | None = None, extra: dict[str, Any] | None = None, owed_id: int | None = None,
+        reissue: bool = False,
     ) -> PrintedDocument:
         """Render one document, archive it with its case (a reprint is marked 补打 with its count),
-        and queue a `document.printed` operation. Returns where the PDF is."""
+        and queue a `document.printed` operation. Returns where the PDF is.
+
+        `reissue`: a new edition of the document (its content changed, e.g. 待定 dates now known), not 补打.
+        `owed_id`: the documents-owed entry this print settles, in the same transaction."""
         from desktop.core import documents
 
         with self.Reader() as s:
-            reprint = s.scalar(select(func.count()).select_from(Document).where(
+            earlier = s.scalar(select(func.count()).select_from(Document).where(
                 Document.case_no == record.case_no, Document.kind == kind, Document.paper == paper)) or 0
+        reprint = 0 if reissue else earlier
         renderers = {
             "voucher": documents.render_voucher,
             "one_time_notice": documents.render_one_time_notice,
@@ -612,9 +626,14 @@ class Services:
             raise BadInput("E_DOC_KIND", f"未知的文书类型：{kind}", field="kind")
         pdf = renderers[kind](record, paper=paper, reprint=reprint, **(extra or {}))
         now = self.clock()
-        name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + ".pdf"
+        name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
+            f"-e{earlier + 1}" if reissue else "") + ".pdf"
         archive = config.documents_dir(self.home) / f"{record.received_at:%Y/%m/%d}" / name
         archive.parent.mkdir(parents=True, exist_ok=True)
+        n = 1
+        while archive.exists():  # an archived document is never overwritten
+            n += 1
+            archive = archive.with_name(f"{Path(name).stem}-{n}.pdf")
         archive.write_bytes(pdf)
         digest = hashlib.sha256(pdf).hexdigest()
         path = archive
@@ -626,6 +645,10 @@ class Services:
         with self.Session.begin() as s:
             s.add(Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
                            reprint=reprint, printed_at=now, clerk_login=who.login))
+            if owed_id is not None:
+                owed = s.get(DocumentOwed, owed_id)
+                if owed is not None and owed.settled_at is None:
+                    owed.settled_at = now
             enqueue(s, kind="document.printed", ref=record.case_no, now=now, payload={
                 "case_no": record.case_no, "kind": kind, "sha256": digest, "printed_at": to_iso(now),
                 "reprint": reprint, "paper": paper, "clerk_login": who.login,
@@ -655,6 +678,7 @@ class Services:
             warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
             apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
             status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
+            deadline_pending=case.deadline_pending,
         )
 
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
@@ -678,6 +702,33 @@ class Services:
         d = json.loads(ev.detail)
         return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""),
                 "how": d["how"], "delivered_at": ev.at}
+
+    # ----- what is due (desktop/core/worklist.py)
+    def worklist(self, *, day: date | None = None):
+        """The window's worklist on `day` (default today), red first. Also computes any 待定 date the
+        calendar already covers (so an interrupted calendar pull never leaves one behind)."""
+        from desktop.core import worklist
+
+        with self.Session.begin() as s:
+            self.recompute_pending_deadlines(s, actor="system")
+        with self.Reader() as s:
+            return worklist.worklist(s, cal=self.calendar(), today=day or self.clock().date())
+
+    def documents_owed(self) -> list[tuple[int, str, str, str]]:
+        """(id, case_no, kind, reason) of every document owed and not yet printed, oldest first."""
+        with self.Reader() as s:
+            rows = s.scalars(select(DocumentOwed).where(DocumentOwed.settled_at.is_(None)).order_by(DocumentOwed.id))
+            return [(r.id, r.case_no, r.kind, r.reason) for r in rows]
+
+    def print_owed_documents(self, *, clerk: Clerk, out_dir: Path | None = None,
+                             paper: str = "a4") -> list[PrintedDocument]:
+        """Print every document owed (a new edition, not 补打), each settling its entry."""
+        printed = []
+        for owed_id, case_no, kind, _reason in self.documents_owed():
+            record = self.case_record(case_no=case_no)
+            printed.append(self.print_document(record=record, kind=kind, paper=paper if kind in ROLL_KINDS else "a4",
+                                               out_dir=out_dir, clerk=clerk, owed_id=owed_id, reissue=True))
+        return printed
 
     def documents(self, *, case_no: str) -> list[PrintedDocument]:
         """Every document printed for a case, oldest first (archived paths)."""

@@ -468,6 +468,8 @@ def _apply_calendar(services, s, rows: list[dict[str, Any]], now: datetime) -> N
             s.execute(insert(CalendarDay), list(days.values()))
         s.add(AuditEntry(at=now, actor=CENTRE_ACTOR, action="calendar.pulled", ref=source,
                          detail=",".join(str(y) for y in years)))
+    s.flush()
+    services.recompute_pending_deadlines(s, actor=CENTRE_ACTOR)  # 待定 dates the new years cover
 
 
 def _apply_users(services, s, rows: list[dict[str, Any]], now: datetime) -> None:

@@ -153,6 +153,7 @@ class CaseRecord:
     status: str = "received"  # as decided elsewhere (approved, denied, …) or delivered at the window
     paused_since: date | None = None  # the decision clock is stopped since then
     extended_days: int = 0  # working days of extension already granted (10 at most)
+    deadline_pending: bool = False  # a date reaches into a year without published holidays: printed 待定
 
     @property
     def gaps(self) -> tuple[CaseMaterial, ...]:
@@ -176,6 +177,7 @@ class IntakeResult:
     promised_date: date | None
     documents: tuple[PrintedDocument, ...]
     warnings: tuple[str, ...] = ()
+    deadline_pending: bool = False  # promised/statutory/supply date 待定 until next year's holidays arrive
 
     def as_json(self) -> dict:
         return {
@@ -183,6 +185,7 @@ class IntakeResult:
             "outcome": self.outcome,
             "documents": [d.path for d in self.documents],
             "promised_date": self.promised_date.isoformat() if self.promised_date else None,
+            "deadline_pending": self.deadline_pending,
             "warnings": list(self.warnings),
         }
 

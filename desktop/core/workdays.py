@@ -99,6 +99,15 @@ class WorkdayCalendar:
                 remaining -= 1
         return day
 
+    def try_add_workdays(self, start: date, n: int) -> date | None:
+        """`add_workdays`, or None when the count reaches into a year whose holidays are not yet published.
+
+        Used where a deadline may be left provisional (待定) at year end instead of refusing the intake."""
+        try:
+            return self.add_workdays(start, n)
+        except CalendarNoData:
+            return None
+
     def workdays_between(self, a: date, b: date) -> int:
         """Working days in (a, b]; negative when b is before a. add_workdays(a, result) <= b."""
         if b < a:

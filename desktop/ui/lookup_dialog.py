@@ -53,6 +53,7 @@ EVENT_LABELS: dict[str, str] = {
     "clock.paused": "时限暂停",
     "clock.resumed": "时限恢复",
     "clock.extended": "延期",
+    "deadline.computed": "日期确定（节假日安排公布）",
 }
 STATUS_LABELS: dict[str, str] = {  # Case.status as the centre reports it
     "received": "已收件",
@@ -356,9 +357,12 @@ class LookupDialog(QDialog):
         f["outcome"].setText(outcome)
         f["clerk"].setText(f"{r.clerk.name}" + (f"（{r.clerk.staff_no}）" if r.clerk.staff_no else ""))
         f["received"].setText(f"{r.received_at:%Y-%m-%d %H:%M}")
-        f["promised"].setText(_day(r.promised_date) + ("（时限暂停中，恢复后顺延）" if self.paused else ""))
-        f["statutory"].setText(_day(r.statutory_date))
-        f["supply"].setText(_day(r.supply_due) if r.outcome == "notice" else "—")
+        pending = "待定（节假日安排公布后计算）" if r.deadline_pending else "—"
+        f["promised"].setText((_day(r.promised_date) if r.promised_date or r.outcome != "accepted" else pending)
+                              + ("（时限暂停中，恢复后顺延）" if self.paused else ""))
+        statutory_pending = r.deadline_pending and r.outcome == "accepted" and r.matter.statutory_days is not None
+        f["statutory"].setText(_day(r.statutory_date) if r.statutory_date or not statutory_pending else pending)
+        f["supply"].setText((_day(r.supply_due) if r.supply_due else pending) if r.outcome == "notice" else "—")
         self._fill_materials()
         self._fill_history()
         self._fill_documents()

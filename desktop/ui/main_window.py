@@ -88,6 +88,8 @@ class ResultPanel(QFrame):
             when = "　已出具不予受理通知书"
         if result.promised_date:
             when = "" if result.outcome == "completed" else f"　承诺办结日期 {result.promised_date:%Y-%m-%d}"
+        elif result.deadline_pending and result.outcome == "accepted":
+            when = "　承诺办结日期待定（节假日安排公布后告知）"
         self.detail_label.setText(f"{matter_name}　<b>{outcome}</b>{when}")
         self.warning_label.setText("\n".join(f"⚠ {w}" for w in result.warnings))
         self.warning_label.setVisible(bool(result.warnings))

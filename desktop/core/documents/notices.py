@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from desktop.core.deadlines import NOTICE_SUPPLY_DAYS, PENDING_TEXT
 from desktop.core.errors import BadInput
 from desktop.core.types import STATE_LABELS, CaseMaterial, CaseRecord, Enterprise
 
@@ -136,8 +137,12 @@ def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int 
     story.append(_gap_rows(gaps, spec, st))
     story.append(Spacer(1, 0.5 * spec.body))
     due_date = case.supply_due or case.promised_date
-    due = fmt_date(due_date) if due_date else _BLANK_DATE
-    story.append(Paragraph(f"请于{due}前补齐上述材料。", st.indented))
+    if due_date is None and case.deadline_pending:
+        story.append(Paragraph(f"请于 {NOTICE_SUPPLY_DAYS} 个工作日内补齐上述材料，截止日期{PENDING_TEXT}。",
+                               st.indented))
+    else:
+        due = fmt_date(due_date) if due_date else _BLANK_DATE
+        story.append(Paragraph(f"请于{due}前补齐上述材料。", st.indented))
     story.append(
         Paragraph(
             "补齐后请携带本告知单到本中心综合窗口，本案继续办理，办件编号不变；办理时限自材料齐全之日起计算。"
@@ -199,8 +204,9 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
         )
     if any(x.state == "commitment" for x in case.materials):
         story.append(Paragraph("本件适用告知承诺，行政机关将依法对承诺内容进行核查。", st.indented))
-    promised = fmt_date(case.promised_date) if case.promised_date else "—"
-    statutory = fmt_date(case.statutory_date, "无法定时限" if m.statutory_days is None else "—")
+    missing = PENDING_TEXT if case.deadline_pending else "—"
+    promised = fmt_date(case.promised_date) if case.promised_date else missing
+    statutory = fmt_date(case.statutory_date, "无法定时限" if m.statutory_days is None else missing)
     story.append(section("办理信息", st))
     story.append(
         fields_table(

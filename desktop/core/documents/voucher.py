@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from desktop.core.deadlines import PENDING_TEXT
 from desktop.core.types import FORM_LABELS, STATE_LABELS, CaseMaterial, CaseRecord
 
 from .common import (
@@ -85,16 +86,21 @@ def _clock_text(case: CaseRecord) -> str:
 def _deadlines(case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
     m = case.matter
     promised_label = "承诺办结日期" + ("（提前办结）" if m.early_completion else "")
+    pending = case.deadline_pending and case.outcome == "accepted"
     if case.promised_date is not None:
         promised = fmt_date(case.promised_date)
     elif case.outcome == "completed":
         promised = "当场办结"
+    elif pending:
+        promised = PENDING_TEXT
     else:
         promised = f"材料齐全后 {int(m.promised_days)} 个工作日内" if m.promised_days else "—"
     if case.statutory_date is not None:
         statutory = fmt_date(case.statutory_date)
     elif m.statutory_days is None:
         statutory = "无法定时限"
+    elif pending:
+        statutory = PENDING_TEXT
     else:
         statutory = f"受理后 {int(m.statutory_days)} 个工作日"
     fields = [

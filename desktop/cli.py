@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core import config
+from desktop.core.documents.registry import REPRINTABLE
 from desktop.core.errors import BadInput, YichuangError
 
 
@@ -130,7 +131,8 @@ def cmd_report_daily(args) -> int:
     day = _parse_date(args.date, "date") if args.date else None
     svc = _services(args)
     try:
-        out = svc.print_daily_report(day=day, out=Path(args.out))
+        actor = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        out = svc.print_daily_report(day=day, out=Path(args.out), actor=actor)
         stats = svc.daily_stats(day=day)
     finally:
         svc.close()
@@ -208,7 +210,8 @@ def cmd_calendar_import(args) -> int:
     years, rows = parse_calendar_file(_read_text(args.file))
     svc = _services(args)
     try:
-        computed = svc.import_calendar(years=years, rows=rows, source=Path(args.file).name)
+        actor = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        computed = svc.import_calendar(years=years, rows=rows, source=Path(args.file).name, actor=actor)
     finally:
         svc.close()
     # cases whose 待定 dates are now known: their documents are owed (yichuang reprint --owed)
@@ -340,15 +343,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--state", action="append", choices=["pending", "applied", "duplicate", "rejected"])
 
     rep = sub.add_parser("report", help="reports").add_subparsers(dest="sub", required=True)
-    sp = add("daily", cmd_report_daily, "daily statistics as a PDF", rep)
+    sp = add("daily", cmd_report_daily, "daily statistics as a PDF (a supervisor)", rep)
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
     sp.add_argument("--out", required=True)
+    sp.add_argument("--clerk", help="the supervisor printing it (default: the window's default user)")
 
     sp = add("reprint", cmd_reprint, "print a case's document again (marked 补打), or every document owed")
     sp.add_argument("case_no", nargs="?")
     sp.add_argument("--owed", action="store_true", help="print every document owed (e.g. once 待定 dates are known)")
     sp.add_argument("--out", help="also write the PDFs into this folder")
-    sp.add_argument("--kind", default="voucher", choices=["voucher", "one_time_notice", "acceptance_notice"])
+    sp.add_argument("--kind", default="voucher", choices=list(REPRINTABLE))
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
     sp.add_argument("--clerk")
 
@@ -375,8 +379,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("add-workdays", cmd_calendar_add, "print the date N working days after a date", cal)
     sp.add_argument("start")
     sp.add_argument("days", type=int)
-    sp = add("import", cmd_calendar_import, "import holidays and make-up workdays from JSON", cal)
+    sp = add("import", cmd_calendar_import, "import holidays and make-up workdays from JSON (a supervisor)", cal)
     sp.add_argument("file")
+    sp.add_argument("--clerk", help="the supervisor importing it (default: the window's default user)")
 
     cen = sub.add_parser("central", help="the central PostgreSQL").add_subparsers(dest="sub", required=True)
     sp = add("init", cmd_central_init, "create or upgrade the central schema", cen)

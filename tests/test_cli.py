@@ -111,8 +111,11 @@ def test_calendar_add_workdays(cli_home, capsys):
 
 
 def test_report_daily_writes_a_pdf(cli_home, tmp_path, capsys):
+    code, out, err = run(capsys, "--home", str(cli_home), "report", "daily", "--date", "2026-11-23",
+                         "--out", str(tmp_path / "r.pdf"))
+    assert code == 2 and "无权" in err and not (tmp_path / "r.pdf").exists()  # the default user is a clerk
     code, out, _ = run(capsys, "--home", str(cli_home), "report", "daily", "--date", "2026-11-23",
-                       "--out", str(tmp_path / "r.pdf"))
+                       "--out", str(tmp_path / "r.pdf"), "--clerk", "super")
     assert code == 0 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert out["total"] == 0
 

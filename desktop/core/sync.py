@@ -35,6 +35,9 @@ from db.local.models import (
     User,
 )
 from desktop.core.audit import record_audit
+from desktop.core.cases import deadlines
+from desktop.core.catalogue import parse_catalogue
+from desktop.core.catalogue.storage import store_catalogue
 from desktop.core.config import SecretStore, join_secret, split_secret
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.types import SyncResult, SyncStatus
@@ -392,8 +395,7 @@ def pull_streams(services, client: CentralClient, streams: Sequence[str] = STREA
                     cp = SyncCheckpoint(stream=stream, last_seq=0)
                     s.add(cp)
                 cp.last_seq = int(page.get("last_seq", rows[-1]["seq"]))
-            services._index = None
-            services._calendar = None
+            services.invalidate("catalogue", "calendar")
             total += len(rows)
             if len(rows) < limit:
                 break
@@ -428,8 +430,6 @@ def _apply_case_status(services, s, rows: list[dict[str, Any]], now: datetime) -
 def _apply_catalogue(services, s, rows: list[dict[str, Any]], now: datetime) -> None:
     """A new catalogue version is stored and made current (services.store_catalogue, as an import does);
     a version already here is left as it is. Older versions stay, so a queued case keeps its version."""
-    from desktop.core.catalogue import parse_catalogue
-    from desktop.core.services import store_catalogue
 
     for r in rows:
         data = r.get("data") or {}
@@ -469,7 +469,7 @@ def _apply_calendar(services, s, rows: list[dict[str, Any]], now: datetime) -> N
         s.add(AuditEntry(at=now, actor=CENTRE_ACTOR, action="calendar.pulled", ref=source,
                          detail=",".join(str(y) for y in years)))
     s.flush()
-    services.recompute_pending_deadlines(s, actor=CENTRE_ACTOR)  # 待定 dates the new years cover
+    deadlines.recompute_pending_in(services, s, actor=CENTRE_ACTOR)  # 待定 dates the new years cover
 
 
 def _apply_users(services, s, rows: list[dict[str, Any]], now: datetime) -> None:

@@ -394,7 +394,7 @@ class MainWindow(QMainWindow):
         self.message_label.style().polish(self.message_label)
 
     def build_intake(self) -> dict[str, Any]:
-        """The intake object (desktop.core.intake format) from what is on screen."""
+        """The intake object (desktop.core.cases.checks format) from what is on screen."""
         intake: dict[str, Any] = {"matter": self.matter.code if self.matter else ""}
         intake.update(self.form.intake_part())
         intake["materials"] = self.checklist.materials_json()

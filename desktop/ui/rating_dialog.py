@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.closing import LEVELS
+from desktop.core.cases.closing import LEVELS
 from desktop.core.errors import YichuangError
 from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label, error_text, set_note
 from desktop.ui.writer import ServiceWriter, call_service

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.closing import LEVELS
+from desktop.core.cases.closing import LEVELS
 from desktop.core.errors import YichuangError
 
 HEADERS = (

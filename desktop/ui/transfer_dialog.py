@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core.cases.transfers import CHANNELS, NEXT, STATES
 from desktop.core.errors import YichuangError
-from desktop.core.transfers import CHANNELS, NEXT, STATES
 from desktop.ui.dialog_parts import ctrl_enter_does, error_label, error_text, set_note
 from desktop.ui.printing import print_with_preview
 from desktop.ui.writer import ServiceWriter, call_service

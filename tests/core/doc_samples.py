@@ -171,7 +171,7 @@ def sample_window(phone: str = CENTRE_PHONE) -> Window:
 
 def sample_transfer(*, cases: int = 3, channel: str = "express", state: str = "sent", **overrides):
     """A transfer batch (TransferInfo) of `cases` accepted cases to the matter's department."""
-    from desktop.core.transfers import TransferCase, TransferInfo
+    from desktop.core.cases.transfers import TransferCase, TransferInfo
 
     handed = tuple(
         (m.name, m.form, m.copies, m.state) for m in MATERIALS if m.state not in ("missing", "defective")

@@ -172,11 +172,12 @@ def test_hand_over_needs_a_result(services, clerk):
 def test_pausing_the_clock_moves_the_dates_by_the_working_days_not_counted(services, clerk, clock):
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     assert r.promised_date == date(2026, 12, 2)
-    services.pause_clock(case_no=r.case_no, reason="现场核查", clerk=clerk)
+    supervisor = services.login(login="super", password="super1234")
+    services.pause_clock(case_no=r.case_no, reason="现场核查", clerk=supervisor)
     with pytest.raises(BadInput):
-        services.pause_clock(case_no=r.case_no, reason="again", clerk=clerk)
+        services.pause_clock(case_no=r.case_no, reason="again", clerk=supervisor)
     clock.now = clock.now + timedelta(days=7)  # Monday 11-30: five working days were not counted
-    assert services.resume_clock(case_no=r.case_no, clerk=clerk) == 5
+    assert services.resume_clock(case_no=r.case_no, clerk=supervisor) == 5
     rec = services.case_record(case_no=r.case_no)
     assert rec.promised_date == date(2026, 12, 9)
     assert rec.statutory_date == date(2026, 12, 21)  # 15 working days from 11-23 is 12-14, +5
@@ -268,7 +269,8 @@ def test_a_calendar_imported_by_another_services_object_is_seen(services, home, 
         services.add_workdays(start=date(2027, 3, 1), days=1)
     other = Services(home, clock=clock)  # e.g. the GUI's writer thread
     try:
-        other.import_calendar(years=[2027], rows=[(date(2027, 1, 1), "holiday", "元旦")], source="test")
+        other.import_calendar(years=[2027], rows=[(date(2027, 1, 1), "holiday", "元旦")], source="test",
+                              actor=other.login(login="super", password="super1234"))
     finally:
         other.close()
     assert services.add_workdays(start=date(2027, 3, 1), days=1) == date(2027, 3, 2)
@@ -276,8 +278,26 @@ def test_a_calendar_imported_by_another_services_object_is_seen(services, home, 
 
 def test_case_record_carries_status_pause_and_extension(services, clerk):
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
-    services.pause_clock(case_no=r.case_no, reason="检测", clerk=clerk)
+    services.pause_clock(case_no=r.case_no, reason="检测", clerk=services.login(login="super", password="super1234"))
     rec = services.case_record(case_no=r.case_no)
     assert (rec.status, rec.paused_since, rec.extended_days) == ("received", date(2026, 11, 23), 0)
     docs = services.documents(case_no=r.case_no)
     assert docs[0].reprint == 0 and docs[0].printed_at is not None
+
+
+def test_supervisor_actions_are_refused_to_a_clerk_in_core(services, clerk, tmp_path):
+    """The roles are checked by the services themselves, so the CLI and scripts cannot bypass them."""
+    from desktop.core.errors import AuthError
+
+    r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    with pytest.raises(AuthError) as e:
+        services.pause_clock(case_no=r.case_no, reason="现场核查", clerk=clerk)
+    assert e.value.code == "E_PERMISSION" and "张敏" in e.value.message
+    with pytest.raises(AuthError):
+        services.import_calendar(years=[2027], rows=[(date(2027, 1, 1), "holiday", "元旦")], source="t",
+                                 actor=clerk)
+    assert 2027 not in services.calendar().years
+    with pytest.raises(AuthError):
+        services.print_daily_report(out=tmp_path / "r.pdf", actor=clerk)
+    assert not (tmp_path / "r.pdf").exists()
+    assert services.case_record(case_no=r.case_no).paused_since is None

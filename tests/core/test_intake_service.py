@@ -239,7 +239,7 @@ def test_daily_statistics_count_by_matter_and_outcome(services, clerk, tmp_path)
     assert stats.total == 3
     assert dict(stats.by_outcome) == {"accepted": 1, "notice": 1, "completed": 1}
     assert {(c, n) for c, _, n in stats.by_matter} == {("T-PER-001", 2), ("T-PER-002", 1)}
-    out = services.print_daily_report(out=tmp_path / "daily.pdf")
+    out = services.print_daily_report(out=tmp_path / "daily.pdf", actor=services.login(login="super", password="super1234"))
     text = _pdf_text(out)
     assert "居住证办理" in text
 
@@ -262,5 +262,5 @@ def test_daily_report_shows_service_quality(services, clerk, tmp_path):
     assert (stats.supplemented, stats.consultations) == (1, 1)
     assert dict(stats.ratings) == {5: 1, 1: 1}
     assert stats.bad_ratings == ((n.case_no, "补正跑了两趟", "李建国（S0001）"),)
-    text = _pdf_text(services.print_daily_report(out=tmp_path / "d.pdf"))
+    text = _pdf_text(services.print_daily_report(out=tmp_path / "d.pdf", actor=services.clerk("super")))
     assert "差评 1" in text and "补正跑了两趟" in text and "咨询登记" in text

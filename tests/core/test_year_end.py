@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from desktop.cli import main
 from desktop.core import config
-from desktop.core.deadlines import PENDING_TEXT
+from desktop.core.cases.deadlines import PENDING_TEXT
 from desktop.core.services import Services, init_store
 from desktop.core.workdays import parse_calendar_file
 
@@ -42,7 +42,8 @@ def _text(path) -> str:
 
 def _import_2027(services: Services) -> list[str]:
     years, rows = parse_calendar_file(json.dumps(CALENDAR_2027, ensure_ascii=False))
-    return services.import_calendar(years=years, rows=rows, source="test-2027.json")
+    return services.import_calendar(years=years, rows=rows, source="test-2027.json",
+                                    actor=services.login(login="super", password="super1234"))
 
 
 def food_licence_intake() -> dict:
@@ -147,9 +148,10 @@ def test_extension_and_paused_days_into_the_new_year_wait_and_are_then_counted(s
     paused = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     services.extend_deadline(case_no=extended.case_no, days=3, reason="需要现场核查", approver_login="super",
                              approver_password="super1234", clerk=clerk)
-    services.pause_clock(case_no=paused.case_no, reason="专家评审", clerk=clerk)
+    supervisor = services.login(login="super", password="super1234")
+    services.pause_clock(case_no=paused.case_no, reason="专家评审", clerk=supervisor)
     clock.now = datetime(2026, 12, 23, 10, 0)
-    assert services.resume_clock(case_no=paused.case_no, clerk=clerk) == 2  # Dec 22 and 23 not counted
+    assert services.resume_clock(case_no=paused.case_no, clerk=supervisor) == 2  # Dec 22 and 23 not counted
     for case_no in (extended.case_no, paused.case_no):
         record = services.case_record(case_no=case_no)
         assert record.deadline_pending and record.promised_date is None  # Dec 30 moved past Dec 31
@@ -223,7 +225,7 @@ def test_cli_worklist_and_reprint_owed(tmp_path, capsys, monkeypatch):
     assert code == 0 and {"case_no": taken.case_no, "kind": "deadline_pending"}.items() <= items[0].items()
     cal_file = tmp_path / "2027.json"
     cal_file.write_text(json.dumps(CALENDAR_2027, ensure_ascii=False), encoding="utf-8")
-    code, out, _ = run("calendar", "import", str(cal_file))
+    code, out, _ = run("calendar", "import", str(cal_file), "--clerk", "super")
     assert code == 0 and out["deadlines_computed"] == [taken.case_no]
     code, out, err = run("reprint")
     assert code == 2 and "--owed" in err

@@ -29,7 +29,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:
-    from desktop.core.transfers import TransferCase, TransferInfo
+    from desktop.core.cases.transfers import TransferCase, TransferInfo
 
 #: states whose material is physically in the batch; the others travel as a record only
 _HANDED_OVER = ("paper",)
@@ -46,7 +46,7 @@ _CASE_BAR_MODULES = (0.3 * mm, 0.25 * mm)
 def _labels() -> tuple[dict[str, str], dict[str, str]]:
     """(CHANNELS, STATES) of the transfer service; imported here so that importing the documents
     package never pulls in the database layer."""
-    from desktop.core.transfers import CHANNELS, STATES
+    from desktop.core.cases.transfers import CHANNELS, STATES
 
     return CHANNELS, STATES
 

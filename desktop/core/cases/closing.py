@@ -10,9 +10,14 @@ from sqlalchemy import select
 
 from db.local.models import Case, CaseEvent, Rating, User
 from desktop.core import caseno
+from desktop.core.cases import records
+from desktop.core.cases.versions import record_case_change
 from desktop.core.clock import to_iso
+from desktop.core.documents import archive
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
+from desktop.core.roles import require
+from desktop.core.store import Store
 from desktop.core.types import RATING_LEVELS, Clerk
 
 LEVELS = RATING_LEVELS
@@ -49,7 +54,7 @@ def _stars(value, field: str, *, required: bool) -> int | None:
 OCCASIONS = {"intake": "受理", "handover": "结果领取"}
 
 
-def record_rating(services, *, case_no: str, overall: int, efficiency: int | None = None,
+def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int | None = None,
                   service: int | None = None, attitude: int | None = None, comment: str = "",
                   occasion: str | None = None) -> RatingRecord:
     """One rating per visit, tied to the case: the intake is one visit, collecting the result another
@@ -65,9 +70,9 @@ def record_rating(services, *, case_no: str, overall: int, efficiency: int | Non
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise BadInput("E_FIELD_TOO_LONG", "评价意见过长（最多 1000 个字符）", field="comment")
-    now = services.clock()
-    w = services.window()
-    with services.Session.begin() as s:
+    now = store.clock()
+    w = store.window()
+    with store.Session.begin() as s:
         case = s.get(Case, case_no)
         if case is None:
             raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
@@ -78,7 +83,7 @@ def record_rating(services, *, case_no: str, overall: int, efficiency: int | Non
                            field="case_no")
         owner, due = "", None
         if overall <= 2:
-            owner = services.setting("rectify_owner") or s.scalar(
+            owner = store.setting("rectify_owner") or s.scalar(
                 select(User.login).where(User.role == "supervisor", User.active).order_by(User.login)) or ""
             due = now.date()
         s.add(Rating(case_no=case_no, occasion=occasion, overall=overall, efficiency=efficiency, service=service, attitude=attitude,
@@ -95,7 +100,7 @@ def record_rating(services, *, case_no: str, overall: int, efficiency: int | Non
                         rectify_owner=owner, rectify_due=due)
 
 
-def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
+def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
                      how: str = "window") -> str:
     """The applicant (or agent) collects the result at the window (or it is sent by express / issued as an
     e-licence): the case is `delivered`, queued for the centre as a new case version."""
@@ -105,10 +110,9 @@ def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str
     receiver_name = (receiver_name or "").strip()
     if not receiver_name:
         raise BadInput("E_FIELD_REQUIRED", "请填写领取人姓名", field="receiver_name")
-    from desktop.core.services import record_case_change
-
-    now = services.clock()
-    with services.Session.begin() as s:
+    require(clerk, "intake")
+    now = store.clock()
+    with store.Session.begin() as s:
         case = s.get(Case, case_no)
         if case is None:
             raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
@@ -121,16 +125,16 @@ def hand_over_result(services, *, case_no: str, clerk: Clerk, receiver_name: str
                              "receiver_id_no": receiver_id_no.strip()}, ensure_ascii=False)
         record_case_change(s, case, actor=clerk.login, event="delivered", detail=detail, now=now)
     # the 送达回执 is printed after the commit, like every document
-    services.print_document(record=services.case_record(case_no=case_no), kind="delivery_receipt", clerk=clerk,
-                            extra=services._delivery_args(case_no))
+    archive.print_document(store, record=records.case_record(store, case_no=case_no), kind="delivery_receipt",
+                           clerk=clerk, extra=records.delivery_args(store, case_no))
     return case_no
 
 
-def ratings(services, *, day: date | None = None) -> list[RatingRecord]:
-    day = day or services.clock().date()
+def ratings(store: Store, *, day: date | None = None) -> list[RatingRecord]:
+    day = day or store.clock().date()
     start = datetime.combine(day, datetime.min.time())
     end = datetime.combine(day, datetime.max.time())
-    with services.Reader() as s:
+    with store.Reader() as s:
         rows = s.scalars(select(Rating).where(Rating.rated_at >= start, Rating.rated_at <= end)
                          .order_by(Rating.rated_at))
         return [RatingRecord(case_no=r.case_no, occasion=r.occasion, overall=r.overall, level=LEVELS[r.overall],

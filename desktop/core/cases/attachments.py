@@ -14,8 +14,10 @@ from pathlib import Path
 
 from db.local.models import Blob, Case, CaseAttachment
 from desktop.core import caseno
+from desktop.core.cases import records
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
+from desktop.core.store import Store
 from desktop.core.types import Clerk
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -45,7 +47,7 @@ def _mime(data: bytes, name: str) -> str:
     raise BadInput("E_ATTACHMENT_TYPE", f"“{name}”不是 PDF 或图片（PNG、JPEG、TIFF）扫描件", field="file")
 
 
-def attach_scan(services, *, case_no: str, material_code: str, file: Path, clerk: Clerk) -> Attachment:
+def attach_scan(store: Store, *, case_no: str, material_code: str, file: Path, clerk: Clerk) -> Attachment:
     case_no = caseno.normalise_case_no(case_no)
     try:
         size = file.stat().st_size
@@ -57,14 +59,14 @@ def attach_scan(services, *, case_no: str, material_code: str, file: Path, clerk
         raise BadInput("E_ATTACHMENT_SIZE", f"文件“{file.name}”过大（上限 20 MB）", field="file")
     data = file.read_bytes()
     mime = _mime(data, file.name)
-    record = services.case_record(case_no=case_no)
+    record = records.case_record(store, case_no=case_no)
     spec = next((m for m in record.matter.materials if m.code == material_code), None)
     if spec is None:
         raise BadInput("E_MATERIAL_UNKNOWN", f"事项“{record.matter.name}”没有编码为 {material_code} 的材料",
                        field="material_code")
     sha = hashlib.sha256(data).hexdigest()
     rel = Path("blobs") / sha[:2] / sha
-    target = Path(services.home) / rel
+    target = Path(store.home) / rel
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{sha}.{os.getpid()}.tmp")
@@ -74,8 +76,8 @@ def attach_scan(services, *, case_no: str, material_code: str, file: Path, clerk
             os.fsync(fh.fileno())
         os.replace(tmp, target)
     name = file.name[:255]
-    now = services.clock()
-    with services.Session.begin() as s:
+    now = store.clock()
+    with store.Session.begin() as s:
         if s.get(Case, case_no) is None:
             raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
         if s.get(CaseAttachment, (case_no, material_code, sha)) is not None:

@@ -7,15 +7,21 @@ and statutory dates by working days, is recorded in the case history and queued 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import select
 
-from desktop.core import caseno
-from desktop.core.errors import AuthError, BadInput, NotFound
-from desktop.core.types import OUTCOME_LABELS, Clerk, Matter
+from desktop.core import caseno, users, workcalendar
+from desktop.core.audit import record_audit
+from desktop.core.cases.versions import record_case_change
+from desktop.core.catalogue import storage as catalogue
+from desktop.core.errors import BadInput, NotFound
+from desktop.core.labels import OUTCOME_LABELS
+from desktop.core.roles import require
+from desktop.core.store import Store
+from desktop.core.types import Clerk, Matter
 from desktop.core.workdays import WorkdayCalendar, version_of
 
 MAX_EXTENSION = 10
@@ -68,14 +74,6 @@ def pending_warning(cal: WorkdayCalendar, start: date) -> str:
             "日历导入后自动计算并列入待办，须向申请人补发文书")
 
 
-def load_calendar(s) -> WorkdayCalendar:
-    """The calendar as the session `s` sees it (including rows it has not committed yet)."""
-    from db.local.models import CalendarDay, CalendarYear
-
-    years = set(s.scalars(select(CalendarYear.year)))
-    return WorkdayCalendar(years=years, overrides={r.day: r.kind for r in s.scalars(select(CalendarDay))})
-
-
 def clock_start(s, case) -> date | None:
     """The day a case's clock started: the day its file was complete, or for a one-time notice the day
     that notice was issued (from the history)."""
@@ -113,7 +111,6 @@ def recompute_pending(s, *, cal: WorkdayCalendar, find_matter: Callable[[str, st
     change in each case's history (a new case version for the centre) and list the documents owed.
     Returns the case numbers whose dates became known. Idempotent."""
     from db.local.models import Case, DocumentOwed
-    from desktop.core.services import record_case_change
 
     done: list[str] = []
     for case in s.scalars(select(Case).where(Case.deadline_pending).order_by(Case.case_no)).all():
@@ -163,10 +160,30 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def _commit(services, s, case, *, clerk: Clerk, event: str, detail: str) -> None:
-    from desktop.core.services import record_case_change
+def _commit(store: Store, s, case, *, clerk: Clerk, event: str, detail: str) -> None:
+    record_case_change(s, case, actor=clerk.login, event=event, detail=detail, now=store.clock())
 
-    record_case_change(s, case, actor=clerk.login, event=event, detail=detail, now=services.clock())
+
+def recompute_pending_in(store: Store, s, *, actor: str) -> list[str]:
+    """`recompute_pending` with the calendar as the session `s` sees it (rows it has just written count)."""
+    return recompute_pending(s, cal=workcalendar.calendar_in(s), now=store.clock(), actor=actor,
+                             find_matter=lambda code, version: catalogue.matter(store, code=code, version=version))
+
+
+def import_calendar(store: Store, *, years: Iterable[int], rows: Iterable[tuple[date, str, str]], source: str,
+                    actor: Clerk) -> list[str]:
+    """Import years of holidays (all or nothing, a supervisor's act); 待定 dates they cover are computed in
+    the same transaction. Returns the case numbers whose dates became known (their documents are owed)."""
+    require(actor, "calendar_import")
+    years, rows = set(years), list(rows)
+    now = store.clock()
+    with store.Session.begin() as s:
+        workcalendar.store_years(s, years=years, rows=rows, source=source, now=now)
+        record_audit(s, window=store.window(), at=now, actor=actor.login, action="calendar.import", ref=source,
+                     detail=",".join(str(y) for y in sorted(years)))
+        computed = recompute_pending_in(store, s, actor=actor.login)
+    store.invalidate("calendar")
+    return computed
 
 
 def _move_dates(cal: WorkdayCalendar, case, days: int) -> None:
@@ -181,45 +198,47 @@ def _move_dates(cal: WorkdayCalendar, case, days: int) -> None:
                 case.deadline_pending = True
 
 
-def pause_clock(services, *, case_no: str, reason: str, clerk: Clerk) -> None:
+def pause_clock(store: Store, *, case_no: str, reason: str, clerk: Clerk) -> None:
+    require(clerk, "clock_pause")
     case_no = caseno.normalise_case_no(case_no)
     reason = _reason(reason)
-    with services.Session.begin() as s:
+    with store.Session.begin() as s:
         case = _load(s, case_no)
         if case.paused_since is not None:
             raise BadInput("E_PAUSED", f"办件 {case_no} 的时限已于 {case.paused_since} 暂停", field="case_no")
-        case.paused_since = services.clock().date()
-        _commit(services, s, case, clerk=clerk, event="clock.paused", detail=reason)
+        case.paused_since = store.clock().date()
+        _commit(store, s, case, clerk=clerk, event="clock.paused", detail=reason)
 
 
-def resume_clock(services, *, case_no: str, clerk: Clerk) -> int:
+def resume_clock(store: Store, *, case_no: str, clerk: Clerk) -> int:
     """Resume a paused clock; returns the working days not counted (the dates move by as many)."""
+    require(clerk, "clock_pause")
     case_no = caseno.normalise_case_no(case_no)
-    cal = services.calendar()
-    with services.Session.begin() as s:
+    cal = workcalendar.calendar(store)
+    with store.Session.begin() as s:
         case = _load(s, case_no)
         if case.paused_since is None:
             raise BadInput("E_NOT_PAUSED", f"办件 {case_no} 的时限未暂停", field="case_no")
-        skipped = cal.workdays_between(case.paused_since, services.clock().date())
+        skipped = cal.workdays_between(case.paused_since, store.clock().date())
         _move_dates(cal, case, skipped)
         case.clock_shift_days += skipped
         case.paused_since = None
-        _commit(services, s, case, clerk=clerk, event="clock.resumed", detail=f"{skipped} 个工作日不计入时限")
+        _commit(store, s, case, clerk=clerk, event="clock.resumed", detail=f"{skipped} 个工作日不计入时限")
     return skipped
 
 
-def extend_deadline(services, *, case_no: str, days: int, reason: str, approver_login: str,
+def extend_deadline(store: Store, *, case_no: str, days: int, reason: str, approver_login: str,
                     approver_password: str, clerk: Clerk) -> None:
     """Extend by at most 10 working days in all, approved by a supervisor (checked by password)."""
+    require(clerk, "intake")
     case_no = caseno.normalise_case_no(case_no)
     reason = _reason(reason)
     if not isinstance(days, int) or isinstance(days, bool) or days < 1:
         raise BadInput("E_EXTENSION", "延长天数应为正整数（工作日）", field="days")
-    approver = services.login(login=approver_login, password=approver_password)
-    if approver.role not in ("supervisor", "admin"):
-        raise AuthError("E_OVERRIDE_ROLE", f"{approver.name} 不是值班长，无权批准延期", field="approver")
-    cal = services.calendar()
-    with services.Session.begin() as s:
+    approver = users.login(store, login=approver_login, password=approver_password)
+    require(approver, "clock_extend_approve", code="E_OVERRIDE_ROLE", field="approver")
+    cal = workcalendar.calendar(store)
+    with store.Session.begin() as s:
         case = _load(s, case_no)
         if case.extended_days + days > MAX_EXTENSION:
             raise BadInput("E_EXTENSION",
@@ -227,5 +246,5 @@ def extend_deadline(services, *, case_no: str, days: int, reason: str, approver_
                            field="days")
         _move_dates(cal, case, days)
         case.extended_days += days
-        _commit(services, s, case, clerk=clerk, event="clock.extended",
+        _commit(store, s, case, clerk=clerk, event="clock.extended",
                 detail=f"延长 {days} 个工作日，{approver.name} 批准：{reason}")

@@ -13,9 +13,11 @@ from datetime import datetime
 from sqlalchemy import select
 
 from db.local.models import Case, CaseCounter, CaseEvent, TransferBatch, TransferItem
+from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import to_iso
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
+from desktop.core.store import Store
 from desktop.core.types import Clerk
 
 CHANNELS = {"online": "网上流转", "express": "快递寄送"}
@@ -60,9 +62,9 @@ def _payload(batch: TransferBatch, case_nos: list[str], centre: str, window: str
     }
 
 
-def awaiting_transfer(services, *, department: str | None = None) -> dict[str, list[str]]:
+def awaiting_transfer(store: Store, *, department: str | None = None) -> dict[str, list[str]]:
     """Accepted cases not yet in any batch, by destination department (the matter's department)."""
-    with services.Reader() as s:
+    with store.Reader() as s:
         taken = _open_items()
         rows = s.execute(
             select(Case.case_no, Case.matter_code, Case.catalogue_version)
@@ -71,16 +73,16 @@ def awaiting_transfer(services, *, department: str | None = None) -> dict[str, l
         ).all()
     out: dict[str, list[str]] = {}
     for case_no, code, version in rows:
-        dept = services.matter(code=code, version=version).department
+        dept = catalogue.matter(store, code=code, version=version).department
         if department is None or dept == department:
             out.setdefault(dept, []).append(case_no)
     return out
 
 
-def awaiting_transfer_cases(services, *, department: str | None = None) -> dict[str, list[TransferCase]]:
+def awaiting_transfer_cases(store: Store, *, department: str | None = None) -> dict[str, list[TransferCase]]:
     """Like awaiting_transfer, with each case's summary (one read, for the transfer view)."""
-    pile = awaiting_transfer(services, department=department)
-    with services.Reader() as s:
+    pile = awaiting_transfer(store, department=department)
+    with store.Reader() as s:
         return {dept: [_summary(s.get(Case, no)) for no in nos] for dept, nos in pile.items()}
 
 
@@ -93,7 +95,7 @@ def _summary(c: Case) -> TransferCase:
     )
 
 
-def create_transfer(services, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
+def create_transfer(store: Store, *, department: str, case_nos: list[str], channel: str, clerk: Clerk,
                     tracking_no: str = "") -> TransferInfo:
     if channel not in CHANNELS:
         raise BadInput("E_CHANNEL", "流转方式应为 online（网上流转）或 express（快递寄送）", field="channel")
@@ -104,16 +106,16 @@ def create_transfer(services, *, department: str, case_nos: list[str], channel: 
     tracking_no = tracking_no.strip()
     if len(tracking_no) > 64:
         raise BadInput("E_TRACKING", "快递单号过长", field="tracking_no")
-    w = services.window()
-    now = services.clock()
-    with services.Session.begin() as s:
+    w = store.window()
+    now = store.clock()
+    with store.Session.begin() as s:
         for no in case_nos:
             case = s.get(Case, no)
             if case is None:
                 raise NotFound("E_CASE", f"本窗口没有办件 {no}", field="case_nos")
             if case.outcome not in TRANSFERABLE_OUTCOMES:
                 raise BadInput("E_NOT_ACCEPTED", f"办件 {no} 尚未受理，不能流转", field="case_nos")
-            dept = services.matter(code=case.matter_code, version=case.catalogue_version).department
+            dept = catalogue.matter(store, code=case.matter_code, version=case.catalogue_version).department
             if dept != department:
                 raise BadInput("E_DEPARTMENT", f"办件 {no} 应流转至“{dept}”，不是“{department}”", field="case_nos")
             if s.scalar(_open_items().where(TransferItem.case_no == no)):
@@ -135,17 +137,17 @@ def create_transfer(services, *, department: str, case_nos: list[str], channel: 
         enqueue(s, kind="transfer.upsert", ref=batch.batch_no, now=now,
                 payload=_payload(batch, case_nos, w.centre_code, w.window_no))
         batch_no = batch.batch_no
-    return transfer(services, batch_no=batch_no)
+    return transfer(store, batch_no=batch_no)
 
 
-def advance_transfer(services, *, batch_no: str, state: str, clerk: Clerk, tracking_no: str | None = None,
+def advance_transfer(store: Store, *, batch_no: str, state: str, clerk: Clerk, tracking_no: str | None = None,
                      reason: str = "") -> TransferInfo:
     """Move a batch on: sent (with a tracking number for express), signed, or returned with a reason."""
     if state not in STATES:
         raise BadInput("E_TRANSFER_STATE", f"流转状态“{state}”无效", field="state")
-    w = services.window()
-    now = services.clock()
-    with services.Session.begin() as s:
+    w = store.window()
+    now = store.clock()
+    with store.Session.begin() as s:
         batch = s.get(TransferBatch, batch_no)
         if batch is None:
             raise NotFound("E_TRANSFER", f"没有流转单 {batch_no}", field="batch_no")
@@ -173,7 +175,7 @@ def advance_transfer(services, *, batch_no: str, state: str, clerk: Clerk, track
                             detail=f"{batch_no} {reason}".strip()))
         enqueue(s, kind="transfer.upsert", ref=batch_no, now=now,
                 payload=_payload(batch, case_nos, w.centre_code, w.window_no))
-    return transfer(services, batch_no=batch_no)
+    return transfer(store, batch_no=batch_no)
 
 
 def _open_items():
@@ -182,8 +184,8 @@ def _open_items():
             .where(TransferBatch.state != "returned"))
 
 
-def transfer(services, *, batch_no: str) -> TransferInfo:
-    with services.Reader() as s:
+def transfer(store: Store, *, batch_no: str) -> TransferInfo:
+    with store.Reader() as s:
         batch = s.get(TransferBatch, batch_no)
         if batch is None:
             raise NotFound("E_TRANSFER", f"没有流转单 {batch_no}", field="batch_no")
@@ -197,10 +199,10 @@ def transfer(services, *, batch_no: str) -> TransferInfo:
         )
 
 
-def transfers(services, *, states: tuple[str, ...] | None = None) -> list[TransferInfo]:
-    with services.Reader() as s:
+def transfers(store: Store, *, states: tuple[str, ...] | None = None) -> list[TransferInfo]:
+    with store.Reader() as s:
         q = select(TransferBatch.batch_no).order_by(TransferBatch.created_at.desc())
         if states:
             q = q.where(TransferBatch.state.in_(states))
         nos = list(s.scalars(q))
-    return [transfer(services, batch_no=n) for n in nos]
+    return [transfer(store, batch_no=n) for n in nos]

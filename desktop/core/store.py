@@ -1,0 +1,92 @@
+"""The context every feature needs: one window's local store (engine, writer and reader sessions), its clock,
+its data folder, its settings, and the caches derived from it, with an explicit invalidate().
+
+A leaf: it imports only db.local and the pure core modules, never a feature module. Feature modules take a
+`Store` as their first argument; the Services facade owns one and composes them. A Store is used from one
+thread at a time (the GUI gives the sync worker its own).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import DatabaseError
+
+from db.local import engine as local_engine
+from db.local.models import Setting
+from desktop.core import config
+from desktop.core.clock import Clock, shanghai_now
+from desktop.core.errors import BadInput, YichuangError
+from desktop.core.types import Window
+
+CACHES = ("catalogue", "calendar")
+
+
+class Store:
+    """One window's local store. `Session` writes (BEGIN IMMEDIATE); `Reader` reads (deferred BEGIN,
+    never waits for a writer). `cache` holds derived values by name; `invalidate(name)` drops them."""
+
+    def __init__(self, home: Path, *, clock: Clock = shanghai_now):
+        path = config.db_path(home)
+        if not path.exists():
+            raise BadInput(
+                "E_NOT_INITIALISED",
+                f"本窗口尚未初始化：请先运行 yichuang init --centre 中心代码 --window 窗口号（数据目录 {home}）",
+            )
+        self.home = Path(home)
+        self.clock = clock
+        self.engine = local_engine.make_engine(path)
+        try:
+            local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
+        except DatabaseError as e:
+            self.engine.dispose()
+            raise YichuangError(
+                "E_STORE_CORRUPT",
+                f"本地数据库文件 {path} 已损坏或不是一窗的数据文件，未做任何修改。"
+                "请联系技术人员从备份恢复（见运维说明）。",
+            ) from e
+        self.Session = local_engine.make_sessionmaker(self.engine)
+        self.Reader = local_engine.make_reader(self.engine)
+        self.cache: dict[str, dict[str, Any]] = {name: {} for name in CACHES}
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def invalidate(self, *names: str) -> None:
+        """Drop the derived values of `names` (all when none is given): after a catalogue or calendar
+        arrives from elsewhere (an import, the sync)."""
+        for name in names or CACHES:
+            if name not in self.cache:
+                raise ValueError(f"unknown cache {name!r}")
+            self.cache[name].clear()
+
+    # ----- settings and window identity
+    def setting(self, key: str, default: str = "") -> str:
+        with self.Reader() as s:
+            row = s.get(Setting, key)
+            return row.value if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.Session.begin() as s:
+            put_setting(s, key, value)
+
+    def window(self) -> Window:
+        with self.Reader() as s:
+            values = {r.key: r.value for r in s.scalars(select(Setting))}
+        return Window(
+            centre_code=values.get("centre_code", ""),
+            centre_name=values.get("centre_name", ""),
+            window_no=values.get("window_no", ""),
+            phone=values.get("centre_phone", ""),
+        )
+
+
+def put_setting(s, key: str, value: str) -> None:
+    """Set a setting in the caller's transaction."""
+    row = s.get(Setting, key)
+    if row is None:
+        s.add(Setting(key=key, value=value))
+    else:
+        row.value = value

@@ -6,42 +6,22 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
+from desktop.core.labels import (  # noqa: F401  (re-exported)
+    FORM_LABELS,
+    ID_TYPE_LABELS,
+    MATERIAL_STATE_LABELS,
+    MODE_LABELS,
+    OUTCOME_LABELS,
+    RATING_LEVELS,
+)
+
 Mode = Literal["online_full", "delegated", "entrusted_receipt", "local"]
 ApplicantKind = Literal["person", "enterprise"]
 MaterialState = Literal["paper", "e_licence", "commitment", "gap", "missing", "defective"]
 Outcome = Literal["accepted", "completed", "notice", "refused", "consultation"]
 
-MODE_LABELS: dict[str, str] = {
-    "online_full": "全程网办",
-    "delegated": "下放基层实施",
-    "entrusted_receipt": "委托基层收件",
-    "local": "本级办理",
-}
-OUTCOME_LABELS: dict[str, str] = {
-    "accepted": "受理",
-    "completed": "当场办结",
-    "notice": "一次性告知",
-    "refused": "不予受理",
-    "consultation": "咨询",
-}
-STATE_LABELS: dict[str, str] = {
-    "paper": "纸质收取",
-    "e_licence": "电子证照免于提交",
-    "commitment": "告知承诺",
-    "gap": "容缺受理",
-    "missing": "缺少",
-    "defective": "不符合要求",
-}
-RATING_LEVELS: dict[int, str] = {5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意"}
-FORM_LABELS: dict[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
-ID_TYPE_LABELS: dict[str, str] = {
-    "resident_id": "居民身份证",
-    "hk_macau_tw_residence": "港澳台居民居住证",
-    "foreign_permanent_residence": "外国人永久居留身份证",
-    "hk_macau_permit": "港澳居民来往内地通行证",
-    "taiwan_permit": "台湾居民来往大陆通行证",
-    "passport": "护照",
-}
+# The label tables live in desktop.core.labels; re-exported here under their old names.
+STATE_LABELS = MATERIAL_STATE_LABELS
 
 
 @dataclass(frozen=True)

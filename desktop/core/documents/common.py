@@ -32,6 +32,7 @@ from reportlab.platypus import (
 from reportlab.platypus import paragraph as _rl_paragraph
 
 from desktop.core.errors import BadInput
+from desktop.core.privacy import mask_id, mask_phone  # noqa: F401  (one masking rule, re-exported)
 from desktop.core.types import (
     ID_TYPE_LABELS,
     MODE_LABELS,
@@ -205,31 +206,6 @@ def esc(value: object) -> str:
         else:
             out.append(ch)
     return "".join(out).replace("</font><font name=\"" + name + "\">", "")
-
-
-def mask_id(id_no: str) -> str:
-    """Mask an identity number for print: first 6 and last 4 visible, the rest '*'.
-
-    Numbers of 10 characters or fewer keep about a quarter at each end (at least half masked),
-    so that e.g. a 9-character passport number prints as 'E1*****78'.
-    """
-    s = "".join(str(id_no or "").split())
-    n = len(s)
-    if n == 0:
-        return ""
-    if n > 10:
-        head, tail = 6, 4
-    else:
-        head = tail = n // 4
-    return s[:head] + "*" * (n - head - tail) + s[n - tail :] if tail else s[:head] + "*" * (n - head)
-
-
-def mask_phone(phone: str) -> str:
-    """Mask a phone number for print: first 3 and last 4 digits visible for mobile-length numbers."""
-    s = "".join(str(phone or "").split())
-    if len(s) >= 11:
-        return s[:3] + "*" * (len(s) - 7) + s[-4:]
-    return mask_id(s)
 
 
 def fmt_date(d: date | None, missing: str = "—") -> str:

@@ -10,8 +10,9 @@ from clerk_actions import fill_person, pick_matter, wait_idle, wait_intake
 from conftest import FIXED_NOW, LI_SI_ID
 from PySide6.QtCore import Qt
 
+from desktop.core.privacy import mask_id
 from desktop.core.services import Services
-from desktop.ui.lookup_dialog import LookupDialog, mask_id
+from desktop.ui.lookup_dialog import LookupDialog
 from desktop.ui.status import NEXT_YEAR_WARNING, WindowStatusBar
 
 TO_DECIDE = {  # 居住证办理（首次申领）: accepted, decided by 上海市公安局

@@ -108,6 +108,7 @@ EVENT_LABELS: dict[str, str] = {
     "clock.paused": "时限暂停",
     "clock.resumed": "时限恢复",
     "clock.extended": "延期",
+    "deadline.computed": "日期确定（节假日安排公布）",
 }
 
 #: CaseEvent.actor when it is not a person

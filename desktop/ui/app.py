@@ -129,7 +129,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
 
         return Services(home)
 
-    dialog = LoginDialog(make_services)
+    dialog = LoginDialog(None, make_services)
     if os.environ.get(BENCH_ENV):
 
         def report() -> None:

@@ -21,18 +21,16 @@ from PySide6.QtWidgets import (
 
 from desktop.core.errors import YichuangError
 from desktop.ui.dialog_parts import error_label, error_text
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
 
 class AttachDialog(QDialog):
     """After accept(), `attachment` is what the services stored."""
 
-    def __init__(self, services, clerk, parent: QWidget | None = None, writer: ServiceWriter | None = None,
-                 case_no: str = "") -> None:
+    def __init__(self, parent: QWidget | None, services, clerk, case_no: str = "") -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.attachment = None
         self.setWindowTitle("附加扫描件")
         self.case_edit = QLineEdit(case_no, self)
@@ -94,9 +92,8 @@ class AttachDialog(QDialog):
             self.error_label.setText("请选择扫描件文件")
             return
         self.setEnabled(False)
-        call_service(self.writer, self.services, "attach_scan", self._done,
-                     case_no=self.case_edit.text().strip(), material_code=self.material_combo.currentData(),
-                     file=self.file_edit.text().strip(), clerk=self.clerk)
+        args = dict(case_no=self.case_edit.text().strip(), material_code=self.material_combo.currentData(), file=self.file_edit.text().strip(), clerk=self.clerk)
+        DbOp(self, lambda svc: svc.attach_scan(**args)).on_done(self._done).run()
 
     def _done(self, attachment, error) -> None:
         self.setEnabled(True)

@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import roles
 from desktop.core.errors import YichuangError
 from desktop.core.workdays import parse_calendar_file
 from desktop.ui.dialog_parts import error_label, error_text, set_note
 from desktop.ui.feedback import no_dialogs
-from desktop.ui.writer import ServiceWriter, call_service
-
-CALENDAR_ROLES = ("supervisor", "admin")
+from desktop.ui.tasks import DbOp
 
 
 def years_text(years: Iterable[int]) -> str:
@@ -44,11 +43,10 @@ class CalendarDialog(QDialog):
 
     imported = Signal(object)  # sorted list of years
 
-    def __init__(self, services, clerk, parent: QWidget | None = None, writer: ServiceWriter | None = None) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.parsed: tuple[set[int], list] | None = None
         self.years: list[int] = sorted(services.calendar().years)
         self.setWindowTitle("节假日日历")
@@ -103,7 +101,7 @@ class CalendarDialog(QDialog):
 
     @property
     def allowed(self) -> bool:
-        return self.clerk is not None and self.clerk.role in CALENDAR_ROLES
+        return roles.can(self.clerk, "calendar_import")
 
     def _show_years(self) -> None:
         self.years_label.setText(f"已有节假日安排的年份：{years_text(self.years)}")
@@ -160,8 +158,8 @@ class CalendarDialog(QDialog):
         years, rows = self.parsed
         source = Path(self.path_edit.text().strip()).name
         self.setEnabled(False)
-        call_service(self.writer, self.services, _import_and_read_years, self._done,
-                     years=sorted(years), rows=rows, source=source)
+        args = dict(years=sorted(years), rows=rows, source=source, actor=self.clerk)
+        DbOp(self, lambda svc: _import_and_read_years(svc, **args)).on_done(self._done).run()
 
     def _done(self, years, error) -> None:
         self.setEnabled(True)

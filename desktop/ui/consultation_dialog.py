@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import YichuangError
 from desktop.core.types import Matter
 from desktop.ui.dialog_parts import WorkflowDialog, ctrl_enter_does, error_label, error_text
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
 FIELD_OF = {"asker_name": "name", "asker_phone": "phone", "question": "question", "answer": "answer"}
 
@@ -26,18 +26,10 @@ class ConsultationDialog(WorkflowDialog):
 
     recorded = Signal(object)
 
-    def __init__(
-        self,
-        services,
-        clerk,
-        writer: ServiceWriter | None = None,
-        matter: Matter | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk, matter: Matter | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.record = None
         self.setWindowTitle("咨询登记（首问负责）")
         self.name_edit = QLineEdit(self)
@@ -110,18 +102,8 @@ class ConsultationDialog(WorkflowDialog):
             self.matter_edit.setFocus()
             return
         self.set_busy(True, self.ok_button, "正在登记…")
-        call_service(
-            self.writer,
-            self.services,
-            "record_consultation",
-            self._done,
-            asker_name=self.name_edit.text(),
-            asker_phone=self.phone_edit.text(),
-            matter_code=self._matter.code if self._matter else "",
-            question=self.question_edit.toPlainText(),
-            answer=self.answer_edit.toPlainText(),
-            clerk=self.clerk,
-        )
+        args = dict(asker_name=self.name_edit.text(), asker_phone=self.phone_edit.text(), matter_code=self._matter.code if self._matter else "", question=self.question_edit.toPlainText(), answer=self.answer_edit.toPlainText(), clerk=self.clerk)
+        DbOp(self, lambda svc: svc.record_consultation(**args)).on_done(self._done).run()
 
     def _done(self, record, error) -> None:
         self.set_busy(False, self.ok_button)

@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.core.errors import YichuangError
+from desktop.core.labels import DELIVERY_LABELS
 from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label, error_text
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
-HOW = {"window": "窗口领取", "express": "快递寄送", "e_licence": "电子证照"}
+HOW = DELIVERY_LABELS
 
 
 class HandoverDialog(WorkflowDialog):
@@ -25,13 +26,10 @@ class HandoverDialog(WorkflowDialog):
 
     handed_over = Signal(str)
 
-    def __init__(
-        self, services, clerk, writer: ServiceWriter | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.case_no = ""
         self.setWindowTitle("结果送达")
         self.case_edit = case_no_edit(self, "handoverCaseEdit")
@@ -87,17 +85,8 @@ class HandoverDialog(WorkflowDialog):
 
     def submit(self) -> None:
         self.set_busy(True, self.ok_button, "正在登记送达…")
-        call_service(
-            self.writer,
-            self.services,
-            "hand_over_result",
-            self._done,
-            case_no=self.case_edit.text().strip(),
-            clerk=self.clerk,
-            receiver_name=self.name_edit.text(),
-            receiver_id_no=self.id_edit.text().strip(),
-            how=self.how_combo.currentData(),
-        )
+        args = dict(case_no=self.case_edit.text().strip(), clerk=self.clerk, receiver_name=self.name_edit.text(), receiver_id_no=self.id_edit.text().strip(), how=self.how_combo.currentData())
+        DbOp(self, lambda svc: svc.hand_over_result(**args)).on_done(self._done).run()
 
     def _done(self, case_no, error) -> None:
         self.set_busy(False, self.ok_button)

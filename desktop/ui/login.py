@@ -31,7 +31,7 @@ class LoginDialog(QDialog):
 
     shown = Signal()
 
-    def __init__(self, services: object | Callable[[], object], parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None, services: object | Callable[[], object]) -> None:
         super().__init__(parent)
         self._services = services if not callable(services) else None
         self._factory = services if callable(services) else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 
@@ -26,98 +25,31 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import roles
 from desktop.core.errors import YichuangError
-from desktop.core.types import ID_TYPE_LABELS, OUTCOME_LABELS, STATE_LABELS, CaseRecord
+from desktop.core.labels import (
+    DOCUMENT_LABELS,
+    ID_TYPE_LABELS,
+    OUTCOME_LABELS,
+    PAPER_LABELS,
+)
+from desktop.core.labels import MATERIAL_STATE_LABELS as STATE_LABELS
+from desktop.core.types import CaseRecord
+from desktop.ui.case_history import (  # noqa: F401  (re-exported)
+    ACTORS,
+    HOW_LABELS,
+    STATUS_LABELS,
+    TRANSFER_STATUS,
+    _day,
+    event_detail,
+    event_label,
+    mask_id,
+)
 from desktop.ui.dialog_parts import case_no_edit, error_label, error_text, set_note
 from desktop.ui.printing import print_with_preview
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
-CLOCK_ROLES = ("supervisor", "admin")
 MAX_EXTENSION_DAYS = 10
-
-EVENT_LABELS: dict[str, str] = {
-    "accepted": "受理",
-    "completed": "当场办结",
-    "notice": "一次性告知",
-    "refused": "不予受理",
-    "consultation": "咨询",
-    "supplemented": "补正",
-    "transfer": "流转",
-    "transfer.waiting": "流转待发送",
-    "transfer.sent": "流转已发送",
-    "transfer.signed": "流转已签收",
-    "transfer.returned": "流转已退回",
-    "status": "中心状态",
-    "delivered": "已送达",
-    "rated": "评价",
-    "clock.paused": "时限暂停",
-    "clock.resumed": "时限恢复",
-    "clock.extended": "延期",
-    "deadline.computed": "日期确定（节假日安排公布）",
-}
-STATUS_LABELS: dict[str, str] = {  # Case.status as the centre reports it
-    "received": "已收件",
-    "approved": "准予许可",
-    "denied": "不予许可",
-    "result_ready": "结果已出，待送达",
-    "delivered": "已送达",
-}
-TRANSFER_STATUS: dict[str, str] = {  # where the paper file is, until the centre reports a decision
-    "transfer": "已受理，材料待流转至审批部门",
-    "transfer.sent": "已受理，材料已发送审批部门",
-    "transfer.signed": "审批部门已签收材料，正在审批",
-    "transfer.returned": "材料被审批部门退回",
-}
-DOCUMENT_LABELS: dict[str, str] = {
-    "voucher": "收件凭证",
-    "one_time_notice": "一次性告知单",
-    "acceptance_notice": "受理通知书",
-    "refusal_notice": "不予受理通知书",
-    "gap_promise": "容缺受理承诺书",
-    "delivery_receipt": "送达回执",
-}
-PAPER_LABELS = {"a4": "A4", "roll80": "80 毫米热敏纸"}
-HOW_LABELS = {"window": "窗口领取", "express": "邮寄", "e_licence": "电子证照"}
-ACTORS = {"applicant": "申请人", "centre": "中心", "system": "系统"}
-
-
-def mask_id(id_no: str) -> str:
-    """Show only the first 6 and last 4 characters of an ID number (the rest as *)."""
-    id_no = (id_no or "").strip()
-    if len(id_no) <= 10:
-        return id_no[:2] + "*" * max(0, len(id_no) - 2) if id_no else ""
-    return id_no[:6] + "*" * (len(id_no) - 10) + id_no[-4:]
-
-
-def _day(d: date | None) -> str:
-    return f"{d:%Y-%m-%d}" if d else "—"
-
-
-def event_label(event: str) -> str:
-    return EVENT_LABELS.get(event, event)
-
-
-def event_detail(event: str, detail: str) -> str:
-    """The detail of a history row in words a clerk reads out: JSON and status codes translated."""
-    if event == "delivered":
-        try:
-            d = json.loads(detail)
-        except (TypeError, ValueError):
-            return detail
-        how = HOW_LABELS.get(d.get("how", ""), d.get("how", ""))
-        receiver = d.get("receiver_name", "")
-        id_no = d.get("receiver_id_no", "")
-        return f"{how}，{receiver}" + (f"（{mask_id(id_no)}）" if id_no else "")
-    if event == "transfer" or event.startswith("transfer."):
-        return f"流转批次 {detail}" if detail else ""
-    if detail == EVENT_LABELS.get(event):  # 受理 / 一次性告知 … say nothing more than the event
-        return ""
-    if event == "status":
-        code, sep, note = detail.partition("：")
-        label = STATUS_LABELS.get(code.strip(), code.strip())
-        return f"{label}：{note}" if sep and note and note != label else label
-    return detail
-
 
 def _item(text: str, tip: str = "") -> QTableWidgetItem:
     item = QTableWidgetItem(text)
@@ -148,12 +80,10 @@ class LookupDialog(QDialog):
 
     changed = Signal(str)  # case number
 
-    def __init__(self, services, clerk, parent: QWidget | None = None, writer: ServiceWriter | None = None,
-                 case_no: str = "") -> None:
+    def __init__(self, parent: QWidget | None, services, clerk, case_no: str = "") -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.record: CaseRecord | None = None
         self.history: list[tuple[datetime, str, str, str]] = []
         self.documents: list = []
@@ -314,7 +244,7 @@ class LookupDialog(QDialog):
 
     @property
     def may_manage_clock(self) -> bool:
-        return self.clerk is not None and self.clerk.role in CLOCK_ROLES
+        return roles.can(self.clerk, "clock_pause")
 
     # ----- reading
     def load_case(self) -> bool:
@@ -497,7 +427,8 @@ class LookupDialog(QDialog):
         self.extend_button.setEnabled(live)
         set_note(self.clock_note, "" if live else "只有已受理、尚未送达的办件才计算办理时限，无需操作")
 
-    def _run(self, target: str, done_text, **kwargs) -> None:
+    def _run(self, op, done_text, **kwargs) -> None:
+        """Run `op(services, case_no=, clerk=, **kwargs)` on the writer; then reload and say what changed."""
         if not self.may_manage_clock or self.record is None:
             return
         self.clock_box.setEnabled(False)
@@ -514,11 +445,12 @@ class LookupDialog(QDialog):
             set_note(self.clock_note, done_text(result), ok=True)
             self.changed.emit(case_no)
 
-        call_service(self.writer, self.services, target, done, case_no=case_no, clerk=self.clerk, **kwargs)
+        args = dict(case_no=case_no, clerk=self.clerk, **kwargs)
+        DbOp(self, lambda svc: op(svc, **args)).changes("cases").on_done(done).run()
 
     def pause_clock(self) -> None:
         """暂停计时: hearings, inspection, testing, expert review are not counted (a reason is required)."""
-        self._run("pause_clock", lambda _r: "已暂停计时：恢复后，承诺和法定办结日期按暂停的工作日顺延",
+        self._run(lambda svc, **a: svc.pause_clock(**a), lambda _r: "已暂停计时：恢复后，承诺和法定办结日期按暂停的工作日顺延",
                   reason=self.reason_edit.text().strip())
 
     def resume_clock(self) -> None:
@@ -526,7 +458,7 @@ class LookupDialog(QDialog):
             promised = _day(self.record.promised_date) if self.record else "—"
             return f"已恢复计时：{skipped} 个工作日不计入时限，承诺办结日期现为 {promised}"
 
-        self._run("resume_clock", text)
+        self._run(lambda svc, **a: svc.resume_clock(**a), text)
 
     def extend_deadline(self) -> None:
         if not self.approver_edit.text().strip() or not self.approver_password.text():
@@ -539,5 +471,5 @@ class LookupDialog(QDialog):
             promised = _day(self.record.promised_date) if self.record else "—"
             return f"已延期 {days} 个工作日，承诺办结日期现为 {promised}"
 
-        self._run("extend_deadline", text, days=days, reason=self.reason_edit.text().strip(),
+        self._run(lambda svc, **a: svc.extend_deadline(**a), text, days=days, reason=self.reason_edit.text().strip(),
                   approver_login=self.approver_edit.text().strip(), approver_password=self.approver_password.text())

@@ -8,22 +8,9 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
+from desktop.core.labels import OUTBOX_KIND_LABELS, OUTBOX_STATE_LABELS  # noqa: F401  (re-exported)
 from desktop.core.types import OutboxItem
 
-OUTBOX_STATE_LABELS: dict[str, str] = {
-    "pending": "待上传",
-    "applied": "已上传",
-    "duplicate": "已上传（重复确认）",
-    "rejected": "被中心拒收",
-    "resolved": "拒收已处理",
-}
-OUTBOX_KIND_LABELS: dict[str, str] = {
-    "case.upsert": "办件",
-    "document.printed": "文书打印",
-    "transfer.upsert": "材料流转",
-    "rating.recorded": "好差评",
-    "consultation.recorded": "咨询登记",
-}
 HEADERS = ("时间", "类型", "办件编号", "状态", "尝试次数", "错误")
 _STATE_COLOURS = {"pending": "#8a5a00", "rejected": "#b00020", "applied": "#1b5e20", "duplicate": "#1b5e20"}
 

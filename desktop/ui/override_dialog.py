@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -14,16 +14,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_label
-
-SUPERVISOR_ROLES = ("supervisor", "admin")
+from desktop.core import roles
+from desktop.ui.dialog_parts import error_label, error_text
+from desktop.ui.tasks import DbOp
 
 
 class OverrideDialog(QDialog):
-    """After accept(), `override` is {"by": login, "reason": reason} for the intake's "overrides"."""
+    """After accept(), `override` is {"by": login, "reason": reason} for the intake's "overrides".
 
-    def __init__(self, services, problem: str, parent: QWidget | None = None) -> None:
+    The login is checked on the writer thread; `checked()` fires when the answer is on screen."""
+
+    checked = Signal()
+
+    def __init__(self, parent: QWidget | None, services, problem: str) -> None:
         super().__init__(parent)
         self.services = services
         self.override: dict | None = None
@@ -63,14 +66,24 @@ class OverrideDialog(QDialog):
             self.error_label.setText("请写明授权理由")
             self.reason_edit.setFocus()
             return
-        try:
-            who = self.services.login(login=login, password=self.password_edit.text())
-        except YichuangError as e:
-            self.error_label.setText(e.message)
+        password = self.password_edit.text()
+        self.setEnabled(False)
+        DbOp(self, lambda svc: svc.login(login=login, password=password)).on_done(
+            lambda who, error: self._checked(who, error, reason)
+        ).run()
+
+    def _checked(self, who, error, reason: str) -> None:
+        """On the GUI thread, after the writer checked the login (a login is recorded: a write)."""
+        self.setEnabled(True)
+        if error is not None:
+            self.error_label.setText(error_text(error))
             self.password_edit.clear()
+            self.checked.emit()
             return
-        if who.role not in SUPERVISOR_ROLES:
+        if not roles.can(who, "override_approve"):
             self.error_label.setText(f"{who.name} 不是值班长，无权授权")
+            self.checked.emit()
             return
         self.override = {"by": who.login, "reason": reason}
+        self.checked.emit()
         self.accept()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from desktop.core.cases.closing import LEVELS
 from desktop.core.errors import YichuangError
 from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label, error_text, set_note
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
 DIMENSIONS = (("efficiency", "办事效率"), ("service", "服务水平"), ("attitude", "服务态度"))
 INVITATION = "欢迎您对本次服务进行评价。评价自愿，不评价不影响办理。"
@@ -36,12 +36,9 @@ class RatingDialog(WorkflowDialog):
 
     rated = Signal(object)
 
-    def __init__(
-        self, services, case_no: str = "", writer: ServiceWriter | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, case_no: str = "") -> None:
         super().__init__(parent)
         self.services = services
-        self.writer = writer
         self.record = None
         self.setWindowTitle("好差评")
         invite = QLabel(INVITATION, self)
@@ -125,16 +122,8 @@ class RatingDialog(WorkflowDialog):
             self.error_label.setText("请选择总体评价（1–5），或按“不评价”关闭")
             return
         self.set_busy(True, self.ok_button, "正在提交…")
-        call_service(
-            self.writer,
-            self.services,
-            "record_rating",
-            self._done,
-            case_no=self.case_edit.text().strip(),
-            overall=overall,
-            comment=self.comment_edit.text(),
-            **{k: c.currentData() for k, c in self.dimension_combos.items()},
-        )
+        args = dict(case_no=self.case_edit.text().strip(), overall=overall, comment=self.comment_edit.text(), **{k: c.currentData() for k, c in self.dimension_combos.items()})
+        DbOp(self, lambda svc: svc.record_rating(**args)).on_done(self._done).run()
 
     def _done(self, record, error) -> None:
         self.set_busy(False, self.ok_button)

@@ -38,7 +38,7 @@ def _level(value: int | None) -> str:
 
 
 class DailyRatingsDialog(QDialog):
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None, services) -> None:
         super().__init__(parent)
         self.services = services
         day = services.clock().date()

@@ -21,7 +21,7 @@ RIGHTS_NOTE = "《不予受理通知书》将写明申请人依法享有申请�
 class RefusalDialog(WorkflowDialog):
     """After accept(), `refusal` is {"reason", "apply_instead"} for the intake (the window submits it)."""
 
-    def __init__(self, matter_name: str, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None, matter_name: str) -> None:
         super().__init__(parent)
         self.refusal: dict[str, str] | None = None
         self.setWindowTitle("不予受理")

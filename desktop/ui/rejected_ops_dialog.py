@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 from desktop.core.errors import YichuangError
 from desktop.ui.dialog_parts import error_label, error_text, set_note
 from desktop.ui.outbox_model import OutboxTableModel
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
 NOT_YET = "同步模块尚未提供该操作（请升级一窗客户端）"
 
@@ -36,13 +36,10 @@ class RejectedOpsDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(
-        self, services, clerk, writer: ServiceWriter | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.setWindowTitle("异常件（上传被拒）")
         intro = QLabel(
             "以下操作被中心拒收，不影响其他办件上传。核实原因后：可“重试”（重新排队上传），"
@@ -127,7 +124,8 @@ class RejectedOpsDialog(QDialog):
             self.refresh()
             self.changed.emit()
 
-        call_service(self.writer, self.services, fn, finished, op_ids=ids, **kwargs)
+        args = dict(op_ids=ids, **kwargs)
+        DbOp(self, lambda svc: fn(svc, **args)).on_done(finished).run()
 
     def retry(self) -> None:
         self._run(dead_letter_actions()[0], "已将 {n} 条重新排队，下次同步时上传", by=self.clerk.login)

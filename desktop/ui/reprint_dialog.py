@@ -16,31 +16,24 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop.core import roles
 from desktop.core.errors import YichuangError
+from desktop.core.labels import DOCUMENT_LABELS, PAPER_LABELS
 from desktop.ui.dialog_parts import error_label, error_text
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
-REPRINT_KINDS = {
-    "voucher": "收件凭证",
-    "one_time_notice": "一次性告知单",
-    "acceptance_notice": "受理通知书",
-    "refusal_notice": "不予受理通知书",
-    "gap_promise": "容缺受理承诺书",
-}
-ANY_CASE_ROLES = ("supervisor", "admin")
-PAPERS = {"a4": "A4 纸", "roll80": "80 毫米热敏纸"}
+REPRINT_KINDS = {k: DOCUMENT_LABELS[k] for k in
+                 ("voucher", "one_time_notice", "acceptance_notice", "refusal_notice", "gap_promise")}
+PAPERS = PAPER_LABELS
 
 
 class ReprintDialog(QDialog):
     """After accept(), `document` is the PrintedDocument the services produced."""
 
-    def __init__(
-        self, services, clerk, parent: QWidget | None = None, writer: ServiceWriter | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.document = None
         self.setWindowTitle("补打文书")
         self.case_edit = QLineEdit(self)
@@ -76,22 +69,14 @@ class ReprintDialog(QDialog):
         except YichuangError as e:
             self._fail(e.message)
             return
-        if self.clerk.role not in ANY_CASE_ROLES and record.clerk.login != self.clerk.login:
+        if not roles.can(self.clerk, "reprint_any") and record.clerk.login != self.clerk.login:
             self._fail(
                 f"办件 {record.case_no} 由 {record.clerk.name} 受理：只能补打本人受理的办件，其他请找值班长"
             )
             return
         self.setEnabled(False)
-        call_service(
-            self.writer,
-            self.services,
-            "reprint",
-            self._done,
-            case_no=record.case_no,
-            kind=self.kind_combo.currentData(),
-            paper=self.paper_combo.currentData(),
-            clerk=self.clerk,
-        )
+        args = dict(case_no=record.case_no, kind=self.kind_combo.currentData(), paper=self.paper_combo.currentData(), clerk=self.clerk)
+        DbOp(self, lambda svc: svc.reprint(**args)).on_done(self._done).run()
 
     def _done(self, document, error) -> None:
         self.setEnabled(True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -13,8 +13,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_label
+from desktop.ui.dialog_parts import error_label, error_text
+from desktop.ui.tasks import DbOp
 
 SECRET_PLACES = {
     "keyring": "系统密钥环（钥匙串）",
@@ -24,7 +24,12 @@ SECRET_PLACES = {
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    """The central address is stored on the writer thread; `saved(where)` or `failed(message)` follows."""
+
+    saved = Signal(str)
+    failed = Signal(str)
+
+    def __init__(self, parent: QWidget | None, services) -> None:
         super().__init__(parent)
         self.services = services
         self.setWindowTitle("设置")
@@ -59,17 +64,27 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.result_label)
         layout.addWidget(buttons)
 
-    def save(self) -> bool:
-        """Store the address through services.set_central; shows where the password went."""
-        try:
-            where = self.services.set_central(url=self.url_edit.text())
-        except YichuangError as e:
-            self.result_label.setObjectName("errorLabel")
-            self.result_label.setText(e.message)
-            return False
-        self.url_edit.setText(self.services.setting("central_url"))
-        self.result_label.setObjectName("okLabel")
-        self.result_label.setText(f"已保存。密码保存位置：{SECRET_PLACES.get(where, where)}")
+    def save(self) -> int:
+        """Store the address through services.set_central on the writer thread. Then `saved(where the
+        password went)` or `failed(message)` fires, and the result line says it. Returns the job id."""
+        url = self.url_edit.text()
+        self.setEnabled(False)
+        op = DbOp(self, lambda svc: (svc.set_central(url=url), svc.setting("central_url")))
+        return op.changes("settings").on_done(self._saved).run()
+
+    def _saved(self, result, error) -> None:
+        self.setEnabled(True)
+        if error is not None:
+            self._show(error_text(error), ok=False)
+            self.failed.emit(error_text(error))
+            return
+        where, shown_url = result
+        self.url_edit.setText(shown_url)
+        self._show(f"已保存。密码保存位置：{SECRET_PLACES.get(where, where)}", ok=True)
+        self.saved.emit(where)
+
+    def _show(self, text: str, ok: bool) -> None:
+        self.result_label.setObjectName("okLabel" if ok else "errorLabel")
+        self.result_label.setText(text)
         self.result_label.style().unpolish(self.result_label)
         self.result_label.style().polish(self.result_label)
-        return True

@@ -13,7 +13,7 @@ from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label
 class SupplementLookupDialog(WorkflowDialog):
     """After accept(), `record` is the CaseRecord of a case in 一次性告知 (read through services.case_record)."""
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None, services) -> None:
         super().__init__(parent)
         self.services = services
         self.record = None

@@ -27,7 +27,7 @@ from desktop.core.cases.transfers import CHANNELS, NEXT, STATES
 from desktop.core.errors import YichuangError
 from desktop.ui.dialog_parts import ctrl_enter_does, error_label, error_text, set_note
 from desktop.ui.printing import print_with_preview
-from desktop.ui.writer import ServiceWriter, call_service
+from desktop.ui.tasks import DbOp
 
 PILE_HEADERS = ("办件编号", "事项", "申请人", "受理时间", "材料")
 BATCH_HEADERS = ("流转单号", "承接部门", "方式", "快递单号", "件数", "状态", "生成时间", "退回原因")
@@ -42,13 +42,10 @@ class TransferDialog(QDialog):
 
     changed = Signal()
 
-    def __init__(
-        self, services, clerk, writer: ServiceWriter | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
         self.clerk = clerk
-        self.writer = writer
         self.setWindowTitle("材料流转")
         self.setObjectName("transferDialog")
 
@@ -295,17 +292,8 @@ class TransferDialog(QDialog):
         ((dept, case_nos),) = picked.items()
         channel = self.channel_combo.currentData()
         self._busy(True)
-        call_service(
-            self.writer,
-            self.services,
-            "create_transfer",
-            self._created,
-            department=dept,
-            case_nos=case_nos,
-            channel=channel,
-            clerk=self.clerk,
-            tracking_no=self.tracking_edit.text().strip() if channel == "express" else "",
-        )
+        args = dict(department=dept, case_nos=case_nos, channel=channel, clerk=self.clerk, tracking_no=self.tracking_edit.text().strip() if channel == "express" else "")
+        DbOp(self, lambda svc: svc.create_transfer(**args)).on_done(self._created).run()
 
     def _created(self, info, error) -> None:
         self._busy(False)
@@ -343,17 +331,8 @@ class TransferDialog(QDialog):
                 self.tracking_edit.setFocus()
                 return
         self._busy(True)
-        call_service(
-            self.writer,
-            self.services,
-            "advance_transfer",
-            self._advanced,
-            batch_no=batch_no,
-            state=state,
-            clerk=self.clerk,
-            tracking_no=tracking,
-            reason=reason if state == "returned" else "",
-        )
+        args = dict(batch_no=batch_no, state=state, clerk=self.clerk, tracking_no=tracking, reason=reason if state == "returned" else "")
+        DbOp(self, lambda svc: svc.advance_transfer(**args)).on_done(self._advanced).run()
 
     def _advanced(self, info, error) -> None:
         self._busy(False)
@@ -375,14 +354,8 @@ class TransferDialog(QDialog):
         if not batch_no or not hasattr(self.services, "print_transfer_manifest"):
             return
         self._busy(True)
-        call_service(
-            self.writer,
-            self.services,
-            "print_transfer_manifest",
-            self._printed,
-            batch_no=batch_no,
-            clerk=self.clerk,
-        )
+        args = dict(batch_no=batch_no, clerk=self.clerk)
+        DbOp(self, lambda svc: svc.print_transfer_manifest(**args)).on_done(self._printed).run()
 
     def _printed(self, document, error) -> None:
         self._busy(False)

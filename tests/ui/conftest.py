@@ -37,6 +37,15 @@ def styled_app(qapp):
     return create_application([])
 
 
+@pytest.fixture(autouse=True)
+def background_threads():
+    """Every writer and reader thread a test started is stopped after it (Qt aborts on a running thread)."""
+    yield
+    from desktop.ui import tasks
+
+    tasks.close_all()
+
+
 @pytest.fixture
 def home(tmp_path):
     init_store(tmp_path, centre_code="310104", window_no="01", demo=True, clock=fixed_clock)

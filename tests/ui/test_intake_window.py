@@ -230,7 +230,9 @@ def test_supervisor_prints_the_daily_report(qtbot, services, supervisor, print_l
     w = MainWindow(services, supervisor)
     qtbot.addWidget(w)
     assert w.supervisor_menu.isEnabled()
-    path = w.print_daily_report()
+    with qtbot.waitSignal(w.daily_report_ready, timeout=15_000) as blocker:
+        assert w.print_daily_report() is not None
+    path = blocker.args[0]
     assert path and path.endswith(".pdf")
     assert print_log[-1].pdf_path == path and print_log[-1].action == "recorded"
     assert len(PdfReader(path).pages) >= 1

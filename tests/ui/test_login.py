@@ -9,7 +9,7 @@ from desktop.ui.login import LoginDialog
 
 
 def _dialog(qtbot, services) -> LoginDialog:
-    dialog = LoginDialog(services)
+    dialog = LoginDialog(None, services)
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)

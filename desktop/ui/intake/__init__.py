@@ -1,0 +1,1 @@
+"""The intake view, its controller (accept / 补正 / refuse) and its parts."""

@@ -197,6 +197,13 @@ class Services:
     def close(self) -> None:
         self.engine.dispose()
 
+    def invalidate(self, *names: str) -> None:
+        """Drop cached derived data: "catalogue" (the matter index), "calendar" (the working-day calendar)."""
+        if "catalogue" in names:
+            self._index = None
+        if "calendar" in names:
+            self._calendar = None
+
     # ----- window identity and settings
     def setting(self, key: str, default: str = "") -> str:
         with self.Reader() as s:
@@ -880,7 +887,7 @@ def record_case_change(s: Session, case: Case, *, actor: str, event: str, detail
 
 
 def case_payload(case: Case) -> dict[str, Any]:
-    """The frozen `case.upsert` payload the centre applies (see db/central.py for its contract)."""
+    """The frozen `case.upsert` payload the centre applies (its keys: desktop/core/outbox/kinds.py)."""
     return {
         "case_no": case.case_no,
         "matter_code": case.matter_code,

@@ -111,9 +111,9 @@ def child_env() -> dict[str, str]:
 
 LOOP_SYNC = """
 import sys, time
-from desktop.core import sync
-sync.PUSH_BATCH = int(sys.argv[2])
-sync.PULL_LIMITS["case_status"] = int(sys.argv[3])
+from desktop.core.sync import round as sync_round, streams
+sync_round.PUSH_BATCH = int(sys.argv[2])
+streams.PULL_LIMITS["case_status"] = int(sys.argv[3])
 from desktop.cli import main
 while True:
     main(["--home", sys.argv[1], "sync"])

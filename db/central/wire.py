@@ -3,8 +3,9 @@
 The hash is taken over the exact text, so the text is frozen once (in the window's outbox) and sent as
 is; neither side ever re-serialises a stored payload. Canonical means: keys sorted (by code point), no
 spaces, UTF-8 kept as is (never \\u-escaped, so 𠮷 is four bytes, not a surrogate pair), numbers as
-Python writes them (1 and 1.0 are different texts), no NaN or infinity (not JSON; PostgreSQL refuses
-them). Dates and times are ISO 8601 text; UUIDs and decimals their plain text; sets and tuples lists.
+Python writes them (1 and 1.0 are different texts) except that negative zero is written 0.0 (the
+centre's numeric has no negative zero), no NaN or infinity (not JSON; PostgreSQL refuses them).
+Dates and times are ISO 8601 text; UUIDs and decimals their plain text; sets sorted lists, tuples lists.
 """
 
 from __future__ import annotations
@@ -37,9 +38,19 @@ _ENCODER = json.JSONEncoder(
 )
 
 
+def _without_negative_zero(obj: Any) -> Any:
+    if isinstance(obj, float):
+        return 0.0 if obj == 0.0 else obj
+    if isinstance(obj, Mapping):
+        return {k: _without_negative_zero(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_without_negative_zero(v) for v in obj]
+    return obj
+
+
 def canonical_json(obj: object) -> str:
     """The one serialisation an operation's hash is taken over (see the module docstring)."""
-    return _ENCODER.encode(obj)
+    return _ENCODER.encode(_without_negative_zero(obj))
 
 
 def sha256_hex(text: str) -> str:

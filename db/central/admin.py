@@ -50,6 +50,8 @@ def _migrate(admin_url: str, action: str, revision: str) -> str | None:
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
+    import db.central.replaceable  # noqa: F401  (the revisions import it; a frozen build must see it)
+
     cfg = _alembic_config(admin_url)
     engine = create_engine(_sqlalchemy_url(admin_url), poolclass=NullPool)
     try:

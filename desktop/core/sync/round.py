@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from db.central.client import CentralClient
 from db.central.errors import CentralError, CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, OutboxOp, SyncCheckpoint
 from desktop.core.clock import SHANGHAI
@@ -44,8 +45,6 @@ BLOB_CHUNK_BYTES = 8 * 1024 * 1024  # raw bytes of blob content per sync.put_blo
 
 def _open_transport(store: Store) -> Transport:
     """The real transport: the central PostgreSQL at the stored URL."""
-    from db.central.client import CentralClient  # psycopg is loaded only when a round really connects
-
     url = stored_central_url(store)
     if not url:
         raise BadInput("E_NO_CENTRAL", "未配置中心数据库：请用 yichuang sync --central 地址，或在设置中填写")

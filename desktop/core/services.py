@@ -14,9 +14,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from db.local.models import OutboxOp
 from desktop.core import stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import attachments, closing, consultations, deadlines, intake, records, transfers
@@ -25,6 +22,7 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive
+from desktop.core.outbox import queue
 from desktop.core.store import Store
 from desktop.core.types import (
     CaseRecord,
@@ -73,6 +71,9 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+
+    def invalidate(self, *names: str) -> None:
+        self.store.invalidate(*names)
 
     # ----- window identity and settings
     def setting(self, key: str, default: str = "") -> str:
@@ -239,12 +240,7 @@ class Services:
 
     # ----- outbox and sync
     def outbox(self, *, limit: int = 200, states: tuple[str, ...] | None = None) -> list[OutboxItem]:
-        with self.store.Reader() as s:
-            q = select(OutboxOp).order_by(OutboxOp.seq.desc()).limit(limit)
-            if states:
-                q = q.where(OutboxOp.state.in_(states))
-            return [OutboxItem(op_id=o.op_id, kind=o.kind, ref=o.ref, state=o.state, attempts=o.attempts,
-                               created_at=o.created_at, last_error=o.last_error) for o in s.scalars(q)]
+        return queue.list_ops(self.store, limit=limit, states=states)
 
     def sync_status(self) -> SyncStatus:
         return sync.sync_status(self.store)

@@ -131,7 +131,7 @@ def main() -> None:
         out["queue_seconds"] = round(time.perf_counter() - t0, 2)
 
         with CentralClient(wurl) as client:
-            client.handshake()
+            client.handshake(sync.PROTOCOL)
             t0 = time.perf_counter()
             result = sync.push_outbox(svc, client)
             push_s = time.perf_counter() - t0

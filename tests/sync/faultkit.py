@@ -18,8 +18,8 @@ from sqlalchemy import insert, select
 
 from db.local.models import Case, CaseCounter, CaseMaterialRow, OutboxOp
 from desktop.core import caseno
+from desktop.core.cases.versions import case_payload
 from desktop.core.outbox import canonical_json, sha256_hex
-from desktop.core.services import case_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 SCALE = max(1, int(os.environ.get("YICHUANG_FAULT_SCALE", "1") or 1))
@@ -111,9 +111,9 @@ def child_env() -> dict[str, str]:
 
 LOOP_SYNC = """
 import sys, time
-from desktop.core import sync
-sync.PUSH_BATCH = int(sys.argv[2])
-sync.PULL_LIMITS["case_status"] = int(sys.argv[3])
+from desktop.core.sync import round as sync_round, streams
+sync_round.PUSH_BATCH = int(sys.argv[2])
+streams.PULL_LIMITS["case_status"] = int(sys.argv[3])
 from desktop.cli import main
 while True:
     main(["--home", sys.argv[1], "sync"])

@@ -25,6 +25,7 @@ from db.central import (
     init_central,
     window_role_name,
 )
+from desktop.core.sync import PROTOCOL
 
 A, B = "310101", "310102"
 
@@ -63,8 +64,8 @@ def admin_scalar(url: str, query: str, params: tuple = ()):
 # ---- schema ---------------------------------------------------------------------------------------
 def test_init_twice_is_idempotent(pg):
     url = pg.create_database(f"yc_init_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0003"
-    assert init_central(url) == "c0003"
+    assert init_central(url) == "c0004"
+    assert init_central(url) == "c0004"
     assert admin_scalar(url, "SELECT count(*) FROM yc.changes") == 0
 
 
@@ -78,9 +79,9 @@ def test_upgrade_downgrade_upgrade(pg):
         )
         == 0
     )
-    assert init_central(url) == "c0003"
+    assert init_central(url) == "c0004"
     wurl = add_window(url, A, "01")
-    assert CentralClient(wurl).handshake()["schema"] == "c0003"
+    assert CentralClient(wurl).handshake(PROTOCOL)["schema"] == "c0004"
 
 
 def test_constraints_follow_the_naming_convention(central_url):
@@ -114,8 +115,8 @@ def test_add_window_again_resets_the_password(window):
     new = window(A, "01")
     assert old != new
     with pytest.raises(CentralAuthFailed):
-        CentralClient(old).handshake()
-    assert CentralClient(new).handshake()["window_no"] == "01"
+        CentralClient(old).handshake(PROTOCOL)
+    assert CentralClient(new).handshake(PROTOCOL)["window_no"] == "01"
 
 
 def test_role_names_are_sanitised():
@@ -128,8 +129,8 @@ def test_role_names_are_sanitised():
 
 def test_handshake_names_the_window(window):
     with CentralClient(window(A, "03", centre_name="黄浦区")) as client:
-        hello = client.handshake()
-    assert hello["protocol"] == 2 and hello["schema"] == "c0003"
+        hello = client.handshake(PROTOCOL)
+    assert hello["protocol"] == PROTOCOL == 3 and hello["schema"] == "c0004"
     assert (hello["centre_code"], hello["window_no"], hello["centre_name"]) == (A, "03", "黄浦区")
     assert "T" in hello["server_time"]
 
@@ -145,7 +146,7 @@ def test_a_login_that_is_not_a_window_is_refused(central_url, window):
     with admin_connect(central_url, autocommit=True) as conn:
         conn.execute("DELETE FROM yc.windows")
     with CentralClient(url) as client, pytest.raises(WindowNotRegistered):
-        client.handshake()
+        client.handshake(PROTOCOL)
 
 
 def test_unreachable_url_fails_fast():
@@ -154,7 +155,7 @@ def test_unreachable_url_fails_fast():
         port = s.getsockname()[1]
     t0 = time.perf_counter()
     with pytest.raises(CentralUnreachable) as err:
-        CentralClient(f"postgresql://yc_w_x_01:pw@127.0.0.1:{port}/central", connect_timeout=2).handshake()
+        CentralClient(f"postgresql://yc_w_x_01:pw@127.0.0.1:{port}/central", connect_timeout=2).handshake(PROTOCOL)
     assert time.perf_counter() - t0 < 3
     assert err.value.message.startswith("无法连接中心数据库：")
 
@@ -380,7 +381,7 @@ def test_eight_windows_push_concurrently(central_url, window):
     def clerk(url: str) -> None:
         try:
             with CentralClient(url) as client:
-                hello = client.handshake()
+                hello = client.handshake(PROTOCOL)
                 ops = [case_op(hello["centre_code"], hello["window_no"], n) for n in range(1, 201)]
                 for i in range(0, len(ops), 25):
                     answers = client.push(ops[i : i + 25])
@@ -486,7 +487,7 @@ def test_a_batch_of_500_case_ops_is_fast(window):
     """Target: well under 0.2 s on loopback. Best of three, with headroom for a loaded CI machine."""
     timings = []
     with CentralClient(window(A, "01")) as client:
-        client.handshake()
+        client.handshake(PROTOCOL)
         for batch in range(3):
             ops = [
                 case_op(A, "01", n, note=f"batch {batch}") for n in range(batch * 500 + 1, batch * 500 + 501)

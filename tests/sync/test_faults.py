@@ -71,9 +71,9 @@ def test_kill_9_while_pushing_loses_and_doubles_nothing(services, linked, centra
 
 @pytest.mark.timeout(300 * SCALE)
 def test_a_proxy_that_breaks_connections_loses_and_doubles_nothing(services, window, central_url, monkeypatch):
-    from desktop.core import sync
+    from desktop.core.sync import round as sync_round
 
-    monkeypatch.setattr(sync, "PUSH_BATCH", 10)
+    monkeypatch.setattr(sync_round, "PUSH_BATCH", 10)
     url = window(CENTRE, "01")
     parts = urlsplit(url)
     expected: set[str] = set()

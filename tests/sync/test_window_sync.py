@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import uuid
 
 import psycopg
 import pytest
@@ -154,7 +155,12 @@ def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolve
         bad = outbox.enqueue(s, kind="rating.recorded", ref="x", now=services.clock(), payload={
             "case_no": "310104012611239999", "centre_code": "310104", "window_no": "01", "overall": 5,
             "efficiency": None, "service": None, "attitude": None, "comment": "", "rated_at": "2026-11-23T09:30:00"})
-        odd = outbox.enqueue(s, kind="case.teleport", ref="y", now=services.clock(), payload={})
+        with pytest.raises(ValueError, match="unknown operation kind"):
+            outbox.enqueue(s, kind="case.teleport", ref="y", now=services.clock(), payload={})
+        odd = OutboxOp(op_id=str(uuid.uuid4()), kind="case.teleport", ref="y", payload="{}",
+                       sha256=outbox.sha256_hex("{}"), created_at=services.clock(), state="pending", attempts=0,
+                       last_error="", result="")  # what an older or broken client could have queued
+        s.add(odd)
         bad_id, odd_id = bad.op_id, odd.op_id
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     result = services.sync_round()

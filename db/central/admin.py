@@ -1,0 +1,185 @@
+"""Central administration: schema set-up (Alembic), window registration, publishing, back-office decisions.
+
+Run by administrators (a superuser or yc_admin URL), never by a window."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from db.central.client import _sqlalchemy_url, _translate, admin_connect
+from db.central.errors import CentralUnreachable
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "add_window",
+    "decide_case",
+    "downgrade_central",
+    "init_central",
+    "publish_calendar",
+    "publish_catalogue",
+    "upsert_user",
+    "window_role_name",
+]
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "central"
+
+
+# ---- schema ---------------------------------------------------------------------------------------
+def _alembic_config(admin_url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", _sqlalchemy_url(admin_url).replace("%", "%%"))
+    return cfg
+
+
+def _migrate(admin_url: str, action: str, revision: str) -> str | None:
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    import db.central.replaceable  # noqa: F401  (the revisions import it; a frozen build must see it)
+
+    cfg = _alembic_config(admin_url)
+    engine = create_engine(_sqlalchemy_url(admin_url), poolclass=NullPool)
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            getattr(command, action)(cfg, revision)
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def init_central(admin_url: str) -> str:
+    """Create or upgrade the central schema to head on that database; idempotent. Returns the revision.
+
+    Needs a superuser (it creates the cluster roles yc_owner, yc_admin, yc_window, yc_reporting when
+    missing). Runs in one transaction under an advisory lock, so concurrent calls are safe."""
+    rev = _migrate(admin_url, "upgrade", "head")
+    assert rev is not None
+    return rev
+
+
+def downgrade_central(admin_url: str, revision: str = "base") -> str | None:
+    """Downgrade the central schema (tests and emergencies). Cluster roles are kept."""
+    return _migrate(admin_url, "downgrade", revision)
+
+
+# ---- windows --------------------------------------------------------------------------------------
+def window_role_name(centre_code: str, window_no: str) -> str:
+    """Login role of a window: yc_w_<centre>_<window>, lower-case [a-z0-9_] only, ≤ 63 bytes.
+
+    When sanitising loses information (other characters, or too long) a short hash keeps names unique."""
+
+    def clean(s: str) -> str:
+        return re.sub(r"[^a-z0-9]+", "_", s.lower()).strip("_")
+
+    centre, window = clean(centre_code), clean(window_no)
+    name = f"yc_w_{centre}_{window}"
+    lossless = f"{centre_code}".lower() == centre and f"{window_no}".lower() == window
+    if not centre or not window or not lossless or len(name) > 63:
+        digest = hashlib.sha256(f"{centre_code}\x00{window_no}".encode()).hexdigest()[:8]
+        name = f"{name[:50]}_{digest}"
+    return name
+
+
+def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name: str | None = None) -> str:
+    """Register a window (and its centre) and (re)issue its login; returns its libpq connection URL.
+
+    Creates LOGIN role yc_w_<centre>_<window> IN ROLE yc_window, or resets its password when it exists.
+    The password (secrets.token_urlsafe) is sent to the server only as a SCRAM verifier. The URL uses
+    the host, port and database of admin_url: "postgresql://role:password@host:port/dbname".
+    """
+    from sqlalchemy.engine import make_url
+
+    if not centre_code or not window_no:
+        raise ValueError("centre_code and window_no are required")
+    role = window_role_name(centre_code, window_no)
+    password = secrets.token_urlsafe(32)
+    with admin_connect(admin_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
+        taken = conn.execute(
+            "SELECT centre_code, window_no FROM yc.windows WHERE role_name = %s", (role,)
+        ).fetchone()
+        if taken and tuple(taken) != (centre_code, window_no):
+            raise ValueError(f"role {role} already belongs to window {taken[0]}/{taken[1]}")
+        verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+        ident = sql.Identifier(role)
+        if exists:
+            conn.execute(
+                sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+                    ident, sql.Literal(verifier.decode())
+                )
+            )
+        else:
+            conn.execute(
+                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(verifier.decode()))
+            )
+        conn.execute(sql.SQL("GRANT yc_window TO {}").format(ident))
+        conn.execute(
+            "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
+            "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
+            (centre_code, centre_name, centre_code, centre_name),
+        )
+        conn.execute(
+            "INSERT INTO yc.windows (centre_code, window_no, role_name) VALUES (%s, %s, %s) "
+            "ON CONFLICT (centre_code, window_no) DO UPDATE SET role_name = excluded.role_name",
+            (centre_code, window_no, role),
+        )
+        conn.commit()
+    u = make_url(_sqlalchemy_url(admin_url))
+    host = u.host or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{u.port}" if u.port else ""
+    dbname = quote(u.database or "postgres", safe="")
+    return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}/{dbname}"
+
+
+# ---- what the centre publishes (administrators and back office) -------------------------------------
+def _admin_call(admin_url: str, query: str, params: tuple[Any, ...]) -> dict[str, Any]:
+    """One admin function call in its own transaction; errors become CentralError (Chinese message)."""
+    try:
+        with admin_connect(admin_url) as conn:
+            row = conn.execute(query, params).fetchone()
+    except psycopg.Error as exc:
+        raise _translate(exc) from None
+    except OSError as exc:
+        raise CentralUnreachable(f"无法连接中心数据库：{exc}") from None
+    assert row is not None
+    return row[0]
+
+
+def publish_catalogue(admin_url: str, text: str, *, centre_code: str | None = None) -> dict[str, Any]:
+    """Publish a catalogue version (the JSON text as validated by the caller) to every centre, or one."""
+    return _admin_call(admin_url, "SELECT admin.publish_catalogue(%s, %s)", (text, centre_code))
+
+
+def publish_calendar(admin_url: str, data: Mapping[str, Any], *, centre_code: str | None = None) -> dict[str, Any]:
+    """Publish holidays and make-up workdays: {"years": [...], "days": [{"date", "kind", "name"}...]}."""
+    return _admin_call(admin_url, "SELECT admin.publish_calendar(%s, %s)", (Jsonb(dict(data)), centre_code))
+
+
+def upsert_user(admin_url: str, user: Mapping[str, Any]) -> dict[str, Any]:
+    """Create or change a window user everywhere (no centre_code) or at one centre; password_hash is the
+    window's own format (desktop.core.auth), never a plain password."""
+    return _admin_call(admin_url, "SELECT admin.upsert_user(%s)", (Jsonb(dict(user)),))
+
+
+def decide_case(admin_url: str, case_no: str, status: str, note: str | None = None) -> dict[str, Any]:
+    """The back office's decision on a case (approved, denied, result_ready…); it flows back to the window."""
+    return _admin_call(admin_url, "SELECT admin.decide_case(%s, %s, %s)", (case_no, status, note))

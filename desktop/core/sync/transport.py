@@ -1,0 +1,40 @@
+"""What a sync round needs from the centre: four calls and close(), whatever carries them.
+
+The real transport is db.central.client.CentralClient (psycopg to the central PostgreSQL); unit tests use
+tests/support/fake_transport.py, which refuses to run outside tests. Errors are db.central.errors:
+CentralUnreachable (nothing of that call was committed: try again later), ProtocolTooOld, and other
+CentralError subclasses for a refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["Transport"]
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """One window's link to its centre. Used by one thread at a time; each call is one transaction."""
+
+    def handshake(self, protocol: int) -> dict[str, Any]:
+        """{"protocol", "min_protocol", "schema", "server_time", "centre_code", "centre_name",
+        "window_no"}; ProtocolTooOld if the centre no longer accepts `protocol`."""
+        ...
+
+    def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Send frozen ops ({"op_id", "kind", "payload": text, "sha256"}); one answer per op, in order:
+        {"op_id", "status": "applied" | "duplicate" | "rejected", "reason"?, "result"?}."""
+        ...
+
+    def put_blobs(self, blobs: list[tuple[str, bytes]]) -> list[str]:
+        """Upload [(sha256, content)…]; returns the hashes the centre now holds for this centre."""
+        ...
+
+    def pull(self, stream: str, after: int, limit: int) -> dict[str, Any]:
+        """{"rows": [{"seq", "key", "data"}…] with seq > after, ascending, at most `limit`;
+        "last_seq": the last row's seq, or `after` when there is none}."""
+        ...
+
+    def close(self) -> None:
+        ...

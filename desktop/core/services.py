@@ -22,7 +22,7 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive
-from desktop.core.outbox import queue
+from desktop.core.outbox import deadletter, queue
 from desktop.core.store import Store
 from desktop.core.types import (
     CaseRecord,
@@ -76,8 +76,8 @@ class Services:
         self.store.invalidate(*names)
 
     # ----- window identity and settings
-    def setting(self, key: str, default: str = "") -> str:
-        return self.store.setting(key, default)
+    def setting(self, key: str) -> str:
+        return self.store.setting(key)
 
     def set_setting(self, key: str, value: str) -> None:
         self.store.set_setting(key, value)
@@ -241,6 +241,16 @@ class Services:
     # ----- outbox and sync
     def outbox(self, *, limit: int = 200, states: tuple[str, ...] | None = None) -> list[OutboxItem]:
         return queue.list_ops(self.store, limit=limit, states=states)
+
+    def rejected_ops(self, *, limit: int = 200) -> list[dict[str, Any]]:
+        """The dead-letter list (异常件), newest first."""
+        return deadletter.rejected_ops(self.store, limit=limit)
+
+    def retry_rejected(self, *, op_ids: Iterable[str], actor: Clerk) -> int:
+        return deadletter.retry_rejected(self.store, op_ids, actor=actor)
+
+    def resolve_rejected(self, *, op_ids: Iterable[str], actor: Clerk, note: str) -> int:
+        return deadletter.resolve_rejected(self.store, op_ids, actor=actor, note=note)
 
     def sync_status(self) -> SyncStatus:
         return sync.sync_status(self.store)

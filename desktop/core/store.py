@@ -16,7 +16,7 @@ from sqlalchemy.exc import DatabaseError
 
 from db.local import engine as local_engine
 from db.local.models import Setting
-from desktop.core import config
+from desktop.core import config, settings
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput, YichuangError
 from desktop.core.types import Window
@@ -63,10 +63,12 @@ class Store:
             self.cache[name].clear()
 
     # ----- settings and window identity
-    def setting(self, key: str, default: str = "") -> str:
+    def setting(self, key: str) -> str:
+        """A declared setting's text (desktop/core/settings.py), or its declared default."""
+        declared = settings.spec(key)
         with self.Reader() as s:
             row = s.get(Setting, key)
-            return row.value if row else default
+            return row.value if row else declared.default
 
     def set_setting(self, key: str, value: str) -> None:
         with self.Session.begin() as s:
@@ -84,7 +86,9 @@ class Store:
 
 
 def put_setting(s, key: str, value: str) -> None:
-    """Set a setting in the caller's transaction."""
+    """Set a declared setting in the caller's transaction (ValueError for an undeclared key or a value of
+    the wrong type: a programming error)."""
+    value = settings.spec(key).check(value)
     row = s.get(Setting, key)
     if row is None:
         s.add(Setting(key=key, value=value))

@@ -21,15 +21,6 @@ from desktop.ui.dialog_parts import error_label, error_text, set_note
 from desktop.ui.outbox_model import OutboxTableModel
 from desktop.ui.tasks import DbOp
 
-NOT_YET = "同步模块尚未提供该操作（请升级一窗客户端）"
-
-
-def dead_letter_actions():
-    """(retry_rejected, resolve_rejected) from desktop.core.sync, or None where not provided yet."""
-    from desktop.core import sync
-
-    return getattr(sync, "retry_rejected", None), getattr(sync, "resolve_rejected", None)
-
 
 class RejectedOpsDialog(QDialog):
     """Lists services.outbox(states=("rejected",)); actions run on the writer. `changed()` after each one."""
@@ -76,11 +67,6 @@ class RejectedOpsDialog(QDialog):
         layout.addLayout(actions)
         layout.addWidget(self.message)
         self.resize(1000, 520)
-        retry, resolve = dead_letter_actions()
-        for button, fn in ((self.retry_button, retry), (self.resolve_button, resolve)):
-            if fn is None:
-                button.setEnabled(False)
-                button.setToolTip(NOT_YET)
         self.refresh()
         self.table.setFocus()
 
@@ -109,9 +95,6 @@ class RejectedOpsDialog(QDialog):
         if not ids:
             set_note(self.message, "请先选择要处理的操作")
             return
-        if fn is None:
-            set_note(self.message, NOT_YET)
-            return
         self.setEnabled(False)
 
         def finished(_result, error) -> None:
@@ -124,11 +107,11 @@ class RejectedOpsDialog(QDialog):
             self.refresh()
             self.changed.emit()
 
-        args = dict(op_ids=ids, **kwargs)
-        DbOp(self, lambda svc: fn(svc, **args)).on_done(finished).run()
+        args = dict(op_ids=ids, actor=self.clerk, **kwargs)
+        DbOp(self, lambda svc: fn(svc)(**args)).on_done(finished).run()
 
     def retry(self) -> None:
-        self._run(dead_letter_actions()[0], "已将 {n} 条重新排队，下次同步时上传", by=self.clerk.login)
+        self._run(lambda svc: svc.retry_rejected, "已将 {n} 条重新排队，下次同步时上传")
 
     def resolve(self) -> None:
         note = self.note_edit.text().strip()
@@ -136,4 +119,4 @@ class RejectedOpsDialog(QDialog):
             set_note(self.message, "请写明处理说明")
             self.note_edit.setFocus()
             return
-        self._run(dead_letter_actions()[1], "已将 {n} 条标记为已处理", by=self.clerk.login, note=note)
+        self._run(lambda svc: svc.resolve_rejected, "已将 {n} 条标记为已处理", note=note)

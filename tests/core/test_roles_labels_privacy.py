@@ -142,3 +142,19 @@ def test_phone_masking_keeps_three_and_four_digits():
     assert privacy.mask_phone("13812345678") == "138****5678"
     assert privacy.mask_phone("021-64870000") == "021*****0000"
     assert privacy.mask_phone("") == ""
+
+
+def test_settings_are_declared_once_with_type_and_default(services):
+    import pytest
+
+    from desktop.core.settings import SETTINGS
+
+    assert services.setting("sync_clock_skew") == SETTINGS["sync_clock_skew"].default == "0"
+    with pytest.raises(ValueError):
+        services.setting("centre_nmae")  # a misspelt key is a programming error, not an empty string
+    with pytest.raises(ValueError):
+        services.set_setting("sync_clock_skew", "many")
+    with pytest.raises(ValueError):
+        services.set_setting("sync_online", "yes")
+    services.set_setting("sync_clock_skew", "-900")
+    assert services.setting("sync_clock_skew") == "-900"

@@ -86,7 +86,7 @@ def test_rejections_wait_in_the_dead_letter_list_and_never_block(services, clerk
     assert (result.pushed, result.rejected) == (2, 2)
     dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
     assert dead == {bad: "unknown case", forged: "hash mismatch"}
-    assert sync.retry_rejected(services, [bad], by="super") == 1
+    assert sync.retry_rejected(services, [bad], actor=services.clerk("super")) == 1
     assert sync.sync_status(services).queue_length == 2  # the op again, and the audit record of the retry
 
 

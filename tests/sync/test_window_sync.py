@@ -11,7 +11,7 @@ from factories import residence_permit_intake
 
 from db.central import _libpq_url
 from desktop.core import config
-from desktop.core.errors import CentralUnavailable
+from desktop.core.errors import AuthError, CentralUnavailable
 
 
 def _central_count(central_url: str, sql: str, *params) -> int:
@@ -168,9 +168,12 @@ def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolve
     assert services.sync_status().queue_length == 0
     dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
     assert dead == {bad_id: "unknown case", odd_id: "unknown kind"}
-    assert sync.retry_rejected(services, [bad_id], by="super") == 1
+    with pytest.raises(AuthError):  # a clerk may not touch the dead-letter list
+        services.retry_rejected(op_ids=[bad_id], actor=clerk)
+    supervisor = services.clerk("super")
+    assert services.retry_rejected(op_ids=[bad_id], actor=supervisor) == 1
     assert services.sync_status().queue_length == 2  # the op again, and the audit record of the retry
-    assert sync.resolve_rejected(services, [odd_id], "super", "无效操作，已核实") == 1
+    assert services.resolve_rejected(op_ids=[odd_id], actor=supervisor, note="无效操作，已核实") == 1
     services.sync_round()
     with services.Session() as s:
         assert s.scalar(select(OutboxOp.state).where(OutboxOp.op_id == odd_id)) == "resolved"

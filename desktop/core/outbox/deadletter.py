@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 from db.local.models import OutboxOp
 from desktop.core.audit import record_audit
 from desktop.core.errors import BadInput
+from desktop.core.roles import require
+from desktop.core.types import Clerk
 
 if TYPE_CHECKING:
     from desktop.core.store import Store
@@ -56,20 +58,20 @@ def _close_rejected(store: Store, op_ids: Iterable[str], *, to_state: str, actor
     return len(found)
 
 
-def retry_rejected(store: Store, op_ids: Iterable[str], *, by: str = "") -> int:
+def retry_rejected(store: Store, op_ids: Iterable[str], *, actor: Clerk) -> int:
     """Put rejected ops back in the queue (state "pending"): the centre did not record a rejected op, so
-    it judges it afresh next round. Returns how many went back. One audit entry per op."""
-    return _close_rejected(store, op_ids, to_state="pending", actor=by or "system", action="outbox.retry",
+    it judges it afresh next round. A supervisor's act. Returns how many went back; one audit entry each."""
+    require(actor, "deadletter_resolve")
+    return _close_rejected(store, op_ids, to_state="pending", actor=actor.login, action="outbox.retry",
                            detail="重新发送（上次被拒原因：{error}）")
 
 
-def resolve_rejected(store: Store, op_ids: Iterable[str], by: str, note: str) -> int:
+def resolve_rejected(store: Store, op_ids: Iterable[str], *, actor: Clerk, note: str) -> int:
     """Close rejected ops for good (state "resolved", kept, never sent again), with who and why in the
-    audit log. Returns how many were resolved."""
-    by, note = (by or "").strip(), (note or "").strip()
-    if not by:
-        raise BadInput("E_FIELD_REQUIRED", "请指明处理人", field="by")
+    audit log. A supervisor's act. Returns how many were resolved."""
+    require(actor, "deadletter_resolve")
+    note = (note or "").strip()
     if not note:
         raise BadInput("E_FIELD_REQUIRED", "请填写处理说明", field="note")
-    return _close_rejected(store, op_ids, to_state="resolved", actor=by, action="outbox.resolve",
+    return _close_rejected(store, op_ids, to_state="resolved", actor=actor.login, action="outbox.resolve",
                            detail=note.replace("{", "{{").replace("}", "}}") + "（被拒原因：{error}）")

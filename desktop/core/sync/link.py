@@ -67,6 +67,6 @@ def sync_status(store: Store) -> SyncStatus:
 def clock_skew_seconds(store: Store) -> int:
     """Local clock minus the centre's, in seconds, as measured by the last handshake (0 if never)."""
     try:
-        return int(store.setting("sync_clock_skew", "0") or 0)
+        return int(store.setting("sync_clock_skew") or 0)
     except ValueError:
         return 0

@@ -1,0 +1,55 @@
+"""Every window setting, declared once with its type, default and meaning (Picard's options.py).
+
+Settings live in the store's `settings` table as text; `Store.setting` / `set_setting` accept only the keys
+declared here, return the declared default for a key never set, and refuse a value of the wrong type.
+Window geometry and other per-user view state are not settings: the UI keeps them in QSettings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    kind: type  # str, int or bool (stored as text: "1"/"0" for bool)
+    default: str
+    doc: str
+    section: str  # identity (set by init), preference (an administrator's choice), state (kept by the client)
+
+    def check(self, value: str) -> str:
+        """The text to store for `value`, or ValueError when it is not of the declared type."""
+        value = str(value)
+        if self.kind is int:
+            int(value or "0")
+        elif self.kind is bool and value not in ("", "0", "1"):
+            raise ValueError(f"setting {self.key} is a flag: '0' or '1', not {value!r}")
+        return value
+
+
+SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
+    SettingSpec("centre_code", str, "", "the centre's administrative division code (6–12 digits)", "identity"),
+    SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
+    SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
+    SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
+    SettingSpec("default_clerk", str, "", "the login the command line acts as when --clerk is not given",
+                "preference"),
+    SettingSpec("rectify_owner", str, "", "who owns a 差评's rectification (default: the first supervisor)",
+                "preference"),
+    SettingSpec("central_url", str, "", "the centre's database URL, without its password (that is in the "
+                "keyring)", "preference"),
+    SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
+    SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
+    SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),
+    SettingSpec("sync_clock_skew", int, "0", "local clock minus the centre's, seconds, at the last handshake",
+                "state"),
+)})
+
+
+def spec(key: str) -> SettingSpec:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise ValueError(f"unknown setting {key!r}: declare it in desktop/core/settings.py") from None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.ui.dialogs.base import FormDialog
+from desktop.ui.dialogs.base import FormDialog, error_text
 from desktop.ui.feedback import presenter
 from desktop.ui.qt import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget, Signal
 
@@ -55,7 +55,7 @@ class AttachDialog(FormDialog):
 
     def _no_case(self, error) -> None:
         self._submit_when_loaded = False
-        self.fail(getattr(error, "message", "") or str(error))
+        self.fail(error_text(error))
         self.loaded.emit(False)
 
     def browse(self) -> None:

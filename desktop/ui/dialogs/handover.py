@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.core.labels import DELIVERY_LABELS
-from desktop.ui.dialogs.base import FormDialog, case_no_edit
+from desktop.ui.dialogs.base import FormDialog, case_no_edit, error_text
 from desktop.ui.qt import QComboBox, QLabel, QLineEdit, QWidget, Signal
 
 HOW = DELIVERY_LABELS
@@ -59,7 +59,7 @@ class HandoverDialog(FormDialog):
         self.looked_up.emit(True)
 
     def _no_case(self, error) -> None:
-        self.case_info.setText(getattr(error, "message", "") or str(error))
+        self.case_info.setText(error_text(error))
         self.looked_up.emit(False)
 
     def validate(self):

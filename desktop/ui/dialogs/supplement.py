@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop.core.labels import OUTCOME_LABELS
-from desktop.ui.dialogs.base import FormDialog, case_no_edit
+from desktop.ui.dialogs.base import FormDialog, case_no_edit, error_text
 from desktop.ui.qt import QLabel, QWidget, Signal
 
 
@@ -29,7 +29,7 @@ class SupplementLookupDialog(FormDialog):
 
     def act(self, case_no: str) -> None:
         self.read(lambda svc: svc.case_record(case_no=case_no), self._found,
-                  lambda e: self._fail(getattr(e, "message", "") or str(e)))
+                  lambda e: self._fail(error_text(e)))
 
     def _found(self, record) -> None:
         if record.outcome != "notice":

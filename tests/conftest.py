@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")  # never touch a developer's real keyring
-os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
 
 from factories import DATA  # noqa: E402
 

@@ -3,25 +3,28 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
-import time
 import traceback
 from pathlib import Path
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QTimer, QTranslator
-from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import QApplication, QDialog
-
 from desktop.core.config import RESOURCES
-from desktop.ui.feedback import INTERNAL_ERROR, no_dialogs, show_error
+from desktop.ui.feedback import INTERNAL_ERROR, show_error
+from desktop.ui.qt import (
+    QApplication,
+    QDialog,
+    QFont,
+    QFontDatabase,
+    QLibraryInfo,
+    QLocale,
+    QTimer,
+    QTranslator,
+)
 
 log = logging.getLogger("yichuang.ui")
 
 STYLE_SHEET = RESOURCES / "style.qss"
 UI_POINT_SIZE = 12
-BENCH_ENV = "YICHUANG_BENCH_EXIT_ON_LOGIN"
 _KEEP: list[object] = []  # translators must outlive the application
 
 
@@ -103,8 +106,7 @@ def _setup_logging(home: Path) -> None:
 def _excepthook(kind, value, tb) -> None:
     """An unexpected error is logged with its traceback; the clerk sees only a Chinese sentence."""
     log.error("uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
-    if not no_dialogs():
-        show_error(None, INTERNAL_ERROR, "程序错误")
+    show_error(None, INTERNAL_ERROR, "程序错误")
 
 
 def _warm_imports() -> None:
@@ -117,12 +119,11 @@ def _warm_imports() -> None:
 
 def run_gui(home: Path, argv: list[str]) -> int:
     """Run the window client on the data folder `home` until the clerk quits; returns the exit code."""
-    started = time.time()
     _setup_logging(home)
     app = create_application(argv)
     sys.excepthook = _excepthook
 
-    from desktop.ui.login import LoginDialog
+    from desktop.ui.dialogs.login import LoginDialog
 
     def make_services():
         from desktop.core.services import Services
@@ -130,16 +131,6 @@ def run_gui(home: Path, argv: list[str]) -> int:
         return Services(home)
 
     dialog = LoginDialog(None, make_services)
-    if os.environ.get(BENCH_ENV):
-
-        def report() -> None:
-            sys.stdout.write(f"login_shown {time.time():.6f} started {started:.6f}\n")
-            sys.stdout.flush()
-            dialog.reject()
-
-        dialog.shown.connect(lambda: QTimer.singleShot(0, report))
-        dialog.exec()
-        return 0
     warm = threading.Thread(target=_warm_imports, name="warm-imports", daemon=True)
     warm.start()
     poll = QTimer(dialog)
@@ -153,7 +144,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
     poll.start(50)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.clerk is None:
         return 0
-    services = dialog.services()
+    services = dialog.services
     from desktop.ui.main_window import MainWindow
 
     window = MainWindow(services, dialog.clerk)

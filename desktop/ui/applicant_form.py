@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
+from desktop.core.types import ID_TYPE_LABELS
+from desktop.ui.qt import (
     QComboBox,
     QGridLayout,
     QGroupBox,
     QLabel,
     QLineEdit,
+    Qt,
     QVBoxLayout,
     QWidget,
 )
-
-from desktop.core.types import ID_TYPE_LABELS
 
 KIND_LABELS = {"person": "个人", "enterprise": "企业"}
 

@@ -12,7 +12,7 @@ import ctypes
 import logging
 import sys
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from desktop.ui.qt import QObject, QTimer, Signal
 
 log = logging.getLogger("yichuang.ui")
 

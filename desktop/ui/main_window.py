@@ -12,11 +12,10 @@ import logging
 from desktop.core import roles
 from desktop.core.types import Clerk, IntakeResult, Matter
 from desktop.ui.actions import ACTIONS, MENUS
-from desktop.ui.feedback import show_error
+from desktop.ui.feedback import presenter, print_with_preview, show_error
 from desktop.ui.intake.controller import IntakeController
 from desktop.ui.intake.view import IntakeView
 from desktop.ui.outbox_panel import OutboxPanel
-from desktop.ui.printing import print_with_preview
 from desktop.ui.qt import (
     QAction,
     QCloseEvent,
@@ -147,9 +146,9 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     # ----- dialogs
     def open_settings(self) -> None:
-        from desktop.ui.settings_dialog import SettingsDialog
+        from desktop.ui.dialogs.settings import SettingsDialog
 
-        SettingsDialog(self, self.services).exec()
+        presenter().exec(SettingsDialog(self, self.services, self.clerk))
         self.data_changed.emit("settings")
 
     def _open(self, dialog: QDialog) -> QDialog:
@@ -157,12 +156,13 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         if self.active_dialog is not None and self.active_dialog is not dialog:
             self.active_dialog.deleteLater()
         self.active_dialog = dialog
+        dialog.finished.connect(lambda _result: self.activateWindow())  # the keyboard comes back here
         dialog.open()
         return dialog
 
     def open_reprint(self) -> None:
         """补打 (Ctrl+R): a clerk reprints his own cases, a supervisor any case of the window."""
-        from desktop.ui.reprint_dialog import ReprintDialog
+        from desktop.ui.dialogs.reprint import ReprintDialog
 
         dialog = ReprintDialog(self, self.services, self.clerk)
 
@@ -177,7 +177,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_attach(self) -> None:
         """附加扫描件 (Ctrl+U): a scanned material for the last case, or a case typed or scanned."""
-        from desktop.ui.attach_dialog import AttachDialog
+        from desktop.ui.dialogs.attach import AttachDialog
 
         last = self.last_result.case_no if self.last_result is not None else ""
         dialog = AttachDialog(self, self.services, self.clerk, case_no=last)
@@ -192,7 +192,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_lookup(self, case_no: str | None = None) -> None:
         """办件查询 (Ctrl+L): progress of a case for an applicant who asks; 值班长 also manage its clock."""
-        from desktop.ui.lookup_dialog import LookupDialog
+        from desktop.ui.dialogs.lookup import LookupDialog
 
         dialog = LookupDialog(self, self.services, self.clerk, case_no=case_no or "")
 
@@ -205,7 +205,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_calendar(self) -> None:
         """值班长: the holiday calendar, and importing next year's arrangement."""
-        from desktop.ui.calendar_dialog import CalendarDialog
+        from desktop.ui.dialogs.calendar import CalendarDialog
 
         if not self.can("calendar_import"):
             return
@@ -220,7 +220,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_transfers(self) -> None:
         """材料流转 (F7)."""
-        from desktop.ui.transfer_dialog import TransferDialog
+        from desktop.ui.dialogs.transfer import TransferDialog
 
         dialog = TransferDialog(self, self.services, self.clerk)
         dialog.changed.connect(lambda: self.data_changed.emit("transfers"))
@@ -228,7 +228,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_handover(self) -> None:
         """结果送达 (F8), then the applicant is invited to rate."""
-        from desktop.ui.handover_dialog import HandoverDialog
+        from desktop.ui.dialogs.handover import HandoverDialog
 
         dialog = HandoverDialog(self, self.services, self.clerk)
 
@@ -249,11 +249,11 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_rating(self, case_no: str | None = None) -> None:
         """好差评 (F11): for the given case, or the last case taken at this window."""
-        from desktop.ui.rating_dialog import RatingDialog
+        from desktop.ui.dialogs.rating import RatingDialog
 
         if case_no is None and self.last_result is not None:
             case_no = self.last_result.case_no
-        dialog = RatingDialog(self, self.services, case_no or "")
+        dialog = RatingDialog(self, self.services, self.clerk, case_no or "")
 
         def rated(record) -> None:
             self.set_message(f"已记录评价：{record.case_no} {record.level}", "ok")
@@ -264,7 +264,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_consultation(self) -> None:
         """咨询登记 (F10): 首问负责, the current matter filled in if one is chosen."""
-        from desktop.ui.consultation_dialog import ConsultationDialog
+        from desktop.ui.dialogs.consultation import ConsultationDialog
 
         dialog = ConsultationDialog(self, self.services, self.clerk, self.matter)
 
@@ -277,7 +277,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
 
     def open_rejected(self) -> None:
         """值班长: the dead-letter list of operations the centre rejected."""
-        from desktop.ui.rejected_ops_dialog import RejectedOpsDialog
+        from desktop.ui.dialogs.rejected_ops import RejectedOpsDialog
 
         if not self.can("deadletter_resolve"):
             return
@@ -286,11 +286,11 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self._open(dialog)
 
     def open_daily_ratings(self) -> None:
-        from desktop.ui.ratings_dialog import DailyRatingsDialog
+        from desktop.ui.dialogs.ratings import DailyRatingsDialog
 
         if not self.can("report_print"):
             return
-        self._open(DailyRatingsDialog(self, self.services))
+        self._open(DailyRatingsDialog(self, self.services, self.clerk))
 
     def print_daily_report(self) -> int | None:
         """值班长: today's statistics as a PDF, rendered on the writer thread, then previewed/printed.

@@ -10,18 +10,20 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent
-from PySide6.QtWidgets import (
+from desktop.core.types import FORM_LABELS, STATE_LABELS, CaseMaterial, MaterialSpec, Matter
+from desktop.ui.qt import (
     QAbstractItemView,
+    QBrush,
+    QColor,
     QComboBox,
     QHeaderView,
+    QKeyEvent,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QWidget,
+    Signal,
 )
-
-from desktop.core.types import FORM_LABELS, STATE_LABELS, CaseMaterial, MaterialSpec, Matter
 
 STATE_ORDER = ("paper", "e_licence", "commitment", "gap", "missing", "defective")  # digit keys 1..6
 DEFAULT_STATE = "missing"

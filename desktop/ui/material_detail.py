@@ -5,11 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDateEdit, QFrame, QHBoxLayout, QLabel, QLineEdit, QStackedWidget, QWidget
-
 from desktop.ui.material_checklist import MaterialChecklist
+from desktop.ui.qt import (
+    QDate,
+    QDateEdit,
+    QEvent,
+    QFrame,
+    QHBoxLayout,
+    QKeyEvent,
+    QLabel,
+    QLineEdit,
+    QObject,
+    QStackedWidget,
+    Qt,
+    QWidget,
+    Signal,
+)
 
 PROMPTS = {
     "defective": "不符合要求的原因",

@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (
+from desktop.core.errors import YichuangError
+from desktop.core.types import FORM_LABELS, MODE_LABELS, Matter
+from desktop.ui.qt import (
+    QEvent,
+    QKeyEvent,
     QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QObject,
+    Qt,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core.errors import YichuangError
-from desktop.core.types import FORM_LABELS, MODE_LABELS, Matter
 
 SEARCH_LIMIT = 20
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
-
 from desktop.core.labels import OUTBOX_KIND_LABELS, OUTBOX_STATE_LABELS  # noqa: F401  (re-exported)
 from desktop.core.types import OutboxItem
+from desktop.ui.qt import QAbstractTableModel, QBrush, QColor, QModelIndex, QPersistentModelIndex, Qt
 
 HEADERS = ("时间", "类型", "办件编号", "状态", "尝试次数", "错误")
 _STATE_COLOURS = {"pending": "#8a5a00", "rejected": "#b00020", "applied": "#1b5e20", "duplicate": "#1b5e20"}

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
-
 from desktop.core.errors import YichuangError
 from desktop.ui.outbox_model import OutboxTableModel
+from desktop.ui.qt import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
 
 class OutboxPanel(QWidget):

@@ -1,19 +1,30 @@
-"""Print the PDFs the services produce: QtPdf renders each page onto a QPrinter; no printer means save-as-PDF."""
+"""Print the PDFs the services produce: QtPdf renders each page onto a QPrinter; no printer means save-as-PDF.
+
+Nothing here decides whether to show a dialog: desktop.ui.feedback.print_with_preview asks the presenter,
+whose real form calls `preview_or_save`.
+"""
 
 from __future__ import annotations
 
 import logging
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QRectF, QSize, QSizeF
-from PySide6.QtGui import QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument
-from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewDialog
-from PySide6.QtWidgets import QFileDialog, QWidget
-
-from desktop.ui.feedback import no_dialogs, show_error
+from desktop.ui.qt import (
+    QFileDialog,
+    QMarginsF,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPdfDocument,
+    QPrinter,
+    QPrinterInfo,
+    QPrintPreviewDialog,
+    QRectF,
+    QSize,
+    QSizeF,
+    QWidget,
+)
 
 log = logging.getLogger("yichuang.ui.printing")
 
@@ -22,15 +33,6 @@ ROLL_WIDTH_MM = 80.0
 MAX_RENDER_DPI = 300  # enough for 203/300 dpi thermal and office printers; keeps page images small
 
 
-@dataclass(frozen=True)
-class PrintRecord:
-    """What the UI did (or, with dialogs off, would have done) with one PDF."""
-
-    pdf_path: str
-    action: str  # recorded | preview | saved | cancelled | failed
-
-
-PRINT_LOG: list[PrintRecord] = []
 _LIVE: list[object] = []  # printers and preview dialogs kept alive while a preview is open
 
 
@@ -139,39 +141,18 @@ def _preview(parent: QWidget | None, pdf_path: Path) -> str:
     return "preview"
 
 
-def print_with_preview(parent: QWidget | None, pdf_path: str | Path) -> str:
-    """Open a print preview for one PDF; with no printer, offer save-as-PDF. Never raises.
-
-    With YICHUANG_NO_DIALOGS=1 nothing is shown: the request is only recorded in PRINT_LOG.
-    Returns what happened (see PrintRecord.action).
-    """
-    path = Path(pdf_path)
-    action = "failed"
-    try:
-        if no_dialogs():
-            action = "recorded"
-        elif not QPrinterInfo.availablePrinters():
-            action = _save_as(parent, path)
-        else:
-            action = _preview(parent, path)
-    except Exception as e:
-        log.exception("printing %s failed", path)
-        show_error(parent, f"打印失败：{getattr(e, 'args', [''])[0] or '未知原因'}。文书已保存在 {path}")
-    PRINT_LOG.append(PrintRecord(str(path), action))
-    return action
-
-
-def print_documents(parent: QWidget | None, paths: list[str]) -> list[str]:
-    """Print several PDFs one after another (voucher first, as the services return them)."""
-    return [print_with_preview(parent, p) for p in paths]
+def preview_or_save(parent: QWidget | None, pdf_path: Path) -> str:
+    """Open a print preview for one PDF; with no printer, offer save-as-PDF. Returns preview | saved |
+    cancelled; raises when the PDF cannot be opened or copied."""
+    if not QPrinterInfo.availablePrinters():
+        return _save_as(parent, pdf_path)
+    return _preview(parent, pdf_path)
 
 
 __all__ = [
-    "PRINT_LOG",
-    "PrintRecord",
+    "PdfRenderError",
     "configure_printer_for",
     "is_roll_page",
-    "print_documents",
-    "print_with_preview",
+    "preview_or_save",
     "render_pdf_to_printer",
 ]

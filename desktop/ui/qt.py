@@ -6,5 +6,6 @@ UI modules import Qt names from here, so a change of binding or a version shim t
 # ruff: noqa: F401, F403
 from PySide6.QtCore import *
 from PySide6.QtGui import *
+from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPrintSupport import *
 from PySide6.QtWidgets import *

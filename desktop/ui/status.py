@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
-
 from desktop.core.errors import YichuangError
+from desktop.ui.qt import QLabel, QStatusBar, QWidget
 
 SKEW_LIMIT_S = 300
 NEXT_YEAR_WARNING = "明年节假日安排尚未导入"

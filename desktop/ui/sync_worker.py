@@ -6,7 +6,7 @@ import logging
 import random
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
+from desktop.ui.qt import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 log = logging.getLogger("yichuang.ui.sync")
 

@@ -35,7 +35,6 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=500)
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
     from desktop.core.documents import render_voucher
     from desktop.core.services import Services
 
@@ -55,9 +54,14 @@ def main() -> None:
     if args.with_gui:
         from PySide6.QtWidgets import QApplication
 
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
+        from quiet_presenter import QuietPresenter
+
+        from desktop.ui.feedback import use_presenter
         from desktop.ui.main_window import MainWindow
 
         app = QApplication.instance() or QApplication([])
+        use_presenter(QuietPresenter())  # no modal window opens during the measurement
         window = MainWindow(Services(home, clock=clock), clerk, home=home) \
             if "home" in MainWindow.__init__.__code__.co_varnames else MainWindow(Services(home, clock=clock), clerk)
         window.show()

@@ -8,7 +8,6 @@ from datetime import datetime
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("YICHUANG_NO_DIALOGS", "1")
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
 from desktop.core.identity import id_check_char
@@ -69,13 +68,23 @@ def supervisor(services):
     return services.login(login="super", password="super1234")
 
 
-@pytest.fixture
-def print_log():
-    from desktop.ui import printing
+@pytest.fixture(autouse=True)
+def quiet_presenter():
+    """No modal window in a test: the UI's presenter is replaced by one that records (quiet_presenter.py)."""
+    from quiet_presenter import QuietPresenter
 
-    printing.PRINT_LOG.clear()
-    yield printing.PRINT_LOG
-    printing.PRINT_LOG.clear()
+    from desktop.ui.feedback import use_presenter
+
+    quiet = QuietPresenter()
+    previous = use_presenter(quiet)
+    yield quiet
+    use_presenter(previous)
+
+
+@pytest.fixture
+def print_log(quiet_presenter):
+    """The PDFs the UI asked to print, in order."""
+    return quiet_presenter.printed
 
 
 @pytest.fixture

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from desktop.ui.override_dialog import OverrideDialog
-from desktop.ui.reprint_dialog import ReprintDialog
-from desktop.ui.settings_dialog import SettingsDialog
+from desktop.ui.dialogs.override import OverrideDialog
+from desktop.ui.dialogs.reprint import ReprintDialog
+from desktop.ui.dialogs.settings import SettingsDialog
 
 INTAKE = {
     "matter": "SH-PER-002",
@@ -28,7 +28,7 @@ def test_settings_store_the_url_and_say_where_the_password_went(qtbot, services)
 
 
 def test_override_needs_a_supervisor_and_a_reason(qtbot, services):
-    dialog = OverrideDialog(None, services, "统一社会信用代码校验位不符")
+    dialog = OverrideDialog(None, services, None, "统一社会信用代码校验位不符")
     qtbot.addWidget(dialog)
     dialog.login_edit.setText("demo")
     dialog.password_edit.setText("demo1234")
@@ -50,7 +50,8 @@ def test_reprint_by_case_number(qtbot, services, clerk):
     dialog = ReprintDialog(None, services, clerk)
     qtbot.addWidget(dialog)
     dialog.case_edit.setText("3101040126031099999")
-    dialog.submit()
+    with qtbot.waitSignal(dialog.refused, timeout=10_000):
+        dialog.submit()
     assert dialog.document is None and dialog.error_label.text()
     dialog.case_edit.setText(case_no)
     with qtbot.waitSignal(dialog.accepted, timeout=10_000):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog
 
-from desktop.ui.login import LoginDialog
+from desktop.ui.dialogs.login import LoginDialog
 
 
 def _dialog(qtbot, services) -> LoginDialog:
@@ -23,7 +23,8 @@ def test_wrong_password_shows_the_chinese_error(qtbot, services):
     dialog = _dialog(qtbot, services)
     qtbot.keyClicks(dialog.login_edit, "demo")
     qtbot.keyClicks(dialog.password_edit, "wrong-password")
-    qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.checked, timeout=10_000):  # the password is checked on the writer thread
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
     assert dialog.isVisible() and dialog.result() != QDialog.DialogCode.Accepted
     assert dialog.error_label.text() == "工号或密码不正确"
     assert dialog.password_edit.text() == ""
@@ -37,7 +38,7 @@ def test_enter_submits_and_logs_in(qtbot, services):
     assert QApplication.focusWidget() is dialog.password_edit
     assert dialog.error_label.text() == ""
     qtbot.keyClicks(dialog.password_edit, "demo1234")
-    with qtbot.waitSignal(dialog.accepted, timeout=2000):
+    with qtbot.waitSignal(dialog.accepted, timeout=10_000):
         qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
     assert dialog.clerk.login == "demo" and dialog.clerk.name == "张敏"
 
@@ -56,7 +57,7 @@ def test_services_can_be_opened_lazily(qtbot, home):
     dialog.load_services_later()
     qtbot.waitUntil(lambda: bool(opened))
     assert "01 号窗口" in dialog.identity.text()
-    dialog.services().close()
+    dialog.services.close()
 
 
 def test_uninitialised_home_disables_login(qtbot, tmp_path):

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from desktop.core.privacy import mask_id
 from desktop.core.services import Services
-from desktop.ui.lookup_dialog import LookupDialog
+from desktop.ui.dialogs.lookup import LookupDialog
 from desktop.ui.status import NEXT_YEAR_WARNING, WindowStatusBar
 
 TO_DECIDE = {  # 居住证办理（首次申领）: accepted, decided by 上海市公安局
@@ -60,7 +60,8 @@ def open_lookup(qtbot, window, case_no: str) -> LookupDialog:
     assert isinstance(dialog, LookupDialog)
     qtbot.waitUntil(dialog.isVisible, timeout=2000)
     qtbot.keyClicks(dialog.case_edit, case_no)
-    qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):  # read on the reader thread
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
     assert dialog.record is not None, dialog.error_label.text()
     return dialog
 
@@ -103,7 +104,8 @@ def test_lookup_after_intake_shows_history_documents_and_masked_id(qtbot, window
     assert len(print_log) == before + 1 and print_log[-1].pdf_path == docs[0].path
 
     qtbot.keyClicks(dialog.case_edit, "3101040126031099999")
-    qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
     assert dialog.record is None and "3101040126031099999" in dialog.error_label.text()
     assert dialog.body.isHidden()
 
@@ -197,11 +199,12 @@ def open_calendar(qtbot, window):
     return dialog
 
 
-def test_calendar_import_adds_the_year(qtbot, super_window, home, tmp_path):
+def test_calendar_import_adds_the_year(qtbot, super_window, home, tmp_path, quiet_presenter):
     dialog = open_calendar(qtbot, super_window)
     assert "2026 年" in dialog.years_label.text() and "2027" not in dialog.years_label.text()
-    dialog.path_edit.setText(calendar_file(tmp_path, "2027.json", CAL_2027))
-    dialog.choose_button.click()  # 导入日历文件: with dialogs off, the path field is read
+    quiet_presenter.files.append(calendar_file(tmp_path, "2027.json", CAL_2027))  # what the clerk picks
+    dialog.choose_button.click()  # 导入日历文件: the file chooser answers, the file is read
+    assert dialog.path_edit.text().endswith("2027.json")
     assert "2027 年：放假 4 天，调休上班 1 天" in dialog.preview_label.text()
     assert dialog.confirm_button.isEnabled()
     with qtbot.waitSignal(dialog.imported, timeout=10_000):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pypdf import PdfReader
 from PySide6.QtPrintSupport import QPrinter
 
-from desktop.ui.printing import is_roll_page, print_with_preview, render_pdf_to_printer
+from desktop.ui.feedback import print_with_preview
+from desktop.ui.printing import is_roll_page, render_pdf_to_printer
 
 INTAKE = {
     "matter": "SH-PER-002",
@@ -75,10 +76,10 @@ def test_broken_pdf_never_crashes(tmp_path, qapp, monkeypatch):
 
     with pytest.raises(PdfRenderError):
         render_pdf_to_printer(bad, _pdf_printer(out))
-    # the dialog path: no printers installed -> save-as; make the chooser "cancel" and check no crash
-    from desktop.ui import printing
+    # the dialog path (the real presenter): no printers installed -> save-as; the chooser answers a file
+    from desktop.ui import feedback, printing
 
-    monkeypatch.setattr(printing, "no_dialogs", lambda: False)
+    monkeypatch.setattr(feedback, "_presenter", feedback.Presenter())
     monkeypatch.setattr(printing.QPrinterInfo, "availablePrinters", staticmethod(list))
     saved = tmp_path / "saved.pdf"
     monkeypatch.setattr(

@@ -154,13 +154,16 @@ def test_supplement_reopens_the_case_and_completes_it(qtbot, window, services, c
     qtbot.keyClick(window, Qt.Key.Key_F6)
     dialog = window.active_dialog
     qtbot.keyClicks(dialog.case_edit, "3101040126031099999")  # a wrong number first
-    qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.looked_up, timeout=10_000):  # read on the reader thread
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
     assert dialog.error_label.text() and dialog.isVisible()
     dialog.case_edit.clear()
     qtbot.keyClicks(dialog.case_edit, notice.case_no)  # as a scanner types it, Enter at the end
-    qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
+    with qtbot.waitSignal(dialog.looked_up, timeout=10_000):
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
     assert window.supplement_record is not None and window.supplement_record.case_no == notice.case_no
     assert window.form.person.name.text() == "张三" and window.form.person.name.isReadOnly()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None, timeout=5_000)  # the window is active again
     assert QApplication.focusWidget() is window.checklist and window.checklist.currentRow() == 1
     assert window.checklist.state(0) == "paper" and window.checklist.state(1) == "missing"
     qtbot.keyClick(window.checklist, Qt.Key.Key_Space)  # the residence permit arrived
@@ -176,7 +179,8 @@ def test_supplement_refuses_a_case_that_is_not_waiting(qtbot, window, services, 
     qtbot.keyClick(window, Qt.Key.Key_F6)
     dialog = window.active_dialog
     dialog.case_edit.setText(done.case_no)
-    dialog.submit()
+    with qtbot.waitSignal(dialog.looked_up, timeout=10_000):
+        dialog.submit()
     assert "无需补正" in dialog.error_label.text() and window.supplement_record is None
 
 
@@ -245,7 +249,8 @@ def test_handover_then_a_bad_rating_becomes_a_rectification_item(qtbot, window, 
     dialog = window.active_dialog
     qtbot.waitUntil(dialog.isActiveWindow, timeout=5_000)
     qtbot.keyClicks(dialog.case_edit, case_no)
-    qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Tab)
+    with qtbot.waitSignal(dialog.looked_up, timeout=10_000):  # read on the reader thread
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Tab)
     assert "居住证签注" in dialog.case_info.text() and dialog.name_edit.text() == "张三"
     qtbot.keyClicks(dialog.id_edit, ZHANG_SAN_ID)
     dialog.submit()
@@ -294,7 +299,8 @@ def test_clerk_reprints_only_own_cases(qtbot, window, services, supervisor, cler
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     dialog = window.active_dialog
     dialog.case_edit.setText(theirs)
-    dialog.submit()
+    with qtbot.waitSignal(dialog.refused, timeout=10_000):  # the case is read on the reader thread
+        dialog.submit()
     assert "只能补打本人受理的办件" in dialog.error_label.text()
     dialog.case_edit.setText(mine)
     dialog.submit()
@@ -365,6 +371,7 @@ def test_clerk_attaches_a_scan_to_the_last_case(qtbot, window, services, tmp_pat
     scan.write_bytes(b"%PDF-1.4 scanned tenancy registration" * 200)
     qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
     dialog = window.active_dialog
+    qtbot.waitUntil(lambda: dialog.material_combo.count() > 0, timeout=10_000)  # read on the reader thread
     assert dialog.case_edit.text() == result.case_no and dialog.material_combo.count() == 4
     dialog.material_combo.setCurrentIndex(dialog.material_combo.findData("RESIDENCE"))
     qtbot.keyClicks(dialog.file_edit, str(scan))

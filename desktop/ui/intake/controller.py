@@ -10,9 +10,8 @@ from typing import Any
 
 from desktop.core.errors import YichuangError
 from desktop.core.types import IntakeResult, Matter
-from desktop.ui.feedback import message_of, no_dialogs
+from desktop.ui.feedback import message_of, presenter, print_documents
 from desktop.ui.intake.parts import ACCEPT_TEXT, BUSY_TEXT, SUPPLEMENT_TEXT
-from desktop.ui.printing import print_documents
 from desktop.ui.tasks import DbOp
 
 
@@ -32,7 +31,7 @@ class IntakeController:
         self.focus_applicant()
 
     def build_intake(self) -> dict[str, Any]:
-        """The intake object (desktop.core.intake format) from what is on screen."""
+        """The intake object (desktop.core.cases.checks format) from what is on screen."""
         intake: dict[str, Any] = {"matter": self.matter.code if self.matter else ""}
         intake.update(self.form.intake_part())
         intake["materials"] = self.checklist.materials_json()
@@ -67,13 +66,11 @@ class IntakeController:
             box.widget.setFocus()
 
     def ask_override(self, problem: str) -> dict | None:
-        """Ask a supervisor to authorise (tests replace this); None when refused or dialogs are off."""
-        if no_dialogs():
-            return None
-        from desktop.ui.override_dialog import OverrideDialog
+        """Ask a supervisor to authorise (a modal dialog, through the presenter); None when refused."""
+        from desktop.ui.dialogs.override import OverrideDialog
 
-        dialog = OverrideDialog(self, self.services, problem)
-        return dialog.override if dialog.exec() else None
+        dialog = OverrideDialog(self, self.services, self.clerk, problem)
+        return dialog.override if presenter().exec(dialog) else None
 
     @property
     def intake_busy(self) -> bool:
@@ -113,9 +110,9 @@ class IntakeController:
             self.set_message("请先选择办理事项，再出具不予受理通知书")
             self.focus_search()
             return
-        from desktop.ui.refusal_dialog import RefusalDialog
+        from desktop.ui.dialogs.refusal import RefusalDialog
 
-        dialog = RefusalDialog(self, self.matter.name)
+        dialog = RefusalDialog(self, self.services, self.clerk, self.matter.name)
         dialog.accepted.connect(lambda: self.refuse_with(dialog.refusal))
         self._open(dialog)
 
@@ -188,9 +185,9 @@ class IntakeController:
     def open_supplement(self) -> None:
         if self.intake_busy:
             return
-        from desktop.ui.supplement_dialog import SupplementLookupDialog
+        from desktop.ui.dialogs.supplement import SupplementLookupDialog
 
-        dialog = SupplementLookupDialog(self, self.services)
+        dialog = SupplementLookupDialog(self, self.services, self.clerk)
         dialog.accepted.connect(lambda: self.load_supplement(dialog.record))
         self._open(dialog)
 

@@ -6,24 +6,22 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
+from desktop.core import roles
+from desktop.core.errors import YichuangError
+from desktop.core.workdays import parse_calendar_file
+from desktop.ui.dialogs.base import error_label, error_text, set_note
+from desktop.ui.feedback import presenter
+from desktop.ui.qt import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core import roles
-from desktop.core.errors import YichuangError
-from desktop.core.workdays import parse_calendar_file
-from desktop.ui.dialog_parts import error_label, error_text, set_note
-from desktop.ui.feedback import no_dialogs
 from desktop.ui.tasks import DbOp
 
 
@@ -107,12 +105,11 @@ class CalendarDialog(QDialog):
         self.years_label.setText(f"已有节假日安排的年份：{years_text(self.years)}")
 
     def choose_file(self) -> None:
-        """导入日历文件: pick the file (a file dialog, or the path field when dialogs are off), then read it."""
-        if not no_dialogs():
-            path, _ = QFileDialog.getOpenFileName(self, "选择节假日日历文件", "", "日历文件 (*.json)")
-            if not path:
-                return
-            self.path_edit.setText(path)
+        """导入日历文件: pick the file, then read it (typing the path and Enter does the same)."""
+        path = presenter().open_file(self, "选择节假日日历文件", "日历文件 (*.json)")
+        if not path:
+            return
+        self.path_edit.setText(path)
         self.read_file()
 
     def read_file(self) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
+from desktop.core.cases.transfers import CHANNELS, NEXT, STATES
+from desktop.core.errors import YichuangError
+from desktop.ui.dialogs.base import ctrl_enter_does, error_label, error_text, set_note
+from desktop.ui.feedback import print_with_preview
+from desktop.ui.qt import (
     QAbstractItemView,
+    QBrush,
+    QColor,
     QComboBox,
     QDialog,
     QGroupBox,
@@ -15,18 +19,15 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
+    Qt,
     QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core.cases.transfers import CHANNELS, NEXT, STATES
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import ctrl_enter_does, error_label, error_text, set_note
-from desktop.ui.printing import print_with_preview
 from desktop.ui.tasks import DbOp
 
 PILE_HEADERS = ("办件编号", "事项", "申请人", "受理时间", "材料")

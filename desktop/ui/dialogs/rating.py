@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (
+from desktop.core.cases.closing import LEVELS
+from desktop.core.errors import YichuangError
+from desktop.ui.dialogs.base import FormDialog, case_no_edit, set_note
+from desktop.ui.qt import (
     QButtonGroup,
     QComboBox,
     QDialogButtonBox,
-    QFormLayout,
     QGridLayout,
     QGroupBox,
+    QKeyEvent,
     QLabel,
     QLineEdit,
     QRadioButton,
+    Qt,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core.cases.closing import LEVELS
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import WorkflowDialog, case_no_edit, error_label, error_text, set_note
-from desktop.ui.tasks import DbOp
 
 DIMENSIONS = (("efficiency", "办事效率"), ("service", "服务水平"), ("attitude", "服务态度"))
 INVITATION = "欢迎您对本次服务进行评价。评价自愿，不评价不影响办理。"
@@ -31,16 +29,18 @@ def stars(n: int) -> str:
     return "★" * n + "☆" * (5 - n)
 
 
-class RatingDialog(WorkflowDialog):
-    """Emits `rated(RatingRecord)`. A 好评/中评 closes the dialog; a 差评 stays open to show the follow-up."""
+class RatingDialog(FormDialog):
+    """Emits `rated(RatingRecord)`. A 好评/中评 closes the dialog; a 差评 stays open to show the follow-up.
+
+    `clerk` is the clerk at the window (may be None): the rating itself is the applicant's."""
 
     rated = Signal(object)
+    busy_text = "正在提交…"
 
-    def __init__(self, parent: QWidget | None, services, case_no: str = "") -> None:
-        super().__init__(parent)
-        self.services = services
+    def __init__(self, parent: QWidget | None, services, clerk=None, case_no: str = "") -> None:
+        super().__init__(parent, services, clerk, title="好差评", ok_text="提交评价", buttons=QDialogButtonBox.StandardButton.NoButton)
         self.record = None
-        self.setWindowTitle("好差评")
+        self.skip_button = self.buttons.addButton("不评价", QDialogButtonBox.ButtonRole.RejectRole)
         invite = QLabel(INVITATION, self)
         invite.setWordWrap(True)
         self.case_edit = case_no_edit(self, "ratingCaseEdit")
@@ -71,31 +71,14 @@ class RatingDialog(WorkflowDialog):
         self.comment_edit = QLineEdit(self)
         self.comment_edit.setObjectName("ratingCommentEdit")
         self.comment_edit.setPlaceholderText("意见或建议，可不填")
-        self.error_label = error_label(self)
         self.follow_up = QLabel("", self)
         self.follow_up.setObjectName("rectifyLabel")
         self.follow_up.setWordWrap(True)
         self.follow_up.hide()
 
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        form.addRow("办件编号", self.case_edit)
-        form.addRow("意见建议", self.comment_edit)
-        self.buttons = QDialogButtonBox(self)
-        self.ok_button = self.buttons.addButton("提交评价", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.skip_button = self.buttons.addButton("不评价", QDialogButtonBox.ButtonRole.RejectRole)
-        self.ok_button.setDefault(True)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(invite)
-        layout.addWidget(self.overall_box)
-        layout.addWidget(dims)
-        layout.addLayout(form)
-        layout.addWidget(self.error_label)
-        layout.addWidget(self.follow_up)
-        layout.addWidget(self.buttons)
-        self.setMinimumWidth(520)
+        self.form.addRow("办件编号", self.case_edit)
+        self.form.addRow("意见建议", self.comment_edit)
+        self.lay_out(above=(invite, self.overall_box, dims), after_message=(self.follow_up,))
         if case_no:
             self.overall_box.setFocus()
         else:
@@ -113,23 +96,21 @@ class RatingDialog(WorkflowDialog):
     def choose(self, overall: int) -> None:
         self.overall.button(overall).setChecked(True)
 
-    def submit(self) -> None:
+    def validate(self):
         if self.record is not None:  # a 差评 was stored and its follow-up is on screen
             self.accept()
-            return
+            return None
         overall = self.overall.checkedId()
         if overall < 1:
-            self.error_label.setText("请选择总体评价（1–5），或按“不评价”关闭")
-            return
-        self.set_busy(True, self.ok_button, "正在提交…")
-        args = dict(case_no=self.case_edit.text().strip(), overall=overall, comment=self.comment_edit.text(), **{k: c.currentData() for k, c in self.dimension_combos.items()})
-        DbOp(self, lambda svc: svc.record_rating(**args)).on_done(self._done).run()
+            self.fail("请选择总体评价（1–5），或按“不评价”关闭")
+            return None
+        return dict(case_no=self.case_edit.text().strip(), overall=overall, comment=self.comment_edit.text(),
+                    **{k: c.currentData() for k, c in self.dimension_combos.items()})
 
-    def _done(self, record, error) -> None:
-        self.set_busy(False, self.ok_button)
-        if error is not None:
-            self.error_label.setText(error_text(error))
-            return
+    def act(self, args) -> None:
+        self.write(lambda svc: svc.record_rating(**args), self._done)
+
+    def _done(self, record) -> None:
         self.record = record
         self.rated.emit(record)
         if not record.is_bad:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (
+from desktop.core.cases.closing import LEVELS
+from desktop.core.errors import YichuangError
+from desktop.ui.qt import (
     QAbstractItemView,
+    QBrush,
+    QColor,
     QDialog,
     QDialogButtonBox,
     QHeaderView,
@@ -16,9 +19,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from desktop.core.cases.closing import LEVELS
-from desktop.core.errors import YichuangError
 
 HEADERS = (
     "时间",
@@ -38,9 +38,10 @@ def _level(value: int | None) -> str:
 
 
 class DailyRatingsDialog(QDialog):
-    def __init__(self, parent: QWidget | None, services) -> None:
+    def __init__(self, parent: QWidget | None, services, clerk) -> None:
         super().__init__(parent)
         self.services = services
+        self.clerk = clerk
         day = services.clock().date()
         self.setWindowTitle(f"当日评价 — {day:%Y-%m-%d}")
         self.summary = QLabel("", self)

@@ -4,36 +4,39 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
+from desktop.core.errors import YichuangError
+from desktop.ui.dialogs.base import error_label, error_text
+from desktop.ui.qt import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_label
-from desktop.ui.feedback import message_of
+from desktop.ui.tasks import DbOp
 
 
 class LoginDialog(QDialog):
-    """Asks for a login and password and calls services.login.
+    """Asks for a login and password and checks them with services.login on the writer thread.
 
     `services` is a Services object or a zero-argument callable returning one (the app passes a
     callable so the window appears before the database layer is imported). After `accept()`,
-    `clerk` is the logged-in Clerk and `services` the Services object.
+    `clerk` is the logged-in Clerk and `services` the Services object. `checked()` fires when the
+    answer to a login attempt is on screen.
     """
 
     shown = Signal()
+    checked = Signal()
 
     def __init__(self, parent: QWidget | None, services: object | Callable[[], object]) -> None:
         super().__init__(parent)
-        self._services = services if not callable(services) else None
+        self.services = services if not callable(services) else None
         self._factory = services if callable(services) else None
         self.clerk = None
         self.setWindowTitle("一窗 · 综合窗口受理 — 登录")
@@ -80,32 +83,33 @@ class LoginDialog(QDialog):
         self.login_edit.setFocus()
 
     # The services are created after the dialog is on screen (start-up time), or at the latest on submit.
-    def services(self):
-        if self._services is None and self._factory is not None:
-            self._services = self._factory()
+    def open_services(self):
+        """The Services object, opened now if the factory has not run yet (raises YichuangError)."""
+        if self.services is None and self._factory is not None:
+            self.services = self._factory()
             self._show_identity()
-        return self._services
+        return self.services
 
     def load_services_later(self) -> None:
         QTimer.singleShot(0, self._load_quietly)
 
     def _load_quietly(self) -> None:
         try:
-            self.services()
+            self.open_services()
         except YichuangError as e:
             self.error_label.setText(e.message)
             self.login_button.setEnabled(False)
 
     def _show_identity(self) -> None:
         try:
-            w = self._services.window()
+            w = self.services.window()
             self.identity.setText(f"{w.centre_name}　{w.window_no} 号窗口")
         except YichuangError:
             self.identity.setText("")
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if self._services is not None and not self.identity.text():
+        if self.services is not None and not self.identity.text():
             self._show_identity()
         self.shown.emit()
 
@@ -123,14 +127,30 @@ class LoginDialog(QDialog):
             self.password_edit.setFocus()
             return
         try:
-            self.clerk = self.services().login(login=login, password=self.password_edit.text())
+            self.open_services()
         except YichuangError as e:
             self.error_label.setText(e.message)
-            self.password_edit.clear()
-            self.password_edit.setFocus()
             return
-        except Exception as e:  # noqa: BLE001 - never a traceback to the clerk
-            self.error_label.setText(message_of(e))
+        password = self.password_edit.text()
+        self._set_busy(True)
+        DbOp(self, lambda svc: svc.login(login=login, password=password)).on_done(self._checked).run()
+
+    def _set_busy(self, busy: bool) -> None:
+        for w in (self.login_edit, self.password_edit, self.login_button):
+            w.setEnabled(not busy)
+        self.setCursor(Qt.CursorShape.BusyCursor if busy else Qt.CursorShape.ArrowCursor)
+
+    def _checked(self, clerk, error) -> None:
+        """On the GUI thread, once the writer thread checked the password."""
+        self._set_busy(False)
+        if error is not None:
+            self.error_label.setText(error_text(error))
+            if isinstance(error, YichuangError):
+                self.password_edit.clear()
+                self.password_edit.setFocus()
+            self.checked.emit()
             return
+        self.clerk = clerk
         self.error_label.setText("")
+        self.checked.emit()
         self.accept()

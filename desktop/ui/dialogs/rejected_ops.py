@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (
+from desktop.core.errors import YichuangError
+from desktop.ui.dialogs.base import error_label, error_text, set_note
+from desktop.ui.outbox_model import OutboxTableModel
+from desktop.ui.qt import (
     QAbstractItemView,
     QDialog,
     QHBoxLayout,
@@ -14,11 +16,8 @@ from PySide6.QtWidgets import (
     QTableView,
     QVBoxLayout,
     QWidget,
+    Signal,
 )
-
-from desktop.core.errors import YichuangError
-from desktop.ui.dialog_parts import error_label, error_text, set_note
-from desktop.ui.outbox_model import OutboxTableModel
 from desktop.ui.tasks import DbOp
 
 

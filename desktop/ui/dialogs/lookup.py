@@ -5,26 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
-
 from desktop.core import roles
 from desktop.core.errors import YichuangError
 from desktop.core.labels import (
@@ -45,9 +25,29 @@ from desktop.ui.case_history import (  # noqa: F401  (re-exported)
     event_label,
     mask_id,
 )
-from desktop.ui.dialog_parts import case_no_edit, error_label, error_text, set_note
-from desktop.ui.printing import print_with_preview
-from desktop.ui.tasks import DbOp
+from desktop.ui.dialogs.base import case_no_edit, error_label, error_text, set_note
+from desktop.ui.feedback import print_with_preview
+from desktop.ui.qt import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    Qt,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from desktop.ui.tasks import DbOp, QueryOp
 
 MAX_EXTENSION_DAYS = 10
 
@@ -75,10 +75,28 @@ def _table(parent: QWidget, name: str, headers: list[str]) -> QTableWidget:
     return table
 
 
+def read_case(services, case_no: str, known_names: dict[str, str]):
+    """On a worker thread: (record, history, documents, {login: name} of the history's people)."""
+    record = services.case_record(case_no=case_no)
+    history = services.case_history(case_no=record.case_no)
+    documents = services.documents(case_no=record.case_no)
+    names = {record.clerk.login: record.clerk.name}
+    for _at, login, _event, _detail in history:
+        if login and login not in ACTORS and login not in known_names and login not in names:
+            try:
+                names[login] = services.clerk(login).name
+            except YichuangError:
+                names[login] = login
+    return record, history, documents, names
+
+
 class LookupDialog(QDialog):
-    """Look a case up by number. `changed` fires after a 值班长 changed the case's clock."""
+    """Look a case up by number. `changed` fires after a 值班长 changed the case's clock.
+
+    The case is read on the reader thread; `loaded(ok)` fires once it (or why not) is on screen."""
 
     changed = Signal(str)  # case number
+    loaded = Signal(bool)
 
     def __init__(self, parent: QWidget | None, services, clerk, case_no: str = "") -> None:
         super().__init__(parent)
@@ -247,26 +265,26 @@ class LookupDialog(QDialog):
         return roles.can(self.clerk, "clock_pause")
 
     # ----- reading
-    def load_case(self) -> bool:
-        """Read the case, its history and its documents (reads only) and show them."""
+    def load_case(self) -> None:
+        """Read the case, its history and its documents on the reader thread and show them."""
         case_no = self.case_edit.text().strip()
         if not case_no:
             self._fail("请输入或扫描办件编号")
-            return False
-        try:
-            record = self.services.case_record(case_no=case_no)
-            history = self.services.case_history(case_no=record.case_no)
-            documents = self.services.documents(case_no=record.case_no)
-        except YichuangError as e:
-            self._fail(e.message)
-            return False
-        self.record, self.history, self.documents = record, history, documents
-        self.case_edit.setText(record.case_no)
+            return
+        known = dict(self._names)
+        QueryOp(self, lambda svc: read_case(svc, case_no, known)).success(self._loaded).failure(
+            lambda e: self._fail(error_text(e))
+        ).run()
+
+    def _loaded(self, found) -> None:
+        self.record, self.history, self.documents, names = found
+        self._names.update(names)
+        self.case_edit.setText(self.record.case_no)
         self.case_edit.selectAll()  # the next scan replaces it
         self.error_label.setText("")
         self._show()
         self.body.show()
-        return True
+        self.loaded.emit(True)
 
     def _fail(self, text: str) -> None:
         self.record = None
@@ -274,6 +292,7 @@ class LookupDialog(QDialog):
         self.error_label.setText(text)
         self.case_edit.selectAll()
         self.case_edit.setFocus()
+        self.loaded.emit(False)
 
     def _show(self) -> None:
         r = self.record
@@ -378,12 +397,7 @@ class LookupDialog(QDialog):
             return self.record.clerk.name
         if self.clerk is not None and login == self.clerk.login:
             return self.clerk.name
-        if login not in self._names:
-            try:
-                self._names[login] = self.services.clerk(login).name
-            except YichuangError:
-                self._names[login] = login
-        return self._names[login]
+        return self._names.get(login, login)
 
     def _fill_documents(self) -> None:
         t = self.documents_table
@@ -434,19 +448,25 @@ class LookupDialog(QDialog):
         self.clock_box.setEnabled(False)
         case_no = self.record.case_no
 
-        def done(result, error) -> None:
+        def done(answer, error) -> None:
             self.clock_box.setEnabled(True)
             if error is not None:
                 set_note(self.clock_note, error_text(error))
                 return
+            result, found = answer
             self.reason_edit.clear()
             self.approver_password.clear()
-            self.load_case()
+            self._loaded(found)
             set_note(self.clock_note, done_text(result), ok=True)
             self.changed.emit(case_no)
 
         args = dict(case_no=case_no, clerk=self.clerk, **kwargs)
-        DbOp(self, lambda svc: op(svc, **args)).changes("cases").on_done(done).run()
+        known = dict(self._names)
+
+        def change_and_reread(svc):  # on the writer: the change, then the case as it now is
+            return op(svc, **args), read_case(svc, case_no, known)
+
+        DbOp(self, change_and_reread).changes("cases").on_done(done).run()
 
     def pause_clock(self) -> None:
         """暂停计时: hearings, inspection, testing, expert review are not counted (a reason is required)."""

@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
-
 from desktop.core.errors import YichuangError
 from desktop.core.types import Matter
-from desktop.ui.dialog_parts import WorkflowDialog, ctrl_enter_does, error_label, error_text
-from desktop.ui.tasks import DbOp
+from desktop.ui.dialogs.base import FormDialog, ctrl_enter_does
+from desktop.ui.qt import QLabel, QLineEdit, QPlainTextEdit, QWidget, Signal
 
 FIELD_OF = {"asker_name": "name", "asker_phone": "phone", "question": "question", "answer": "answer"}
 
 
-class ConsultationDialog(WorkflowDialog):
+class ConsultationDialog(FormDialog):
     """Emits `recorded(ConsultationRecord)` and closes once the consultation is stored."""
 
     recorded = Signal(object)
+    busy_text = "正在登记…"
 
     def __init__(self, parent: QWidget | None, services, clerk, matter: Matter | None = None) -> None:
-        super().__init__(parent)
-        self.services = services
-        self.clerk = clerk
+        super().__init__(parent, services, clerk, title="咨询登记（首问负责）", ok_text="登记（Ctrl+Enter）",
+                         min_width=600)
+        self.ok_button.setDefault(False)
         self.record = None
-        self.setWindowTitle("咨询登记（首问负责）")
         self.name_edit = QLineEdit(self)
         self.name_edit.setObjectName("askerNameEdit")
         self.phone_edit = QLineEdit(self)
@@ -50,28 +39,16 @@ class ConsultationDialog(WorkflowDialog):
         self.answer_edit.setObjectName("answerEdit")
         self.answer_edit.setTabChangesFocus(True)
         self.answer_edit.setFixedHeight(110)
-        self.error_label = error_label(self)
         owner = QLabel(f"首问责任人：{clerk.name}（{clerk.staff_no}）", self)
         owner.setObjectName("hintLabel")
-        form = QFormLayout()
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        form.addRow("咨询人姓名", self.name_edit)
-        form.addRow("联系电话", self.phone_edit)
-        form.addRow("咨询事项", self.matter_edit)
-        form.addRow("", self.matter_label)
-        form.addRow("咨询内容", self.question_edit)
-        form.addRow("答复内容", self.answer_edit)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok_button = buttons.addButton("登记（Ctrl+Enter）", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.form.addRow("咨询人姓名", self.name_edit)
+        self.form.addRow("联系电话", self.phone_edit)
+        self.form.addRow("咨询事项", self.matter_edit)
+        self.form.addRow("", self.matter_label)
+        self.form.addRow("咨询内容", self.question_edit)
+        self.form.addRow("答复内容", self.answer_edit)
         ctrl_enter_does(self, self.submit)
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(owner)
-        layout.addWidget(self.error_label)
-        layout.addWidget(buttons)
-        self.setMinimumWidth(600)
+        self.lay_out(below=(owner,))
         self._matter: Matter | None = None
         self.matter_edit.textChanged.connect(self._find_matter)
         if matter is not None:
@@ -79,7 +56,9 @@ class ConsultationDialog(WorkflowDialog):
         self.name_edit.setFocus()
 
     def _find_matter(self, text: str) -> None:
-        """Resolve what the clerk typed to one matter (the best search hit), shown under the field."""
+        """Resolve what the clerk typed to one matter (the best search hit), shown under the field.
+
+        The catalogue search runs on the GUI's in-memory index (as in the intake's search box)."""
         self._matter = None
         text = text.strip()
         if not text:
@@ -96,28 +75,29 @@ class ConsultationDialog(WorkflowDialog):
         else:
             self.matter_label.setText("没有找到该事项（可清空不填）")
 
-    def submit(self) -> None:
+    def validate(self):
         if self.matter_edit.text().strip() and self._matter is None:
-            self.error_label.setText("咨询事项没有找到：请修改或清空")
-            self.matter_edit.setFocus()
-            return
-        self.set_busy(True, self.ok_button, "正在登记…")
-        args = dict(asker_name=self.name_edit.text(), asker_phone=self.phone_edit.text(), matter_code=self._matter.code if self._matter else "", question=self.question_edit.toPlainText(), answer=self.answer_edit.toPlainText(), clerk=self.clerk)
-        DbOp(self, lambda svc: svc.record_consultation(**args)).on_done(self._done).run()
+            self.fail("咨询事项没有找到：请修改或清空", self.matter_edit)
+            return None
+        return dict(asker_name=self.name_edit.text(), asker_phone=self.phone_edit.text(),
+                    matter_code=self._matter.code if self._matter else "",
+                    question=self.question_edit.toPlainText(), answer=self.answer_edit.toPlainText(),
+                    clerk=self.clerk)
 
-    def _done(self, record, error) -> None:
-        self.set_busy(False, self.ok_button)
-        if error is not None:
-            self.error_label.setText(error_text(error))
-            widget = {
-                "name": self.name_edit,
-                "phone": self.phone_edit,
-                "question": self.question_edit,
-                "answer": self.answer_edit,
-            }.get(FIELD_OF.get(getattr(error, "field", "") or "", ""))
-            if widget is not None:
-                widget.setFocus()
-            return
+    def act(self, args) -> None:
+        self.write(lambda svc: svc.record_consultation(**args), self._done, on_error=self._focus_field)
+
+    def _focus_field(self, error) -> None:
+        widget = {
+            "name": self.name_edit,
+            "phone": self.phone_edit,
+            "question": self.question_edit,
+            "answer": self.answer_edit,
+        }.get(FIELD_OF.get(getattr(error, "field", "") or "", ""))
+        if widget is not None:
+            widget.setFocus()
+
+    def _done(self, record) -> None:
         self.record = record
         self.recorded.emit(record)
         self.accept()

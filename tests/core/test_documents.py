@@ -303,7 +303,8 @@ def test_notice_barcode_decodes_and_given_urls_are_used(tmp_path):
 
 
 def test_roll_barcode_bars_are_whole_printer_dots():
-    from desktop.core.documents.common import BAR_MODULE, barcode_flowable, paper_spec
+    from desktop.core.documents.codes import barcode_flowable
+    from desktop.core.documents.layout import BAR_MODULE, paper_spec
 
     bc = barcode_flowable(CASE_NO, paper_spec("roll80"), paper_spec("roll80").frame_width)
     assert abs(BAR_MODULE - 0.25 * mm) < 1e-9

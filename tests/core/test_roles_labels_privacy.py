@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop.core import labels, privacy, roles
-from desktop.core.documents.common import mask_id as paper_mask_id
+from desktop.core.documents.blocks import mask_id as paper_mask_id
 from desktop.core.errors import AuthError
 from desktop.core.types import Clerk
 

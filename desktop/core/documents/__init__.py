@@ -14,19 +14,19 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-#: public name -> submodule defining it
+#: public name -> module defining it (relative to this package, or absolute)
 _EXPORTS = {
-    "mask_id": "common",
-    "cjk_font_path": "fonts",
-    "register_cjk_font": "fonts",
-    "render_acceptance_notice": "notices",
-    "render_gap_promise": "notices",
-    "render_one_time_notice": "notices",
-    "render_refusal_notice": "notices",
-    "render_delivery_receipt": "receipt",
-    "render_transfer_manifest": "manifest",
-    "render_daily_report": "report",
-    "render_voucher": "voucher",
+    "mask_id": "desktop.core.privacy",
+    "cjk_font_path": ".fonts",
+    "register_cjk_font": ".fonts",
+    "render_acceptance_notice": ".notices",
+    "render_gap_promise": ".notices",
+    "render_one_time_notice": ".notices",
+    "render_refusal_notice": ".notices",
+    "render_delivery_receipt": ".receipt",
+    "render_transfer_manifest": ".manifest",
+    "render_daily_report": ".report",
+    "render_voucher": ".voucher",
 }
 
 __all__ = [
@@ -45,7 +45,8 @@ __all__ = [
 assert sorted(_EXPORTS) == __all__
 
 if TYPE_CHECKING:
-    from .common import mask_id
+    from desktop.core.privacy import mask_id
+
     from .fonts import cjk_font_path, register_cjk_font
     from .manifest import render_transfer_manifest
     from .notices import (
@@ -63,7 +64,7 @@ def __getattr__(name: str) -> object:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value  # next lookups skip __getattr__
     return value
 

@@ -10,23 +10,10 @@ from reportlab.platypus import Flowable, KeepTogether, Paragraph, Spacer, Table,
 
 from desktop.core.types import FORM_LABELS, STATE_LABELS, Clerk, Window
 
-from .common import (
-    _PAD_X,
-    PAPERS,
-    Paper,
-    Styles,
-    _cell,
-    _grid,
-    barcode_encodable,
-    barcode_flowable,
-    build_pdf,
-    esc,
-    fields_table,
-    fmt_datetime,
-    number_head,
-    section,
-    styles,
-)
+from .blocks import PAD_X, cell, fields_table, grid, number_head, section
+from .codes import barcode_encodable, barcode_flowable
+from .layout import PAPERS, Paper, Styles, build_pdf, styles
+from .text import esc, fmt_datetime
 
 if TYPE_CHECKING:
     from desktop.core.cases.transfers import TransferCase, TransferInfo
@@ -54,12 +41,12 @@ def _labels() -> tuple[dict[str, str], dict[str, str]]:
 def _case_number_cell(case_no: str, paper: Paper, st: Styles, width: float) -> list[Flowable] | str:
     """The case number as text under a small Code128; text only if it cannot be encoded or its
     barcode (quiet zones included) would not fit inside the cell."""
-    room = width - 2 * _PAD_X
+    room = width - 2 * PAD_X
     if barcode_encodable(case_no):
         bar = barcode_flowable(case_no, paper, room, bar_height=_CASE_BAR_HEIGHT, modules=_CASE_BAR_MODULES)
         if bar.width <= room:
             return [bar, Paragraph(esc(case_no), st.small_centre)]
-    return _cell(esc(case_no), st.cell, width)
+    return cell(esc(case_no), st.cell, width)
 
 
 def _cases_table(cases: tuple[TransferCase, ...], paper: Paper, st: Styles) -> Table:
@@ -67,7 +54,7 @@ def _cases_table(cases: tuple[TransferCase, ...], paper: Paper, st: Styles) -> T
     across pages (unless it alone is taller than a page)."""
     total = sum(_COLUMNS)
     widths = [w / total * paper.frame_width for w in _COLUMNS]
-    data: list[list] = [[_cell(h, st.cell_head, w) for h, w in zip(_HEAD, widths)]]
+    data: list[list] = [[cell(h, st.cell_head, w) for h, w in zip(_HEAD, widths)]]
     extra: list[tuple] = [
         ("ALIGN", (0, 1), (0, -1), "CENTER"),
         ("ALIGN", (1, 1), (1, -1), "CENTER"),
@@ -81,20 +68,20 @@ def _cases_table(cases: tuple[TransferCase, ...], paper: Paper, st: Styles) -> T
                 head = [
                     str(i),
                     _case_number_cell(case.case_no, paper, st, widths[1]),
-                    _cell(esc(case.matter_name), st.cell, widths[2]),
-                    _cell(esc(case.applicant_name), st.cell, widths[3]),
+                    cell(esc(case.matter_name), st.cell, widths[2]),
+                    cell(esc(case.applicant_name), st.cell, widths[3]),
                 ]
             else:
                 head = ["", "", "", ""]
             if m is None:
-                tail = [_cell("（无移交材料）", st.cell, widths[4]), "", "", ""]
+                tail = [cell("（无移交材料）", st.cell, widths[4]), "", "", ""]
             else:
                 name, form, copies, state = m
                 tail = [
-                    _cell(esc(name), st.cell, widths[4]),
-                    _cell(esc(FORM_LABELS.get(form, form)), st.cell, widths[5]),
+                    cell(esc(name), st.cell, widths[4]),
+                    cell(esc(FORM_LABELS.get(form, form)), st.cell, widths[5]),
                     f"{int(copies)}" if state in _HANDED_OVER else "—",
-                    _cell(esc(STATE_LABELS.get(state, state)), st.cell, widths[7]),
+                    cell(esc(STATE_LABELS.get(state, state)), st.cell, widths[7]),
                 ]
             data.append(head + tail)
         last = len(data) - 1
@@ -105,7 +92,7 @@ def _cases_table(cases: tuple[TransferCase, ...], paper: Paper, st: Styles) -> T
                 extra.append(("SPAN", (col, first), (col, last)))
         extra.append(("NOSPLIT", (0, first), (-1, last)))
         extra.append(("VALIGN", (0, first), (3, last), "MIDDLE"))
-    return _grid(data, widths, st, extra, header=True)
+    return grid(data, widths, st, extra, header=True)
 
 
 def _totals(cases: tuple[TransferCase, ...]) -> str:

@@ -6,27 +6,21 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.cases.deadlines import NOTICE_SUPPLY_DAYS, PENDING_TEXT
 from desktop.core.errors import BadInput
+from desktop.core.privacy import mask_phone
 from desktop.core.types import STATE_LABELS, CaseMaterial, CaseRecord, Enterprise
 
-from .common import (
-    Paper,
-    Styles,
-    build_pdf,
+from .blocks import (
     case_head,
-    esc,
     fields_table,
-    fmt_date,
-    fmt_datetime,
-    mask_phone,
-    paper_spec,
     person_id,
     reprint_mark,
     seal_block,
     section,
     signature_block,
-    styles,
     table,
 )
+from .layout import Paper, Styles, build_pdf, paper_spec, styles
+from .text import esc, fmt_date, fmt_datetime
 
 LICENSING_LAW = "《中华人民共和国行政许可法》"
 HOTLINE = "12345 市民服务热线"

@@ -7,21 +7,12 @@ from datetime import datetime
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.errors import BadInput
+from desktop.core.privacy import mask_id
 from desktop.core.types import CaseRecord, Clerk, Enterprise
 
-from .common import (
-    build_pdf,
-    case_head,
-    esc,
-    fields_table,
-    fmt_datetime,
-    mask_id,
-    paper_spec,
-    reprint_mark,
-    section,
-    signature_block,
-    styles,
-)
+from .blocks import case_head, fields_table, reprint_mark, section, signature_block
+from .layout import build_pdf, paper_spec, styles
+from .text import esc, fmt_datetime
 
 DELIVERY_METHODS: dict[str, str] = {"window": "窗口领取", "express": "快递送达", "e_licence": "电子证照"}
 #: what the person receiving is called, by method

@@ -12,18 +12,9 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.types import OUTCOME_LABELS, RATING_LEVELS, DailyStats
 
-from .common import (
-    PAPERS,
-    Styles,
-    build_pdf,
-    esc,
-    fields_table,
-    fmt_date,
-    fmt_datetime,
-    section,
-    styles,
-    table,
-)
+from .blocks import fields_table, section, table
+from .layout import PAPERS, Styles, build_pdf, styles
+from .text import esc, fmt_date, fmt_datetime
 
 
 def _axis_step(top: int) -> int:

@@ -7,24 +7,10 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 from desktop.core.cases.deadlines import PENDING_TEXT
 from desktop.core.types import FORM_LABELS, STATE_LABELS, CaseMaterial, CaseRecord
 
-from .common import (
-    Paper,
-    Styles,
-    build_pdf,
-    case_head,
-    esc,
-    fields_table,
-    fmt_date,
-    paper_spec,
-    qr_pair,
-    query_url,
-    rating_url,
-    reprint_mark,
-    section,
-    signature_block,
-    styles,
-    table,
-)
+from .blocks import case_head, fields_table, reprint_mark, section, signature_block, table
+from .codes import qr_pair
+from .layout import Paper, Styles, build_pdf, paper_spec, styles
+from .text import esc, fmt_date, query_url, rating_url
 
 #: Materials the applicant still owes are not "received": they go on the one-time notice.
 _OWED = ("missing", "defective")

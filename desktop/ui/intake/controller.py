@@ -148,7 +148,12 @@ class IntakeController:
                 if granted:
                     self._submit_intake({**intake, "overrides": {"uscc_check": granted}})
                     return
-            elif isinstance(error, YichuangError):
+        self._finish(result, error)
+
+    def _finish(self, result: IntakeResult | None, error) -> None:
+        """The end of an accept or 补正 on the GUI thread: show the error, or the result and its documents."""
+        if error is not None:
+            if isinstance(error, YichuangError):
                 self.show_input_error(error)
             else:
                 self.set_message(message_of(error))
@@ -238,15 +243,7 @@ class IntakeController:
 
     def _supplement_done(self, result: IntakeResult | None, error) -> None:
         self._set_busy(False)
-        if error is not None:
-            if isinstance(error, YichuangError):
-                self.show_input_error(error)
-            else:
-                self.set_message(message_of(error))
-            self.intake_finished.emit(None)
-            return
-        self._accepted(result)
-        self.intake_finished.emit(result)
+        self._finish(result, error)
 
     def _leave_supplement(self) -> None:
         self.supplement_record = None

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import DATA, residence_permit_intake, resident_id
 
 from desktop.cli import main
 from desktop.core import config
+from tests.support.factories import DATA, residence_permit_intake, resident_id
 
 
 def run(capsys, *args: str) -> tuple[int, object, str]:

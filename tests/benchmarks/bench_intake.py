@@ -16,9 +16,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `tests` is a package
 
-from factories import DATA, person, resident_id  # noqa: E402
+from tests.support.factories import DATA, person, resident_id  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -35,10 +35,10 @@ def main() -> int:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from desktop.core.identity import id_check_char
     from desktop.core.services import Services, init_store
     from desktop.ui.app import create_application
     from desktop.ui.main_window import MainWindow
+    from tests.support.ids import resident_check_char
 
     app = create_application([])
     with tempfile.TemporaryDirectory() as tmp:
@@ -60,7 +60,7 @@ def main() -> int:
 
         def one_intake(i: int) -> tuple[float, float]:
             body = f"31010419900101{i % 1000:03d}"
-            id_no = body + id_check_char(body)
+            id_no = body + resident_check_char(body)
             finished.clear()
             loop = QEventLoop()
             window.intake_finished.connect(loop.quit)

@@ -11,9 +11,8 @@ import subprocess
 import sys
 import time
 
-from factories import DATA, person
-
 from desktop.core import config
+from tests.support.factories import DATA, person
 
 
 def _batch(n: int) -> list[dict]:

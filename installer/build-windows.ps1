@@ -1,5 +1,5 @@
 # Builds the one-folder Windows client (run in PowerShell on a Windows build machine with Python 3.11+).
-# The CJK font is not on Windows by default in this form: copy wqy-microhei.ttc into resources\fonts first
+# The CJK font is not on Windows by default in this form: copy wqy-microhei.ttc into desktop\resources\fonts first
 # (Apache-2.0), or set YICHUANG_CJK_FONT on the window PCs.
 $ErrorActionPreference = "Stop"
 Set-Location (Join-Path $PSScriptRoot "..")

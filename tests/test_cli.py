@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from factories import DATA, residence_permit_intake, resident_id
 
 from desktop.cli import main
 from desktop.core import config
+from tests.support.factories import DATA, residence_permit_intake, resident_id
 
 
 def run(capsys, *args: str) -> tuple[int, object, str]:
@@ -22,14 +25,29 @@ def run(capsys, *args: str) -> tuple[int, object, str]:
     return code, (json.loads(out) if out.strip() else None), err
 
 
-@pytest.fixture
-def cli_home(tmp_path, capsys):
-    h = tmp_path / "w"
-    code, out, _ = run(capsys, "--home", str(h), "init", "--centre", "310104", "--window", "02", "--demo")
+def _json_main(*args: str) -> tuple[int, object]:
+    """main() with its stdout captured (module-scoped fixtures cannot use capsys)."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        code = main(list(args))
+    return code, json.loads(buffer.getvalue())
+
+
+@pytest.fixture(scope="module")
+def cli_template(tmp_path_factory) -> Path:
+    """A window made by the command line once per module: init --demo, then the test catalogue."""
+    h = tmp_path_factory.mktemp("cli") / "w"
+    code, out = _json_main("--home", str(h), "init", "--centre", "310104", "--window", "02", "--demo")
     assert code == 0 and out["created"] is True
-    code, out, _ = run(capsys, "--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"))
+    code, out = _json_main("--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"))
     assert code == 0 and out == {"version": "test-1", "matters": 3}
     return h
+
+
+@pytest.fixture
+def cli_home(tmp_path, cli_template):
+    """This test's own copy of the module's command-line window."""
+    return Path(shutil.copytree(cli_template, tmp_path / "w"))
 
 
 def _cases(home: Path) -> int:

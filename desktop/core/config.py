@@ -8,22 +8,22 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import platformdirs
+
 APP_NAME = "yichuang"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-RESOURCES = REPO_ROOT / "resources"
+# Windows has always used %LOCALAPPDATA%\Yichuang; Linux $XDG_DATA_HOME/yichuang (~/.local/share/yichuang).
+HOME_FOLDER = "Yichuang" if sys.platform == "win32" else APP_NAME
+# Package data: installed with the package (wheel, editable install and the frozen build alike).
+RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 DEMO_CATALOGUE = RESOURCES / "catalogue" / "demo.json"
 
 
 def default_home() -> Path:
-    """The per-user data folder (YICHUANG_HOME overrides it)."""
+    """The per-user data folder: YICHUANG_HOME if set, else the platform's user data folder."""
     env = os.environ.get("YICHUANG_HOME")
     if env:
         return Path(env)
-    if sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-        return base / "Yichuang"
-    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return base / APP_NAME
+    return Path(platformdirs.user_data_dir(HOME_FOLDER, appauthor=False, roaming=False))
 
 
 def db_path(home: Path) -> Path:

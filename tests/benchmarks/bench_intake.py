@@ -16,9 +16,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: `tests` is a package
 
-from factories import DATA, person, resident_id  # noqa: E402
+from tests.support.factories import DATA, person, resident_id  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -54,11 +54,9 @@ def main() -> None:
     if args.with_gui:
         from PySide6.QtWidgets import QApplication
 
-        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-        from quiet_presenter import QuietPresenter
-
         from desktop.ui.feedback import use_presenter
         from desktop.ui.main_window import MainWindow
+        from tests.support.quiet_presenter import QuietPresenter
 
         app = QApplication.instance() or QApplication([])
         use_presenter(QuietPresenter())  # no modal window opens during the measurement

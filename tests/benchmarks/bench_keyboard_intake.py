@@ -28,19 +28,18 @@ def main() -> int:
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(ROOT / "tests" / "ui"))
 
     from PySide6.QtCore import QEventLoop, Qt, QTimer
     from PySide6.QtGui import QInputMethodEvent
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
-    from quiet_presenter import QuietPresenter
 
-    from desktop.core.identity import id_check_char
     from desktop.core.services import Services, init_store
     from desktop.ui.app import create_application
     from desktop.ui.feedback import use_presenter
     from desktop.ui.main_window import MainWindow
+    from tests.support.ids import resident_check_char
+    from tests.support.quiet_presenter import QuietPresenter
 
     app = create_application([])
     use_presenter(QuietPresenter())  # no print preview opens: the voucher is only recorded
@@ -63,7 +62,7 @@ def main() -> int:
 
         def one_intake(i: int) -> tuple[float, float]:
             body = f"31010419900101{i % 1000:03d}"
-            id_no = body + id_check_char(body)
+            id_no = body + resident_check_char(body)
             finished.clear()
             loop = QEventLoop()
             window.intake_finished.connect(loop.quit)

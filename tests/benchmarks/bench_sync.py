@@ -20,15 +20,14 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "sync")]
+sys.path.insert(0, str(ROOT))  # the repository root: `tests` is a package
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
-from faultkit import child_env, queue_cases
-
 from db.central import CentralClient, add_window, admin_connect, init_central
-from db.pgtest import TempPostgres
 from desktop.core import sync
 from desktop.core.services import Services, init_store
+from tests.support.faultkit import child_env, queue_cases
+from tests.support.postgres import TempPostgres
 
 CENTRE, WINDOW = "310104", "01"
 DATA = ROOT / "tests" / "data" / "catalogue_test.json"

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from factories import enterprise, person, residence_permit_intake
 from pypdf import PdfReader
 
 from desktop.core.errors import BadInput
+from tests.support.factories import enterprise, person, residence_permit_intake
 
 
 def _text(path) -> str:

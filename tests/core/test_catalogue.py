@@ -12,7 +12,7 @@ from desktop.core.catalogue import Catalogue, catalogue_to_json, parse_catalogue
 from desktop.core.errors import BadInput
 from desktop.core.search import MatterIndex
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "catalogue" / "demo.json"
+DEMO = Path(__file__).resolve().parents[2] / "desktop" / "resources" / "catalogue" / "demo.json"
 
 
 @pytest.fixture(scope="module")

@@ -13,21 +13,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from doc_samples import (
-    AGENT_ID,
-    BATCH_NO,
-    CASE_NO,
-    CENTRE_PHONE,
-    CLERK,
-    FULL_ID,
-    TRACKING_NO,
-    USCC,
-    sample_case,
-    sample_enterprise_case,
-    sample_stats,
-    sample_transfer,
-    sample_window,
-)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
@@ -45,6 +30,21 @@ from desktop.core.documents import (
     render_voucher,
 )
 from desktop.core.errors import BadInput, YichuangError
+from tests.support.doc_samples import (
+    AGENT_ID,
+    BATCH_NO,
+    CASE_NO,
+    CENTRE_PHONE,
+    CLERK,
+    FULL_ID,
+    TRACKING_NO,
+    USCC,
+    sample_case,
+    sample_enterprise_case,
+    sample_stats,
+    sample_transfer,
+    sample_window,
+)
 
 pytestmark = pytest.mark.quick
 

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from desktop.core import identity
 from desktop.core.errors import BadInput
-from desktop.core.identity import check_id, check_phone, check_uscc, id_check_char, uscc_check_char
+from desktop.core.identity import check_id, check_phone, check_uscc
+from tests.support.ids import resident_check_char, uscc_check_char
 
 TODAY = date(2026, 11, 20)
 
@@ -68,13 +70,13 @@ def test_leap_day_1900_is_impossible():
 @pytest.mark.parametrize("date_part", ["19900230", "19901301", "18991231", "20261121"])
 def test_impossible_dates(date_part):
     body = "310104" + date_part + "123"
-    e = err(check_id, "resident_id", body + id_check_char(body), today=TODAY)
+    e = err(check_id, "resident_id", body + resident_check_char(body), today=TODAY)
     assert e.code == "E_ID_DATE"
 
 
 def test_today_is_a_possible_birth_date():
     body = "310104" + TODAY.strftime("%Y%m%d") + "124"
-    assert check_id("resident_id", body + id_check_char(body), today=TODAY).birth_date == TODAY
+    assert check_id("resident_id", body + resident_check_char(body), today=TODAY).birth_date == TODAY
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_unknown_province_is_only_a_warning():
 def test_unknown_shanghai_district_is_a_warning_retired_one_is_not():
     assert check_id("resident_id", "310199199001010018", today=TODAY).warnings
     body = "310103" + "19800101" + "001"  # 卢湾区, merged into 黄浦 in 2011
-    assert check_id("resident_id", body + id_check_char(body), today=TODAY).warnings == ()
+    assert check_id("resident_id", body + resident_check_char(body), today=TODAY).warnings == ()
 
 
 def test_residence_permit_number_entered_as_resident_id_warns():
@@ -127,7 +129,7 @@ def test_residence_permit_number_entered_as_resident_id_warns():
 )
 def test_any_valid_body_with_computed_check_passes(address, born, seq):
     body = f"{address}{born:%Y%m%d}{seq:03d}"
-    number = body + id_check_char(body)
+    number = body + resident_check_char(body)
     result = check_id("resident_id", number, today=TODAY)
     assert result.normalized == number
     assert result.birth_date == born
@@ -142,7 +144,7 @@ def test_any_valid_body_with_computed_check_passes(address, born, seq):
 )
 def test_corrupting_one_digit_fails(born, seq, position, delta):
     body = f"310104{born:%Y%m%d}{seq:03d}"
-    number = body + id_check_char(body)
+    number = body + resident_check_char(body)
     corrupted = number[:position] + str((int(number[position]) + delta) % 10) + number[position + 1 :]
     with pytest.raises(BadInput) as info:
         check_id("resident_id", corrupted, today=TODAY)
@@ -244,7 +246,7 @@ def test_messages_are_chinese():
 def test_default_today_rejects_future():
     future = date.today() + timedelta(days=3)
     body = f"310104{future:%Y%m%d}123"
-    assert err(check_id, "resident_id", body + id_check_char(body)).code == "E_ID_DATE"
+    assert err(check_id, "resident_id", body + resident_check_char(body)).code == "E_ID_DATE"
 
 
 # --- unified social credit code ---------------------------------------------------------------
@@ -285,6 +287,12 @@ def test_uscc_bad_length_or_characters(code):
 @given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
 def test_uscc_computed_check_always_passes(body):
     assert check_uscc(body + uscc_check_char(body)).check_ok
+    assert identity.uscc_check_char(body) == uscc_check_char(body)  # the product agrees with GB 32100
+
+
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17))
+def test_resident_check_char_agrees_with_gb11643(body):
+    assert identity.id_check_char(body) == resident_check_char(body)
 
 
 # --- phones -----------------------------------------------------------------------------------

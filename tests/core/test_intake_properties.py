@@ -7,13 +7,13 @@ import sqlite3
 import subprocess
 
 import pytest
-from factories import residence_permit_intake, resident_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from desktop.core import config
 from desktop.core.errors import BadInput
+from tests.support.factories import residence_permit_intake, resident_id
 
 # Everything a keyboard, an input method or a scanner can produce, astral-plane CJK (𠮷) included;
 # surrogates cannot be stored in UTF-8 text at all, so they are left out.

@@ -7,11 +7,11 @@ import sqlite3
 from datetime import date
 
 import pytest
-from factories import enterprise, person, residence_permit_intake, resident_id
 from pypdf import PdfReader
 
 from desktop.core import caseno, config
 from desktop.core.errors import BadInput, NotFound
+from tests.support.factories import enterprise, person, residence_permit_intake, resident_id
 
 
 def _counts(home):
@@ -205,7 +205,7 @@ def test_a_year_without_calendar_data_is_refused_not_guessed(services, clerk, cl
 
 def test_a_catalogue_change_keeps_a_taken_case_on_its_version(services, clerk):
     result = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
-    from factories import DATA
+    from tests.support.factories import DATA
 
     cat = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
     cat["version"] = "test-2"
@@ -216,7 +216,7 @@ def test_a_catalogue_change_keeps_a_taken_case_on_its_version(services, clerk):
 
 
 def test_catalogue_version_reused_with_other_content_is_refused(services):
-    from factories import DATA
+    from tests.support.factories import DATA
 
     cat = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
     cat["matters"][0]["name"] = "改了名字"

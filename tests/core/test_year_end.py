@@ -12,7 +12,6 @@ import sqlite3
 from datetime import date, datetime
 
 import pytest
-from factories import enterprise, person, residence_permit_intake
 from pypdf import PdfReader
 
 from desktop.cli import main
@@ -20,6 +19,7 @@ from desktop.core import config
 from desktop.core.cases.deadlines import PENDING_TEXT
 from desktop.core.services import Services, init_store
 from desktop.core.workdays import parse_calendar_file
+from tests.support.factories import enterprise, person, residence_permit_intake
 
 CALENDAR_2027 = {
     "years": [2027],

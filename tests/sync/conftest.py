@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from db.central import add_window, init_central
-from db.pgtest import PostgresNotFound, TempPostgres, find_pg_bin
+from tests.support.postgres import PostgresNotFound, TempPostgres, find_pg_bin
 
 TEMPLATE_DB = "yc_central_template"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from factories import DATA, residence_permit_intake
 
 from desktop.cli import main
+from tests.support.factories import DATA, residence_permit_intake
 
 
 def run(capsys, *args: str):

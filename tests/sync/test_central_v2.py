@@ -9,9 +9,9 @@ import uuid
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
-from test_central import A, B, admin_scalar, case_op
 
 from db.central import CentralClient, admin_connect, downgrade_central, freeze_op, init_central
+from tests.support.central_ops import A, B, admin_scalar, case_op
 
 
 def admin(url: str, query: str, params: tuple = ()):

@@ -14,7 +14,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
-from faultkit import SCALE, FaultyProxy, queue_cases, run_cli, start_sync_loop
 from sqlalchemy import func, select
 
 from db.central import _libpq_url
@@ -23,6 +22,7 @@ from db.local.models import Case, CaseEvent, OutboxOp, SyncCheckpoint
 from desktop.core import config
 from desktop.core.errors import CentralUnavailable
 from desktop.core.services import Services, init_store
+from tests.support.faultkit import SCALE, FaultyProxy, queue_cases, run_cli, start_sync_loop
 
 CENTRE = "310104"
 

@@ -7,9 +7,7 @@ import sqlite3
 from datetime import date
 
 import pytest
-from factories import residence_permit_intake
 from sqlalchemy import select
-from support.fake_transport import FakeTransport, NotInATest
 
 from db.central.errors import CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, CaseAttachment, OutboxOp, SyncCheckpoint
@@ -17,6 +15,8 @@ from desktop.core import config, outbox, sync
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch
 from desktop.core.outbox.kinds import KINDS
 from desktop.core.sync import streams
+from tests.support.factories import residence_permit_intake
+from tests.support.fake_transport import FakeTransport, NotInATest
 
 
 @pytest.fixture

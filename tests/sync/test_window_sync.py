@@ -7,11 +7,11 @@ import uuid
 
 import psycopg
 import pytest
-from factories import residence_permit_intake
 
 from db.central import _libpq_url
 from desktop.core import config
 from desktop.core.errors import AuthError, CentralUnavailable
+from tests.support.factories import residence_permit_intake
 
 
 def _central_count(central_url: str, sql: str, *params) -> int:
@@ -103,11 +103,11 @@ def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central
     import json
     from datetime import date
 
-    from factories import DATA
     from psycopg.types.json import Jsonb
 
     from db.local.models import Case, User
     from desktop.core.auth import hash_password
+    from tests.support.factories import DATA
 
     queued = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     before = services.current_catalogue_version()
@@ -213,7 +213,7 @@ def test_a_scan_is_uploaded_before_the_op_that_cites_it(services, clerk, linked,
 
 
 def test_two_visits_two_ratings_at_the_centre(services, clerk, linked, central_url):
-    from factories import person
+    from tests.support.factories import person
 
     r = services.accept_application(intake={"matter": "T-PER-002", "applicant": person(),
                                             "materials": {"L1": "paper"}}, clerk=clerk)
@@ -226,7 +226,7 @@ def test_two_visits_two_ratings_at_the_centre(services, clerk, linked, central_u
 
 
 def test_a_supervisor_override_reaches_the_centre_as_an_audit_record(services, clerk, linked, central_url):
-    from factories import enterprise
+    from tests.support.factories import enterprise
 
     intake = {"matter": "T-ENT-001", "applicant": enterprise("91512081MA62K0260F"),
               "materials": {"E1": "paper", "E2": "paper"},

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 from psycopg.types.json import Jsonb
-from test_central import A, admin_scalar, case_payload
 
 from db.central import CentralClient, admin_connect
 from db.central.wire import canonical_json, freeze_op, sha256_hex, verify_op
 from desktop.core import outbox
 from desktop.core.outbox.kinds import KINDS
 from desktop.core.sync import PROTOCOL
+from tests.support.central_ops import A, admin_scalar, case_payload
 
 TRICKY = {
     "名": "𠮷野家",  # a character outside the BMP: four UTF-8 bytes, never a \\u surrogate pair

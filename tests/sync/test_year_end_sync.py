@@ -6,9 +6,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from factories import residence_permit_intake
-
 from desktop.cli import main
+from tests.support.factories import residence_permit_intake
 
 
 def test_a_pulled_calendar_computes_pending_dates(services, clerk, clock, window, central_url, capsys, tmp_path):

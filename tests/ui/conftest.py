@@ -1,31 +1,17 @@
-"""UI test fixtures: an initialised demo window in a temp home, a fixed clock, the app's font and style."""
+"""UI test fixtures: the demo window from 2026-03-10 on (home, services, clerk come from tests/conftest.py),
+the app's font and style, the print log and the main window."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
-from desktop.core.identity import id_check_char
-from desktop.core.services import Services, init_store
-
-FIXED_NOW = datetime(2026, 3, 10, 9, 30, 0)  # a Tuesday, a working day
-
-
-def valid_resident_id(body17: str) -> str:
-    return body17 + id_check_char(body17)
-
-
-ZHANG_SAN_ID = "11010519491231002X"  # the GB 11643 example
-LI_SI_ID = valid_resident_id("31010419900101123")
-
-
-def fixed_clock() -> datetime:
-    return FIXED_NOW
+from tests.support.clock import UI_NOW, MovableClock
+from tests.support.store import StoreRecipe
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -46,34 +32,22 @@ def background_threads():
 
 
 @pytest.fixture
-def home(tmp_path):
-    init_store(tmp_path, centre_code="310104", window_no="01", demo=True, clock=fixed_clock)
-    return tmp_path
+def clock() -> MovableClock:
+    """UI tests start on Tuesday 2026-03-10 09:30, a working day."""
+    return MovableClock(UI_NOW)
 
 
 @pytest.fixture
-def services(home):
-    s = Services(home, clock=fixed_clock)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def clerk(services):
-    return services.login(login="demo", password="demo1234")
-
-
-@pytest.fixture
-def supervisor(services):
-    return services.login(login="super", password="super1234")
+def store_recipe(clock) -> StoreRecipe:
+    """The demo window as `yichuang init --demo` makes it: the demo catalogue only."""
+    return StoreRecipe(now=clock.now)
 
 
 @pytest.fixture(autouse=True)
 def quiet_presenter():
     """No modal window in a test: the UI's presenter is replaced by one that records (quiet_presenter.py)."""
-    from quiet_presenter import QuietPresenter
-
     from desktop.ui.feedback import use_presenter
+    from tests.support.quiet_presenter import QuietPresenter
 
     quiet = QuietPresenter()
     previous = use_presenter(quiet)

@@ -6,15 +6,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from clerk_actions import commit_text, pick_matter, wait_intake
 from pypdf import PdfReader
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop.core.identity import id_check_char
+from tests.support.clerk_actions import commit_text, pick_matter, wait_intake
+from tests.support.ids import LI_SI_ID, ZHANG_SAN_ID
 
-ZHANG_SAN_ID = "11010519491231002X"
-LI_SI_ID = "31010419900101123" + id_check_char("31010419900101123")
 VALID_USCC = "91512081MA62K0260E"
 BAD_CHECK_USCC = "91512081MA62K02600"  # well-formed, wrong check character
 

@@ -6,35 +6,21 @@ import json
 from datetime import date, datetime
 
 import pytest
-from clerk_actions import fill_person, pick_matter, wait_idle, wait_intake
-from conftest import FIXED_NOW, LI_SI_ID
 from PySide6.QtCore import Qt
 
 from desktop.core.privacy import mask_id
 from desktop.core.services import Services
 from desktop.ui.dialogs.lookup import LookupDialog
 from desktop.ui.status import NEXT_YEAR_WARNING, WindowStatusBar
+from tests.support.clerk_actions import fill_person, pick_matter, wait_idle, wait_intake
+from tests.support.clock import UI_NOW
+from tests.support.ids import LI_SI_ID
 
 TO_DECIDE = {  # 居住证办理（首次申领）: accepted, decided by 上海市公安局
     "matter": "SH-PER-001",
     "applicant": {"kind": "person", "name": "李四", "id_type": "resident_id", "id_no": LI_SI_ID},
     "materials": {"ID": "paper", "PHOTO": "paper", "RESIDENCE": "paper"},
 }
-
-
-class MovableClock:
-    """The fixed test time, which a test can move on (both the window and its writer read it)."""
-
-    def __init__(self) -> None:
-        self.now = FIXED_NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return MovableClock()
 
 
 @pytest.fixture
@@ -135,10 +121,12 @@ def test_supervisor_pauses_and_resumes_the_clock(qtbot, super_window, clock):
     last = services.case_history(case_no=case_no)[-1]
     assert last[2] == "clock.resumed"
     skipped = int(last[3].split()[0])
-    assert skipped > 0 and f"{skipped} 个工作日不计入时限" in dialog.clock_note.text()
+    assert skipped == 3 and f"{skipped} 个工作日不计入时限" in dialog.clock_note.text()  # 03-11, 03-12, 03-13
     after = services.case_record(case_no=case_no)
-    assert after.promised_date == services.add_workdays(start=before.promised_date, days=skipped)
-    assert after.statutory_date == services.add_workdays(start=before.statutory_date, days=skipped)
+    # accepted Tuesday 03-10: 10 working days promised (03-24), 15 statutory (03-31); each moves by 3
+    assert (before.promised_date, before.statutory_date) == (date(2026, 3, 24), date(2026, 3, 31))
+    assert after.promised_date == date(2026, 3, 27)
+    assert after.statutory_date == date(2026, 4, 3)  # 清明 is 04-04..06, so Friday 04-03 still counts
     assert str(after.promised_date) in dialog.facts["promised"].text()
     assert "时限恢复" in column(dialog.history_table, 2)
 
@@ -252,7 +240,7 @@ def test_next_year_warning_from_november_until_imported(qtbot, home, tmp_path):
         assert bar.calendar_warning.isHidden()
     finally:
         services.close()
-    march = Services(home, clock=lambda: FIXED_NOW)
+    march = Services(home, clock=lambda: UI_NOW)
     try:
         bar = WindowStatusBar(march, march.login(login="demo", password="demo1234"))
         qtbot.addWidget(bar)

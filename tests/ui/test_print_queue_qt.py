@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -12,17 +11,11 @@ from pathlib import Path
 
 from pypdf import PdfReader
 
-_HERE = Path(__file__).resolve()
-if str(_HERE.parents[1] / "core") not in sys.path:  # its helpers import doc_samples; `pytest tests/ui` alone too
-    sys.path.insert(0, str(_HERE.parents[1] / "core"))
-_spec = importlib.util.spec_from_file_location(
-    "yichuang_print_queue_helpers", _HERE.parents[1] / "core" / "test_print_queue.py"
-)
-queue = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = queue
-_spec.loader.exec_module(queue)
+from desktop.core.documents import render_voucher
+from tests.support import cups as queue
+from tests.support.doc_samples import sample_case
 
-private_cups = queue.private_cups  # the session's private cupsd (skipped only without the cupsd binary)
+_HERE = Path(__file__).resolve()
 
 # A separate process: libcups reads CUPS_SERVER once per process, and this session's QApplication
 # may already have asked the default server for its printers.
@@ -53,7 +46,7 @@ def _job_ids(server) -> set[str]:
 
 def test_qt_lists_the_queue_and_prints_a_voucher_through_it(private_cups, tmp_path):
     source = tmp_path / "voucher.pdf"
-    source.write_bytes(queue.render_voucher(queue.sample_case()))
+    source.write_bytes(render_voucher(sample_case()))
     token = f"yichuang-qt-{uuid.uuid4().hex[:12]}"
     before = _job_ids(private_cups)
     env = dict(os.environ, CUPS_SERVER=str(private_cups.socket), QT_QPA_PLATFORM="offscreen")

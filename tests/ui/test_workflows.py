@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from clerk_actions import (
-    ZHANG_SAN_ID,
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import update
+
+from db.local.models import OutboxOp
+from tests.support.clerk_actions import (
     commit_text,
     ctrl_enter,
     fill_person,
@@ -13,14 +17,8 @@ from clerk_actions import (
     wait_idle,
     wait_intake,
 )
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
-from sqlalchemy import update
+from tests.support.ids import LI_SI_ID, ZHANG_SAN_ID
 
-from db.local.models import OutboxOp
-from desktop.core.identity import id_check_char
-
-LI_SI_ID = "31010419900101123" + id_check_char("31010419900101123")
 ON_THE_SPOT = {  # 居住证签注: 当场办结
     "matter": "SH-PER-002",
     "applicant": {"kind": "person", "name": "张三", "id_type": "resident_id", "id_no": ZHANG_SAN_ID},

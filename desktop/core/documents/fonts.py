@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 FONT_NAME = "WenQuanYiMicroHei"
 ENV_VAR = "YICHUANG_CJK_FONT"
 SYSTEM_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
-_REPO_FONTS = Path(__file__).resolve().parents[3] / "resources" / "fonts"
+_REPO_FONTS = Path(__file__).resolve().parents[2] / "resources" / "fonts"  # desktop/resources/fonts
 _MISSING_MESSAGE = "未找到中文字体（文泉驿微米黑）。请运行安装脚本，或设置 YICHUANG_CJK_FONT 指向字体文件。"
 
 _lock = threading.Lock()

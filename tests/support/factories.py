@@ -1,17 +1,15 @@
 """Intake objects for tests, in the documented JSON form, with valid identity numbers."""
 
+from __future__ import annotations
+
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+from tests.support.ids import ENTERPRISE_USCC, resident_id
 
-WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+DATA = Path(__file__).resolve().parents[1] / "data"
+TEST_CATALOGUE = DATA / "catalogue_test.json"
 
-
-def resident_id(body17: str) -> str:
-    """A resident ID with its GB 11643 check character (written independently of the product code)."""
-    r = sum(int(c) * w for c, w in zip(body17, WEIGHTS)) % 11
-    return body17 + "10X98765432"[r]
-
+__all__ = ["DATA", "TEST_CATALOGUE", "enterprise", "person", "residence_permit_intake", "resident_id"]
 
 
 def person(name: str = "王小明", id_no: str | None = None, **extra) -> dict:
@@ -19,7 +17,7 @@ def person(name: str = "王小明", id_no: str | None = None, **extra) -> dict:
             "id_no": id_no or resident_id("31010419900101123"), "phone": "13812345678", **extra}
 
 
-def enterprise(uscc: str = "91512081MA62K0260E") -> dict:
+def enterprise(uscc: str = ENTERPRISE_USCC) -> dict:
     return {"kind": "enterprise", "name": "上海一窗餐饮管理有限公司", "uscc": uscc,
             "contact": person("赵经理", resident_id("31011019850315201"))}
 

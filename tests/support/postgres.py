@@ -1,10 +1,12 @@
-"""A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a temp dir, start, stop, delete."""
+"""A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a temp dir, start, stop, delete.
+
+Test code only (it moved here from db/pgtest.py so that it no longer ships in the wheel or the frozen build).
+"""
 
 from __future__ import annotations
 
 import glob
 import os
-import pwd
 import re
 import secrets
 import shutil
@@ -116,7 +118,7 @@ class TempPostgres:
         self.datadir: str | None = None
         self.startup_seconds: float | None = None
         self._finalizer: weakref.finalize | None = None
-        self._as_root = os.geteuid() == 0
+        self._as_root = hasattr(os, "geteuid") and os.geteuid() == 0
         self._env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         self._env["LC_ALL"] = "C.UTF-8" if "C.UTF-8" in _locales() else "C"
 
@@ -149,6 +151,8 @@ class TempPostgres:
 
     def _chown(self, path: str) -> None:
         if self._as_root:
+            import pwd  # POSIX only, and only needed as root
+
             pw = pwd.getpwnam(_SERVICE_USER)
             os.chown(path, pw.pw_uid, pw.pw_gid)
 
@@ -159,6 +163,8 @@ class TempPostgres:
             raise RuntimeError("TempPostgres already started")
         t0 = time.perf_counter()
         if self._as_root:
+            import pwd
+
             try:
                 pwd.getpwnam(_SERVICE_USER)
             except KeyError:

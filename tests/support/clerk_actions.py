@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QInputMethodEvent
 from PySide6.QtWidgets import QApplication
 
-ZHANG_SAN_ID = "11010519491231002X"
+from tests.support.ids import ZHANG_SAN_ID
 
 
 def commit_text(widget, text: str) -> None:

@@ -1,0 +1,1 @@
+"""Core tests: services, documents and rules, with no Qt."""

@@ -1,0 +1,1 @@
+"""Local-store tests: the SQLite engine and its migrations."""

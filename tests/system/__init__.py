@@ -1,0 +1,1 @@
+"""System tests: the product as a user installs and runs it."""

@@ -1,0 +1,1 @@
+"""UI tests: the PySide6 client offscreen, driven as a clerk would drive it."""

@@ -39,6 +39,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reprint", "case", "补打文书…", "open_reprint", ("Ctrl+R",), "reprint_own"),
     ActionSpec("attach", "case", "附加扫描件…", "open_attach", ("Ctrl+U",), "intake"),
     ActionSpec("lookup", "case", "办件查询…", "open_lookup", ("Ctrl+L",)),
+    ActionSpec("worklist", "case", "待办清单…", "open_worklist", ("Ctrl+D",)),
     ActionSpec("quit", "case", "退出", "close", ("Ctrl+Q",), separator_before=True),
     ActionSpec("sync", "sync", "立即同步", "sync_now", ("F5",)),
     ActionSpec("settings", "sync", "设置…", "open_settings", separator_before=True),

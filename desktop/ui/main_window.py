@@ -285,6 +285,12 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         dialog.changed.connect(lambda: self.data_changed.emit("outbox"))
         self._open(dialog)
 
+    def open_worklist(self) -> None:
+        """待办清单 (Ctrl+D): what is due at this window, and the documents owed to print."""
+        from desktop.ui.dialogs.worklist import WorklistDialog
+
+        self._open(WorklistDialog(self, self.services, self.clerk))
+
     def open_daily_ratings(self) -> None:
         from desktop.ui.dialogs.ratings import DailyRatingsDialog
 

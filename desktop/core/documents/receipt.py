@@ -7,6 +7,7 @@ from datetime import datetime
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.errors import BadInput
+from desktop.core.labels import DELIVERY_LABELS, RECEIVER_LABELS
 from desktop.core.privacy import mask_id
 from desktop.core.types import CaseRecord, Clerk, Enterprise
 
@@ -14,9 +15,7 @@ from .blocks import case_head, fields_table, reprint_mark, section, signature_bl
 from .layout import build_pdf, paper_spec, styles
 from .text import esc, fmt_datetime
 
-DELIVERY_METHODS: dict[str, str] = {"window": "窗口领取", "express": "快递送达", "e_licence": "电子证照"}
 #: what the person receiving is called, by method
-_RECEIVER_LABELS = {"window": "领取人", "express": "收件人", "e_licence": "接收人"}
 _BLANK_TIME = "____年__月__日 __时__分"
 
 
@@ -53,14 +52,14 @@ def render_delivery_receipt(
     tracking_no: str = "",
 ) -> bytes:
     """Render the delivery receipt (送达回执) of a case: the case head, the result delivered, the method
-    (window 窗口领取 / express 快递送达 / e_licence 电子证照), the receiver's name and masked ID, and
+    (window 窗口领取 / express 快递寄送 / e_licence 电子证照), the receiver's name and masked ID, and
     lines for the receiver's signature and the delivery time.
 
     `delivered_at` prints the time (else a line to fill in by hand); `clerk` is who hands over (default
     the clerk who received the case); `tracking_no` is printed for express. An unknown `how` is
     BadInput("E_DELIVERY"), an empty receiver name BadInput("E_FIELD_REQUIRED").
     """
-    if how not in DELIVERY_METHODS:
+    if how not in DELIVERY_LABELS:
         raise BadInput(
             "E_DELIVERY",
             "送达方式应为 window（窗口领取）、express（快递）或 e_licence（电子证照）",
@@ -72,14 +71,14 @@ def render_delivery_receipt(
     spec = paper_spec(paper)
     st = styles(spec)
     who = clerk or case.clerk
-    receiver_label = _RECEIVER_LABELS[how]
+    receiver_label = RECEIVER_LABELS[how]
     story: list[Flowable] = case_head(case, "送达回执", spec, st, reprint=reprint)
 
     story.append(section("送达内容", st))
     fields = [
         ("办理结果", _result_text(case), True),
         ("实施部门", esc(case.matter.department), False),
-        ("送达方式", DELIVERY_METHODS[how], False),
+        ("送达方式", DELIVERY_LABELS[how], False),
     ]
     if how == "express":
         fields.append(("快递单号", esc(tracking_no.strip()) or "—", True))

@@ -9,21 +9,24 @@ the OK button saying what it does) until the writer thread answers; an error lan
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from desktop.ui.feedback import message_of
 from desktop.ui.qt import (
+    QAbstractItemView,
     QAction,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHeaderView,
     QKeySequence,
     QLabel,
     QLayout,
     QLineEdit,
     QPushButton,
     Qt,
+    QTableWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -35,6 +38,25 @@ def error_label(parent: QWidget) -> QLabel:
     label.setObjectName("errorLabel")
     label.setWordWrap(True)
     return label
+
+
+def read_only_table(parent: QWidget, name: str, headers: Sequence[str], *, alternating: bool = True,
+                    tab_leaves: bool = True) -> QTableWidget:
+    """A list the clerk reads and picks one row from: whole rows, no editing, columns fit their content.
+    With `tab_leaves`, Tab moves on to the next section instead of walking the cells."""
+    table = QTableWidget(0, len(headers), parent)
+    table.setObjectName(name)
+    table.setHorizontalHeaderLabels(list(headers))
+    table.verticalHeader().hide()
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setAlternatingRowColors(alternating)
+    table.setTabKeyNavigation(not tab_leaves)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(True)
+    return table
 
 
 def set_note(label: QLabel, text: str, ok: bool = False) -> None:

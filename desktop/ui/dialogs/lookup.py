@@ -25,23 +25,20 @@ from desktop.ui.case_history import (  # noqa: F401  (re-exported)
     event_label,
     mask_id,
 )
-from desktop.ui.dialogs.base import case_no_edit, error_label, error_text, set_note
+from desktop.ui.dialogs.base import case_no_edit, error_label, error_text, read_only_table, set_note
 from desktop.ui.feedback import print_with_preview
 from desktop.ui.qt import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
     Qt,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -57,22 +54,6 @@ def _item(text: str, tip: str = "") -> QTableWidgetItem:
     if tip:
         item.setToolTip(tip)
     return item
-
-
-def _table(parent: QWidget, name: str, headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers), parent)
-    table.setObjectName(name)
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setAlternatingRowColors(True)
-    table.setTabKeyNavigation(False)  # Tab leaves the table: keyboard users move between sections
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-    return table
 
 
 def read_case(services, case_no: str, known_names: dict[str, str]):
@@ -154,9 +135,9 @@ class LookupDialog(QDialog):
         facts.setColumnStretch(1, 1)
         facts.setColumnStretch(3, 1)
 
-        self.materials = _table(self, "lookupMaterials", ["材料", "必需", "收取情况", "说明"])
-        self.history_table = _table(self, "lookupHistory", ["时间", "经办人", "事件", "详情"])
-        self.documents_table = _table(self, "lookupDocuments", ["文书", "纸张", "文件"])
+        self.materials = read_only_table(self, "lookupMaterials", ["材料", "必需", "收取情况", "说明"])
+        self.history_table = read_only_table(self, "lookupHistory", ["时间", "经办人", "事件", "详情"])
+        self.documents_table = read_only_table(self, "lookupDocuments", ["文书", "纸张", "文件"])
         self.documents_table.activated.connect(lambda _i: self.print_selected())  # Enter (and double-click)
         self.print_button = QPushButton("打开/打印所选文书(&P)", self)
         self.print_button.setEnabled(False)

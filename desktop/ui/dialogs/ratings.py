@@ -6,15 +6,13 @@ from collections import Counter
 
 from desktop.core.cases.closing import LEVELS
 from desktop.core.errors import YichuangError
+from desktop.ui.dialogs.base import read_only_table
 from desktop.ui.qt import (
-    QAbstractItemView,
     QBrush,
     QColor,
     QDialog,
     QDialogButtonBox,
-    QHeaderView,
     QLabel,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -46,14 +44,7 @@ class DailyRatingsDialog(QDialog):
         self.setWindowTitle(f"当日评价 — {day:%Y-%m-%d}")
         self.summary = QLabel("", self)
         self.summary.setObjectName("summaryLabel")
-        self.table = QTableWidget(0, len(HEADERS), self)
-        self.table.setObjectName("ratingsTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table(self, "ratingsTable", HEADERS, alternating=False, tab_leaves=False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from desktop.core.cases.transfers import CHANNELS, NEXT, STATES
 from desktop.core.errors import YichuangError
-from desktop.ui.dialogs.base import ctrl_enter_does, error_label, error_text, set_note
+from desktop.ui.dialogs.base import ctrl_enter_does, error_label, error_text, read_only_table, set_note
 from desktop.ui.feedback import print_with_preview
 from desktop.ui.qt import (
-    QAbstractItemView,
     QBrush,
     QColor,
     QComboBox,
@@ -20,7 +19,6 @@ from desktop.ui.qt import (
     QPushButton,
     QSplitter,
     Qt,
-    QTableWidget,
     QTableWidgetItem,
     QTreeWidget,
     QTreeWidgetItem,
@@ -83,16 +81,7 @@ class TransferDialog(QDialog):
         pile_col.addLayout(make)
 
         # ----- the batches
-        self.batches = QTableWidget(0, len(BATCH_HEADERS), self)
-        self.batches.setObjectName("transferBatches")
-        self.batches.setHorizontalHeaderLabels(BATCH_HEADERS)
-        self.batches.verticalHeader().setVisible(False)
-        self.batches.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.batches.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.batches.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        header = self.batches.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        self.batches = read_only_table(self, "transferBatches", BATCH_HEADERS, alternating=False, tab_leaves=False)
         self.batches.itemSelectionChanged.connect(self._update_buttons)
         self.channel_combo.currentIndexChanged.connect(lambda _i: self._update_tracking())
         self.print_button = QPushButton("打印流转清单（Ctrl+P）", self)

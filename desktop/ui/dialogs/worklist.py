@@ -4,19 +4,16 @@ documents owed, dates 待定 until next year's holidays are published (grey) —
 from __future__ import annotations
 
 from desktop.core.worklist import WorkItem
-from desktop.ui.dialogs.base import error_text, set_note
+from desktop.ui.dialogs.base import error_text, read_only_table, set_note
 from desktop.ui.feedback import print_documents
 from desktop.ui.qt import (
-    QAbstractItemView,
     QBrush,
     QColor,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -43,14 +40,7 @@ class WorklistDialog(QDialog):
         self.setWindowTitle("待办清单")
         self.summary = QLabel("正在读取……", self)
         self.summary.setObjectName("summaryLabel")
-        self.table = QTableWidget(0, len(HEADERS), self)
-        self.table.setObjectName("worklistTable")
-        self.table.setHorizontalHeaderLabels(HEADERS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table = read_only_table(self, "worklistTable", HEADERS, alternating=False, tab_leaves=False)
         self.print_button = QPushButton("打印须补发的文书", self)
         self.print_button.setObjectName("printOwedButton")
         self.print_button.clicked.connect(self.print_owed)

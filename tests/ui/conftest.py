@@ -61,16 +61,34 @@ def print_log(quiet_presenter):
     return quiet_presenter.printed
 
 
-@pytest.fixture
-def window(qtbot, services, clerk, print_log):
+def _shown_window(qtbot, services, actor):
     from desktop.ui.main_window import MainWindow
 
-    w = MainWindow(services, clerk)
+    w = MainWindow(services, actor)
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
     w.activateWindow()
     qtbot.waitUntil(w.isActiveWindow, timeout=2000)
+    return w
+
+
+@pytest.fixture
+def window(qtbot, services, clerk, print_log):
+    """The clerk's (张敏) main window, shown and active."""
+    w = _shown_window(qtbot, services, clerk)
     yield w
     w.close()
+
+
+@pytest.fixture
+def super_window(qtbot, home, clock, print_log):
+    """The 值班长's (李建国) main window on its own Services, shown and active."""
+    from desktop.core.services import Services
+
+    services = Services(home, clock=clock)
+    w = _shown_window(qtbot, services, services.login(login="super", password="super1234"))
+    yield w
+    w.close()
+    services.close()
 

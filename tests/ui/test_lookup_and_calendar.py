@@ -23,23 +23,6 @@ TO_DECIDE = {  # 居住证办理（首次申领）: accepted, decided by 上海�
 }
 
 
-@pytest.fixture
-def super_window(qtbot, home, clock, print_log):
-    from desktop.ui.main_window import MainWindow
-
-    services = Services(home, clock=clock)
-    supervisor = services.login(login="super", password="super1234")
-    w = MainWindow(services, supervisor)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.activateWindow()
-    qtbot.waitUntil(w.isActiveWindow, timeout=2000)
-    yield w
-    w.close()
-    services.close()
-
-
 def open_lookup(qtbot, window, case_no: str) -> LookupDialog:
     qtbot.keyClick(window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
     dialog = window.active_dialog

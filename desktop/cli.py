@@ -304,6 +304,24 @@ def cmd_gui(args) -> int:
     return run_gui(Path(args.home), argv=[sys.argv[0]])
 
 
+def cmd_verify_documents(args) -> int:
+    """Exit 0 when every archived document of the case matches its record, 1 naming each difference."""
+    svc = _services(args)
+    try:
+        found = svc.verify_documents(case_no=args.case_no)
+        count = len(svc.documents(case_no=args.case_no))
+    finally:
+        svc.close()
+    if args.json:
+        _print_json({"case_no": args.case_no, "documents": count, "differences": [d.as_json() for d in found]})
+    else:
+        for d in found:
+            sys.stdout.write(d.describe() + "\n")
+        summary = f"{count} 份文书与记录一致" if not found else f"{len(found)} 处与记录不一致（共 {count} 份文书）"
+        sys.stdout.write(f"办件 {args.case_no}：{summary}\n")
+    return 1 if found else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yichuang", description="一窗：综合窗口受理客户端")
     p.add_argument("--home", default=str(config.default_home()),
@@ -416,6 +434,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--note")
 
     add("gui", cmd_gui, "open the window client")
+
+    sp = add("verify-documents", cmd_verify_documents,
+             "re-render a case's archived documents from its history; exit 1 naming each difference")
+    sp.add_argument("case_no")
+    sp.add_argument("--json", action="store_true", help="the differences as JSON")
     return p
 
 

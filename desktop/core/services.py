@@ -21,7 +21,7 @@ from desktop.core.cases.checks import CheckedIntake
 from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
-from desktop.core.documents import archive
+from desktop.core.documents import archive, verify
 from desktop.core.outbox import deadletter, queue
 from desktop.core.store import Store
 from desktop.core.types import (
@@ -178,6 +178,11 @@ class Services:
 
     def reprint(self, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
         return archive.reprint(self.store, case_no=case_no, kind=kind, paper=paper, clerk=clerk)
+
+    def verify_documents(self, *, case_no: str) -> list[verify.Difference]:
+        """Every archived document of a case rendered again from its history and compared with the archive
+        (content, line by line); [] when all match."""
+        return verify.verify_documents(self.store, case_no)
 
     def documents_owed(self) -> list[tuple[int, str, str, str]]:
         return archive.documents_owed(self.store)

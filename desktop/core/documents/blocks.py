@@ -169,9 +169,9 @@ def number_head(
     """A document number with its Code128: on A4 the number (and `extra` small lines) on the left and
     the barcode with its text on the right; on the roll the barcode, then the number centred."""
     if paper.roll:
-        # the quiet zones may reach into the (blank) side margins of the roll
+        # the quiet zones may reach into the (blank) side margins of the roll; the bars stay in the frame
         return [
-            barcode_flowable(value, paper, paper.width - 2 * mm),
+            barcode_flowable(value, paper, paper.width - 2 * mm, max_ink=paper.frame_width),
             Paragraph(number_text, st.small_centre),
         ]
     left = [Paragraph(number_text, st.body)] + [Paragraph(line, st.small) for line in extra]

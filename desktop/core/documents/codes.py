@@ -10,12 +10,14 @@ from itertools import pairwise
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 from reportlab.lib import colors
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
 from desktop.core.errors import BadInput
 
 from .layout import PRINTER_DOT, Paper, Styles
-from .text import esc
+from .text import clean, esc
 
 # ---------------------------------------------------------------- barcodes
 
@@ -49,9 +51,11 @@ def barcode_flowable(
     *,
     bar_height: float | None = None,
     modules: Sequence[float] | None = None,
+    max_ink: float | None = None,
 ) -> Flowable:
     """reportlab's vector Code128 of value with the widest of the paper's module widths (or the given
-    `modules`) that fits max_width (quiet zones of 10 modules included). Non-ASCII values are
+    `modules`) that fits max_width (quiet zones of 10 modules included) and whose bars alone fit
+    `max_ink` (the quiet zones are blank and may reach into a margin). Non-ASCII values are
     BadInput("E_CASE_NO")."""
     if not barcode_encodable(value):
         raise BadInput("E_CASE_NO", f"办件编号含有无法编码为条码的字符：{value!r}", field="case_no")
@@ -69,7 +73,7 @@ def barcode_flowable(
             rquiet=q,
         )
         bc.wrap(max_width, height)
-        if bc.width <= max_width:
+        if bc.width <= max_width and (max_ink is None or bc.width - 2 * q <= max_ink):
             break
     assert bc is not None
     bc.hAlign = "CENTER"
@@ -193,23 +197,74 @@ class QrCode(Flowable):
         canv.restoreState()
 
 
+_QR_PAD = 1
+
+
 def qr_flowable(url: str, paper: Paper) -> QrCode:
     """A QR code of url sized for the paper (module = whole printer dots on the roll)."""
     return QrCode(url, paper.qr, dot=PRINTER_DOT if paper.roll else None)
 
 
+#: Where an address may break between lines: after these, never inside a number or a name.
+_SEPARATORS = "/?&=#"
+_MIN_CAPTION_SIZE = 5.0
+
+
+def split_at_separators(text: str) -> list[str]:
+    """text cut after each separator ('https://a.b/query?case=123' -> ['https:/', '/', 'a.b/', 'query?',
+    'case=', '123']): the pieces an address may be broken into."""
+    pieces, piece = [], ""
+    for ch in text:
+        piece += ch
+        if ch in _SEPARATORS:
+            pieces.append(piece)
+            piece = ""
+    if piece:
+        pieces.append(piece)
+    return pieces
+
+
+def caption_lines(text: str, font: str, size: float, width: float) -> tuple[list[str], float]:
+    """(lines, font size) of an address printed under a QR code in `width`: lines break only after a
+    separator, so a case number or a host name stays whole; if a piece is wider than `width` at `size`
+    the size shrinks (not below 5 pt) before anything is cut."""
+    pieces = split_at_separators(text) or [""]
+    widest = max(stringWidth(p, font, size) for p in pieces)
+    if widest > width:
+        size = max(_MIN_CAPTION_SIZE, size * width / widest)
+    lines: list[str] = []
+    line = ""
+    for piece in pieces:
+        if line and stringWidth(line + piece, font, size) > width:
+            lines.append(line)
+            line = ""
+        line += piece
+    lines.append(line)
+    return lines, size
+
+
+def qr_caption(text: str, style: ParagraphStyle, width: float) -> Paragraph:
+    """A QR code's address, broken only at separators (see caption_lines)."""
+    lines, size = caption_lines(clean(text), style.fontName, style.fontSize, width)
+    if size != style.fontSize:
+        style = ParagraphStyle(f"{style.name}_fit", parent=style, fontSize=size, leading=round(size * 1.4, 1))
+    return Paragraph("<br/>".join(esc(line) for line in lines), style)
+
+
 def qr_pair(items: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table:
-    """QR codes side by side, each with a caption and its address in small print."""
+    """QR codes side by side, each with a caption and its address in small print (the address breaks only
+    at a separator: a case number in it stays on one line)."""
+    col = paper.frame_width / len(items)
+    text_width = col - 2 * _QR_PAD
     cells = []
     for url, caption in items:
         cells.append(
             [
                 qr_flowable(url, paper),
                 Paragraph(caption, st.small_centre),
-                Paragraph(esc(url), st.tiny_centre),
+                qr_caption(url, st.tiny_centre, text_width),
             ]
         )
-    col = paper.frame_width / len(items)
     t = Table([cells], colWidths=[col] * len(items))
     t.setStyle(
         TableStyle(
@@ -217,8 +272,8 @@ def qr_pair(items: Sequence[tuple[str, str]], paper: Paper, st: Styles) -> Table
                 ("FONTNAME", (0, 0), (-1, -1), st.font),
                 ("ALIGN", (0, 0), (-1, -1), "CENTER"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 1),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 1),
+                ("LEFTPADDING", (0, 0), (-1, -1), _QR_PAD),
+                ("RIGHTPADDING", (0, 0), (-1, -1), _QR_PAD),
             ]
         )
     )

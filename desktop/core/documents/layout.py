@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -22,11 +23,112 @@ from desktop.core.errors import BadInput
 from .fonts import register_cjk_font
 from .text import clean
 
-# Chinese line-breaking (禁则): reportlab's CJK wrapper only knows a few closing marks, so a line
-# could start with '，' or '：'. Let these hang at the line end instead (process-wide, reportlab only).
-_CJK_CANNOT_START = "，。、：；！？”’）》〉」』】〕…％"
-for _module in (_rl_textsplit, _rl_paragraph):  # the single-fragment and multi-fragment wrappers
-    _module.ALL_CANNOT_START = "".join(dict.fromkeys(_module.ALL_CANNOT_START + _CJK_CANNOT_START))
+# Chinese line-breaking (禁则). reportlab's CJK wrapper only knows a few closing marks, lets one of them
+# hang past the right edge, and happily ends a line with an opening bracket or cuts a case number in two.
+# Its two wrappers (single-fragment `dumbSplit`, multi-fragment `cjkFragSplit`) are replaced here by one
+# rule, `line_break`: no line starts with a closing mark, none ends with an opening bracket, an ASCII run
+# (a case number, a code) is not cut except after a URL separator, and nothing hangs past the frame (the
+# 80 mm roll keeps all ink within the printable 72 mm). Process-wide, reportlab only.
+CANNOT_START = "，。、：；！？”’）》〉」』】〕〗…％!),.:;?]}\u3005\u30fc"
+CANNOT_END = "“‘（《〈「『【〔〖([{"
+_URL_SEPARATORS = "/?&=#"
+_FUZZ = 1e-6
+
+
+def _glued(a: str, b: str) -> bool:
+    """True when a break between a and b would cut an ASCII run (a number, a code, a URL piece)."""
+    return a.isascii() and b.isascii() and not a.isspace() and not b.isspace() and a not in _URL_SEPARATORS
+
+
+def _breakable(chars: Sequence[str], b: int, *, keep_runs: bool) -> bool:
+    before, after = chars[b - 1], chars[b]
+    if len(before) != 1 or len(after) != 1:  # a <br/> or an inline object: always a break point
+        return True
+    if after in CANNOT_START or before in CANNOT_END:
+        return False
+    return not (keep_runs and _glued(before, after))
+
+
+def line_break(chars: Sequence[str], start: int, over: int) -> tuple[int, int]:
+    """Where to end a line that began at `start` when chars[over] no longer fits: (end, next start).
+
+    The line is chars[start:end]; the next begins at `next start` (a space at the break is dropped).
+    Tries, in order: a break that keeps ASCII runs whole and obeys the bracket/punctuation rules; one that
+    obeys the rules only; a plain cut before chars[over]. Never lets a character hang past the width."""
+    if over <= start:
+        return start + 1, start + 1  # a single character wider than the line
+    for keep_runs in (True, False):
+        for b in range(over, start, -1):
+            if _breakable(chars, b, keep_runs=keep_runs):
+                return _skip_space(chars, b)
+    return _skip_space(chars, over)
+
+
+def _skip_space(chars: Sequence[str], b: int) -> tuple[int, int]:
+    return (b, b + 1) if b < len(chars) and chars[b] == " " else (b, b)
+
+
+def _dumb_split(word: str, widths: Sequence[float], maxWidths) -> list[list]:
+    """reportlab.lib.textsplit.dumbSplit (one font, one fragment) with `line_break`."""
+    if not isinstance(maxWidths, (list, tuple)):
+        maxWidths = [maxWidths]
+    lines: list[list] = []
+    start = i = 0
+    used = 0.0
+    max_w = maxWidths[0]
+    while i < len(word):
+        used += widths[i]
+        i += 1
+        if used > max_w + _FUZZ:
+            end, nxt = line_break(word, start, i - 1)
+            lines.append([max_w - sum(widths[start:end]), word[start:end].strip()])
+            max_w = maxWidths[min(len(lines), len(maxWidths) - 1)]
+            start = i = nxt
+            used = 0.0
+    if start < len(word):
+        lines.append([max_w - sum(widths[start:]), word[start:]])
+    return lines
+
+
+def _cjk_frag_split(frags, maxWidths, calcBounds, encoding="utf8"):
+    """reportlab.platypus.paragraph.cjkFragSplit (several fragments, <br/>) with `line_break`."""
+    U = []
+    for f in frags:
+        text = f.text.decode(encoding) if isinstance(f.text, bytes) else f.text
+        U.extend([_rl_paragraph.cjkU(t, f, encoding) for t in text] if text else [_rl_paragraph.cjkU(text, f, encoding)])
+
+    def width(k: int, max_w: float) -> float:
+        w = U[k].width
+        if hasattr(w, "normalizedValue"):
+            w._normalizer = max_w
+            w = w.normalizedValue(max_w)
+        return w
+
+    lines = []
+    start = i = 0
+    used = 0.0
+    max_w = maxWidths[0]
+    while i < len(U):
+        used += width(i, max_w)
+        i += 1
+        forced = hasattr(U[i - 1].frag, "lineBreak")
+        if forced or used > max_w + _FUZZ:
+            end, nxt = (i, i) if forced else line_break(U, start, i - 1)
+            line_w = sum(width(k, max_w) for k in range(start, end))
+            lines.append(_rl_paragraph.makeCJKParaLine(U[start:end], max_w, line_w, max_w - line_w, forced, calcBounds))
+            max_w = maxWidths[min(len(lines), len(maxWidths) - 1)]
+            start = i = nxt
+            used = 0.0
+    if start < len(U):
+        line_w = sum(width(k, max_w) for k in range(start, len(U)))
+        lines.append(_rl_paragraph.makeCJKParaLine(U[start:], max_w, line_w, max_w - line_w, False, calcBounds))
+    return _rl_paragraph.ParaLines(kind=1, lines=lines)
+
+
+for _module in (_rl_textsplit, _rl_paragraph):  # what reportlab's other code still consults
+    _module.ALL_CANNOT_START = "".join(dict.fromkeys(_module.ALL_CANNOT_START + CANNOT_START))
+_rl_textsplit.dumbSplit = _dumb_split
+_rl_paragraph.cjkFragSplit = _cjk_frag_split
 
 # Binary (Flate only) streams instead of ASCII85 on top: smaller files, and the pure-Python
 # ASCII85 encoder cost several ms per document (process-wide, reportlab only).
@@ -35,6 +137,10 @@ rl_config.useA85 = 0
 #: One bar module on an 80 mm thermal printer: two dots at 203 dpi (8 dots/mm).
 PRINTER_DOT = 0.125 * mm
 BAR_MODULE = 2 * PRINTER_DOT
+#: The printable width of most 80 mm thermal heads (576 dots at 203 dpi), centred on the paper: every
+#: roll document keeps all its ink inside it (tests/core/test_roll.py measures the rendered pages).
+ROLL_PRINTABLE = 72 * mm
+ROLL_MARGIN = 4.25 * mm
 
 
 # ---------------------------------------------------------------- paper and styles
@@ -68,8 +174,12 @@ PAPERS: dict[str, Paper] = {
     "a4": Paper(
         "a4", 210 * mm, 297 * mm, 18 * mm, 10.5, 8.5, 20, 26 * mm, 11 * mm, (0.5 * mm, 0.375 * mm, BAR_MODULE)
     ),
-    # thermal roll: whole printer dots only (0.25 mm = 2 dots at 203 dpi)
-    "roll80": Paper("roll80", 80 * mm, 0, 3 * mm, 8, 6.8, 13, 24 * mm, 10 * mm, (2 * BAR_MODULE, BAR_MODULE)),
+    # thermal roll: whole printer dots only (0.25 mm = 2 dots at 203 dpi; 1 dot only for a barcode too long
+    # for the head otherwise). Most 80 mm heads print 72 mm
+    # (576 dots) centred on the paper: the frame is 71.5 mm, leaving 0.25 mm a side for rules and rounding.
+    "roll80": Paper(
+        "roll80", 80 * mm, 0, ROLL_MARGIN, 8, 6.8, 13, 24 * mm, 10 * mm, (2 * BAR_MODULE, BAR_MODULE, PRINTER_DOT)
+    ),
 }
 
 

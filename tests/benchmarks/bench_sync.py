@@ -138,28 +138,45 @@ def _median_connect_ms(make_client, n: int = 20) -> float:
     return round(statistics.median(times) * 1000, 1)
 
 
-def tls_compare(base: Path, tls_pg: TempPostgres, cases: int) -> dict:
+def tls_compare(base: Path, tls_pg: TempPostgres, cases: int, reps: int = 3) -> dict:
     """Push `cases` queued cases over TLS (verify-full + channel binding) and over a plain connection to a
-    centre without TLS, same machine, same run; plus the median connection set-up of each."""
-    result: dict = {}
+    centre without TLS, same machine, same run, `reps` times each, alternating (the machine is shared: a
+    burst of other work hits both); plus the median connection set-up of each. Between repetitions the
+    window's outbox is set pending again and the centre's tables emptied."""
+    from sqlalchemy import text
+
     with TempPostgres(shared_buffers="128MB", ssl=False) as plain_pg:
+        setups = {}
         for label, pg, client_cls in (("tls", tls_pg, CentralClient), ("plain", plain_pg, PlainClient)):
             url = pg.create_database("bench_tls_cmp")
             init_central(url)
             wurl = add_window(url, CENTRE, WINDOW) + pg.tls_query.replace("?sslmode=verify-full", "")
-            ca = pg.ca_file
             svc = new_home(base, f"cmp-{label}")
             queue_cases(svc, cases)
-            with client_cls(wurl, ca_cert=ca) as client:
-                client.handshake(sync.PROTOCOL)
-                t0 = time.perf_counter()
-                pushed = sync.push_outbox(svc, client)
-                push_s = time.perf_counter() - t0
-            assert pushed.pushed == cases, pushed
+            setups[label] = (url, wurl, pg.ca_file, client_cls, svc)
+        pushes: dict[str, list[float]] = {"tls": [], "plain": []}
+        for rep in range(reps):
+            for label in (("tls", "plain") if rep % 2 == 0 else ("plain", "tls")):
+                url, wurl, ca, client_cls, svc = setups[label]
+                if rep:
+                    with svc.Session.begin() as s:
+                        s.execute(text("UPDATE outbox SET state = 'pending', acked_at = NULL"))
+                    with admin_connect(url, autocommit=True) as conn:
+                        conn.execute("TRUNCATE yc.cases, yc.ops, yc.changes, yc.documents CASCADE")
+                with client_cls(wurl, ca_cert=ca) as client:
+                    client.handshake(sync.PROTOCOL)
+                    t0 = time.perf_counter()
+                    pushed = sync.push_outbox(svc, client)
+                    pushes[label].append(time.perf_counter() - t0)
+                assert pushed.pushed == cases, pushed
+        result: dict = {}
+        for label, (_, wurl, ca, client_cls, svc) in setups.items():
             svc.close()
-            result[label] = {"push_seconds": round(push_s, 3), "per_second": round(cases / push_s),
+            med = statistics.median(pushes[label])
+            result[label] = {"push_seconds": [round(x, 3) for x in pushes[label]], "push_median": round(med, 3),
+                             "per_second_median": round(cases / med),
                              "connect_ms_median": _median_connect_ms(lambda c=client_cls, u=wurl, a=ca: c(u, ca_cert=a))}
-    result["push_tls_over_plain"] = round(result["tls"]["push_seconds"] / result["plain"]["push_seconds"], 2)
+    result["push_tls_over_plain"] = round(result["tls"]["push_median"] / result["plain"]["push_median"], 2)
     return result
 
 

@@ -96,7 +96,7 @@ def cmd_intake(args) -> int:
 def cmd_sync(args) -> int:
     svc = _services(args)
     try:
-        result = svc.sync_round(central_url=args.central)
+        result = svc.sync_round(central_url=args.central, ca_cert=args.ca_cert)
     finally:
         svc.close()
     _print_json(result.as_json())
@@ -232,12 +232,17 @@ def cmd_central_init(args) -> int:
 
 def cmd_central_add_window(args) -> int:
     from db.central import CentralUnreachable, add_window
+    from desktop.core.sync.link import read_ca_cert
 
+    if not args.ca_cert:
+        raise BadInput("E_NO_CA", "请用 --ca-cert 指定中心数据库服务器证书的 CA 证书（PEM）：窗口只信任这个 CA",
+                       field="ca_cert")
+    ca_pem = read_ca_cert(args.ca_cert)  # checked before anything is provisioned
     try:
         url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name)
     except CentralUnreachable as e:
         raise YichuangError("E_CENTRAL", str(e)) from e
-    _print_json({"url": url})
+    _print_json({"url": url, "ca_cert": ca_pem.decode("utf-8", errors="replace")})
     return 0
 
 
@@ -353,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
 
     sp = add("sync", cmd_sync, "one sync round with the central database")
-    sp.add_argument("--central", help="central database URL (stored; the password goes to the keyring)")
+    sp.add_argument("--central", help="central database URL (stored once a handshake over it succeeded; the "
+                    "password goes to the keyring)")
+    sp.add_argument("--ca-cert", help="the centre's CA certificate (PEM), kept in the data folder and pinned")
 
     add("status", cmd_status, "window identity and sync status as JSON")
     sp = add("outbox", cmd_outbox, "list outbox operations (newest first)")
@@ -404,11 +411,14 @@ def build_parser() -> argparse.ArgumentParser:
     cen = sub.add_parser("central", help="the central PostgreSQL").add_subparsers(dest="sub", required=True)
     sp = add("init", cmd_central_init, "create or upgrade the central schema", cen)
     sp.add_argument("url")
-    sp = add("add-window", cmd_central_add_window, "provision a window's login role; prints its URL", cen)
+    sp = add("add-window", cmd_central_add_window,
+             "provision a window's login role; prints its URL and the CA certificate it must pin", cen)
     sp.add_argument("url")
     sp.add_argument("--centre", required=True)
     sp.add_argument("--window", required=True)
     sp.add_argument("--centre-name")
+    sp.add_argument("--ca-cert", help="(required) the CA certificate (PEM) that signed the centre's server "
+                    "certificate; printed for the window")
 
     sp = add("publish-catalogue", cmd_central_publish_catalogue,
              "publish a catalogue version to every centre (or --centre); windows pull it", cen)

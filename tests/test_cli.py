@@ -138,13 +138,19 @@ def test_report_daily_writes_a_pdf(cli_home, tmp_path, capsys):
     assert out["total"] == 0
 
 
-def test_sync_to_an_unreachable_centre_exits_1(cli_home, capsys):
-    code, out, err = run(capsys, "--home", str(cli_home), "sync", "--central",
-                         "postgresql://yc_w_310104_02:x@127.0.0.1:9/central?connect_timeout=2")
+def test_sync_to_an_unreachable_centre_exits_1(cli_home, capsys, tmp_path):
+    from tests.support.tls import TestCA
+
+    url = "postgresql://yc_w_310104_02:x@127.0.0.1:9/central?connect_timeout=2"
+    code, out, err = run(capsys, "--home", str(cli_home), "sync", "--central", url)
+    assert code == 2 and out is None and "--ca-cert" in err  # no CA to pin: not even tried
+    ca = TestCA().write(tmp_path / "ca.pem")
+    code, out, err = run(capsys, "--home", str(cli_home), "sync", "--central", url, "--ca-cert", str(ca))
     assert code == 1 and out is None and "中心数据库" in err
     code, out, _ = run(capsys, "--home", str(cli_home), "status")
-    assert out["online"] is False
+    assert out["online"] is None and "中心数据库" in out["last_error"]  # tried, failed, and not stored
     assert ":x@" not in config.db_path(cli_home).read_bytes().decode("latin-1")  # no password in the store
+    assert not (cli_home / "central-ca.pem").exists()
 
 
 def test_uninitialised_home_is_bad_input(tmp_path, capsys):

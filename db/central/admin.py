@@ -101,7 +101,7 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
 
     Creates LOGIN role yc_w_<centre>_<window> IN ROLE yc_window, or resets its password when it exists.
     The password (secrets.token_urlsafe) is sent to the server only as a SCRAM verifier. The URL uses
-    the host, port and database of admin_url: "postgresql://role:password@host:port/dbname".
+    the host, port and database of admin_url: "postgresql://role:password@host:port/dbname?sslmode=verify-full".
     """
     from sqlalchemy.engine import make_url
 
@@ -147,7 +147,9 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         host = f"[{host}]"
     port = f":{u.port}" if u.port else ""
     dbname = quote(u.database or "postgres", safe="")
-    return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}/{dbname}"
+    # the window must verify the centre's certificate (the CA goes with the URL: yichuang central
+    # add-window --ca-cert); the client insists on it anyway, the URL says so for anyone reading it
+    return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}/{dbname}?sslmode=verify-full"
 
 
 # ---- what the centre publishes (administrators and back office) -------------------------------------

@@ -8,6 +8,7 @@ import base64
 import math
 import re
 from collections.abc import Mapping
+from os import PathLike
 from typing import Any, Self
 
 import psycopg
@@ -22,7 +23,7 @@ from db.central.errors import (
     WindowNotRegistered,
 )
 
-__all__ = ["CentralClient", "admin_connect"]
+__all__ = ["TLS_PARAMS", "CentralClient", "admin_connect"]
 
 
 # ---- URLs ---------------------------------------------------------------------------------------
@@ -50,6 +51,35 @@ def admin_connect(url: str, *, autocommit: bool = False, connect_timeout: float 
 
 
 # ---- the window's client --------------------------------------------------------------------------
+# What the window insists on, whatever the URL says: TLS, the server's certificate signed by the pinned CA
+# and naming the host it dialled, and SCRAM bound to that TLS channel (a man in the middle who terminates
+# TLS cannot relay the login). GSSAPI encryption is off so that TLS is the only channel.
+TLS_PARAMS: dict[str, str] = {"sslmode": "verify-full", "channel_binding": "require", "gssencmode": "disable"}
+
+# libpq's words for a refused TLS check → what the window says (the raw text follows in brackets)
+_TLS_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("server does not support SSL",),
+     "中心数据库未启用 TLS 加密连接，本窗口拒绝明文连接（可能是假冒的中心）：请联系中心管理员"),
+    (("certificate verify failed", "self-signed certificate", "unable to get local issuer"),
+     "中心数据库的证书不是由本窗口信任的 CA 签发的，已拒绝连接（可能是假冒的中心）：请核对中心发放的 CA 证书"),
+    (("does not match host name", "server certificate for"),
+     "中心数据库证书上的主机名与连接地址不符，已拒绝连接：请使用证书上的主机名，或联系中心管理员"),
+    (("root certificate file", "could not read root certificate"),
+     "找不到本窗口保存的中心 CA 证书：请用 yichuang sync --central 地址 --ca-cert CA.pem 重新设置"),
+    (("channel binding",),
+     "中心数据库未能与本窗口完成通道绑定（channel binding），已拒绝连接：请联系中心管理员"),
+    (("certificate has expired", "certificate is not yet valid"),
+     "中心数据库的证书已过期或尚未生效，已拒绝连接：请联系中心管理员"),
+)
+
+
+def _tls_refusal(text: str) -> str | None:
+    for needles, message in _TLS_REFUSALS:
+        if any(n in text for n in needles):
+            return message
+    return None
+
+
 def _translate(exc: Exception) -> CentralError:
     state = getattr(exc, "sqlstate", None)
     detail = (getattr(getattr(exc, "diag", None), "message_primary", None) or str(exc)).strip()
@@ -59,6 +89,9 @@ def _translate(exc: Exception) -> CentralError:
         return WindowNotRegistered(f"本窗口未在中心数据库登记：{detail}", sqlstate=state)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         text = str(exc).strip()
+        refusal = _tls_refusal(text)
+        if refusal:
+            return CentralUnreachable(f"{refusal}（{text}）", sqlstate=state)
         if state in ("28P01", "28000") or "authentication failed" in text:
             return CentralAuthFailed(f"中心数据库拒绝了本窗口的登录凭据：{text}", sqlstate=state)
         if isinstance(exc, psycopg.errors.QueryCanceled):
@@ -82,35 +115,47 @@ class CentralClient:
     """A window's connection to the central database, speaking only the sync.* functions: the real
     implementation of desktop.core.sync.transport.Transport.
 
-    One plain psycopg connection (autocommit off), opened lazily and reopened after a failure; each
-    call is one short transaction. Not thread-safe: use one client per thread. Errors are CentralError
-    subclasses (CentralUnreachable: try again later; nothing of that call was committed).
+    One psycopg connection (autocommit off), opened lazily and reopened after a failure; each call is one
+    short transaction. Always over TLS (TLS_PARAMS override whatever the URL says): the server's
+    certificate must chain to `ca_cert` (the CA file the window pinned; when None, the URL's own
+    `sslrootcert`) and name the host in the URL, and the SCRAM login is bound to the channel. A centre
+    without TLS or with a certificate that CA did not sign is refused before any call (CentralUnreachable
+    with a Chinese message saying which). Not thread-safe: use one client per thread. Errors are
+    CentralError subclasses (CentralUnreachable: try again later; nothing of that call was committed).
     """
 
-    def __init__(self, url: str, *, connect_timeout: float = 5, statement_timeout: float = 30) -> None:
+    def __init__(self, url: str, *, ca_cert: str | PathLike[str] | None = None, connect_timeout: float = 5,
+                 statement_timeout: float = 30) -> None:
         self._url = _libpq_url(url)
+        self._ca_cert = str(ca_cert) if ca_cert is not None else None
         self._connect_timeout = max(1, math.ceil(connect_timeout))
         self._statement_timeout_ms = int(statement_timeout * 1000)
         self._conn: psycopg.Connection | None = None
+
+    def _connect_params(self) -> dict[str, Any]:
+        """libpq parameters added to (and overriding) the URL's."""
+        params: dict[str, Any] = dict(
+            connect_timeout=self._connect_timeout,
+            application_name="yichuang-window",
+            options=f"-c statement_timeout={self._statement_timeout_ms}",
+            keepalives=1,
+            keepalives_idle=30,
+            keepalives_interval=10,
+            keepalives_count=3,
+            # a link that goes silent without a reset (a dead router) fails a call after 30 s
+            # instead of waiting for keepalives to give up
+            tcp_user_timeout=30_000,
+            **TLS_PARAMS,
+        )
+        if self._ca_cert is not None:
+            params["sslrootcert"] = self._ca_cert
+        return params
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = None
             try:
-                self._conn = psycopg.connect(
-                    self._url,
-                    autocommit=False,
-                    connect_timeout=self._connect_timeout,
-                    application_name="yichuang-window",
-                    options=f"-c statement_timeout={self._statement_timeout_ms}",
-                    keepalives=1,
-                    keepalives_idle=30,
-                    keepalives_interval=10,
-                    keepalives_count=3,
-                    # a link that goes silent without a reset (a dead router) fails a call after 30 s
-                    # instead of waiting for keepalives to give up
-                    tcp_user_timeout=30_000,
-                )
+                self._conn = psycopg.connect(self._url, autocommit=False, **self._connect_params())
             except psycopg.Error as exc:
                 raise _translate(exc) from None
             except OSError as exc:  # e.g. name resolution

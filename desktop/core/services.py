@@ -260,11 +260,17 @@ class Services:
     def sync_status(self) -> SyncStatus:
         return sync.sync_status(self.store)
 
-    def sync_round(self, *, central_url: str | None = None) -> SyncResult:
-        return sync.sync_round(self.store, central_url=central_url)
+    def sync_round(self, *, central_url: str | None = None, ca_cert: str | Path | None = None) -> SyncResult:
+        return sync.sync_round(self.store, central_url=central_url, ca_cert=ca_cert)
 
-    def set_central(self, *, url: str) -> str:
-        return sync.store_central_url(self.store, url)
+    def set_central(self, *, url: str | None = None, ca_cert: str | Path | None = None) -> str:
+        """Link the window to its centre (handshake first; stored only when it succeeds)."""
+        return sync.link_central(self.store, url=url, ca_cert=ca_cert)
+
+    def central_ca_file(self) -> Path | None:
+        """The centre's CA certificate the window pins, or None when none is stored yet."""
+        path = sync.central_ca_path(self.store)
+        return path if path.is_file() else None
 
     # ----- statistics
     def daily_stats(self, *, day: date | None = None) -> DailyStats:

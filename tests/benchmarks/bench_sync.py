@@ -1,9 +1,11 @@
 """Sync benchmark (by hand): push 10,000 queued cases vs a raw psycopg executemany upsert, pull 10,000
-status updates, and the peak resident memory of a process pushing 100,000 queued cases.
+status updates, the peak resident memory of a process pushing 100,000 queued cases, and what TLS costs:
+the same push and a connection set-up against a centre with TLS (verify-full, channel binding: how the
+window connects) and one without (ssl=off, a plain connection), in the same run.
 
-    .venv/bin/python tests/benchmarks/bench_sync.py [--cases 10000] [--memory-cases 100000]
+    .venv/bin/python tests/benchmarks/bench_sync.py [--cases 10000] [--memory-cases 100000] [--no-tls-compare]
 
-Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue 4)").
+Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue 4)", "## TLS (issue 8)").
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -113,17 +116,83 @@ print(r.pushed, time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SEL
 """
 
 
+class PlainClient(CentralClient):
+    """The window's client with TLS switched off: the baseline for what TLS costs (benchmark only; the
+    product has no such switch)."""
+
+    def _connect_params(self) -> dict:
+        params = super()._connect_params()
+        params.update(sslmode="disable", channel_binding="disable")
+        params.pop("sslrootcert", None)
+        return params
+
+
+def _median_connect_ms(make_client, n: int = 20) -> float:
+    """Median wall time of opening a connection and one handshake call (a new client each time)."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        with make_client() as client:
+            client.handshake(sync.PROTOCOL)
+        times.append(time.perf_counter() - t0)
+    return round(statistics.median(times) * 1000, 1)
+
+
+def tls_compare(base: Path, tls_pg: TempPostgres, cases: int, reps: int = 3) -> dict:
+    """Push `cases` queued cases over TLS (verify-full + channel binding) and over a plain connection to a
+    centre without TLS, same machine, same run, `reps` times each, alternating (the machine is shared: a
+    burst of other work hits both); plus the median connection set-up of each. Between repetitions the
+    window's outbox is set pending again and the centre's tables emptied."""
+    from sqlalchemy import text
+
+    with TempPostgres(shared_buffers="128MB", ssl=False) as plain_pg:
+        setups = {}
+        for label, pg, client_cls in (("tls", tls_pg, CentralClient), ("plain", plain_pg, PlainClient)):
+            url = pg.create_database("bench_tls_cmp")
+            init_central(url)
+            wurl = add_window(url, CENTRE, WINDOW) + pg.tls_query.replace("?sslmode=verify-full", "")
+            svc = new_home(base, f"cmp-{label}")
+            queue_cases(svc, cases)
+            setups[label] = (url, wurl, pg.ca_file, client_cls, svc)
+        pushes: dict[str, list[float]] = {"tls": [], "plain": []}
+        for rep in range(reps):
+            for label in (("tls", "plain") if rep % 2 == 0 else ("plain", "tls")):
+                url, wurl, ca, client_cls, svc = setups[label]
+                if rep:
+                    with svc.Session.begin() as s:
+                        s.execute(text("UPDATE outbox SET state = 'pending', acked_at = NULL"))
+                    with admin_connect(url, autocommit=True) as conn:
+                        conn.execute("TRUNCATE yc.cases, yc.ops, yc.changes, yc.documents CASCADE")
+                with client_cls(wurl, ca_cert=ca) as client:
+                    client.handshake(sync.PROTOCOL)
+                    t0 = time.perf_counter()
+                    pushed = sync.push_outbox(svc, client)
+                    pushes[label].append(time.perf_counter() - t0)
+                assert pushed.pushed == cases, pushed
+        result: dict = {}
+        for label, (_, wurl, ca, client_cls, svc) in setups.items():
+            svc.close()
+            med = statistics.median(pushes[label])
+            result[label] = {"push_seconds": [round(x, 3) for x in pushes[label]], "push_median": round(med, 3),
+                             "per_second_median": round(cases / med),
+                             "connect_ms_median": _median_connect_ms(lambda c=client_cls, u=wurl, a=ca: c(u, ca_cert=a))}
+    result["push_tls_over_plain"] = round(result["tls"]["push_median"] / result["plain"]["push_median"], 2)
+    return result
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--memory-cases", type=int, default=100_000)
+    ap.add_argument("--no-tls-compare", action="store_true", help="skip the push with and without TLS")
     args = ap.parse_args()
     out: dict = {"machine": machine()}
     with TempPostgres(shared_buffers="128MB") as pg, tempfile.TemporaryDirectory(prefix="yc-bench-") as tmp:
         base = Path(tmp)
         url = pg.create_database("bench")
         init_central(url)
-        wurl = add_window(url, CENTRE, WINDOW)
+        # the window's URL as add-window prints it, with the CA it pins (libpq's sslrootcert)
+        wurl = add_window(url, CENTRE, WINDOW) + pg.tls_query.replace("?sslmode=verify-full", "")
         svc = new_home(base, "w")
         t0 = time.perf_counter()
         queue_cases(svc, args.cases)
@@ -167,6 +236,8 @@ def main() -> None:
             pushed, seconds, maxrss_kb = proc.stdout.split()
             out["memory"] = {"cases": int(pushed), "queue_seconds": round(queued_s, 1),
                              "push_seconds": round(float(seconds), 1), "max_rss_mb": round(int(maxrss_kb) / 1024, 1)}
+        if not args.no_tls_compare:
+            out["tls_compare"] = tls_compare(base, pg, args.cases)
     print(json.dumps(out, ensure_ascii=False, indent=2))
 
 

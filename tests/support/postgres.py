@@ -1,5 +1,10 @@
 """A throwaway PostgreSQL cluster for tests and benchmarks: initdb into a temp dir, start, stop, delete.
 
+By default it runs as a centre must: `ssl = on` with a server certificate from a test CA the suite makes
+itself (tests/support/tls.py), and a pg_hba.conf that accepts TCP connections only over TLS (`hostssl`)
+and authenticates every role with scram-sha-256. `TempPostgres(ssl=False)` starts a centre without TLS
+(what a window must refuse); `TempPostgres(ca=other_ca)` one whose certificate another CA signed.
+
 Test code only (it moved here from db/pgtest.py so that it no longer ships in the wheel or the frozen build).
 """
 
@@ -16,7 +21,11 @@ import tempfile
 import time
 import weakref
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
+from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from tests.support.tls import TestCA
 
 __all__ = ["PostgresNotFound", "TempPostgres", "find_pg_bin"]
 
@@ -93,8 +102,10 @@ class TempPostgres:
     """A private PostgreSQL cluster on 127.0.0.1:<free port> plus a unix socket in its temp dir.
 
     Use as a context manager (or call start()/stop()). The superuser is `postgres` with a generated
-    password; host (TCP) connections use scram-sha-256 for every role, local socket connections are
-    trusted (the socket lives in a 0700 directory). When running as root, initdb and postgres run as
+    password; every connection, TCP or local socket, uses scram-sha-256 for every role. With ssl (the
+    default) TCP connections must use TLS (`hostssl` only); `ca` signs the server certificate (a new
+    TestCA when not given), and `ca_file` is that CA's certificate, which the URLs pin
+    (sslmode=verify-full). Without ssl, TCP connections are plain (`host`). When running as root, initdb and postgres run as
     the `postgres` system user via `runuser`, in a temp dir chowned to it; otherwise as the current user.
     Durability is off (fsync=off): never put data you care about here.
     """
@@ -107,8 +118,17 @@ class TempPostgres:
         bindir: str | os.PathLike[str] | None = None,
         shared_buffers: str = "32MB",
         max_connections: int = 100,
+        ssl: bool = True,
+        ca: TestCA | None = None,
     ) -> None:
         self.bindir = Path(bindir) if bindir else find_pg_bin()
+        self.ssl = ssl
+        if ssl and ca is None:
+            from tests.support.tls import TestCA
+
+            ca = TestCA()
+        self.ca = ca if ssl else None
+        self.ca_file: Path | None = None
         self.shared_buffers = shared_buffers
         self.max_connections = max_connections
         self.password = secrets.token_urlsafe(24)
@@ -194,7 +214,7 @@ class TempPostgres:
             "UTF8",
             "--locale",
             self._env["LC_ALL"],
-            "--auth-local=trust",
+            "--auth-local=scram-sha-256",
             "--auth-host=scram-sha-256",
             "--no-sync",
             "--no-instructions",
@@ -213,7 +233,11 @@ class TempPostgres:
             "log_min_messages": "warning",
             "lc_messages": "'C'",
             "timezone": "'Asia/Shanghai'",
+            "ssl": "off",
         }
+        if self.ssl:
+            conf.update(self._write_tls_files())
+        self._write_hba()
         with open(os.path.join(self.datadir, "postgresql.conf"), "a") as f:
             f.write("\n# yichuang TempPostgres\n")
             f.writelines(f"{key} = {value}\n" for key, value in conf.items())
@@ -243,6 +267,37 @@ class TempPostgres:
         self.startup_seconds = time.perf_counter() - t0
         return self
 
+    def _write_tls_files(self) -> dict[str, str]:
+        """The server certificate and key (0600, owned by the server's user) in the data directory and the
+        CA certificate beside it (for the URLs); returns the settings that turn TLS on."""
+        assert self.ca is not None and self.datadir is not None and self.tmpdir is not None
+        cert_pem, key_pem = self.ca.issue_server(("127.0.0.1", "localhost"))
+        cert = os.path.join(self.datadir, "server.crt")
+        key = os.path.join(self.datadir, "server.key")
+        for path, data in ((cert, cert_pem), (key, key_pem)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            self._chown(path)
+        self.ca_file = self.ca.write(os.path.join(self.tmpdir, "root.crt"))
+        return {"ssl": "on", "ssl_cert_file": "'server.crt'", "ssl_key_file": "'server.key'",
+                "ssl_min_protocol_version": "'TLSv1.2'"}
+
+    def _write_hba(self) -> None:
+        """Only what a centre should accept: scram-sha-256 for every role; over TCP, TLS only when ssl."""
+        assert self.datadir is not None
+        host = "hostssl" if self.ssl else "host"
+        lines = [
+            "# yichuang TempPostgres: scram-sha-256 for every role" + (", TCP over TLS only" if self.ssl else ""),
+            "local all all scram-sha-256",
+            f"{host} all all 127.0.0.1/32 scram-sha-256",
+            f"{host} all all ::1/128 scram-sha-256",
+        ]
+        path = os.path.join(self.datadir, "pg_hba.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        self._chown(path)
+
     def stop(self) -> None:
         """Stop the server immediately and delete its directory."""
         if self._finalizer is not None:
@@ -257,9 +312,17 @@ class TempPostgres:
 
     # -- addresses ---------------------------------------------------------------------------
     def url(self, dbname: str = "postgres", *, driver: bool = True) -> str:
-        """Superuser URL over TCP; SQLAlchemy form ("postgresql+psycopg://") unless driver=False."""
+        """Superuser URL over TCP; SQLAlchemy form ("postgresql+psycopg://") unless driver=False. With ssl
+        it pins the CA: "?sslmode=verify-full&sslrootcert=<ca_file>"."""
         scheme = "postgresql+psycopg" if driver else "postgresql"
-        return f"{scheme}://{self.superuser}:{self.password}@{self.host}:{self.port}/{dbname}"
+        return f"{scheme}://{self.superuser}:{self.password}@{self.host}:{self.port}/{dbname}{self.tls_query}"
+
+    @property
+    def tls_query(self) -> str:
+        """The URL query that makes a client verify this server against its CA ("" without ssl)."""
+        if not self.ssl or self.ca_file is None:
+            return ""
+        return f"?sslmode=verify-full&sslrootcert={quote(str(self.ca_file), safe='/')}"
 
     @property
     def admin_url(self) -> str:

@@ -1,9 +1,11 @@
-"""Fixtures for sync tests: one throwaway PostgreSQL per session, a fresh migrated database per test."""
+"""Fixtures for sync tests: one throwaway PostgreSQL per session (TLS on, its own test CA), a fresh migrated
+database per test. Every URL a fixture gives pins that CA (sslmode=verify-full&sslrootcert=...)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +27,13 @@ def pg() -> Iterator[TempPostgres]:
 
 
 @pytest.fixture(scope="session")
+def central_ca(pg: TempPostgres) -> Path:
+    """The CA certificate (PEM file) that signed the session server's certificate: what windows pin."""
+    assert pg.ca_file is not None
+    return pg.ca_file
+
+
+@pytest.fixture(scope="session")
 def central_template(pg: TempPostgres) -> str:
     """A database migrated to head once; each test's database is a file copy of it (~0.1 s)."""
     url = pg.create_database(TEMPLATE_DB)
@@ -42,10 +51,13 @@ def central_url(pg: TempPostgres, central_template: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def window(central_url: str) -> Callable[..., str]:
-    """window("A", "01") registers that window in this test's database and returns its login URL."""
+def window(pg: TempPostgres, central_url: str) -> Callable[..., str]:
+    """window("A", "01") registers that window in this test's database and returns its login URL, which
+    pins the session's CA: "...?sslmode=verify-full&sslrootcert=<central_ca>"."""
 
     def make(centre: str, window_no: str, *, centre_name: str | None = None) -> str:
-        return add_window(central_url, centre, window_no, centre_name=centre_name)
+        url = add_window(central_url, centre, window_no, centre_name=centre_name)
+        assert url.endswith("?sslmode=verify-full"), url
+        return url + "&" + pg.tls_query.lstrip("?").replace("sslmode=verify-full&", "")
 
     return make

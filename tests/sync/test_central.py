@@ -48,7 +48,7 @@ def test_upgrade_downgrade_upgrade(pg):
     )
     assert init_central(url) == "c0004"
     wurl = add_window(url, A, "01")
-    assert CentralClient(wurl).handshake(PROTOCOL)["schema"] == "c0004"
+    assert CentralClient(wurl, ca_cert=pg.ca_file).handshake(PROTOCOL)["schema"] == "c0004"
 
 
 def test_constraints_follow_the_naming_convention(central_url):

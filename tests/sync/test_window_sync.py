@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -73,8 +74,10 @@ def test_back_office_status_comes_back(services, clerk, linked, central_url):
         assert s.get(Case, r.case_no).status == "approved"
 
 
-def test_offline_intake_goes_on_and_the_queue_waits(services, clerk, home):
-    services.set_central(url="postgresql://yc_w_310104_01:pw@127.0.0.1:9/central")
+def test_offline_intake_goes_on_and_the_queue_waits(services, clerk, linked):
+    # the linked centre goes off the network (port 9: nothing listens)
+    services.store.set_setting("central_url", services.setting("central_url").replace(
+        f":{urlsplit(linked).port}/", ":9/"))
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     with pytest.raises(CentralUnavailable):
         services.sync_round()
@@ -83,12 +86,16 @@ def test_offline_intake_goes_on_and_the_queue_waits(services, clerk, home):
 
 
 def test_a_window_provisioned_for_another_centre_is_refused(services, window):
-    services.set_central(url=window("310105", "01"))
     from desktop.core.errors import BadInput
 
     with pytest.raises(BadInput) as e:
-        services.sync_round()
+        services.set_central(url=window("310105", "01"))
     assert e.value.code == "E_CENTRAL_WINDOW"
+    assert services.setting("central_url") == "" and services.central_ca_file() is None  # nothing stored
+    with pytest.raises(BadInput) as e:
+        services.sync_round(central_url=window("310105", "02"))
+    assert e.value.code == "E_CENTRAL_WINDOW"
+    assert services.setting("central_url") == ""
 
 
 # ---- issue 4: streams, blobs and the dead-letter list ----------------------------------------------

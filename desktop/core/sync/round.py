@@ -28,7 +28,7 @@ from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.outbox.kinds import blobs_cited
 from desktop.core.sync import streams as down
-from desktop.core.sync.link import store_central_url, stored_central_url
+from desktop.core.sync.link import CandidateLink, candidate_link
 from desktop.core.sync.protocol import PROTOCOL
 from desktop.core.sync.transport import Transport
 from desktop.core.types import SyncResult
@@ -36,64 +36,112 @@ from desktop.core.types import SyncResult
 if TYPE_CHECKING:
     from desktop.core.store import Store
 
-__all__ = ["BLOB_CHUNK_BYTES", "PUSH_BATCH", "pull_streams", "push_outbox", "sync_round", "upload_blobs"]
+__all__ = [
+    "BLOB_CHUNK_BYTES",
+    "PUSH_BATCH",
+    "link_central",
+    "pull_streams",
+    "push_outbox",
+    "sync_round",
+    "upload_blobs",
+]
 
 PUSH_BATCH = 1000
 """Ops per sync.push call; read at each push (tests lower it so a kill lands between batches)."""
 BLOB_CHUNK_BYTES = 8 * 1024 * 1024  # raw bytes of blob content per sync.put_blobs call
 
 
-def _open_transport(store: Store) -> Transport:
-    """The real transport: the central PostgreSQL at the stored URL."""
-    url = stored_central_url(store)
-    if not url:
-        raise BadInput("E_NO_CENTRAL", "未配置中心数据库：请用 yichuang sync --central 地址，或在设置中填写")
-    return CentralClient(url)
+def _open_transport(store: Store, candidate: CandidateLink | None = None) -> Transport:
+    """The real transport: the central PostgreSQL at the stored URL (or the candidate's), over TLS with
+    the pinned CA."""
+    if candidate is None:
+        candidate = candidate_link(store)
+    return CentralClient(candidate.url, ca_cert=candidate.ca_file)
 
 
-def sync_round(store: Store, *, central_url: str | None = None, transport: Transport | None = None) -> SyncResult:
+def link_central(store: Store, *, url: str | None = None, ca_cert: str | Path | None = None,
+                 transport: Transport | None = None) -> str:
+    """Point the window at its centre: a handshake over the new URL and/or CA first, and only when it
+    succeeds (the centre answers as this window) are they stored. Returns where the password went.
+    A failure raises like sync_round and leaves the stored link as it was."""
+    candidate = candidate_link(store, url, ca_cert)
+    try:
+        link = _open_transport(store, candidate) if transport is None else transport
+        try:
+            _greet(store, link)
+        except CentralUnreachable as e:
+            raise CentralUnavailable("E_CENTRAL", e.message) from e
+        except CentralError as e:
+            raise YichuangError("E_CENTRAL_REFUSED", e.message) from e
+        finally:
+            if transport is None:
+                link.close()
+        return candidate.commit(store)
+    finally:
+        candidate.discard()
+
+
+def _greet(store: Store, link: Transport) -> None:
+    """The handshake: the centre must speak our protocol and answer as this very window."""
+    try:
+        hello = link.handshake(PROTOCOL)
+    except ProtocolTooOld as e:
+        raise ProtocolMismatch("E_PROTOCOL", "客户端版本过旧，中心不再接受：请升级一窗客户端") from e
+    if int(hello.get("protocol") or 0) < PROTOCOL:
+        raise ProtocolMismatch(
+            "E_CENTRAL_OLD",
+            f"中心数据库版本过旧（协议 {hello.get('protocol')}，本客户端需要 {PROTOCOL}）：请联系管理员升级中心数据库",
+        )
+    window = store.window()
+    if hello.get("centre_code") != window.centre_code or hello.get("window_no") != window.window_no:
+        raise BadInput(
+            "E_CENTRAL_WINDOW",
+            f"该连接属于 {hello.get('centre_code')} 中心 {hello.get('window_no')} 号窗口，"
+            f"与本窗口（{window.centre_code} / {window.window_no}）不符",
+        )
+    store.set_setting("sync_clock_skew", str(_skew_seconds(store, hello.get("server_time"))))
+
+
+def sync_round(store: Store, *, central_url: str | None = None, ca_cert: str | Path | None = None,
+               transport: Transport | None = None) -> SyncResult:
     """Push everything pending, then pull what the centre decided. Raises CentralUnavailable when the
     centre cannot be reached (what was acknowledged before the failure stays acknowledged).
 
-    `transport` defaults to the central PostgreSQL at the stored URL (or `central_url`, which is stored
-    first); a transport passed in stays open, one opened here is closed here."""
-    if central_url:
-        store_central_url(store, central_url)
+    `transport` defaults to the central PostgreSQL at the stored URL over TLS with the stored CA; a new
+    `central_url` and/or `ca_cert` is tried first and stored only once the handshake over it succeeded
+    (a typo never replaces the working link). A transport passed in stays open, one opened here is
+    closed here."""
+    candidate = candidate_link(store, central_url, ca_cert) if (central_url or ca_cert) else None
     owned = transport is None
-    link = _open_transport(store) if transport is None else transport
+    try:
+        link = _open_transport(store, candidate) if transport is None else transport
+    except BaseException:
+        if candidate is not None:
+            candidate.discard()
+        raise
     try:
         try:
-            hello = link.handshake(PROTOCOL)
-        except ProtocolTooOld as e:
-            raise ProtocolMismatch("E_PROTOCOL", "客户端版本过旧，中心不再接受：请升级一窗客户端") from e
-        if int(hello.get("protocol") or 0) < PROTOCOL:
-            raise ProtocolMismatch(
-                "E_CENTRAL_OLD",
-                f"中心数据库版本过旧（协议 {hello.get('protocol')}，本客户端需要 {PROTOCOL}）：请联系管理员升级中心数据库",
-            )
-        window = store.window()
-        if hello.get("centre_code") != window.centre_code or hello.get("window_no") != window.window_no:
-            raise BadInput(
-                "E_CENTRAL_WINDOW",
-                f"该连接属于 {hello.get('centre_code')} 中心 {hello.get('window_no')} 号窗口，"
-                f"与本窗口（{window.centre_code} / {window.window_no}）不符",
-            )
-        store.set_setting("sync_clock_skew", str(_skew_seconds(store, hello.get("server_time"))))
-        result = push_outbox(store, link)
-        pulled = pull_streams(store, link)
-        result = SyncResult(result.pushed, result.duplicate, result.rejected, pulled)
-    except CentralUnreachable as e:
-        _record_failure(store, e.message)
-        raise CentralUnavailable("E_CENTRAL", e.message) from e
-    except CentralError as e:
-        _record_failure(store, e.message)
-        raise YichuangError("E_CENTRAL_REFUSED", e.message) from e
-    except YichuangError as e:
-        _record_failure(store, e.message)
-        raise
+            _greet(store, link)
+            if candidate is not None:
+                candidate.commit(store)
+            result = push_outbox(store, link)
+            pulled = pull_streams(store, link)
+            result = SyncResult(result.pushed, result.duplicate, result.rejected, pulled)
+        except CentralUnreachable as e:
+            _record_failure(store, e.message)
+            raise CentralUnavailable("E_CENTRAL", e.message) from e
+        except CentralError as e:
+            _record_failure(store, e.message)
+            raise YichuangError("E_CENTRAL_REFUSED", e.message) from e
+        except YichuangError as e:
+            _record_failure(store, e.message)
+            raise
+        finally:
+            if owned:
+                link.close()
     finally:
-        if owned:
-            link.close()
+        if candidate is not None:
+            candidate.discard()
     now = store.clock()
     store.set_setting("sync_last_success", now.isoformat())
     store.set_setting("sync_online", "1")

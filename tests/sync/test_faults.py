@@ -22,6 +22,7 @@ from db.local.models import Case, CaseEvent, OutboxOp, SyncCheckpoint
 from desktop.core import config
 from desktop.core.errors import CentralUnavailable
 from desktop.core.services import Services, init_store
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.faultkit import SCALE, FaultyProxy, queue_cases, run_cli, start_sync_loop
 
 CENTRE = "310104"
@@ -43,8 +44,9 @@ def kill9(proc) -> None:
 
 
 @pytest.fixture
-def linked(services, window):
-    url = window(CENTRE, "01")
+def linked(services, window, central_url):
+    url = window(CENTRE, "01", catalogue=None)
+    publish_store_catalogues(central_url, services)
     services.set_central(url=url)
     return url
 

@@ -11,6 +11,7 @@ import pytest
 from db.central import _libpq_url
 from desktop.core import config
 from desktop.core.errors import AuthError, CentralUnavailable
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import residence_permit_intake
 
 
@@ -21,7 +22,8 @@ def _central_count(central_url: str, sql: str, *params) -> int:
 
 @pytest.fixture
 def linked(services, window, central_url):
-    url = window("310104", "01", centre_name="徐汇区行政服务中心")
+    url = window("310104", "01", centre_name="徐汇区行政服务中心", catalogue=None)
+    publish_store_catalogues(central_url, services)
     services.set_central(url=url)
     return url
 

@@ -120,8 +120,8 @@ def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central
     _admin(central_url, "select admin.publish_calendar(%s)", Jsonb({
         "years": [2026], "days": [{"date": "2026-11-24", "kind": "holiday", "name": "测试假日"}]}))
     _admin(central_url, "select admin.upsert_user(%s)", Jsonb({
-        "login": "wang", "name": "王芳", "staff_no": "A0102", "role": "clerk",
-        "password_hash": hash_password("wang12345")}))
+        "login": "wang", "name": "王芳", "staff_no": "A0102", "role": "clerk", "centre_code": "310104",
+        "password_hash": hash_password("wang12345")}))  # a centre's clerk: only its windows get her
     services.search_matters(query="居住")  # warm the caches
     services.calendar()
     result = services.sync_round()

@@ -254,6 +254,28 @@ EXCEPTION
 END $$
 """))
 
+APPLY_CONSULTATION = SqlFunction("yc.apply_consultation(jsonb, text, text)", _sql(r"""
+CREATE OR REPLACE FUNCTION yc.apply_consultation(p jsonb, p_centre text, p_window text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF pg_catalog.jsonb_typeof(p) IS DISTINCT FROM 'object' THEN
+        RAISE EXCEPTION 'payload is not a JSON object' @REJECT@;
+    END IF;
+    IF p->>'centre_code' IS DISTINCT FROM p_centre OR p->>'window_no' IS DISTINCT FROM p_window THEN
+        RAISE EXCEPTION 'centre mismatch: this login is window %/%', p_centre, p_window @REJECT@;
+    END IF;
+    INSERT INTO yc.consultations (id, centre_code, window_no, asked_at, asker_name, asker_phone,
+                                  matter_code, question, answer, answered_by, clerk_login)
+    VALUES ((p->>'id')::uuid, p_centre, p_window, (p->>'asked_at')::timestamptz, p->>'asker_name',
+            coalesce(p->>'asker_phone', ''), coalesce(p->>'matter_code', ''), p->>'question',
+            p->>'answer', coalesce(p->>'answered_by', ''), coalesce(p->>'clerk_login', ''));
+    RETURN pg_catalog.jsonb_build_object('consultation_id', p->>'id');
+EXCEPTION
+    WHEN unique_violation THEN
+        RAISE EXCEPTION 'consultation already recorded' @REJECT@;
+END $$
+"""))
+
 APPLY_RATING = SqlFunction("yc.apply_rating(jsonb, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.apply_rating(p jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -914,7 +936,7 @@ BEGIN
                  ORDER BY ch.seq LOOP
             SELECT k.window_key INTO v_key FROM yc.window_keys k
              WHERE k.centre_code = w.centre_code AND k.window_no = w.window_no AND k.from_seq <= c.seq
-             ORDER BY k.from_seq DESC LIMIT 1;
+             ORDER BY k.from_seq DESC, k.id DESC LIMIT 1;
             IF c.seq <> v_expect_seq THEN
                 v_problems := v_problems || pg_catalog.jsonb_build_object('centre_code', w.centre_code,
                     'window_no', w.window_no, 'seq', v_expect_seq, 'op_id', NULL,
@@ -973,7 +995,7 @@ END $$
 NEW_HELPERS = (CASE_NO_BELONGS, CATALOGUE_PUBLISHED, CHAIN_MAC)
 NEW_API = (HANDSHAKE, BIND_WINDOW, RESTORE_STATE)
 NEW_ADMIN = (RETIRE_WINDOW, VERIFY_CHAINS)
-REPLACED = (APPLY_CASE_UPSERT, APPLY_TRANSFER_UPSERT, APPLY_RATING, APPLY_AUDIT, PUSH_FAST, PUSH, PUT_BLOBS,
+REPLACED = (APPLY_CASE_UPSERT, APPLY_TRANSFER_UPSERT, APPLY_CONSULTATION, APPLY_RATING, APPLY_AUDIT, PUSH_FAST, PUSH, PUT_BLOBS,
             PULL, HANDSHAKE_V1)
 # Functions that keep their bodies but wait at most 10 s for a lock (a window cannot stall them).
 BOUNDED_ADMIN = ("admin.publish_catalogue(text, text)", "admin.publish_calendar(jsonb, text)",
@@ -1019,6 +1041,7 @@ ALTER TABLE yc.windows
     ADD COLUMN clock_skew_s int""")
     op.execute("""
 CREATE TABLE yc.window_keys (
+    id bigint GENERATED ALWAYS AS IDENTITY CONSTRAINT pk_window_keys PRIMARY KEY,
     centre_code text NOT NULL,
     window_no text NOT NULL,
     from_seq bigint NOT NULL,
@@ -1026,7 +1049,6 @@ CREATE TABLE yc.window_keys (
     machine_id text NOT NULL,
     bound_at timestamptz NOT NULL DEFAULT now(),
     retired_at timestamptz,
-    CONSTRAINT pk_window_keys PRIMARY KEY (centre_code, window_no, from_seq),
     CONSTRAINT fk_window_keys_windows FOREIGN KEY (centre_code, window_no)
         REFERENCES yc.windows (centre_code, window_no),
     CONSTRAINT ck_window_keys_key CHECK (length(window_key) = 32)

@@ -303,6 +303,29 @@ def cmd_central_decide(args) -> int:
     return 0
 
 
+def cmd_central_retire_window(args) -> int:
+    from db.central import retire_window
+
+    out = _central_admin(lambda: retire_window(args.url, args.centre, args.window))
+    _print_json(out)
+    return 0
+
+
+def cmd_central_verify(args) -> int:
+    """Exit 0 when every window's chain and daily serials are whole; exit 1 naming each broken one."""
+    from db.central import verify_central
+
+    out = _central_admin(lambda: verify_central(args.url, args.centre))
+    _print_json(out)
+    for p in out["problems"]:
+        sys.stderr.write(f"窗口 {p['centre_code']}/{p['window_no']} 操作链第 {p['seq']} 条记录有误"
+                         f"（{p['op_id'] or '无'}）：{p['problem']}\n")
+    for g in out["gaps"]:
+        missing = "、".join(str(n) for n in g["missing"])
+        sys.stderr.write(f"窗口 {g['centre_code']}/{g['window_no']} {g['day']} 的办件编号缺号：{missing}\n")
+    return 0 if out["ok"] else 1
+
+
 def cmd_gui(args) -> int:
     from desktop.ui.app import run_gui
 
@@ -442,6 +465,16 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_no")
     sp.add_argument("status", help="e.g. approved, denied, result_ready")
     sp.add_argument("--note")
+
+    sp = add("retire-window", cmd_central_retire_window,
+             "unbind a window from its machine (the old PC is gone), so a new one may enrol", cen)
+    sp.add_argument("url")
+    sp.add_argument("--centre", required=True)
+    sp.add_argument("--window", required=True)
+    sp = add("verify", cmd_central_verify,
+             "check every window's chain of operations and daily case serials (exit 1 naming what is broken)", cen)
+    sp.add_argument("url")
+    sp.add_argument("--centre", help="only this centre")
 
     add("gui", cmd_gui, "open the window client")
 

@@ -13,7 +13,9 @@ from db.central.admin import (
     init_central,
     publish_calendar,
     publish_catalogue,
+    retire_window,
     upsert_user,
+    verify_central,
     window_role_name,
 )
 from db.central.client import CentralClient, _libpq_url, _sqlalchemy_url, admin_connect
@@ -23,6 +25,7 @@ from db.central.errors import (
     CentralRefused,
     CentralUnreachable,
     ProtocolTooOld,
+    WindowBoundElsewhere,
     WindowNotRegistered,
 )
 from db.central.wire import canonical_json, freeze_op, sha256_hex
@@ -35,6 +38,7 @@ __all__ = [
     "CentralRefused",
     "CentralUnreachable",
     "ProtocolTooOld",
+    "WindowBoundElsewhere",
     "WindowNotRegistered",
     "_libpq_url",
     "_sqlalchemy_url",
@@ -47,7 +51,9 @@ __all__ = [
     "init_central",
     "publish_calendar",
     "publish_catalogue",
+    "retire_window",
     "sha256_hex",
     "upsert_user",
+    "verify_central",
     "window_role_name",
 ]

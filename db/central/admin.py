@@ -27,9 +27,24 @@ __all__ = [
     "init_central",
     "publish_calendar",
     "publish_catalogue",
+    "retire_window",
     "upsert_user",
+    "verify_central",
     "window_role_name",
 ]
+
+# What add-window sets on every window login: a window cannot hold connections, statements, open
+# transactions or temp files without bound (statement and idle timeouts are defaults a session may
+# lower; connection limit and temp_file_limit it cannot change).
+WINDOW_CONNECTION_LIMIT = 4
+WINDOW_ROLE_SETTINGS = {
+    "statement_timeout": "60s",
+    "idle_in_transaction_session_timeout": "60s",
+    "temp_file_limit": "64MB",
+    "lock_timeout": "10s",
+}
+ADMIN_TIMEOUTS = {"lock_timeout": "10s", "statement_timeout": "300s"}
+"""Every admin call waits at most this long: a window holding a lock cannot stall publishing."""
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations" / "central"
 
@@ -130,6 +145,13 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
                 sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(verifier.decode()))
             )
         conn.execute(sql.SQL("GRANT yc_window TO {}").format(ident))
+        conn.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(ident, sql.Literal(WINDOW_CONNECTION_LIMIT)))
+        for name, value in WINDOW_ROLE_SETTINGS.items():
+            conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(name), sql.Literal(value)))
+        # no temp objects on this database for anyone but superusers (a database made from a template
+        # does not inherit the template's database privileges, so add-window asserts it every time)
+        conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
+            sql.Identifier(conn.info.dbname)))
         conn.execute(
             "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
             "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
@@ -157,6 +179,8 @@ def _admin_call(admin_url: str, query: str, params: tuple[Any, ...]) -> dict[str
     """One admin function call in its own transaction; errors become CentralError (Chinese message)."""
     try:
         with admin_connect(admin_url) as conn:
+            for name, value in ADMIN_TIMEOUTS.items():
+                conn.execute("SELECT pg_catalog.set_config(%s, %s, false)", (name, value))
             row = conn.execute(query, params).fetchone()
     except psycopg.Error as exc:
         raise _translate(exc) from None
@@ -185,3 +209,19 @@ def upsert_user(admin_url: str, user: Mapping[str, Any]) -> dict[str, Any]:
 def decide_case(admin_url: str, case_no: str, status: str, note: str | None = None) -> dict[str, Any]:
     """The back office's decision on a case (approved, denied, result_ready…); it flows back to the window."""
     return _admin_call(admin_url, "SELECT admin.decide_case(%s, %s, %s)", (case_no, status, note))
+
+
+def retire_window(admin_url: str, centre_code: str, window_no: str, *, actor: str | None = None) -> dict[str, Any]:
+    """Unbind a window from its machine (the old PC is gone or replaced), audited at the centre. The
+    window's chain and its key history stay; the next machine binds itself with a new key and continues
+    the chain after the centre's head (yichuang init --restore-from-central)."""
+    return _admin_call(admin_url, "SELECT admin.retire_window(%s, %s, %s)", (centre_code, window_no, actor))
+
+
+def verify_central(admin_url: str, centre_code: str | None = None) -> dict[str, Any]:
+    """Check every window's chain of operations (or one centre's) and its daily case serials.
+
+    {"ok", "windows", "problems": [{"centre_code", "window_no", "seq", "op_id", "problem"}…],
+    "gaps": [{"centre_code", "window_no", "day", "missing": [serial…]}…],
+    "clock_flags": [{"centre_code", "window_no", "case_no", "clock_skew_s"}…]} (flags do not fail it)."""
+    return _admin_call(admin_url, "SELECT admin.verify_chains(%s)", (centre_code,))

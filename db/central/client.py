@@ -20,10 +20,14 @@ from db.central.errors import (
     CentralRefused,
     CentralUnreachable,
     ProtocolTooOld,
+    WindowBoundElsewhere,
     WindowNotRegistered,
 )
 
-__all__ = ["TLS_PARAMS", "CentralClient", "admin_connect"]
+__all__ = ["CHAIN_FIELDS", "TLS_PARAMS", "CentralClient", "admin_connect"]
+
+CHAIN_FIELDS = ("chain_seq", "chain_prev", "chain_mac")
+"""What a bound window's op carries beside op_id, kind, payload and sha256 (central c0005)."""
 
 
 # ---- URLs ---------------------------------------------------------------------------------------
@@ -87,6 +91,10 @@ def _translate(exc: Exception) -> CentralError:
         return ProtocolTooOld(detail or "客户端版本过旧，请升级", sqlstate=state)
     if state == "YC002":
         return WindowNotRegistered(f"本窗口未在中心数据库登记：{detail}", sqlstate=state)
+    if state == "YC003":
+        return WindowBoundElsewhere(detail, sqlstate=state)
+    if state == "YC004":
+        return CentralRefused(f"中心数据库拒绝了请求：{detail}", sqlstate=state)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         text = str(exc).strip()
         refusal = _tls_refusal(text)
@@ -181,14 +189,32 @@ class CentralClient:
         assert row is not None
         return row[0]
 
-    def handshake(self, protocol: int) -> dict[str, Any]:
+    def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time" (ISO text), "centre_code",
         "centre_name", "window_no"}; ProtocolTooOld if the server no longer accepts `protocol` (the
-        protocol the caller speaks: desktop.core.sync.PROTOCOL, derived from its registries)."""
-        return self._call("SELECT sync.handshake(%s)", (protocol,))
+        protocol the caller speaks: desktop.core.sync.PROTOCOL, derived from its registries).
+
+        With `client` ({"machine_id", "key_sha256", "client_time"}) the answer also says "bound" (is
+        this window bound to a machine: if not, call bind_window once) and "chain_head" {seq, mac};
+        WindowBoundElsewhere when the window is bound to another machine or another key."""
+        if client is None:
+            return self._call("SELECT sync.handshake(%s)", (protocol,))
+        return self._call("SELECT sync.handshake(%s, %s)", (protocol, Jsonb(dict(client))))
+
+    def bind_window(self, machine_id: str, window_key: str) -> dict[str, Any]:
+        """Bind this (unbound) window to this machine and register its key (hex, 32 bytes): trust on
+        first use after add-window. {"bound": true, "chain_head": {seq, mac}}; WindowBoundElsewhere if
+        another machine holds the window."""
+        return self._call("SELECT sync.bind_window(%s, %s)", (machine_id, window_key))
+
+    def restore_state(self) -> dict[str, Any]:
+        """What a replacement PC needs from the centre: {"last_serials": {"YYMMDD": n…},
+        "chain_head": {"seq", "mac"}, "centre_code", "window_no"}."""
+        return self._call("SELECT sync.restore_state()", ())
 
     def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Send outbox operations ({"op_id", "kind", "payload": frozen JSON text, "sha256"}).
+        """Send outbox operations ({"op_id", "kind", "payload": frozen JSON text, "sha256"}, and for a
+        bound window "chain_seq", "chain_prev", "chain_mac").
 
         Returns one {"op_id", "status": "applied"|"duplicate"|"rejected", "reason"?, "result"?} per op,
         in input order. The whole call is one transaction: on CentralUnreachable nothing was applied."""
@@ -196,14 +222,11 @@ class CentralClient:
         for op in ops:
             if not isinstance(op.get("payload"), str):
                 raise TypeError("op payload must be the frozen JSON text (see db.central.wire.freeze_op)")
-            batch.append(
-                {
-                    "op_id": str(op["op_id"]),
-                    "kind": op["kind"],
-                    "payload": op["payload"],
-                    "sha256": op["sha256"],
-                }
-            )
+            item = {"op_id": str(op["op_id"]), "kind": op["kind"], "payload": op["payload"], "sha256": op["sha256"]}
+            for key in CHAIN_FIELDS:
+                if op.get(key) is not None:
+                    item[key] = op[key]
+            batch.append(item)
         if not batch:
             return []
         return self._call("SELECT sync.push(%s)", (Jsonb(batch),))

@@ -34,3 +34,8 @@ class WindowNotRegistered(CentralError):
 
 class CentralRefused(CentralError):
     """The server rejected the call itself (permission, bad argument); retrying will not help."""
+
+
+class WindowBoundElsewhere(CentralError):
+    """The window is bound to another machine, or its key does not match (SQLSTATE YC003): an
+    administrator must retire the old machine first (yichuang central retire-window)."""

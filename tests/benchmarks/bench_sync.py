@@ -29,6 +29,7 @@ os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 from db.central import CentralClient, add_window, admin_connect, init_central
 from desktop.core import sync
 from desktop.core.services import Services, init_store
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.faultkit import child_env, queue_cases
 from tests.support.postgres import TempPostgres
 
@@ -194,6 +195,7 @@ def main() -> None:
         # the window's URL as add-window prints it, with the CA it pins (libpq's sslrootcert)
         wurl = add_window(url, CENTRE, WINDOW) + pg.tls_query.replace("?sslmode=verify-full", "")
         svc = new_home(base, "w")
+        publish_store_catalogues(url, svc)  # the centre accepts cases only under versions it published
         t0 = time.perf_counter()
         queue_cases(svc, args.cases)
         out["queue_seconds"] = round(time.perf_counter() - t0, 2)

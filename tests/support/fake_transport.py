@@ -45,6 +45,7 @@ class FakeTransport:
         self.fail: list[CentralError] = []
         self.closed = 0
         self._seq = 0
+        self.client: dict[str, Any] = {}  # what the last handshake said about the machine
 
     # ---- what the test sets up -----------------------------------------------------------------
     def publish(self, stream: str, key: str, data: Mapping[str, Any]) -> int:
@@ -59,11 +60,17 @@ class FakeTransport:
             raise self.fail.pop(0)
 
     # ---- the Transport Protocol ------------------------------------------------------------------
-    def handshake(self, protocol: int) -> dict[str, Any]:
+    def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         self._enter("handshake", protocol)
         if protocol < self.hello["min_protocol"]:
             raise ProtocolTooOld("客户端版本过旧，请升级", sqlstate="YC001")
+        self.client = dict(client or {})
         return dict(self.hello)
+
+    def bind_window(self, machine_id: str, window_key: str) -> dict[str, Any]:
+        self._enter("bind_window", machine_id)
+        self.hello["bound"] = True
+        return {"bound": True, "chain_head": {"seq": 0, "mac": "0" * 64}}
 
     def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         self._enter("push", [op["op_id"] for op in ops])

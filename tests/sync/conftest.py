@@ -3,13 +3,15 @@ database per test. Every URL a fixture gives pins that CA (sslmode=verify-full&s
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from db.central import add_window, init_central
+from db.central import add_window, init_central, publish_catalogue
+from tests.support.central_ops import CATALOGUE_VERSION
 from tests.support.postgres import PostgresNotFound, TempPostgres, find_pg_bin
 
 TEMPLATE_DB = "yc_central_template"
@@ -53,11 +55,19 @@ def central_url(pg: TempPostgres, central_template: str) -> Iterator[str]:
 @pytest.fixture
 def window(pg: TempPostgres, central_url: str) -> Callable[..., str]:
     """window("A", "01") registers that window in this test's database and returns its login URL, which
-    pins the session's CA: "...?sslmode=verify-full&sslrootcert=<central_ca>"."""
+    pins the session's CA: "...?sslmode=verify-full&sslrootcert=<central_ca>".
 
-    def make(centre: str, window_no: str, *, centre_name: str | None = None) -> str:
+    Unless catalogue=None, the centre also publishes a catalogue of that version (empty) for the window's
+    centre, once: a case is accepted only under a catalogue version its centre published."""
+    published: set[str] = set()
+
+    def make(centre: str, window_no: str, *, centre_name: str | None = None,
+             catalogue: str | None = CATALOGUE_VERSION) -> str:
         url = add_window(central_url, centre, window_no, centre_name=centre_name)
         assert url.endswith("?sslmode=verify-full"), url
+        if catalogue is not None and centre not in published:
+            publish_catalogue(central_url, json.dumps({"version": catalogue, "matters": []}), centre_code=centre)
+            published.add(centre)
         return url + "&" + pg.tls_query.lstrip("?").replace("sslmode=verify-full&", "")
 
     return make

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from desktop.cli import main
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import DATA, residence_permit_intake
 
 
@@ -18,7 +19,8 @@ def run(capsys, *args: str):
 
 @pytest.fixture
 def linked(services, window, central_url):
-    services.set_central(url=window("310104", "01", centre_name="徐汇区行政服务中心"))
+    services.set_central(url=window("310104", "01", centre_name="徐汇区行政服务中心", catalogue=None))
+    publish_store_catalogues(central_url, services)
     return central_url
 
 

@@ -79,10 +79,11 @@ def test_transfer_versions_and_case_checks(central_url, window):
         [theirs] = b.push([freeze_op("transfer.upsert", transfer(B, "01", [f"{B}01260212{1:04d}"],
                                                                  batch_no=f"LZ{A}01001", version=9))])
     assert sent["result"]["action"] == "inserted"
-    assert old["status"] == "applied" and old["result"]["action"] == "stale"
+    assert old["status"] == "rejected" and old["reason"] == (
+        f"stale version: the centre has version 2 of batch LZ{A}01001, this op carries 1")
     assert foreign["status"] == "rejected" and foreign["reason"].startswith("unknown case")
     assert bad["status"] == "rejected" and bad["reason"].startswith("invalid payload")
-    assert theirs["status"] == "rejected" and theirs["reason"] == "batch_no belongs to another centre"
+    assert theirs["status"] == "rejected" and theirs["reason"] == f"batch_no LZ{A}01001 belongs to another centre"
     assert admin_scalar(central_url, "SELECT state FROM yc.transfers") == "sent"
 
 
@@ -133,8 +134,9 @@ def test_catalogue_calendar_users_reach_every_centre_or_one(central_url, window)
     admin(central_url, "SELECT admin.upsert_user(%s)", (Jsonb({
         "login": "zhao", "name": "赵强", "role": "supervisor", "password_hash": "h2", "centre_code": A}),))
     with CentralClient(wa) as a, CentralClient(wb) as b:
-        assert [r["data"]["version"] for r in a.pull("catalogue", 0)["rows"]] == ["2026.2"]
-        assert [r["data"]["version"] for r in b.pull("catalogue", 0)["rows"]] == ["2026.2"]
+        # 2026.1 is each centre's own (the window fixture publishes it for the window's centre)
+        assert [r["data"]["version"] for r in a.pull("catalogue", 0)["rows"]] == ["2026.2", "2026.1"]
+        assert [r["data"]["version"] for r in b.pull("catalogue", 0)["rows"]] == ["2026.2", "2026.1"]
         assert b.pull("calendar", 0)["rows"][0]["data"]["days"][0]["name"] == "元旦"
         assert [r["key"] for r in a.pull("users", 0)["rows"]] == ["wang", "zhao"]
         assert [r["key"] for r in b.pull("users", 0)["rows"]] == ["wang"]
@@ -202,9 +204,9 @@ def test_delivered_at_the_window_is_kept_centrally(central_url, window):
 
 def test_downgrade_to_c0001_and_back(pg):
     url = pg.create_database(f"yc_v2_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0004"
+    assert init_central(url) == "c0005"
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
-    assert init_central(url) == "c0004"
+    assert init_central(url) == "c0005"
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

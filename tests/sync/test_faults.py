@@ -22,6 +22,7 @@ from db.local.models import Case, CaseEvent, OutboxOp, SyncCheckpoint
 from desktop.core import config
 from desktop.core.errors import CentralUnavailable
 from desktop.core.services import Services, init_store
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.faultkit import SCALE, FaultyProxy, queue_cases, run_cli, start_sync_loop
 
 CENTRE = "310104"
@@ -43,8 +44,9 @@ def kill9(proc) -> None:
 
 
 @pytest.fixture
-def linked(services, window):
-    url = window(CENTRE, "01")
+def linked(services, window, central_url):
+    url = window(CENTRE, "01", catalogue=None)
+    publish_store_catalogues(central_url, services)
     services.set_central(url=url)
     return url
 
@@ -74,7 +76,8 @@ def test_a_proxy_that_breaks_connections_loses_and_doubles_nothing(services, win
     from desktop.core.sync import round as sync_round
 
     monkeypatch.setattr(sync_round, "PUSH_BATCH", 10)
-    url = window(CENTRE, "01")
+    url = window(CENTRE, "01", catalogue=None)
+    publish_store_catalogues(central_url, services)
     parts = urlsplit(url)
     expected: set[str] = set()
     failures = 0
@@ -111,7 +114,9 @@ def test_eight_windows_sync_at_once_into_one_centre(tmp_path, window, central_ur
         init_store(home, centre_code=CENTRE, window_no=f"{n:02d}", demo=True, clock=clock)
         svc = Services(home, clock=clock)
         try:
-            svc.set_central(url=window(CENTRE, f"{n:02d}"))
+            svc.set_central(url=window(CENTRE, f"{n:02d}", catalogue=None))
+            if n == 1:  # the eight stores hold the same demo catalogue
+                publish_store_catalogues(central_url, svc)
             expected |= set(queue_cases(svc, 250 * SCALE))
         finally:
             svc.close()

@@ -15,6 +15,7 @@ from desktop.core import config, outbox, sync
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch
 from desktop.core.outbox.kinds import KINDS
 from desktop.core.sync import streams
+from desktop.core.sync.protocol import CHAIN_PROTOCOL
 from tests.support.factories import residence_permit_intake
 from tests.support.fake_transport import FakeTransport, NotInATest
 
@@ -35,9 +36,10 @@ def test_the_fake_centre_refuses_to_exist_outside_a_test(monkeypatch):
         FakeTransport()
 
 
-def test_the_protocol_is_the_newest_kind_or_stream():
-    assert sync.PROTOCOL == 3 == KINDS["audit.recorded"].introduced
-    assert sync.PROTOCOL == max([k.introduced for k in KINDS.values()] +
+def test_the_protocol_is_the_newest_kind_stream_or_feature():
+    assert KINDS["audit.recorded"].introduced == 3
+    assert sync.PROTOCOL == 4 == CHAIN_PROTOCOL  # the window binding and the chain of operations
+    assert sync.PROTOCOL == max([CHAIN_PROTOCOL] + [k.introduced for k in KINDS.values()] +
                                 [s.introduced for s in streams.STREAMS.values()])
     assert isinstance(FakeTransport(), sync.Transport)
 

@@ -23,6 +23,7 @@ from db.local.models import OutboxOp, User
 from desktop.cli import main
 from desktop.core.auth import hash_password
 from desktop.core.sync import PROTOCOL
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import residence_permit_intake
 from tests.support.postgres import TempPostgres
 from tests.support.tls import TestCA
@@ -81,9 +82,10 @@ def fake_centre() -> Iterator[tuple[str, str, TempPostgres]]:
 
 
 @pytest.fixture
-def linked(services, window, central_ca) -> str:
+def linked(services, window, central_ca, central_url) -> str:
     """The window linked to its real centre with the suite's CA; returns its login URL (with the password)."""
-    url = window(CENTRE, WINDOW, centre_name="徐汇区行政服务中心")
+    url = window(CENTRE, WINDOW, centre_name="徐汇区行政服务中心", catalogue=None)
+    publish_store_catalogues(central_url, services)
     clean = _without_tls_params(url) + "?sslmode=verify-full"
     services.set_central(url=clean, ca_cert=central_ca)
     return clean
@@ -232,6 +234,7 @@ def test_add_window_needs_the_ca_and_prints_it_with_a_verify_full_url(services, 
     # the window is set up from exactly that output
     ca_file = tmp_path / "from-centre.pem"
     ca_file.write_text(out["ca_cert"], encoding="ascii")
+    publish_store_catalogues(central_url, services)  # cases are taken only under a catalogue the centre published
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     code, result, _ = run(capsys, "--home", str(home), "sync", "--central", out["url"], "--ca-cert", str(ca_file))
     assert code == 0 and result["pushed"] == 2

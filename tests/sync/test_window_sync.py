@@ -12,6 +12,7 @@ import pytest
 from db.central import _libpq_url
 from desktop.core import config
 from desktop.core.errors import AuthError, CentralUnavailable
+from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import residence_permit_intake
 
 
@@ -22,7 +23,8 @@ def _central_count(central_url: str, sql: str, *params) -> int:
 
 @pytest.fixture
 def linked(services, window, central_url):
-    url = window("310104", "01", centre_name="徐汇区行政服务中心")
+    url = window("310104", "01", centre_name="徐汇区行政服务中心", catalogue=None)
+    publish_store_catalogues(central_url, services)
     services.set_central(url=url)
     return url
 
@@ -125,8 +127,8 @@ def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central
     _admin(central_url, "select admin.publish_calendar(%s)", Jsonb({
         "years": [2026], "days": [{"date": "2026-11-24", "kind": "holiday", "name": "测试假日"}]}))
     _admin(central_url, "select admin.upsert_user(%s)", Jsonb({
-        "login": "wang", "name": "王芳", "staff_no": "A0102", "role": "clerk",
-        "password_hash": hash_password("wang12345")}))
+        "login": "wang", "name": "王芳", "staff_no": "A0102", "role": "clerk", "centre_code": "310104",
+        "password_hash": hash_password("wang12345")}))  # a centre's clerk: only its windows get her
     services.search_matters(query="居住")  # warm the caches
     services.calendar()
     result = services.sync_round()

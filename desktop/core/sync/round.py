@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from db.central.client import CentralClient
+from db.central.client import CHAIN_FIELDS, CentralClient
 from db.central.errors import CentralError, CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, OutboxOp, SyncCheckpoint
 from desktop.core.clock import SHANGHAI
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "BLOB_CHUNK_BYTES",
     "PUSH_BATCH",
+    "client_identity",
     "link_central",
     "pull_streams",
     "push_outbox",
@@ -49,6 +50,17 @@ __all__ = [
 PUSH_BATCH = 1000
 """Ops per sync.push call; read at each push (tests lower it so a kill lands between batches)."""
 BLOB_CHUNK_BYTES = 8 * 1024 * 1024  # raw bytes of blob content per sync.put_blobs call
+
+
+_CHAIN_COLUMNS = tuple(getattr(OutboxOp, c) for c in CHAIN_FIELDS if hasattr(OutboxOp, c))
+"""The outbox's chain columns (chain_seq, chain_prev, chain_mac) once the store has them."""
+
+
+def client_identity(store: Store) -> dict[str, str]:
+    """This machine's identity for the handshake: {"machine_id", "key_sha256", "window_key"} (hex).
+
+    An empty window_key means the store has no key yet: the window then stays unbound and unchained."""
+    return {"machine_id": "", "key_sha256": "", "window_key": ""}  # MERGE: return chain.client_identity(store)
 
 
 def _open_transport(store: Store, candidate: CandidateLink | None = None) -> Transport:
@@ -82,9 +94,13 @@ def link_central(store: Store, *, url: str | None = None, ca_cert: str | Path | 
 
 
 def _greet(store: Store, link: Transport) -> None:
-    """The handshake: the centre must speak our protocol and answer as this very window."""
+    """The handshake: the centre must speak our protocol, answer as this very window, and know this machine
+    (a window unbound since add-window or retire-window is bound now: trust on first use)."""
+    me = client_identity(store)
+    client = {"machine_id": me["machine_id"], "key_sha256": me["key_sha256"],
+              "client_time": store.clock().replace(tzinfo=SHANGHAI).isoformat()}
     try:
-        hello = link.handshake(PROTOCOL)
+        hello = link.handshake(PROTOCOL, client)
     except ProtocolTooOld as e:
         raise ProtocolMismatch("E_PROTOCOL", "客户端版本过旧，中心不再接受：请升级一窗客户端") from e
     if int(hello.get("protocol") or 0) < PROTOCOL:
@@ -99,6 +115,8 @@ def _greet(store: Store, link: Transport) -> None:
             f"该连接属于 {hello.get('centre_code')} 中心 {hello.get('window_no')} 号窗口，"
             f"与本窗口（{window.centre_code} / {window.window_no}）不符",
         )
+    if hello.get("bound") is False and me["window_key"]:
+        link.bind_window(me["machine_id"], me["window_key"])
     store.set_setting("sync_clock_skew", str(_skew_seconds(store, hello.get("server_time"))))
 
 
@@ -181,7 +199,8 @@ def push_outbox(store: Store, transport: Transport, *, batch_size: int | None = 
         while True:
             with store.Reader() as s:
                 batch = s.execute(
-                    select(OutboxOp.seq, OutboxOp.op_id, OutboxOp.kind, OutboxOp.payload, OutboxOp.sha256)
+                    select(OutboxOp.seq, OutboxOp.op_id, OutboxOp.kind, OutboxOp.payload, OutboxOp.sha256,
+                           *_CHAIN_COLUMNS)
                     .where(OutboxOp.state == "pending", OutboxOp.seq > after_seq)
                     .order_by(OutboxOp.seq)
                     .limit(batch_size)
@@ -194,7 +213,7 @@ def push_outbox(store: Store, transport: Transport, *, batch_size: int | None = 
                     p, d, r = _record_answers(store, in_flight[0], in_flight[1].result())
                     pushed, duplicate, rejected = pushed + p, duplicate + d, rejected + r
                     in_flight = None
-                ops = [{"op_id": b.op_id, "kind": b.kind, "payload": b.payload, "sha256": b.sha256} for b in batch]
+                ops = [_envelope(b) for b in batch]
                 nxt = (batch, pool.submit(_push_with_blobs, store, transport, refs, ops))
             if in_flight is not None:
                 try:
@@ -209,6 +228,16 @@ def push_outbox(store: Store, transport: Transport, *, batch_size: int | None = 
                 break
             in_flight = nxt
     return SyncResult(pushed=pushed, duplicate=duplicate, rejected=rejected)
+
+
+def _envelope(row: Any) -> dict[str, Any]:
+    """One op as sync.push takes it; a chained op (a bound window) carries its place in the chain."""
+    op = {"op_id": row.op_id, "kind": row.kind, "payload": row.payload, "sha256": row.sha256}
+    for key in CHAIN_FIELDS:
+        value = getattr(row, key, None)
+        if value is not None:
+            op[key] = value
+    return op
 
 
 def _push_with_blobs(store: Store, transport: Transport, refs: set[str], ops: list[dict[str, Any]]):

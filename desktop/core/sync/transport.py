@@ -1,4 +1,4 @@
-"""What a sync round needs from the centre: four calls and close(), whatever carries them.
+"""What a sync round needs from the centre: five calls and close(), whatever carries them.
 
 The real transport is db.central.client.CentralClient (psycopg to the central PostgreSQL); unit tests use
 tests/support/fake_transport.py, which refuses to run outside tests. Errors are db.central.errors:
@@ -17,13 +17,20 @@ __all__ = ["Transport"]
 class Transport(Protocol):
     """One window's link to its centre. Used by one thread at a time; each call is one transaction."""
 
-    def handshake(self, protocol: int) -> dict[str, Any]:
+    def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time", "centre_code", "centre_name",
-        "window_no"}; ProtocolTooOld if the centre no longer accepts `protocol`."""
+        "window_no", "bound", "chain_head"}; ProtocolTooOld if the centre no longer accepts `protocol`.
+        `client` is {"machine_id", "key_sha256", "client_time"}; WindowBoundElsewhere when another
+        machine holds this window."""
+        ...
+
+    def bind_window(self, machine_id: str, window_key: str) -> dict[str, Any]:
+        """Bind the (unbound) window to this machine and key: {"bound": true, "chain_head"}."""
         ...
 
     def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Send frozen ops ({"op_id", "kind", "payload": text, "sha256"}); one answer per op, in order:
+        """Send frozen ops ({"op_id", "kind", "payload": text, "sha256", and when chained "chain_seq",
+        "chain_prev", "chain_mac"}); one answer per op, in order:
         {"op_id", "status": "applied" | "duplicate" | "rejected", "reason"?, "result"?}."""
         ...
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core import stats, sync, users, workcalendar, worklist
+from desktop.core import chain, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import attachments, closing, consultations, deadlines, intake, records, transfers
 from desktop.core.cases.checks import CheckedIntake
@@ -260,6 +260,15 @@ class Services:
 
     def set_central(self, *, url: str) -> str:
         return sync.store_central_url(self.store, url)
+
+    # ----- the tamper-evident record (chain.py)
+    def verify_records(self) -> chain.ChainReport:
+        """Check the outbox and audit chains against this window's key (`yichuang audit verify`)."""
+        return chain.verify(self.store)
+
+    def client_identity(self) -> dict[str, str]:
+        """{"machine_id", "key_sha256", "window_key"}: what the handshake and bind_window send."""
+        return chain.client_identity(self.store)
 
     # ----- statistics
     def daily_stats(self, *, day: date | None = None) -> DailyStats:

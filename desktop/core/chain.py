@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from sqlalchemy import Engine, event, inspect, select, text
 from sqlalchemy.orm import Session
@@ -36,9 +36,7 @@ from db.central.wire import sha256_hex
 from db.local.models import AuditEntry, OutboxOp, Setting
 from desktop.core.config import SecretStore
 from desktop.core.errors import YichuangError
-
-if TYPE_CHECKING:
-    from desktop.core.store import Store
+from desktop.core.types import Window
 
 __all__ = [
     "ZERO", "ChainBreak", "ChainKeyMissing", "ChainReport", "audit_mac", "client_identity", "key_account",
@@ -46,6 +44,17 @@ __all__ = [
 ]
 
 ZERO = "0" * 64
+
+
+class Store(Protocol):
+    """What this module needs of desktop.core.store.Store (which imports this module: no import back)."""
+
+    home: Path
+    chain_key: bytes | None
+    Reader: Any
+
+    def setting(self, key: str) -> str: ...
+    def window(self) -> Window: ...
 
 
 class ChainKeyMissing(YichuangError):

@@ -105,6 +105,14 @@ def test_cutting_the_last_queued_ops_is_caught_by_the_head_kept_in_the_keyring(h
     assert f"链序号 {kept + 1} 至 {last}" in err and "记录缺失" in err
 
 
+def test_cutting_the_first_ops_and_moving_the_chain_start_is_named(home, capsys):
+    seq, mac = _sql(home, "SELECT chain_seq, chain_mac FROM outbox ORDER BY seq LIMIT 1 OFFSET 1")[0]
+    _sql(home, "DELETE FROM outbox WHERE chain_seq <= ?", params=(seq,))
+    _sql(home, "INSERT INTO settings (key, value) VALUES ('chain_base', ?)", params=(f"{seq}:{mac}",))
+    code, out, err = run(capsys, "--home", str(home), "audit", "verify")
+    assert code == 1 and "上传队列起点" in err
+
+
 def test_rewriting_a_pending_payload_with_its_sha256_is_named(home, capsys):
     seq, payload = _sql(home, "SELECT seq, payload FROM outbox WHERE kind = 'case.upsert' "
                               "AND state = 'pending' ORDER BY seq LIMIT 1")[0]

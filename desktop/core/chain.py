@@ -383,7 +383,8 @@ def verify(store: Store) -> ChainReport:
     held = load_checkpoint(store.home, window.centre_code, window.window_no)
     with store.Reader() as s:
         base = _base(s.connection())
-        if isinstance(held.get("base"), list) and tuple(held["base"]) != base:
+        held_base = held.get("base", [0, ZERO]) if held else list(base)
+        if not isinstance(held_base, list) or tuple(held_base) != base:
             return ChainReport(0, 0, (ChainBreak("outbox", "上传队列起点",
                                                  "起点与本机密钥环中记下的不符（设置被改动）"),))
         n_ops, op_break = _verify_outbox(s, store.chain_key, base, held.get("outbox"))

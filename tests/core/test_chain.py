@@ -15,7 +15,7 @@ from desktop.core import chain, config
 from desktop.core.bootstrap import init_store, restore_from_central
 from desktop.core.errors import YichuangError
 from desktop.core.services import Services
-from tests.support.factories import residence_permit_intake
+from tests.support.factories import TEST_CATALOGUE, residence_permit_intake
 
 
 def _accept(services, clerk, n: int = 1) -> list[str]:
@@ -136,8 +136,7 @@ def test_a_replacement_computer_continues_numbers_and_chain_from_the_centre(tmp_
     assert out == {"counters": 2, "chain_head": 17}
     svc = Services(home, clock=clock)
     try:
-        svc.import_catalogue((config.RESOURCES.parent.parent / "tests" / "data" /
-                              "catalogue_test.json").read_text(encoding="utf-8"))
+        svc.import_catalogue(TEST_CATALOGUE.read_text(encoding="utf-8"))
         case_no = _accept(svc, svc.login(login="demo", password="demo1234"))[0]
         assert case_no[len("31010401") + 6:][:4] == "0042"  # after the centre's last serial, never reused
         ops = _ops(svc)

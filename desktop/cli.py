@@ -51,16 +51,68 @@ def _services(args):
 
 
 def cmd_init(args) -> int:
-    from desktop.core.services import init_store
+    from desktop.core import bootstrap
 
     home = Path(args.home)
+    if args.restore_from_central:
+        return _init_restored(args, home)
     if args.if_new and config.db_path(home).exists():
         _print_json({"home": str(home), "created": False})
         return 0
-    path = init_store(home, centre_code=args.centre, window_no=args.window, centre_name=args.centre_name or "",
-                      centre_phone=args.centre_phone or "", demo=args.demo)
+    path = bootstrap.init_store(home, centre_code=args.centre, window_no=args.window,
+                                centre_name=args.centre_name or "", centre_phone=args.centre_phone or "",
+                                demo=args.demo, reassign=args.reassign)
     _print_json({"home": str(home), "database": str(path), "created": True})
     return 0
+
+
+def _tls_url(url: str, ca_cert: Path) -> str:
+    """The window's URL with the pinned CA: verify-full against `ca_cert`, channel binding required."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update({"sslmode": "verify-full", "sslrootcert": str(ca_cert.resolve()), "channel_binding": "require"})
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _init_restored(args, home: Path) -> int:
+    """`init --restore-from-central`: a replacement computer continues the window from the centre's state.
+    The state is fetched before anything is written: a refused or unreachable centre leaves no store."""
+    from db.central import CentralClient, CentralError
+    from desktop.core import bootstrap
+
+    if not args.ca_cert:
+        raise BadInput("E_CA_CERT", "从中心恢复必须用 --ca-cert 指定中心的 CA 证书", field="ca_cert")
+    ca = Path(args.ca_cert)
+    if not ca.is_file():
+        raise BadInput("E_CA_CERT", f"找不到 CA 证书文件 {ca}", field="ca_cert")
+    bootstrap.check_identity(args.centre, args.window)
+    if config.db_path(home).exists():
+        raise BadInput("E_RESTORE_NOT_EMPTY", f"数据目录 {home} 已有一窗的数据，不能再从中心恢复；请使用空的数据目录",
+                       field="home")
+    try:
+        with CentralClient(_tls_url(args.restore_from_central, ca)) as client:
+            state = client.restore_state()
+    except CentralError as e:
+        raise YichuangError("E_CENTRAL", f"无法从中心取得本窗口的状态，未做任何修改：{e}") from e
+    path = bootstrap.init_store(home, centre_code=args.centre, window_no=args.window,
+                                centre_name=args.centre_name or "", centre_phone=args.centre_phone or "")
+    restored = bootstrap.restore_from_central(home, centre_code=args.centre, window_no=args.window, state=state)
+    _print_json({"home": str(home), "database": str(path), "created": True, "restored": restored})
+    return 0
+
+
+def cmd_audit_verify(args) -> int:
+    svc = _services(args)
+    try:
+        report = svc.verify_records()
+    finally:
+        svc.close()
+    _print_json(report.as_json())
+    for b in report.breaks:
+        sys.stderr.write(f"记录被篡改：{b.message()}\n")
+    return 0 if report.ok else 1
 
 
 def cmd_catalogue_import(args) -> int:
@@ -369,6 +421,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--centre-phone", help="the centre's contact phone, printed on notices")
     sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
     sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
+    sp.add_argument("--reassign", action="store_true",
+                    help="move an existing store to another centre or window (audited; the outbox must be sent)")
+    sp.add_argument("--restore-from-central", metavar="URL",
+                    help="a replacement computer: continue the window's case numbers and chain from the centre")
+    sp.add_argument("--ca-cert", help="the centre's CA certificate (PEM), required with --restore-from-central")
+
+    aud = sub.add_parser("audit", help="the window's tamper-evident record").add_subparsers(dest="sub", required=True)
+    add("verify", cmd_audit_verify, "check the outbox and audit chains (exit 1 naming the first broken record)", aud)
 
     cat = sub.add_parser("catalogue", help="the matter catalogue").add_subparsers(dest="sub", required=True)
     sp = add("import", cmd_catalogue_import, "load or update the matter catalogue from JSON", cat)

@@ -234,8 +234,16 @@ class OutboxOp(Base):
     last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     acked_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
     result: Mapped[str] = mapped_column(Text, default="")
+    # the window's chain (desktop/core/chain.py): 1.. gapless, the previous op's MAC ("0"*64 first), and
+    # HMAC-SHA256(window key, "seq|prev|op_id|kind|sha256"); NULL only on an op queued before the chain
+    chain_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    chain_prev: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    chain_mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-    __table_args__ = (Index("ix_outbox_state_seq", "state", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_state_seq", "state", "seq"),
+        Index("ix_outbox_chain_seq", "chain_seq", unique=True),
+    )
 
 
 class SyncCheckpoint(Base):
@@ -247,6 +255,8 @@ class SyncCheckpoint(Base):
 
 
 class AuditEntry(Base):
+    """Who did what, when. Chained like the outbox (audit_seq, audit_prev, audit_mac; chain.py)."""
+
     __tablename__ = "audit"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(DateTime)
@@ -254,8 +264,11 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     ref: Mapped[str] = mapped_column(String(64), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
+    audit_seq: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    audit_prev: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    audit_mac: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
-
+    __table_args__ = (Index("ix_audit_audit_seq", "audit_seq", unique=True),)
 
 
 class TransferBatch(Base):

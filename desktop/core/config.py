@@ -92,10 +92,12 @@ class SecretStore:
                 pass
         self._file.parent.mkdir(parents=True, exist_ok=True)
         os.chmod(self._file.parent, 0o700)
+        held = self._read_file()  # other accounts (the chain key, the central password) stay
+        held[self.account] = password
         tmp = self._file.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump({self.account: password}, fh)
+            json.dump(held, fh)
         os.replace(tmp, self._file)
         return "file"
 
@@ -108,6 +110,9 @@ class SecretStore:
                     return value
             except Exception:
                 pass
+        return self._read_file().get(self.account, "")
+
+    def _read_file(self) -> dict[str, str]:
         if self._file.exists():
-            return json.loads(self._file.read_text(encoding="utf-8")).get(self.account, "")
-        return ""
+            return json.loads(self._file.read_text(encoding="utf-8"))
+        return {}

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core import stats, sync, users, workcalendar, worklist
+from desktop.core import chain, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import attachments, closing, consultations, deadlines, intake, records, transfers
 from desktop.core.cases.checks import CheckedIntake
@@ -271,6 +271,15 @@ class Services:
         """The centre's CA certificate the window pins, or None when none is stored yet."""
         path = sync.central_ca_path(self.store)
         return path if path.is_file() else None
+
+    # ----- the tamper-evident record (chain.py)
+    def verify_records(self) -> chain.ChainReport:
+        """Check the outbox and audit chains against this window's key (`yichuang audit verify`)."""
+        return chain.verify(self.store)
+
+    def client_identity(self) -> dict[str, str]:
+        """{"machine_id", "key_sha256", "window_key"}: what the handshake and bind_window send."""
+        return chain.client_identity(self.store)
 
     # ----- statistics
     def daily_stats(self, *, day: date | None = None) -> DailyStats:

@@ -40,6 +40,10 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "preference"),
     SettingSpec("central_url", str, "", "the centre's database URL, without its password (that is in the "
                 "keyring)", "preference"),
+    SettingSpec("machine_id", str, "", "this computer's id (uuid4 hex), made at init and registered at the "
+                "centre at the first handshake: one live install per window", "identity"),
+    SettingSpec("chain_base", str, "", "where the outbox chain starts, 'seq:mac' (a window restored from the "
+                "centre continues the centre's head; empty: 0 and zeros)", "identity"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from db.central.wire import canonical_json, sha256_hex
 from db.local.models import OutboxOp
+from desktop.core import chain  # noqa: F401 - registers the hook that chains every op at flush
 from desktop.core.outbox.kinds import check_payload
 from desktop.core.types import OutboxItem
 
@@ -25,7 +26,10 @@ __all__ = ["canonical_json", "enqueue", "list_ops", "sha256_hex"]
 
 def enqueue(session: Session, *, kind: str, ref: str, payload: Mapping[str, Any], now: datetime) -> OutboxOp:
     """Add an operation to the outbox inside the caller's transaction (the change and its op commit
-    together). ValueError for a kind not in kinds.KINDS or a payload missing one of its required keys."""
+    together). ValueError for a kind not in kinds.KINDS or a payload missing one of its required keys.
+
+    The op is chained (chain_seq, chain_prev, chain_mac: one HMAC with the window's key) when the session
+    flushes it, in the same transaction (desktop/core/chain.py); a session without the key refuses it."""
     check_payload(kind, payload)
     text = canonical_json(payload)
     op = OutboxOp(

@@ -244,11 +244,6 @@ class CentralClient:
         "last_seq": seq of the last row, or `after` when there is none}."""
         return self._call("SELECT sync.pull(%s, %s, %s)", (stream, after, limit))
 
-    def restore_state(self) -> dict[str, Any]:
-        """What a replacement computer needs to continue this window: {"last_serials": {"YYMMDD": n…},
-        "chain_head": {"seq", "mac"}} (the last case serial per day and the op chain's head at the centre)."""
-        return self._call("SELECT sync.restore_state()", ())
-
     def close(self) -> None:
         if self._conn is not None:
             try:

@@ -69,6 +69,10 @@ class Services:
     def Reader(self):  # noqa: N802
         return self.store.Reader
 
+    @property
+    def chain_key(self) -> bytes | None:
+        return self.store.chain_key
+
     def close(self) -> None:
         self.store.close()
 

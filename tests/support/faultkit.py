@@ -17,7 +17,7 @@ from typing import Self
 from sqlalchemy import insert, select
 
 from db.local.models import Case, CaseCounter, CaseMaterialRow, OutboxOp
-from desktop.core import caseno
+from desktop.core import caseno, chain
 from desktop.core.cases.versions import case_payload
 from desktop.core.outbox import canonical_json, sha256_hex
 
@@ -77,6 +77,12 @@ def queue_cases(services, n: int, *, start: date = date(2026, 11, 23), chunk: in
             i += 1
         with services.Session.begin() as s:
             conn = s.connection()
+            seq, prev = chain._outbox_head(conn)  # chained as enqueue would chain them, in the same transaction
+            for op in ops:
+                seq += 1
+                mac = chain.op_mac(services.chain_key, seq, prev, op["op_id"], op["kind"], op["sha256"])
+                op.update(chain_seq=seq, chain_prev=prev, chain_mac=mac)
+                prev = mac
             conn.execute(insert(Case.__table__), cases)
             conn.execute(insert(CaseMaterialRow.__table__), materials)
             conn.execute(insert(OutboxOp.__table__), ops)

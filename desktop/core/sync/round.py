@@ -24,6 +24,7 @@ from sqlalchemy import select, update
 from db.central.client import CHAIN_FIELDS, CentralClient
 from db.central.errors import CentralError, CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, OutboxOp, SyncCheckpoint
+from desktop.core import chain
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.outbox.kinds import blobs_cited
@@ -57,10 +58,9 @@ _CHAIN_COLUMNS = tuple(getattr(OutboxOp, c) for c in CHAIN_FIELDS if hasattr(Out
 
 
 def client_identity(store: Store) -> dict[str, str]:
-    """This machine's identity for the handshake: {"machine_id", "key_sha256", "window_key"} (hex).
-
-    An empty window_key means the store has no key yet: the window then stays unbound and unchained."""
-    return {"machine_id": "", "key_sha256": "", "window_key": ""}  # MERGE: return chain.client_identity(store)
+    """This machine's identity for the handshake: {"machine_id", "key_sha256", "window_key"} (hex), from the
+    window key in the keyring (ChainKeyMissing, a clear Chinese message, where this computer has none)."""
+    return chain.client_identity(store)
 
 
 def _open_transport(store: Store, candidate: CandidateLink | None = None) -> Transport:

@@ -44,3 +44,34 @@ class CentralUnavailable(YichuangError):
 
 class ProtocolMismatch(YichuangError):
     """Window and centre speak different protocol versions: the window must be upgraded."""
+
+
+class DiskFull(YichuangError):
+    """The disk (or the user's quota) is full: nothing is corrupt, and nothing was half-stored."""
+
+
+class PrintOwed(YichuangError):
+    """The case is stored, but a document could not be printed; it is recorded as owed (reprint --owed)."""
+
+
+DISK_FULL_MESSAGE = ("磁盘空间不足：{where}。已保存的数据完好，本次操作未保存。请清理磁盘（删除不需要的文件、"
+                     "清空回收站）或联系技术人员扩容后重试；不要从备份恢复数据库。")
+_FULL_ERRNOS = {28, 122, 27}  # ENOSPC, EDQUOT, EFBIG (a file-size limit)
+
+
+def storage_failure(exc: BaseException, where: str) -> YichuangError | None:
+    """A clear error for a full disk or a store that cannot be opened, found anywhere in `exc`'s chain
+    (OSError errno, or SQLite's "database or disk is full" / "unable to open database file"); else None.
+    Neither is ever reported as a corrupt store."""
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        text = str(e).lower()
+        if (isinstance(e, OSError) and e.errno in _FULL_ERRNOS) or "disk is full" in text:
+            return DiskFull("E_DISK_FULL", DISK_FULL_MESSAGE.format(where=where))
+        if "unable to open database file" in text:
+            return YichuangError("E_STORE_OPEN", f"无法打开本地数据库（{where}）：可能是磁盘已满、文件夹无写入权限"
+                                 "或所在磁盘不可用。数据库文件未被修改；请检查磁盘空间和权限后重试。")
+        e = e.__cause__ or e.__context__ or getattr(e, "orig", None)
+    return None

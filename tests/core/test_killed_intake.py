@@ -87,15 +87,16 @@ def test_kill_9_during_batch_intake_stores_all_or_nothing(tmp_path):
     cli = [sys.executable, "-m", "desktop", "--home", str(home)]
     subprocess.run(cli + ["init", "--centre", "310104", "--window", "01", "--demo"], check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json"), "--clerk", "admin"], check=True,
+                   stdout=subprocess.DEVNULL, env={**os.environ, "YICHUANG_PASSWORD": "admin1234"})
     batch = tmp_path / "batch.json"
     batch.write_text(json.dumps(_batch(150), ensure_ascii=False), encoding="utf-8")
     traced = [sys.executable, "-c", TRACED_CLI]
 
     def intake(trace: Path) -> subprocess.Popen:
-        return subprocess.Popen(traced + [str(trace), "--home", str(home), "intake", str(batch)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+        return subprocess.Popen(traced + [str(trace), "--home", str(home), "intake", str(batch), "--clerk", "demo"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "YICHUANG_PASSWORD": "demo1234"})
 
     def killed_and_checked(proc: subprocess.Popen, trace: Path, before: int) -> tuple[int, bool]:
         if proc.poll() is None:

@@ -116,8 +116,10 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
     if form not in FORM_LABELS:
         bad("form", "应为 original、copy 或 original_and_copy")
     copies = raw.get("copies")
-    if not _is_int(copies) or not 1 <= copies <= MAX_COPIES:
-        bad("copies", f"应为 1 至 {MAX_COPIES} 的整数")
+    if not _is_int(copies) or copies < 1:
+        bad("copies", "应为不小于 1 的整数")
+    elif copies > MAX_COPIES:
+        bad("copies", f"不能超过 {MAX_COPIES} 份")
     if not isinstance(raw.get("e_licence"), bool):
         bad("e_licence", "应为 true 或 false")
     standard = raw.get("standard", "")
@@ -179,11 +181,13 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     statutory = raw.get("statutory_days", "missing")
     statutory_ok = statutory is None or (_is_int(statutory) and 0 <= statutory <= MAX_DAYS)
     if not statutory_ok:
-        bad("statutory_days", f"应为 0 至 {MAX_DAYS} 的整数（工作日）或 null（无法定时限）")
+        bad("statutory_days", f"不能超过 {MAX_DAYS} 个工作日" if _is_int(statutory) and statutory > MAX_DAYS
+            else "应为非负整数或 null（无法定时限）")
     promised = raw.get("promised_days")
     promised_ok = _is_int(promised) and 0 <= promised <= MAX_DAYS
     if not promised_ok:
-        bad("promised_days", f"应为 0 至 {MAX_DAYS} 的整数（工作日）")
+        bad("promised_days", f"不能超过 {MAX_DAYS} 个工作日" if _is_int(promised) and promised > MAX_DAYS
+            else "应为非负整数")
     elif promised == 0 and on_the_spot is False:
         bad("promised_days", "只有当场办结的事项承诺时限可以为 0")
     if promised_ok and statutory_ok and _is_int(statutory):

@@ -564,7 +564,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # an unexpected failure: exit 1 with a line a person can report
         from desktop.core.errors import storage_failure
 
-        failure = storage_failure(e, f"数据目录 {getattr(args, 'home', '')}")
+        home = getattr(args, "home", None)
+        failure = storage_failure(e, f"数据目录 {home}", folder=home if home and os.path.isdir(home) else None)
         if failure is not None:  # a full disk: say so, never "corrupt" nor an internal error
             return _report(failure)
         if os.environ.get("YICHUANG_DEBUG"):

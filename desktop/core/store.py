@@ -42,7 +42,7 @@ class Store:
             local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
         except DatabaseError as e:
             self.engine.dispose()
-            failure = storage_failure(e, str(path))
+            failure = storage_failure(e, str(path), folder=path.parent)
             if failure is not None:  # a full disk or a folder it cannot write is not a corrupt store
                 raise failure from e
             raise YichuangError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -19,22 +20,36 @@ def _print_json(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2, default=str) + "\n")
 
 
-def _read_text(path: str) -> str:
-    """A UTF-8 text file, or BadInput saying why it cannot be read."""
+#: the largest input file a command reads (an intake batch, a catalogue, a calendar): read with this cap, so
+#: /dev/zero or a huge file is refused instead of eating memory
+MAX_INPUT_BYTES = 8 * 1024 * 1024
+#: the deepest nesting of arrays and objects accepted in an input file (a catalogue needs 4)
+MAX_JSON_DEPTH = 32
+
+PASSWORD_ENV = "YICHUANG_PASSWORD"
+APPROVER_PASSWORD_ENV = "YICHUANG_APPROVER_PASSWORD"
+NEW_PASSWORD_ENV = "YICHUANG_NEW_PASSWORD"
+
+
+def _read_text(path: str, field: str = "file") -> str:
+    """A UTF-8 text file of at most MAX_INPUT_BYTES, or BadInput saying why it cannot be read."""
+    from desktop.core.textcheck import decode_input
+
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as f:
+            data = f.read(MAX_INPUT_BYTES + 1)
     except OSError as e:
-        raise BadInput("E_FILE", f"无法读取文件 {path}：{e.strerror}") from e
-    except UnicodeDecodeError as e:
-        raise BadInput("E_FILE", f"文件 {path} 不是 UTF-8 编码") from e
+        raise BadInput("E_FILE", f"无法读取文件 {path}：{e.strerror}", field=field) from e
+    if len(data) > MAX_INPUT_BYTES:
+        raise BadInput("E_FILE_TOO_LARGE", f"文件 {path} 超过 {MAX_INPUT_BYTES // (1024 * 1024)} MB，未读取",
+                       field=field)
+    return decode_input(data, f"文件 {path}", field=field)
 
 
 def _read_json_file(path: str) -> Any:
-    text = _read_text(path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadInput("E_JSON", f"文件 {path} 不是有效的 JSON（第 {e.lineno} 行第 {e.colno} 列：{e.msg}）") from e
+    from desktop.core.textcheck import load_json
+
+    return load_json(_read_text(path), f"文件 {path}", field="file", max_depth=MAX_JSON_DEPTH)
 
 
 def _parse_date(value: str, field: str) -> date:
@@ -48,6 +63,63 @@ def _services(args):
     from desktop.core.services import Services
 
     return Services(Path(args.home))
+
+
+def _password(env: str, prompt: str) -> str | None:
+    """A password from the environment variable `env`, else from a terminal prompt; None when neither."""
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        return None
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, OSError):
+        return None
+
+
+def _login(svc, login: str | None, env: str, who: str, field: str):
+    """The person `login` proven by their password (from `env` or a prompt), or AuthError (exit 2).
+    Every failure is audited, a missing password too; five wrong ones in a row lock the login."""
+    from desktop.core.errors import AuthError
+
+    if not login:
+        svc.audit_event(actor="?", action="login.failed", detail=f"command line: no {who} login given")
+        raise AuthError("E_NO_CLERK", f"请用 --clerk 指定{who}的登录名（密码由环境变量 {PASSWORD_ENV} 或终端提示输入）",
+                        field=field)
+    password = _password(env, f"{who} {login} 的密码：")
+    if password is None:
+        svc.audit_event(actor=login, action="login.failed", detail="command line: no password given")
+        raise AuthError("E_NO_PASSWORD", f"缺少{who} {login} 的密码：请设置环境变量 {env}，或在终端中运行以输入密码",
+                        field=field)
+    return svc.login(login=login, password=password)
+
+
+def _actor(args, svc, permission: str):
+    """The person running a command: `--clerk LOGIN` and that person's password (YICHUANG_PASSWORD or a
+    prompt), whose role must hold `permission` (desktop.core.roles). Wrong or missing: AuthError (exit 2),
+    nothing done, the failure audited. Every command that changes the store, prints or shows personal data
+    calls this first."""
+    from desktop.core.errors import AuthError
+    from desktop.core.roles import require
+
+    clerk = _login(svc, getattr(args, "clerk", None), PASSWORD_ENV, "经办人", "clerk")
+    try:
+        require(clerk, permission)
+    except AuthError as e:
+        svc.audit_event(actor=clerk.login, action="permission.denied", detail=f"command line: {permission}")
+        raise e
+    return clerk
+
+
+def _approver(svc, login: str, permission: str):
+    """An approver named inside an input (an override): their password from YICHUANG_APPROVER_PASSWORD or a
+    prompt, and a role holding `permission`."""
+    from desktop.core.roles import require
+
+    approver = _login(svc, login, APPROVER_PASSWORD_ENV, "授权人", "overrides")
+    require(approver, permission, code="E_OVERRIDE_ROLE", field="overrides")
+    return approver
 
 
 def cmd_init(args) -> int:
@@ -116,22 +188,39 @@ def cmd_audit_verify(args) -> int:
 
 
 def cmd_catalogue_import(args) -> int:
-    text = _read_text(args.file)
     svc = _services(args)
     try:
-        cat = svc.import_catalogue(text)
+        _actor(args, svc, "catalogue_import")
+        cat = svc.import_catalogue(_read_text(args.file))
     finally:
         svc.close()
     _print_json({"version": cat.version, "matters": len(cat.matters)})
     return 0
 
 
+def _approve_overrides(svc, data: Any) -> None:
+    """Each approver named in an intake's overrides proves it with a password (as the GUI asks)."""
+    from collections.abc import Mapping
+
+    seen: set[str] = set()
+    for item in data if isinstance(data, list) else [data]:
+        overrides = item.get("overrides") if isinstance(item, Mapping) else None
+        if not isinstance(overrides, Mapping):
+            continue
+        for grant in overrides.values():
+            by = grant.get("by") if isinstance(grant, Mapping) else None
+            if isinstance(by, str) and by.strip() and by.strip() not in seen:
+                _approver(svc, by.strip(), "override_approve")
+                seen.add(by.strip())
+
+
 def cmd_intake(args) -> int:
-    data = _read_json_file(args.file)
     svc = _services(args)
     try:
-        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
-        out = Path(args.out) if args.out else None
+        clerk = _actor(args, svc, "intake")
+        out = svc.check_out_dir(Path(args.out)) if args.out else None
+        data = _read_json_file(args.file)
+        _approve_overrides(svc, data)
         if isinstance(data, list):
             if not data:
                 raise BadInput("E_EMPTY_BATCH", "批量受理文件中没有任何受理件")
@@ -183,7 +272,7 @@ def cmd_report_daily(args) -> int:
     day = _parse_date(args.date, "date") if args.date else None
     svc = _services(args)
     try:
-        actor = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        actor = _actor(args, svc, "report_print")
         out = svc.print_daily_report(day=day, out=Path(args.out), actor=actor)
         stats = svc.daily_stats(day=day)
     finally:
@@ -198,9 +287,9 @@ def cmd_reprint(args) -> int:
         raise BadInput("E_ARGS", "请给出办件编号，或用 --owed 打印全部须补发的文书（二者择一）")
     svc = _services(args)
     try:
-        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        clerk = _actor(args, svc, "intake" if args.owed else "reprint_own")
         if args.owed:
-            out = Path(args.out) if args.out else None
+            out = svc.check_out_dir(Path(args.out)) if args.out else None
             docs = svc.print_owed_documents(clerk=clerk, out_dir=out, paper=args.paper)
             _print_json([{"path": d.path, "kind": d.kind, "paper": d.paper} for d in docs])
             return 0
@@ -215,6 +304,7 @@ def cmd_worklist(args) -> int:
     day = _parse_date(args.date, "date") if args.date else None
     svc = _services(args)
     try:
+        _actor(args, svc, "intake")
         items = svc.worklist(day=day)
     finally:
         svc.close()
@@ -225,7 +315,7 @@ def cmd_worklist(args) -> int:
 def cmd_attach(args) -> int:
     svc = _services(args)
     try:
-        clerk = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        clerk = _actor(args, svc, "intake")
         a = svc.attach_scan(case_no=args.case_no, material_code=args.material, file=Path(args.file), clerk=clerk)
     finally:
         svc.close()
@@ -234,14 +324,43 @@ def cmd_attach(args) -> int:
     return 0
 
 
+def _new_password(args) -> str:
+    """The new user's password: --password, else YICHUANG_NEW_PASSWORD, else typed twice at a prompt."""
+    if args.password is not None:
+        return args.password
+    value = os.environ.get(NEW_PASSWORD_ENV)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise BadInput("E_NO_PASSWORD", f"请给出新用户的密码：--password 或环境变量 {NEW_PASSWORD_ENV}",
+                       field="password")
+    first = getpass.getpass(f"新用户 {args.login} 的密码：")
+    if getpass.getpass("再输入一次：") != first:
+        raise BadInput("E_PASSWORD", "两次输入的密码不一致", field="password")
+    return first
+
+
 def cmd_user_add(args) -> int:
     svc = _services(args)
     try:
-        clerk = svc.add_user(login=args.login, password=args.password, name=args.name, staff_no=args.staff_no,
-                             role=args.role)
+        # the first user of a store that has none needs nobody's password; every later one an administrator's
+        actor = _actor(args, svc, "user_manage") if svc.has_users() else None
+        clerk = svc.add_user(login=args.login, password=_new_password(args), name=args.name,
+                             staff_no=args.staff_no, role=args.role, actor=actor)
     finally:
         svc.close()
     _print_json({"login": clerk.login, "name": clerk.name, "role": clerk.role})
+    return 0
+
+
+def cmd_user_unlock(args) -> int:
+    svc = _services(args)
+    try:
+        actor = _actor(args, svc, "user_unlock")
+        svc.unlock_user(login=args.login, actor=actor)
+    finally:
+        svc.close()
+    _print_json({"login": args.login, "unlocked": True})
     return 0
 
 
@@ -259,10 +378,10 @@ def cmd_calendar_add(args) -> int:
 def cmd_calendar_import(args) -> int:
     from desktop.core.workdays import parse_calendar_file
 
-    years, rows = parse_calendar_file(_read_text(args.file))
     svc = _services(args)
     try:
-        actor = svc.clerk(args.clerk) if args.clerk else svc.default_clerk()
+        actor = _actor(args, svc, "calendar_import")
+        years, rows = parse_calendar_file(_read_text(args.file))
         computed = svc.import_calendar(years=years, rows=rows, source=Path(args.file).name, actor=actor)
     finally:
         svc.close()
@@ -414,6 +533,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=func)
         return sp
 
+    def add_clerk(sp) -> None:
+        sp.add_argument("--clerk", help="your login; your password from YICHUANG_PASSWORD or a terminal prompt")
+
     sp = add("init", cmd_init, "create or upgrade the local store and set the window identity")
     sp.add_argument("--centre", required=True, help="centre code (administrative division code)")
     sp.add_argument("--window", required=True, help="window number, 01-99")
@@ -431,13 +553,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("verify", cmd_audit_verify, "check the outbox and audit chains (exit 1 naming the first broken record)", aud)
 
     cat = sub.add_parser("catalogue", help="the matter catalogue").add_subparsers(dest="sub", required=True)
-    sp = add("import", cmd_catalogue_import, "load or update the matter catalogue from JSON", cat)
+    sp = add("import", cmd_catalogue_import, "load or update the matter catalogue from JSON (an administrator)", cat)
     sp.add_argument("file")
+    add_clerk(sp)
 
     sp = add("intake", cmd_intake, "accept one intake (or a JSON array: a batch) exactly as the GUI does")
     sp.add_argument("file")
     sp.add_argument("--out", help="also write the printed PDFs into this folder")
-    sp.add_argument("--clerk", help="login of the clerk (default: the window's default clerk)")
+    add_clerk(sp)
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
 
     sp = add("sync", cmd_sync, "one sync round with the central database")
@@ -454,7 +577,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("daily", cmd_report_daily, "daily statistics as a PDF (a supervisor)", rep)
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
     sp.add_argument("--out", required=True)
-    sp.add_argument("--clerk", help="the supervisor printing it (default: the window's default user)")
+    add_clerk(sp)
 
     sp = add("reprint", cmd_reprint, "print a case's document again (marked 补打), or every document owed")
     sp.add_argument("case_no", nargs="?")
@@ -462,26 +585,31 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--out", help="also write the PDFs into this folder")
     sp.add_argument("--kind", default="voucher", choices=list(REPRINTABLE))
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
-    sp.add_argument("--clerk")
+    add_clerk(sp)
 
     sp = add("worklist", cmd_worklist, "what is due: overdue and near-due cases, 待定 dates, documents owed (JSON)")
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
     sp.add_argument("--scope", default="window", choices=["window"],
                     help="window: this window's cases (the centre's scope comes with the centre-wide loop)")
+    add_clerk(sp)
 
     sp = add("attach", cmd_attach, "attach a scanned material (PDF or image) to a case")
     sp.add_argument("case_no")
     sp.add_argument("material", help="the material's code in the matter")
     sp.add_argument("file")
-    sp.add_argument("--clerk")
+    add_clerk(sp)
 
     usr = sub.add_parser("user", help="window users").add_subparsers(dest="sub", required=True)
-    sp = add("add", cmd_user_add, "add or update a user", usr)
+    sp = add("add", cmd_user_add, "add or update a user (an administrator; anyone for a store's first user)", usr)
     sp.add_argument("login")
-    sp.add_argument("--password", required=True)
+    sp.add_argument("--password", help=f"the new user's password (or {NEW_PASSWORD_ENV}, or a prompt)")
     sp.add_argument("--name", required=True)
     sp.add_argument("--staff-no", required=True)
     sp.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "admin", "backoffice"])
+    add_clerk(sp)
+    sp = add("unlock", cmd_user_unlock, "lift the lockout of a login after five failed logins (a supervisor)", usr)
+    sp.add_argument("login")
+    add_clerk(sp)
 
     cal = sub.add_parser("calendar", help="the working-day calendar").add_subparsers(dest="sub", required=True)
     sp = add("add-workdays", cmd_calendar_add, "print the date N working days after a date", cal)
@@ -489,7 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("days", type=int)
     sp = add("import", cmd_calendar_import, "import holidays and make-up workdays from JSON (a supervisor)", cal)
     sp.add_argument("file")
-    sp.add_argument("--clerk", help="the supervisor importing it (default: the window's default user)")
+    add_clerk(sp)
 
     cen = sub.add_parser("central", help="the central PostgreSQL").add_subparsers(dest="sub", required=True)
     sp = add("init", cmd_central_init, "create or upgrade the central schema", cen)
@@ -545,17 +673,27 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _report(e: YichuangError) -> int:
+    where = f"（字段：{e.field}）" if e.field else ""
+    sys.stderr.write(f"错误 {e.code}：{e.message}{where}\n")
+    return e.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except YichuangError as e:
-        where = f"（字段：{e.field}）" if e.field else ""
-        sys.stderr.write(f"错误 {e.code}：{e.message}{where}\n")
-        return e.exit_code
+        return _report(e)
     except KeyboardInterrupt:
         return 130
     except Exception as e:  # an unexpected failure: exit 1 with a line a person can report
+        from desktop.core.errors import storage_failure
+
+        home = getattr(args, "home", None)
+        failure = storage_failure(e, f"数据目录 {home}", folder=home if home and os.path.isdir(home) else None)
+        if failure is not None:  # a full disk: say so, never "corrupt" nor an internal error
+            return _report(failure)
         if os.environ.get("YICHUANG_DEBUG"):
             raise
         sys.stderr.write(f"错误：程序内部错误（{type(e).__name__}: {e}）。设置 YICHUANG_DEBUG=1 可查看详细信息。\n")

@@ -25,10 +25,24 @@ def run(capsys, *args: str) -> tuple[int, object, str]:
     return code, (json.loads(out) if out.strip() else None), err
 
 
-def _json_main(*args: str) -> tuple[int, object]:
+PASSWORDS = {"demo": "demo1234", "super": "super1234", "admin": "admin1234"}  # the demo users
+
+
+@pytest.fixture
+def as_user(monkeypatch):
+    """`as_user("super")`: the arguments and the password (YICHUANG_PASSWORD) of a demo user for one command."""
+    def use(login: str) -> tuple[str, str]:
+        monkeypatch.setenv("YICHUANG_PASSWORD", PASSWORDS[login])
+        return "--clerk", login
+    return use
+
+
+def _json_main(*args: str, password: str | None = None) -> tuple[int, object]:
     """main() with its stdout captured (module-scoped fixtures cannot use capsys)."""
     buffer = io.StringIO()
-    with contextlib.redirect_stdout(buffer):
+    with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stdout(buffer):
+        if password is not None:
+            mp.setenv("YICHUANG_PASSWORD", password)
         code = main(list(args))
     return code, json.loads(buffer.getvalue())
 
@@ -39,7 +53,8 @@ def cli_template(tmp_path_factory) -> Path:
     h = tmp_path_factory.mktemp("cli") / "w"
     code, out = _json_main("--home", str(h), "init", "--centre", "310104", "--window", "02", "--demo")
     assert code == 0 and out["created"] is True
-    code, out = _json_main("--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"))
+    code, out = _json_main("--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"),
+                           "--clerk", "admin", password=PASSWORDS["admin"])
     assert code == 0 and out == {"version": "test-1", "matters": 3}
     return h
 
@@ -69,53 +84,54 @@ def test_demo_init_loads_the_demo_catalogue(tmp_path, capsys):
     assert con.execute("select count(*) from catalogue_versions").fetchone()[0] == 1
 
 
-def test_intake_prints_case_outcome_documents_and_date(cli_home, tmp_path, capsys):
+def test_intake_prints_case_outcome_documents_and_date(cli_home, tmp_path, capsys, as_user):
     f = tmp_path / "intake.json"
     f.write_text(json.dumps(residence_permit_intake(), ensure_ascii=False), encoding="utf-8")
-    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f), "--out", str(tmp_path / "pdf"))
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f), "--out", str(tmp_path / "pdf"),
+                         *as_user("demo"))
     assert code == 0, err
     assert set(out) >= {"case_no", "outcome", "documents", "promised_date"}
     assert out["outcome"] == "accepted"
     assert all(Path(p).exists() and Path(p).parent == tmp_path / "pdf" for p in out["documents"])
 
 
-def test_batch_intake_is_all_or_nothing(cli_home, tmp_path, capsys):
+def test_batch_intake_is_all_or_nothing(cli_home, tmp_path, capsys, as_user):
     bad = residence_permit_intake()
     bad["applicant"]["id_no"] = resident_id("31010419900101123")[:-1] + "Z"
     f = tmp_path / "batch.json"
     f.write_text(json.dumps([residence_permit_intake(), bad], ensure_ascii=False), encoding="utf-8")
-    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f))
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f), *as_user("demo"))
     assert code == 2 and out is None
     assert "第 2 件" in err
     assert _cases(cli_home) == 0
     f.write_text(json.dumps([residence_permit_intake()] * 3, ensure_ascii=False), encoding="utf-8")
-    code, out, _ = run(capsys, "--home", str(cli_home), "intake", str(f))
+    code, out, _ = run(capsys, "--home", str(cli_home), "intake", str(f), *as_user("demo"))
     assert code == 0 and len(out) == 3 and _cases(cli_home) == 3
 
 
 @pytest.mark.parametrize("content", ["{not json", "", "[]", '{"matter": "T-PER-001"}'])
-def test_bad_intake_files_exit_2_with_a_chinese_message(cli_home, tmp_path, capsys, content):
+def test_bad_intake_files_exit_2_with_a_chinese_message(cli_home, tmp_path, capsys, content, as_user):
     f = tmp_path / "bad.json"
     f.write_text(content, encoding="utf-8")
-    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f))
+    code, out, err = run(capsys, "--home", str(cli_home), "intake", str(f), *as_user("demo"))
     assert code == 2 and out is None
     assert err.startswith("错误 ")
     assert _cases(cli_home) == 0
 
 
-def test_corrupt_catalogue_changes_nothing(cli_home, tmp_path, capsys):
+def test_corrupt_catalogue_changes_nothing(cli_home, tmp_path, capsys, as_user):
     con = sqlite3.connect(config.db_path(cli_home))
     versions_before = con.execute("select count(*) from catalogue_versions").fetchone()[0]
     text = (DATA / "catalogue_test.json").read_text(encoding="utf-8")
     f = tmp_path / "cat.json"
     f.write_text(text[: len(text) // 2], encoding="utf-8")
-    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f))
+    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f), *as_user("admin"))
     assert code == 2 and "错误" in err
     cat = json.loads(text)
     cat["version"] = "test-9"
     cat["matters"][1]["promised_days"] = 99
     f.write_text(json.dumps(cat, ensure_ascii=False), encoding="utf-8")
-    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f))
+    code, out, err = run(capsys, "--home", str(cli_home), "catalogue", "import", str(f), *as_user("admin"))
     assert code == 2 and "T-ENT-001" in err
     assert con.execute("select version from catalogue_versions where is_current").fetchone() == ("test-1",)
     assert con.execute("select count(*) from catalogue_versions").fetchone()[0] == versions_before
@@ -128,12 +144,12 @@ def test_calendar_add_workdays(cli_home, capsys):
     assert code == 2 and "2027" in err
 
 
-def test_report_daily_writes_a_pdf(cli_home, tmp_path, capsys):
+def test_report_daily_writes_a_pdf(cli_home, tmp_path, capsys, as_user):
     code, out, err = run(capsys, "--home", str(cli_home), "report", "daily", "--date", "2026-11-23",
-                         "--out", str(tmp_path / "r.pdf"))
-    assert code == 2 and "无权" in err and not (tmp_path / "r.pdf").exists()  # the default user is a clerk
+                         "--out", str(tmp_path / "r.pdf"), *as_user("demo"))
+    assert code == 2 and "无权" in err and not (tmp_path / "r.pdf").exists()  # demo is a clerk
     code, out, _ = run(capsys, "--home", str(cli_home), "report", "daily", "--date", "2026-11-23",
-                       "--out", str(tmp_path / "r.pdf"), "--clerk", "super")
+                       "--out", str(tmp_path / "r.pdf"), *as_user("super"))
     assert code == 0 and (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
     assert out["total"] == 0
 

@@ -38,11 +38,15 @@ def chained_template(tmp_path_factory) -> Path:
     """A window made by the command line with four cases taken, each with its queued ops."""
     h = tmp_path_factory.mktemp("chain") / "w"
     assert _json_main("--home", str(h), "init", "--centre", "310104", "--window", "03", "--demo")[0] == 0
-    assert _json_main("--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"))[0] == 0
-    intake = h.parent / "intake.json"
-    intake.write_text(json.dumps([residence_permit_intake() for _ in range(4)], ensure_ascii=False),
-                      encoding="utf-8")
-    code, out = _json_main("--home", str(h), "intake", str(intake))
+    with pytest.MonkeyPatch.context() as mp:  # the demo admin imports, the demo clerk takes the cases
+        mp.setenv("YICHUANG_PASSWORD", "admin1234")
+        assert _json_main("--home", str(h), "catalogue", "import", str(DATA / "catalogue_test.json"),
+                          "--clerk", "admin")[0] == 0
+        intake = h.parent / "intake.json"
+        intake.write_text(json.dumps([residence_permit_intake() for _ in range(4)], ensure_ascii=False),
+                          encoding="utf-8")
+        mp.setenv("YICHUANG_PASSWORD", "demo1234")
+        code, out = _json_main("--home", str(h), "intake", str(intake), "--clerk", "demo")
     assert code == 0 and len(out) == 4
     return h
 

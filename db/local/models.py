@@ -46,6 +46,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))  # clerk | supervisor | admin | backoffice
     password_hash: Mapped[str] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # in a row
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class CatalogueVersion(Base):

@@ -27,6 +27,7 @@ DEMO_USERS = (
     # login, password, name, staff number, role
     ("demo", "demo1234", "张敏", "A0101", "clerk"),
     ("super", "super1234", "李建国", "S0001", "supervisor"),
+    ("admin", "admin1234", "王强", "M0001", "admin"),  # imports catalogues and manages users
 )
 
 

@@ -32,6 +32,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "report_print": _SUPERVISOR,  # daily statistics and the day's ratings
     "catalogue_import": _ADMIN,
     "user_manage": _ADMIN,
+    "user_unlock": _SUPERVISOR,  # lift a lockout after five failed logins
     "settings_central": _ADMIN,  # the central database's address and credentials
 })
 
@@ -48,6 +49,7 @@ PERMISSION_LABELS: Mapping[str, str] = MappingProxyType({
     "report_print": "查看和打印当日统计",
     "catalogue_import": "导入事项目录",
     "user_manage": "管理用户",
+    "user_unlock": "解锁被锁定的账号",
     "settings_central": "修改中心数据库设置",
 })
 assert set(PERMISSION_LABELS) == set(PERMISSIONS)

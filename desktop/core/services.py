@@ -90,17 +90,27 @@ class Services:
         return self.store.window()
 
     # ----- users
-    def add_user(self, *, login: str, password: str, name: str, staff_no: str, role: str = "clerk") -> Clerk:
-        return users.add_user(self.store, login=login, password=password, name=name, staff_no=staff_no, role=role)
+    def add_user(self, *, login: str, password: str, name: str, staff_no: str, role: str = "clerk",
+                 actor: Clerk | None = None) -> Clerk:
+        """An administrator adds or changes a user (no actor only for the first user of an empty store)."""
+        return users.add_user(self.store, login=login, password=password, name=name, staff_no=staff_no, role=role,
+                              actor=actor)
+
+    def has_users(self) -> bool:
+        return users.has_users(self.store)
+
+    def unlock_user(self, *, login: str, actor: Clerk) -> None:
+        users.unlock_user(self.store, login=login, actor=actor)
+
+    def audit_event(self, *, actor: str, action: str, ref: str = "", detail: str = "") -> None:
+        """A local audit line (e.g. a command line refused for a missing password)."""
+        users.audit(self.store, actor, action, ref, detail)
 
     def login(self, *, login: str, password: str) -> Clerk:
         return users.login(self.store, login=login, password=password)
 
     def clerk(self, login: str) -> Clerk:
         return users.clerk(self.store, login)
-
-    def default_clerk(self) -> Clerk:
-        return users.default_clerk(self.store)
 
     # ----- catalogue
     def import_catalogue(self, text: str) -> Catalogue:
@@ -175,6 +185,10 @@ class Services:
         return records.documents(self.store, case_no=case_no)
 
     # ----- documents
+    def check_out_dir(self, out_dir: Path) -> Path:
+        """The `--out` folder, created and proven writable before anything is stored (else BadInput)."""
+        return archive.check_out_dir(out_dir)
+
     def print_document(self, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
                        clerk: Clerk | None = None, extra: dict[str, Any] | None = None) -> PrintedDocument:
         return archive.print_document(self.store, record=record, kind=kind, paper=paper, out_dir=out_dir,

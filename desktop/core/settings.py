@@ -34,7 +34,8 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
     SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
-    SettingSpec("default_clerk", str, "", "the login the command line acts as when --clerk is not given",
+    SettingSpec("default_clerk", str, "", "the login the GUI's login field starts with (demo stores); "
+                "never acts without a password",
                 "preference"),
     SettingSpec("rectify_owner", str, "", "who owns a 差评's rectification (default: the first supervisor)",
                 "preference"),

@@ -18,7 +18,7 @@ from db.local import engine as local_engine
 from db.local.models import Setting
 from desktop.core import chain, config, settings
 from desktop.core.clock import Clock, shanghai_now
-from desktop.core.errors import BadInput, YichuangError
+from desktop.core.errors import BadInput, YichuangError, storage_failure
 from desktop.core.types import Window
 
 CACHES = ("catalogue", "calendar")
@@ -42,6 +42,9 @@ class Store:
             local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
         except DatabaseError as e:
             self.engine.dispose()
+            failure = storage_failure(e, str(path), folder=path.parent)
+            if failure is not None:  # a full disk or a folder it cannot write is not a corrupt store
+                raise failure from e
             raise YichuangError(
                 "E_STORE_CORRUPT",
                 f"本地数据库文件 {path} 已损坏或不是一窗的数据文件，未做任何修改。"

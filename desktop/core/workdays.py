@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
 from desktop.core.errors import BadInput, CalendarNoData
+from desktop.core.textcheck import check_plain, load_json
 
 __all__ = [
     "HOLIDAY",
@@ -176,6 +176,11 @@ def version_of(overrides: Mapping[date, str], years: Iterable[int] | None = None
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:12]
 
 
+MAX_CALENDAR_CHARS = 1_000_000
+MAX_CALENDAR_YEARS = 10
+MAX_DAY_NAME = 60
+
+
 def _file_error(message: str, field: str) -> BadInput:
     return BadInput("E_CALENDAR_FILE", message, field=field)
 
@@ -188,12 +193,12 @@ def parse_calendar_file(text: str) -> tuple[set[int], list[tuple[date, str, str]
     with none is almost certainly not the published arrangement); "workday" is only for a Saturday
     or Sunday.
     """
+    if len(text) > MAX_CALENDAR_CHARS:
+        raise _file_error(f"日历文件过大（超过 {MAX_CALENDAR_CHARS} 个字符）", "calendar")
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise _file_error(
-            f"日历文件不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）", "calendar"
-        ) from None
+        data = load_json(text, "日历文件", field="calendar", max_depth=4)
+    except BadInput as exc:
+        raise _file_error(exc.message, exc.field or "calendar") from None
     if not isinstance(data, dict):
         raise _file_error("日历文件应为 JSON 对象，包含 years 和 days", "calendar")
     years_raw = data.get("years")
@@ -204,9 +209,13 @@ def parse_calendar_file(text: str) -> tuple[set[int], list[tuple[date, str, str]
         if isinstance(y, bool) or not isinstance(y, int) or not 1949 <= y <= 2100:
             raise _file_error(f"字段 years 第 {i} 项：{y!r} 不是有效年份", f"years[{i - 1}]")
         years.add(y)
+    if len(years_raw) > MAX_CALENDAR_YEARS:
+        raise _file_error(f"字段 years：一次最多导入 {MAX_CALENDAR_YEARS} 个年度", "years")
     days_raw = data.get("days")
     if not isinstance(days_raw, list):
         raise _file_error("字段 days：应为列表", "days")
+    if len(days_raw) > 366 * len(years):
+        raise _file_error(f"字段 days：{len(days_raw)} 条多于所列年度的天数", "days")
     rows: list[tuple[date, str, str]] = []
     seen: dict[date, int] = {}
     for i, entry in enumerate(days_raw, start=1):
@@ -238,6 +247,9 @@ def parse_calendar_file(text: str) -> tuple[set[int], list[tuple[date, str, str]
             name = ""
         if not isinstance(name, str):
             raise _file_error(f"{label}字段 name：应为文字", f"{where}.name")
+        if len(name) > MAX_DAY_NAME:
+            raise _file_error(f"{label}字段 name：过长（最多 {MAX_DAY_NAME} 个字符）", f"{where}.name")
+        check_plain(name, f"{where}.name", f"{label}字段 name")
         rows.append((day, kind, name.strip()))
     for y in sorted(years):
         if not any(d.year == y and kind == HOLIDAY for d, kind, _ in rows):

@@ -46,8 +46,8 @@ def main() -> None:
     cli = [sys.executable, "-m", "desktop", "--home", str(home)]
     subprocess.run(cli + ["init", "--centre", "310104", "--window", "01", "--demo"], check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json"), "--clerk", "admin"], check=True,
+                   stdout=subprocess.DEVNULL, env={**os.environ, "YICHUANG_PASSWORD": "admin1234"})
     svc = Services(home, clock=clock)
     clerk = svc.login(login="demo", password="demo1234")
     window = None

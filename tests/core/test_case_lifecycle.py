@@ -210,7 +210,8 @@ def test_handover_prints_the_delivery_receipt(services, clerk):
 
 def test_a_clerk_reprints_only_his_own_cases(services, clerk):
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
-    other = services.add_user(login="b0202", password="pass12345", name="周丽", staff_no="B0202")
+    admin = services.login(login="admin", password="admin1234")
+    other = services.add_user(login="b0202", password="pass12345", name="周丽", staff_no="B0202", actor=admin)
     with pytest.raises(BadInput) as e:
         services.reprint(case_no=r.case_no, clerk=other)
     assert e.value.code == "E_REPRINT_ROLE"

@@ -87,15 +87,16 @@ def test_kill_9_during_batch_intake_stores_all_or_nothing(tmp_path):
     cli = [sys.executable, "-m", "desktop", "--home", str(home)]
     subprocess.run(cli + ["init", "--centre", "310104", "--window", "01", "--demo"], check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json")], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(cli + ["catalogue", "import", str(DATA / "catalogue_test.json"), "--clerk", "admin"], check=True,
+                   stdout=subprocess.DEVNULL, env={**os.environ, "YICHUANG_PASSWORD": "admin1234"})
     batch = tmp_path / "batch.json"
     batch.write_text(json.dumps(_batch(150), ensure_ascii=False), encoding="utf-8")
     traced = [sys.executable, "-c", TRACED_CLI]
 
     def intake(trace: Path) -> subprocess.Popen:
-        return subprocess.Popen(traced + [str(trace), "--home", str(home), "intake", str(batch)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+        return subprocess.Popen(traced + [str(trace), "--home", str(home), "intake", str(batch), "--clerk", "demo"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                env={**os.environ, "YICHUANG_PASSWORD": "demo1234"})
 
     def killed_and_checked(proc: subprocess.Popen, trace: Path, before: int) -> tuple[int, bool]:
         if proc.poll() is None:
@@ -134,7 +135,8 @@ def test_kill_9_during_batch_intake_stores_all_or_nothing(tmp_path):
     assert _counts(home)[0] == 150 * stored_batches
     # and once more, killed right after the commit, while the vouchers print: the cases stay, complete
     before = _counts(home)[0]
-    proc = subprocess.Popen(cli + ["intake", str(batch)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cli + ["intake", str(batch), "--clerk", "demo"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env={**os.environ, "YICHUANG_PASSWORD": "demo1234"})
     deadline = time.monotonic() + 60
     while _counts(home)[0] == before and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -143,4 +145,14 @@ def test_kill_9_during_batch_intake_stores_all_or_nothing(tmp_path):
     cases, upserts, materials, integrity = _counts(home)
     assert (cases - before, integrity) == (150, "ok")
     assert upserts == cases and materials == 3 * cases
+    # every case the kill left without its printed voucher has it listed as owed (yichuang reprint --owed)
+    con = sqlite3.connect(config.db_path(home))
+    try:
+        unprinted = con.execute("select count(*) from cases c where not exists (select 1 from documents d "
+                                "where d.case_no = c.case_no and d.kind = 'voucher')").fetchone()[0]
+        owed = con.execute("select count(*) from documents_owed where kind = 'voucher' and settled_at is null"
+                           ).fetchone()[0]
+    finally:
+        con.close()
+    assert unprinted > 0 and owed == unprinted
     print("stored, and inside the transaction, per kill:", outcomes)

@@ -23,7 +23,7 @@ def test_the_permission_names_are_exactly_the_agreed_ones():
     assert set(roles.PERMISSIONS) == {
         "intake", "reprint_own", "reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
         "calendar_import", "deadletter_resolve", "report_print", "catalogue_import", "user_manage",
-        "settings_central",
+        "settings_central", "user_unlock",
     }
 
 

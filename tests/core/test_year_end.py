@@ -221,18 +221,21 @@ def test_cli_worklist_and_reprint_owed(tmp_path, capsys, monkeypatch):
     finally:
         svc.close()
     assert taken.deadline_pending
-    code, items, _ = run("worklist", "--date", "2026-12-21")
+    monkeypatch.setenv("YICHUANG_PASSWORD", "demo1234")
+    code, items, _ = run("worklist", "--date", "2026-12-21", "--clerk", "demo")
     assert code == 0 and {"case_no": taken.case_no, "kind": "deadline_pending"}.items() <= items[0].items()
     cal_file = tmp_path / "2027.json"
     cal_file.write_text(json.dumps(CALENDAR_2027, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("YICHUANG_PASSWORD", "super1234")
     code, out, _ = run("calendar", "import", str(cal_file), "--clerk", "super")
+    monkeypatch.setenv("YICHUANG_PASSWORD", "demo1234")
     assert code == 0 and out["deadlines_computed"] == [taken.case_no]
-    code, out, err = run("reprint")
+    code, out, err = run("reprint", "--clerk", "demo")
     assert code == 2 and "--owed" in err
-    code, out, _ = run("reprint", "--owed", "--out", str(tmp_path / "out"))
+    code, out, _ = run("reprint", "--owed", "--out", str(tmp_path / "out"), "--clerk", "demo")
     assert code == 0 and [d["kind"] for d in out] == ["voucher"]
     assert (tmp_path / "out").is_dir() and PENDING_TEXT not in _text(out[0]["path"])
-    code, out, _ = run("reprint", "--owed")
+    code, out, _ = run("reprint", "--owed", "--clerk", "demo")
     assert code == 0 and out == []
     con = sqlite3.connect(config.db_path(home))
     try:

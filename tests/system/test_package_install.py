@@ -91,7 +91,8 @@ def test_installed_client_inits_the_demo_and_takes_the_readme_intake(installed, 
     assert (home / "yichuang.db").is_file()  # $XDG_DATA_HOME/yichuang, as platformdirs says
 
     (counter / "intake.json").write_text(json.dumps(readme_intake_example(), ensure_ascii=False), encoding="utf-8")
-    out = _run([yichuang, "intake", "intake.json"], cwd=counter, env=env).stdout
+    out = _run([yichuang, "intake", "intake.json", "--clerk", "demo"], cwd=counter,
+               env={**env, "YICHUANG_PASSWORD": "demo1234"}).stdout
     result = json.loads(out)
     assert result["outcome"] == "notice", result  # the lease is defective: a one-time notice (一次性告知)
     assert re.fullmatch(r"31010401\d{10}[0-9X]", result["case_no"]), result

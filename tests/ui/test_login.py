@@ -67,3 +67,17 @@ def test_uninitialised_home_disables_login(qtbot, tmp_path):
     dialog.load_services_later()
     qtbot.waitUntil(lambda: not dialog.login_button.isEnabled())
     assert "尚未初始化" in dialog.error_label.text()
+
+
+def test_five_wrong_passwords_show_the_lockout(qtbot, services):
+    dialog = _dialog(qtbot, services)
+    qtbot.keyClicks(dialog.login_edit, "demo")
+    for _ in range(5):
+        qtbot.keyClicks(dialog.password_edit, "wrong-password")
+        with qtbot.waitSignal(dialog.checked, timeout=10_000):
+            qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    assert "已锁定" in dialog.error_label.text() and "值班长解锁" in dialog.error_label.text()
+    qtbot.keyClicks(dialog.password_edit, "demo1234")  # the right password does not open it now
+    with qtbot.waitSignal(dialog.checked, timeout=10_000):
+        qtbot.keyClick(dialog.password_edit, Qt.Key.Key_Return)
+    assert dialog.clerk is None and "已锁定" in dialog.error_label.text()

@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop.core.errors import BadInput
 from desktop.core.identity import check_id, check_phone, check_uscc
+from desktop.core.textcheck import check_plain
 from desktop.core.types import CaseMaterial, Enterprise, Matter, Person
 
 MAX_NAME = 100
@@ -46,9 +47,14 @@ def _text(obj: Mapping[str, Any], key: str, field: str, *, required: bool = True
         raise BadInput("E_FIELD_REQUIRED", f"请填写 {_label(field)}", field=field)
     if len(value) > limit:
         raise BadInput("E_FIELD_TOO_LONG", f"{_label(field)} 过长（最多 {limit} 个字符）", field=field)
-    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise BadInput("E_FIELD_CONTROL", f"{_label(field)} 含有不可见的控制字符", field=field)
+    check_plain(value, field, _label(field), multiline=key in _MULTILINE)
     return value
+
+
+_MULTILINE = ("note", "reason", "apply_instead", "result")
+#: the top-level fields of an intake (the documented JSON form); any other is refused, naming it
+INTAKE_FIELDS = frozenset({"matter", "applicant", "agent", "materials", "outcome", "refusal", "note", "result",
+                           "overrides"})
 
 
 _LABELS = {
@@ -200,6 +206,11 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | N
     """
     if not isinstance(raw, Mapping):
         raise BadInput("E_FIELD_TYPE", "受理数据应为 JSON 对象")
+    for key in raw:
+        if key not in INTAKE_FIELDS:
+            shown = key if isinstance(key, str) and key.isprintable() and len(key) <= 40 else repr(key)[:40]
+            raise BadInput("E_FIELD_UNKNOWN", f"受理数据含有未知字段“{shown}”（可用字段："
+                           + "、".join(sorted(INTAKE_FIELDS)) + "）", field=str(key)[:40])
     code = raw.get("matter")
     if not isinstance(code, str) or not code.strip():
         raise BadInput("E_FIELD_REQUIRED", "请选择办理事项", field="matter")
@@ -210,6 +221,9 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | N
         isinstance(uscc_override, Mapping) and uscc_override.get("by") and uscc_override.get("reason")
     ):
         raise BadInput("E_OVERRIDE", "授权须写明授权人和理由", field="overrides.uscc_check")
+    if uscc_override is not None:
+        _text(uscc_override, "by", "overrides.uscc_check.by", limit=64)
+        _text(uscc_override, "reason", "overrides.uscc_check.reason", limit=500)
     applicant, warnings = check_applicant(raw.get("applicant"), uscc_override)
     if applicant.kind not in matter.applicant_kinds:
         kinds = "、".join({"person": "个人", "enterprise": "企业"}[k] for k in matter.applicant_kinds)

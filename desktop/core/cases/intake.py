@@ -77,11 +77,16 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
     with store.Session.begin() as s:
         stored = [_store_case(s, item, clerk=clerk, window=window, now=now, cal=cal, calendar_version=version)
                   for item in checked]
+        # the documents each case owes, durable with the case: a print that fails or is killed leaves them
+        # listed (yichuang reprint --owed), never a stored case silently without its voucher
+        visits = []
+        for record in stored:
+            kinds = registry.kinds_for_visit(record.outcome, record.materials, first_visit=True)
+            visits.append((record, kinds, archive.owe_documents(s, case_no=record.case_no, kinds=kinds, now=now,
+                                                                reason="受理时打印")))
     results = []
-    for record in stored:
-        docs = archive.print_visit(store, record, registry.kinds_for_visit(record.outcome, record.materials,
-                                                                          first_visit=True),
-                                   paper=paper, out_dir=out_dir)
+    for record, kinds, owed_ids in visits:
+        docs = archive.print_visit(store, record, kinds, paper=paper, out_dir=out_dir, owed_ids=owed_ids)
         results.append(IntakeResult(case_no=record.case_no, outcome=record.outcome, promised_date=record.promised_date,
                                     documents=docs, warnings=record.warnings,
                                     deadline_pending=record.deadline_pending))

@@ -7,12 +7,24 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.core.errors import BadInput
+from desktop.core.textcheck import forbidden_char, json_depth
 from desktop.core.types import FORM_LABELS, MODE_LABELS, MaterialSpec, Matter
 
 __all__ = ["Catalogue", "catalogue_to_json", "parse_catalogue"]
 
 _APPLICANT_KINDS = ("person", "enterprise")
 _MAX_ERRORS_SHOWN = 20
+
+# Limits a real catalogue stays far inside; anything beyond is an error (or an attack), named by field.
+MAX_CATALOGUE_CHARS = 8 * 1024 * 1024
+MAX_DEPTH = 8
+MAX_MATTERS = 5000
+MAX_MATERIALS = 200
+MAX_KEYWORDS = 100
+MAX_COPIES = 99
+MAX_DAYS = 1000  # working days; the longest statutory limits are a few hundred
+_TEXT_LIMITS = {"version": 64, "code": 64, "name": 200, "department": 200, "standard": 2000, "legal_basis": 2000,
+                "fee": 200, "keyword": 50}
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,19 @@ def _text(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
+def _text_problem(value: Any, kind: str) -> str | None:
+    """Why a text value is refused (too long, hidden characters), or None. Non-strings are judged elsewhere."""
+    if not isinstance(value, str):
+        return None
+    limit = _TEXT_LIMITS[kind]
+    if len(value) > limit:
+        return f"过长（{len(value)} 个字符，最多 {limit} 个）"
+    bad = forbidden_char(value, multiline=kind in ("standard", "legal_basis"))
+    if bad is not None:
+        return f"含有不可见的控制字符或文字方向控制字符（U+{ord(bad):04X}）"
+    return None
+
+
 def _matter_label(raw: Any, index: int) -> str:
     code = raw.get("code") if isinstance(raw, dict) else None
     if isinstance(code, str) and code.strip():
@@ -81,6 +106,10 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
         bad("code", "不能为空")
     if not _text(name):
         bad("name", "不能为空")
+    for key in ("code", "name", "standard"):
+        problem = _text_problem(raw.get(key), key)
+        if problem:
+            bad(key, problem)
     if not isinstance(raw.get("required"), bool):
         bad("required", "应为 true 或 false")
     form = raw.get("form")
@@ -89,6 +118,8 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
     copies = raw.get("copies")
     if not _is_int(copies) or copies < 1:
         bad("copies", "应为不小于 1 的整数")
+    elif copies > MAX_COPIES:
+        bad("copies", f"不能超过 {MAX_COPIES} 份")
     if not isinstance(raw.get("e_licence"), bool):
         bad("e_licence", "应为 true 或 false")
     standard = raw.get("standard", "")
@@ -123,6 +154,10 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     for key in ("code", "name", "department"):
         if not _text(raw.get(key)):
             bad(key, "不能为空" if key in raw else "缺少此字段")
+    for key in ("code", "name", "department", "legal_basis", "fee"):
+        problem = _text_problem(raw.get(key), key)
+        if problem:
+            bad(key, problem)
     mode = raw.get("mode")
     if mode not in MODE_LABELS:
         bad("mode", "应为 " + "、".join(MODE_LABELS) + " 之一")
@@ -144,13 +179,15 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
         bad("early_completion", "应为 true 或 false")
 
     statutory = raw.get("statutory_days", "missing")
-    statutory_ok = statutory is None or (_is_int(statutory) and statutory >= 0)
+    statutory_ok = statutory is None or (_is_int(statutory) and 0 <= statutory <= MAX_DAYS)
     if not statutory_ok:
-        bad("statutory_days", "应为非负整数或 null（无法定时限）")
+        bad("statutory_days", f"不能超过 {MAX_DAYS} 个工作日" if _is_int(statutory) and statutory > MAX_DAYS
+            else "应为非负整数或 null（无法定时限）")
     promised = raw.get("promised_days")
-    promised_ok = _is_int(promised) and promised >= 0
+    promised_ok = _is_int(promised) and 0 <= promised <= MAX_DAYS
     if not promised_ok:
-        bad("promised_days", "应为非负整数")
+        bad("promised_days", f"不能超过 {MAX_DAYS} 个工作日" if _is_int(promised) and promised > MAX_DAYS
+            else "应为非负整数")
     elif promised == 0 and on_the_spot is False:
         bad("promised_days", "只有当场办结的事项承诺时限可以为 0")
     if promised_ok and statutory_ok and _is_int(statutory):
@@ -171,6 +208,16 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
         bad("keywords", "应为文字列表")
         keywords = []
+    elif len(keywords) > MAX_KEYWORDS:
+        bad("keywords", f"最多 {MAX_KEYWORDS} 个关键词")
+        keywords = []
+    else:
+        for k in keywords:
+            problem = _text_problem(k, "keyword")
+            if problem:
+                bad("keywords", f"关键词“{k[:20]}”{problem}")
+                keywords = []
+                break
     for key, default in (("legal_basis", ""), ("fee", "不收费")):
         value = raw.get(key, default)
         if not isinstance(value, str):
@@ -180,6 +227,8 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     materials: list[MaterialSpec] = []
     if not isinstance(materials_raw, list):
         bad("materials", "应为材料列表")
+    elif len(materials_raw) > MAX_MATERIALS:
+        bad("materials", f"最多 {MAX_MATERIALS} 项材料")
     else:
         seen: dict[str, int] = {}
         for j, m_raw in enumerate(materials_raw):
@@ -237,6 +286,10 @@ def parse_catalogue(text: str) -> Catalogue:
     `matters[2].promised_days`; the list is also on the exception as `problems`). Unknown keys are
     ignored so that a newer server catalogue still loads on an older window.
     """
+    if len(text) > MAX_CATALOGUE_CHARS:
+        raise BadInput("E_CATALOGUE_JSON", f"事项目录过大（超过 {MAX_CATALOGUE_CHARS} 个字符）", field="catalogue")
+    if json_depth(text) > MAX_DEPTH:
+        raise BadInput("E_CATALOGUE_JSON", f"事项目录嵌套层数超过 {MAX_DEPTH} 层", field="catalogue")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -245,6 +298,8 @@ def parse_catalogue(text: str) -> Catalogue:
             f"事项目录不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列（{exc.msg}）",
             field="catalogue",
         ) from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise BadInput("E_CATALOGUE_JSON", f"事项目录不是有效的 JSON（{exc}）", field="catalogue") from None
     problems = _Problems()
     if not isinstance(data, dict):
         problems.add("catalogue", "事项目录应为 JSON 对象，包含 version 和 matters")
@@ -253,9 +308,15 @@ def parse_catalogue(text: str) -> Catalogue:
     if not _text(version):
         problems.add("version", "字段 version：目录版本不能为空")
         version = ""
+    elif _text_problem(version, "version"):
+        problems.add("version", f"字段 version：{_text_problem(version, 'version')}")
+        version = ""
     matters_raw = data.get("matters")
     if not isinstance(matters_raw, list) or not matters_raw:
         problems.add("matters", "字段 matters：应为非空的事项列表")
+        problems.raise_if_any()
+    if len(matters_raw) > MAX_MATTERS:
+        problems.add("matters", f"字段 matters：最多 {MAX_MATTERS} 个事项")
         problems.raise_if_any()
     matters: list[Matter] = []
     codes: dict[str, int] = {}

@@ -3,7 +3,12 @@ the print and queue its `document.printed` operation; reprints (补打), owed do
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
+import os
+import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +19,87 @@ from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
 from desktop.core.documents import registry
-from desktop.core.errors import AuthError
+from desktop.core.errors import AuthError, BadInput, DiskFull, PrintOwed, YichuangError, storage_failure
 from desktop.core.outbox import enqueue
 from desktop.core.roles import can, require
 from desktop.core.store import Store
 from desktop.core.types import CaseRecord, Clerk, PrintedDocument
 
 
-def _unused(path: Path) -> Path:
-    """`path`, or the same name with -2, -3 … when an archived file already has it."""
-    candidate, n = path, 1
-    while candidate.exists():
-        n += 1
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+def check_out_dir(out_dir: Path) -> Path:
+    """The folder `--out` names, created if missing and proven writable, or BadInput (E_OUT_DIR / E_OUT_LINK):
+    called before anything is stored, so a bad `--out` never leaves a stored case without its documents."""
+    p = Path(out_dir)
+    if p.is_symlink():
+        raise BadInput("E_OUT_LINK", f"输出文件夹 {p} 是符号链接：为防止文书被写到别处，请给出真实的文件夹", field="out")
+    if p.exists() and not p.is_dir():
+        raise BadInput("E_OUT_DIR", f"输出位置 {p} 是一个文件，不是文件夹", field="out")
+    existing = p
+    while not os.path.lexists(existing) and existing.parent != existing:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise BadInput("E_OUT_DIR", f"输出位置 {p} 位于文件 {existing} 之下，无法在其中创建文件夹", field="out")
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".yichuang-probe-", dir=p)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        failure = storage_failure(e, str(p))
+        if failure is not None:
+            raise failure from e
+        raise BadInput("E_OUT_DIR", f"输出文件夹 {p} 无法写入（{e.strerror}），请换一个文件夹", field="out") from e
+    return p
+
+
+def write_new(path: Path, data: bytes) -> Path:
+    """Write `data` as `path`, or as the same name with -2, -3 … when that name is taken: through a temporary
+    file (created exclusively, never through a link) that is fsynced and then linked into place, so an
+    archived file is never overwritten, a crash never leaves half a PDF under the real name, and a planted
+    symbolic link is refused (E_OUT_LINK), never followed. Returns the path written."""
+    folder = path.parent
+    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        candidate, n = path, 1
+        while True:
+            if candidate.is_symlink():
+                raise BadInput("E_OUT_LINK", f"{candidate} 是符号链接，已拒绝写入（文书不会写到链接指向的位置）",
+                               field="out")
+            try:
+                os.link(tmp, candidate)  # fails if the name exists: never replaces anything
+                break
+            except FileExistsError:
+                n += 1
+                candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+            except OSError as e:
+                if e.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                    raise
+                if os.path.lexists(candidate):  # a file system without hard links: rename to a free name
+                    n += 1
+                    candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+                    continue
+                os.rename(tmp, candidate)
+                break
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
     return candidate
+
+
+def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> list[int]:
+    """Record, in the caller's transaction (the case's own), that `kinds` are owed for `case_no`; each print
+    settles its entry. A print that fails, or a process killed while printing, leaves them listed for
+    `yichuang reprint --owed` and the worklist."""
+    rows = [DocumentOwed(case_no=case_no, kind=k, reason=reason, created_at=now) for k in kinds]
+    s.add_all(rows)
+    s.flush()
+    return [r.id for r in rows]
 
 
 def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
@@ -46,15 +118,17 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     now = store.clock()
     name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
         f"-e{earlier + 1}" if reissue else "") + ".pdf"
-    archive = _unused(config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}" / name)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    archive.write_bytes(pdf)
+    folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = write_new(folder / name, pdf)
+        path = archive
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = write_new(out_dir / name, pdf)
+    except OSError as e:
+        raise storage_failure(e, str(folder)) or e
     digest = hashlib.sha256(pdf).hexdigest()
-    path = archive
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / name
-        path.write_bytes(pdf)
     who = clerk or record.clerk
     with store.Session.begin() as s:
         s.add(Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
@@ -71,10 +145,25 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
 
 
 def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: str, out_dir: Path | None,
-                clerk: Clerk | None = None) -> tuple[PrintedDocument, ...]:
-    """Print what a visit hands over, each kind on `paper` where it allows it (else A4)."""
-    return tuple(print_document(store, record=record, kind=k, paper=registry.kind(k).paper_for(paper),
-                                out_dir=out_dir, clerk=clerk) for k in kinds)
+                clerk: Clerk | None = None, owed_ids: list[int] | None = None) -> tuple[PrintedDocument, ...]:
+    """Print what a visit hands over, each kind on `paper` where it allows it (else A4). `owed_ids` (from
+    `owe_documents`, one per kind) are settled as each prints; a failure raises PrintOwed naming the case,
+    and what was not printed stays owed."""
+    owed = owed_ids or [None] * len(kinds)
+    printed = []
+    for k, owed_id in zip(kinds, owed, strict=True):
+        try:
+            printed.append(print_document(store, record=record, kind=k, paper=registry.kind(k).paper_for(paper),
+                                          out_dir=out_dir, clerk=clerk, owed_id=owed_id))
+        except (OSError, YichuangError) as e:
+            if owed_ids is None:
+                raise
+            why = e.message if isinstance(e, YichuangError) else (e.strerror or str(e))
+            code = e.code if isinstance(e, DiskFull) else "E_PRINT_OWED"
+            raise PrintOwed(code, f"办件 {record.case_no} 已受理并保存，但文书未能打印：{why}。未打印的文书已记入"
+                            "待补发文书，排除问题后请运行 yichuang reprint --owed（或在待办清单中补发）",
+                            field=getattr(e, "field", None)) from e
+    return tuple(printed)
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
@@ -114,5 +203,5 @@ def print_transfer_manifest(store: Store, *, info, clerk: Clerk, out_dir: Path |
     folder = out_dir or config.documents_dir(store.home) / "transfers"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{info.batch_no}-manifest-{info.state}.pdf"
-    path.write_bytes(pdf)
+    path = write_new(path, pdf)
     return PrintedDocument(kind="transfer_manifest", path=str(path), paper="a4")

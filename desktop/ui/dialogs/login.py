@@ -147,7 +147,8 @@ class LoginDialog(QDialog):
             self.error_label.setText(error_text(error))
             if isinstance(error, YichuangError):
                 self.password_edit.clear()
-                self.password_edit.setFocus()
+                # a locked login (five wrong passwords in a row) says until when; another person may log in
+                (self.login_edit if error.code == "E_LOCKED" else self.password_edit).setFocus()
             self.checked.emit()
             return
         self.clerk = clerk

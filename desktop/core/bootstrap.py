@@ -14,7 +14,7 @@ from desktop.core.auth import hash_password
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput
-from desktop.core.store import Store, put_setting
+from desktop.core.store import Store, open_engine, put_setting
 from desktop.core.workdays import seed_from_chinesecalendar, supported_seed_years
 
 DEMO_USERS = (
@@ -33,9 +33,8 @@ def init_store(
         raise BadInput("E_CENTRE_CODE", "中心代码应为 6 至 12 位数字（行政区划代码）", field="centre")
     if not (window_no.isdigit() and len(window_no) == 2 and window_no != "00"):
         raise BadInput("E_WINDOW_NO", "窗口号应为 01 至 99 的两位数字", field="window")
-    home.mkdir(parents=True, exist_ok=True)
     path = config.db_path(home)
-    engine = local_engine.make_engine(path)
+    engine = open_engine(home, create=True)  # the data folder 0700, the store encrypted and 0600
     try:
         local_engine.upgrade(engine)
         with Session(engine) as s, s.begin():

@@ -8,10 +8,11 @@ thread at a time (the GUI gives the sync worker its own).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import DatabaseError
 
 from db.local import engine as local_engine
@@ -22,6 +23,62 @@ from desktop.core.errors import BadInput, YichuangError
 from desktop.core.types import Window
 
 CACHES = ("catalogue", "calendar")
+
+
+def open_engine(home: Path, *, create: bool = False) -> Engine:
+    """An engine on the window's encrypted store, keyed from the OS keyring (or the 0600 secrets file).
+
+    The data folder is made 0700 and the store file 0600 (its WAL and -shm inherit that mode). `create`:
+    a missing store is created (with a new key). A plain store left by an older version is encrypted in
+    place first (desktop.core.config.store_key keeps its new key before a byte is written). Without its
+    key, or with a key that does not open it, YichuangError and nothing is changed."""
+    home = Path(home)
+    path = config.db_path(home)
+    config.private_home(home)
+    if not path.exists():
+        if not create:
+            raise BadInput("E_NOT_INITIALISED", f"本窗口尚未初始化：请先运行 yichuang init（数据目录 {home}）")
+        key = config.store_key(home, create=True)  # a key left without its store is used again
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    else:
+        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if p.exists():
+                os.chmod(p, 0o600)
+        if local_engine.is_plain(path):
+            key = config.store_key(home, create=True)
+            try:
+                local_engine.encrypt_in_place(path, key)
+            except local_engine.sqlcipher.DatabaseError as e:
+                raise YichuangError(
+                    "E_STORE_ENCRYPT",
+                    f"本地数据库 {path} 加密失败，原文件未做任何修改：{e}。请联系技术人员。",
+                ) from e
+        else:
+            key = config.store_key(home)
+            if not key and not config.store_id_path(home).exists():  # never keyed here: not our store
+                raise YichuangError(
+                    "E_STORE_CORRUPT",
+                    f"本地数据库文件 {path} 已损坏或不是一窗的数据文件（本机也没有它的密钥），未做任何修改。"
+                    "请联系技术人员从备份恢复（见运维说明）。",
+                )
+            if not key:
+                raise YichuangError(
+                    "E_STORE_KEY_MISSING",
+                    f"本地数据库 {path} 已加密，但本机系统账户的密钥库中没有它的密钥，无法打开，未做任何修改。"
+                    "请在启用本窗口的电脑和系统账户下运行；如已更换电脑，请按运维说明从中心恢复本窗口"
+                    "（yichuang init --restore-from-central）。",
+                )
+    engine = local_engine.make_engine(path, key=key)
+    try:
+        engine.connect().close()
+    except DatabaseError as e:
+        engine.dispose()
+        raise YichuangError(
+            "E_STORE_KEY_WRONG",
+            f"本地数据库 {path} 无法用本机保存的密钥打开（密钥不符，或文件已损坏），未做任何修改。"
+            "请联系技术人员（见运维说明）。",
+        ) from e
+    return engine
 
 
 class Store:
@@ -37,7 +94,7 @@ class Store:
             )
         self.home = Path(home)
         self.clock = clock
-        self.engine = local_engine.make_engine(path)
+        self.engine = open_engine(self.home)
         try:
             local_engine.ensure_current(self.engine)  # a store left by an older version is upgraded here
         except DatabaseError as e:

@@ -47,8 +47,8 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
         f"-e{earlier + 1}" if reissue else "") + ".pdf"
     archive = _unused(config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}" / name)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    archive.write_bytes(pdf)
+    config.private_dir(archive.parent)  # 0700 folders, 0600 files: the archive holds personal data
+    config.write_private(archive, pdf)
     digest = hashlib.sha256(pdf).hexdigest()
     path = archive
     if out_dir is not None:
@@ -112,7 +112,7 @@ def print_transfer_manifest(store: Store, *, info, clerk: Clerk, out_dir: Path |
     """The printable manifest (流转清单) of a batch, archived under documents/transfers/."""
     pdf = registry.kind("transfer_manifest").renderer_fn()(info, window=store.window(), clerk=clerk)
     folder = out_dir or config.documents_dir(store.home) / "transfers"
-    folder.mkdir(parents=True, exist_ok=True)
+    config.private_dir(folder)
     path = folder / f"{info.batch_no}-manifest-{info.state}.pdf"
-    path.write_bytes(pdf)
+    config.write_private(path, pdf)
     return PrintedDocument(kind="transfer_manifest", path=str(path), paper="a4")

@@ -8,6 +8,8 @@ import os
 import secrets
 import sys
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -67,6 +69,30 @@ def private_home(home: Path) -> Path:
     if sys.platform != "win32":  # %LOCALAPPDATA% is already the user's own there
         os.chmod(home, 0o700)
     return home
+
+
+@contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold the data folder's lock file exclusively (another process opening the same store waits): for
+    the moments a store is created or encrypted, when two processes must not each make a key."""
+    fd = os.open(Path(home) / "store.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises: wait on
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_private(path: Path, data: bytes, *, durable: bool = False) -> None:

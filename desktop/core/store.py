@@ -35,39 +35,16 @@ def open_engine(home: Path, *, create: bool = False) -> Engine:
     home = Path(home)
     path = config.db_path(home)
     config.private_home(home)
-    if not path.exists():
-        if not create:
-            raise BadInput("E_NOT_INITIALISED", f"本窗口尚未初始化：请先运行 yichuang init（数据目录 {home}）")
-        key = config.store_key(home, create=True)  # a key left without its store is used again
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    if not path.exists() and not create:
+        raise BadInput("E_NOT_INITIALISED", f"本窗口尚未初始化：请先运行 yichuang init（数据目录 {home}）")
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if p.exists():
+            os.chmod(p, 0o600)
+    if not path.exists() or local_engine.is_plain(path):
+        with config.home_lock(home):  # one process makes the key and encrypts; another waits, then opens
+            key = _first_key(home, path)
     else:
-        for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if p.exists():
-                os.chmod(p, 0o600)
-        if local_engine.is_plain(path):
-            key = config.store_key(home, create=True)
-            try:
-                local_engine.encrypt_in_place(path, key)
-            except local_engine.sqlcipher.DatabaseError as e:
-                raise YichuangError(
-                    "E_STORE_ENCRYPT",
-                    f"本地数据库 {path} 加密失败，原文件未做任何修改：{e}。请联系技术人员。",
-                ) from e
-        else:
-            key = config.store_key(home)
-            if not key and not config.store_id_path(home).exists():  # never keyed here: not our store
-                raise YichuangError(
-                    "E_STORE_CORRUPT",
-                    f"本地数据库文件 {path} 已损坏或不是一窗的数据文件（本机也没有它的密钥），未做任何修改。"
-                    "请联系技术人员从备份恢复（见运维说明）。",
-                )
-            if not key:
-                raise YichuangError(
-                    "E_STORE_KEY_MISSING",
-                    f"本地数据库 {path} 已加密，但本机系统账户的密钥库中没有它的密钥，无法打开，未做任何修改。"
-                    "请在启用本窗口的电脑和系统账户下运行；如已更换电脑，请按运维说明从中心恢复本窗口"
-                    "（yichuang init --restore-from-central）。",
-                )
+        key = _existing_key(home, path)
     engine = local_engine.make_engine(path, key=key)
     try:
         engine.connect().close()
@@ -79,6 +56,43 @@ def open_engine(home: Path, *, create: bool = False) -> Engine:
             "请联系技术人员（见运维说明）。",
         ) from e
     return engine
+
+
+def _first_key(home: Path, path: Path) -> str:
+    """Under the home's lock: the key of a store being created, or of a plain one, encrypted here."""
+    if not path.exists():
+        key = config.store_key(home, create=True)  # a key left without its store is used again
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return key
+    if not local_engine.is_plain(path):  # another process encrypted it while this one waited
+        return _existing_key(home, path)
+    key = config.store_key(home, create=True)
+    try:
+        local_engine.encrypt_in_place(path, key)
+    except local_engine.sqlcipher.DatabaseError as e:
+        raise YichuangError(
+            "E_STORE_ENCRYPT",
+            f"本地数据库 {path} 加密失败，原文件未做任何修改：{e}。请联系技术人员。",
+        ) from e
+    return key
+
+
+def _existing_key(home: Path, path: Path) -> str:
+    key = config.store_key(home)
+    if not key and not config.store_id_path(home).exists():  # never keyed here: not our store
+        raise YichuangError(
+            "E_STORE_CORRUPT",
+            f"本地数据库文件 {path} 已损坏或不是一窗的数据文件（本机也没有它的密钥），未做任何修改。"
+            "请联系技术人员从备份恢复（见运维说明）。",
+        )
+    if not key:
+        raise YichuangError(
+            "E_STORE_KEY_MISSING",
+            f"本地数据库 {path} 已加密，但本机系统账户的密钥库中没有它的密钥，无法打开，未做任何修改。"
+            "请在启用本窗口的电脑和系统账户下运行；如已更换电脑，请按运维说明从中心恢复本窗口"
+            "（yichuang init --restore-from-central）。",
+        )
+    return key
 
 
 class Store:

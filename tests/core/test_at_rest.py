@@ -257,6 +257,31 @@ def test_a_kill_at_any_step_of_the_encryption_leaves_a_usable_store(services, cl
     assert len(killed_at) >= 5, killed_at
 
 
+OPEN = """
+import sys
+from pathlib import Path
+from desktop.core.services import Services
+Services(Path(sys.argv[1])).close()
+"""
+
+
+def test_two_programs_opening_an_old_store_at_once_make_one_key(services, clerk, home, tmp_path):
+    r = services.accept_application(intake=_intake(NAME, resident_id("31010419851204332")), clerk=clerk)
+    services.close()
+    old = tmp_path / "old"
+    _plain_store_with_a_wal(home, old)
+    children = [subprocess.Popen([sys.executable, "-c", OPEN, str(old)], env=child_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(3)]
+    for child in children:
+        _, err = child.communicate(timeout=120)
+        assert child.returncode == 0, err.decode()
+    svc = Services(old)  # the key kept is the key the store was encrypted with
+    try:
+        assert svc.case_record(case_no=r.case_no).applicant.name == NAME
+    finally:
+        svc.close()
+
+
 # ---- retention ------------------------------------------------------------------------------------------
 def _judge_rejecting(id_no: str):
     return lambda kind, text: "拒收（测试）" if kind == "case.upsert" and id_no in text else None

@@ -339,3 +339,18 @@ def test_a_successful_sync_round_purges_by_the_retention_setting(services, clerk
     sync.sync_round(services, transport=centre)
     assert not any(id_no in p for p in _payloads(home, r.case_no))
     assert any(id_no in text for _, text in centre.applied)  # the centre keeps the record
+
+
+def test_secrets_of_one_service_are_kept_side_by_side(tmp_path):
+    """Setting one secret (a window key) never drops another (the central password) from the 0600 file."""
+    central = config.SecretStore(tmp_path, "310104-01")
+    chain = config.SecretStore(tmp_path, "310104-01-chain")
+    central.set("p@ss")
+    chain.set("k" * 64)
+    assert (central.get(), chain.get()) == ("p@ss", "k" * 64)
+    assert config.store_key(tmp_path) == ""  # the store key is its own service, made only when asked
+    key = config.store_key(tmp_path, create=True)
+    assert config.store_key(tmp_path) == key and central.get() == "p@ss"
+    assert _mode(tmp_path / "secrets") == 0o700
+    assert {p.name: _mode(p) for p in (tmp_path / "secrets").iterdir()} == {
+        "central.json": 0o600, f"{config.STORE_KEY_SERVICE}.json": 0o600}

@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 from desktop.cli import main
 from desktop.core import config
 from tests.support.factories import DATA, residence_permit_intake, resident_id
+from tests.support.rawdb import connect_store
 
 
 def run(capsys, *args: str) -> tuple[int, object, str]:
@@ -66,7 +66,7 @@ def cli_home(tmp_path, cli_template):
 
 
 def _cases(home: Path) -> int:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         return con.execute("select count(*) from cases").fetchone()[0]
     finally:
@@ -76,7 +76,7 @@ def _cases(home: Path) -> int:
 def test_demo_init_loads_the_demo_catalogue(tmp_path, capsys):
     h = tmp_path / "demo"
     assert run(capsys, "--home", str(h), "init", "--centre", "310104", "--window", "01", "--demo")[0] == 0
-    con = sqlite3.connect(config.db_path(h))
+    con = connect_store(h)
     count = con.execute("select matter_count from catalogue_versions where is_current").fetchone()[0]
     assert count >= 30
     # a second init is an upgrade, not a second catalogue
@@ -120,7 +120,7 @@ def test_bad_intake_files_exit_2_with_a_chinese_message(cli_home, tmp_path, caps
 
 
 def test_corrupt_catalogue_changes_nothing(cli_home, tmp_path, capsys, as_user):
-    con = sqlite3.connect(config.db_path(cli_home))
+    con = connect_store(cli_home)
     versions_before = con.execute("select count(*) from catalogue_versions").fetchone()[0]
     text = (DATA / "catalogue_test.json").read_text(encoding="utf-8")
     f = tmp_path / "cat.json"

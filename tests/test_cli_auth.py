@@ -4,7 +4,6 @@ person's password; roles per command; lockout; argon2id; an approver's own passw
 from __future__ import annotations
 
 import json
-import sqlite3
 import statistics
 import time
 from datetime import timedelta
@@ -13,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from desktop.cli import main
-from desktop.core import config
 from desktop.core.auth import legacy_pbkdf2_hash
 from desktop.core.errors import AuthError
 from tests.support.factories import DATA, enterprise, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 PASSWORDS = {"demo": "demo1234", "super": "super1234", "admin": "admin1234"}
 
@@ -28,7 +27,7 @@ def run(capsys, home: Path, *args: str) -> tuple[int, object, str]:
 
 
 def _sql(home: Path, query: str, *params) -> list[tuple]:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         return con.execute(query, params).fetchall()
     finally:

@@ -9,15 +9,15 @@ import contextlib
 import io
 import json
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from db.central.wire import canonical_json, sha256_hex
 from desktop.cli import main
-from desktop.core import chain, config
+from desktop.core import chain
 from tests.support.factories import DATA, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 
 def run(capsys, *args: str) -> tuple[int, object, str]:
@@ -57,7 +57,7 @@ def home(tmp_path, chained_template) -> Path:
 
 
 def _sql(home: Path, *statements: str, params=()) -> list:
-    con = sqlite3.connect(config.db_path(home))  # the clerk's own tool: no program, no key
+    con = connect_store(home)  # the clerk's own tool: no program, no key
     try:
         rows = []
         for st in statements:

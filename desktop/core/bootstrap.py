@@ -19,7 +19,7 @@ from desktop.core.auth import hash_password
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput, YichuangError
-from desktop.core.store import Store, put_setting
+from desktop.core.store import Store, open_engine, put_setting
 from desktop.core.types import Window
 from desktop.core.workdays import seed_from_chinesecalendar, supported_seed_years
 
@@ -46,14 +46,20 @@ def check_identity(centre_code: str, window_no: str) -> None:
 
 def stored_identity(path: Path) -> tuple[str, str] | None:
     """(centre_code, window_no) of the store at `path`, or None when there is no store or no identity yet.
-    Read with plain sqlite3, so nothing is written (no migration) before init decides."""
+    Read directly (plain or with the store's key), so nothing is written (no migration) before init decides."""
     if not path.exists():
         return None
-    conn = sqlite3.connect(path)
+    if local_engine.is_plain(path):
+        conn = sqlite3.connect(path)
+    else:
+        key = config.store_key(path.parent)
+        if not key:
+            return None  # open_engine then says the key is missing, with what to do
+        conn = local_engine.connect(path, key)
     try:
         rows = dict(conn.execute(
             "SELECT key, value FROM settings WHERE key IN ('centre_code', 'window_no')").fetchall())
-    except sqlite3.OperationalError as e:
+    except Exception as e:  # sqlite3 and sqlcipher3 raise their own OperationalError
         if "no such table" in str(e):
             return None
         raise
@@ -85,7 +91,7 @@ def init_store(
             f"本数据目录已是中心 {old[0]} {old[1]} 号窗口的数据，不能直接改为中心 {centre_code} {window_no} 号窗口；"
             "确需改派本电脑，请加 --reassign（改派会记入审计）", field="window")
     home.mkdir(parents=True, exist_ok=True)
-    engine = local_engine.make_engine(path)
+    engine = open_engine(home, create=True)  # the data folder 0700, the store encrypted and 0600
     try:
         local_engine.upgrade(engine)
         if changing:
@@ -161,7 +167,7 @@ def restore_from_central(home: Path, *, centre_code: str, window_no: str, state:
     and the outbox chain continues the centre's head. Only into a store that has recorded nothing yet
     (made by init just before). Returns {"counters": n, "chain_head": seq}."""
     serials, head = _check_restore_state(state)
-    engine = local_engine.make_engine(config.db_path(home))
+    engine = open_engine(home)
     try:
         with Session(engine) as s, s.begin():
             if s.scalar(select(func.count()).select_from(OutboxOp)) or s.scalar(

@@ -1,10 +1,15 @@
-"""Where a window keeps its data, and how it keeps the central database secret (keyring or a 0600 file)."""
+"""Where a window keeps its data (a folder only its user can read), and how it keeps its secrets: the
+central database password and the store's encryption key (OS keyring, or a 0600 file where there is none)."""
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -28,6 +33,77 @@ def default_home() -> Path:
 
 def db_path(home: Path) -> Path:
     return home / "yichuang.db"
+
+
+def private_dir(path: Path) -> Path:
+    """Create `path` and any missing parent with mode 0700 (readable by this user only); an existing
+    folder keeps its mode. Returns `path`."""
+    path = Path(path)
+    if path.is_dir():
+        return path
+    if not path.parent.is_dir():
+        private_dir(path.parent)
+    try:
+        path.mkdir(mode=0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise
+    os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    if sys.platform == "win32":  # no directory handles there
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def private_home(home: Path) -> Path:
+    """The window's data folder, created if missing, made 0700 (a folder left 0755 by an older version is
+    closed too)."""
+    private_dir(home)
+    if sys.platform != "win32":  # %LOCALAPPDATA% is already the user's own there
+        os.chmod(home, 0o700)
+    return home
+
+
+@contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold the data folder's lock file exclusively (another process opening the same store waits): for
+    the moments a store is created or encrypted, when two processes must not each make a key."""
+    fd = os.open(Path(home) / "store.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            while True:
+                try:
+                    msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # retries for 10 s, then raises: wait on
+                    break
+                except OSError:
+                    continue
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def write_private(path: Path, data: bytes, *, durable: bool = False) -> None:
+    """Write a file readable by this user only (0600); `durable`: fsync it before returning."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        if durable:
+            fh.flush()
+            os.fsync(fh.fileno())
+    os.chmod(path, 0o600)  # an existing file keeps its old mode through O_CREAT: make sure
 
 
 def documents_dir(home: Path) -> Path:
@@ -55,17 +131,19 @@ def join_secret(url: str, password: str) -> str:
 
 
 class SecretStore:
-    """The central-database password: in the OS keyring, or in a 0600 file in the home where there is none.
+    """A window secret (the central-database password, the store key): in the OS keyring, or in a 0600 file
+    in the home's 0700 secrets folder where there is none. One file per service holds every account of it.
 
     YICHUANG_SECRET_STORE=file forces the file (tests, and machines whose keyring would prompt).
     """
 
     SERVICE = "yichuang-central"
 
-    def __init__(self, home: Path, account: str):
+    def __init__(self, home: Path, account: str, *, service: str = SERVICE):
         self.home = home
         self.account = account
-        self._file = home / "secrets" / "central.json"
+        self.service = service
+        self._file = home / "secrets" / ("central.json" if service == self.SERVICE else f"{service}.json")
 
     def _keyring(self):
         if os.environ.get("YICHUANG_SECRET_STORE") == "file":
@@ -86,33 +164,68 @@ class SecretStore:
         kr = self._keyring()
         if kr is not None:
             try:
-                kr.set_password(self.SERVICE, self.account, password)
+                kr.set_password(self.service, self.account, password)
                 return "keyring"
             except Exception:
                 pass
-        self._file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._file.parent)
         os.chmod(self._file.parent, 0o700)
-        held = self._read_file()  # other accounts (the chain key, the central password) stay
-        held[self.account] = password
+        values = self._read_file()
+        values[self.account] = password  # the other accounts in the file stay
         tmp = self._file.with_suffix(".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(held, fh)
+            json.dump(values, fh)
+            fh.flush()
+            os.fsync(fh.fileno())  # a secret (the store key above all) is on disk before it is relied on
         os.replace(tmp, self._file)
+        _fsync_dir(self._file.parent)
         return "file"
+
+    def _read_file(self) -> dict[str, str]:
+        if not self._file.exists():
+            return {}
+        return json.loads(self._file.read_text(encoding="utf-8"))
 
     def get(self) -> str:
         kr = self._keyring()
         if kr is not None:
             try:
-                value = kr.get_password(self.SERVICE, self.account)
+                value = kr.get_password(self.service, self.account)
                 if value:
                     return value
             except Exception:
                 pass
         return self._read_file().get(self.account, "")
 
-    def _read_file(self) -> dict[str, str]:
-        if self._file.exists():
-            return json.loads(self._file.read_text(encoding="utf-8"))
-        return {}
+
+STORE_KEY_SERVICE = "yichuang-store"
+
+
+def store_id_path(home: Path) -> Path:
+    """A random id naming this store's key in the keyring (not a secret: it lets a moved or copied data
+    folder find its key, and two data folders on one PC keep two keys)."""
+    return home / "store.id"
+
+
+def store_key(home: Path, *, create: bool = False) -> str:
+    """The store's encryption key (64 hex digits) from the keyring (or the secrets file), "" when there is
+    none. With `create`, a missing key is made (32 random bytes) and kept, durably, before it is returned:
+    a caller creating or encrypting a store never holds a key that is not saved."""
+    id_file = store_id_path(home)
+    store_id = id_file.read_text(encoding="ascii").strip() if id_file.exists() else ""
+    if not store_id:
+        if not create:
+            return ""
+        store_id = uuid.uuid4().hex
+        tmp = id_file.with_name(id_file.name + ".tmp")
+        write_private(tmp, store_id.encode("ascii"), durable=True)
+        os.replace(tmp, id_file)
+        _fsync_dir(home)
+    secret = SecretStore(home, f"store-{store_id}", service=STORE_KEY_SERVICE)
+    key = secret.get()
+    if key or not create:
+        return key
+    key = secrets.token_hex(32)
+    secret.set(key)
+    return key

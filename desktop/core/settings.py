@@ -45,6 +45,9 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "centre at the first handshake: one live install per window", "identity"),
     SettingSpec("chain_base", str, "", "where the outbox chain starts, 'seq:mac' (a window restored from the "
                 "centre continues the centre's head; empty: 0 and zeros)", "identity"),
+    SettingSpec("outbox_retention_days", int, "90", "days an operation the centre applied keeps its payload "
+                "(personal data) in the local outbox; then the payload is purged, the record stays (at least 1)",
+                "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

@@ -8,7 +8,6 @@ import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from desktop.core.clock import shanghai_now
 from desktop.core.documents.archive import write_new
 from desktop.core.errors import BadInput
 from tests.support.factories import DATA, person, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 CONTROLS = ["\x00", "\x1b", "\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200f", "\x7f", "\x85"]
 
@@ -36,7 +36,7 @@ def run(capsys, home: Path, *args: str) -> tuple[int, object, str]:
 
 
 def _sql(home: Path, query: str) -> list[tuple]:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         return con.execute(query).fetchall()
     finally:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import sqlite3
 
 import pytest
 
@@ -16,6 +15,7 @@ from desktop.core.bootstrap import init_store, restore_from_central
 from desktop.core.errors import YichuangError
 from desktop.core.services import Services
 from tests.support.factories import TEST_CATALOGUE, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 
 def _accept(services, clerk, n: int = 1) -> list[str]:
@@ -89,7 +89,7 @@ def test_an_old_store_is_chained_once_when_its_key_is_made(services, clerk, home
     order; blanking the chain columns later does not get them signed again."""
     _accept(services, clerk, 2)
     services.close()
-    engine = local_engine.make_engine(config.db_path(home))
+    engine = local_engine.make_engine(config.db_path(home), key=config.store_key(home))
     local_engine.downgrade(engine, "0007")
     engine.dispose()
     (home / "secrets" / "central.json").unlink()
@@ -102,7 +102,7 @@ def test_an_old_store_is_chained_once_when_its_key_is_made(services, clerk, home
         assert svc.verify_records().ok
     finally:
         svc.close()
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     con.execute("UPDATE outbox SET chain_seq = NULL, chain_prev = NULL, chain_mac = NULL")
     con.commit()
     con.close()
@@ -159,7 +159,7 @@ def test_a_malformed_centre_state_changes_nothing(tmp_path, clock, state):
     with pytest.raises(YichuangError) as err:
         restore_from_central(home, centre_code="310104", window_no="01", state=state, clock=clock)
     assert err.value.code == "E_RESTORE_STATE"
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         assert con.execute("select count(*) from case_counters").fetchone()[0] == 0
         assert con.execute("select count(*) from settings where key = 'chain_base'").fetchone()[0] == 0

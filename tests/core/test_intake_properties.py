@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 
 import pytest
@@ -11,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from desktop.core import config
 from desktop.core.errors import BadInput
 from tests.support.factories import residence_permit_intake, resident_id
+from tests.support.rawdb import connect_store
 
 # Everything a keyboard, an input method or a scanner can produce, astral-plane CJK (𠮷) included;
 # surrogates cannot be stored in UTF-8 text at all, so they are left out.
@@ -23,7 +22,7 @@ typed_text = st.text(
 
 
 def _count(home) -> int:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         return con.execute("select count(*) from cases").fetchone()[0]
     finally:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 
 import pytest
 from pypdf import PdfReader
 
-from desktop.core import caseno, config
+from desktop.core import caseno
 from desktop.core.errors import BadInput, NotFound
 from tests.support.factories import enterprise, person, residence_permit_intake, resident_id
+from tests.support.rawdb import connect_store
 
 
 def _counts(home):
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         return {t: con.execute(f"select count(*) from {t}").fetchone()[0]
                 for t in ("cases", "case_materials", "outbox", "documents")}
@@ -140,7 +140,7 @@ def test_uscc_failing_its_check_needs_a_supervisor_override(services, clerk, hom
         intake=intake | {"overrides": {"uscc_check": {"by": "super", "reason": "营业执照原件核对无误"}}}, clerk=clerk)
     assert ok.outcome == "accepted"
     assert any("授权" in w for w in ok.warnings)
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     row = con.execute("select actor, detail from audit where action='override.uscc_check'").fetchone()
     assert row == ("super", "营业执照原件核对无误")
 

@@ -6,14 +6,13 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from desktop.core import config
 from tests.support.factories import DATA, person
+from tests.support.rawdb import connect_store
 
 # The child is the real command line, with SQLAlchemy listeners (test code, in the child only) that append
 # to a trace file as things happen: "insert" before each INSERT INTO cases, "commit" before a COMMIT is
@@ -52,7 +51,7 @@ def _batch(n: int) -> list[dict]:
 
 
 def _counts(home) -> tuple[int, int, int, str]:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         cases = con.execute("select count(*) from cases").fetchone()[0]
         upserts = con.execute("select count(*) from outbox where kind='case.upsert'").fetchone()[0]
@@ -146,7 +145,7 @@ def test_kill_9_during_batch_intake_stores_all_or_nothing(tmp_path):
     assert (cases - before, integrity) == (150, "ok")
     assert upserts == cases and materials == 3 * cases
     # every case the kill left without its printed voucher has it listed as owed (yichuang reprint --owed)
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         unprinted = con.execute("select count(*) from cases c where not exists (select 1 from documents d "
                                 "where d.case_no = c.case_no and d.kind = 'voucher')").fetchone()[0]

@@ -4,27 +4,26 @@ compared with the archive; a record changed after printing is named, an untouche
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import timedelta
 
 import pytest
 
 from desktop import cli
-from desktop.core import config
 from desktop.core.documents.verify import FILE_CHANGED, FILE_MISSING, field_of, line_differences
 from tests.support.factories import person, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 
 def _sql(home, statement: str, *params) -> None:
     """A change made behind the application's back (sqlite3 on the store file, as an intruder would)."""
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     with con:
         con.execute(statement, params)
     con.close()
 
 
 def _rename_applicant(home, case_no: str, name: str) -> None:
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     with con:
         (text,) = con.execute("SELECT applicant_json FROM cases WHERE case_no = ?", (case_no,)).fetchone()
         applicant = json.loads(text)

@@ -8,7 +8,6 @@ product's own functions). The 2027 file is test data shaped like a State Council
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date, datetime
 
 import pytest
@@ -20,6 +19,7 @@ from desktop.core.cases.deadlines import PENDING_TEXT
 from desktop.core.services import Services, init_store
 from desktop.core.workdays import parse_calendar_file
 from tests.support.factories import enterprise, person, residence_permit_intake
+from tests.support.rawdb import connect_store
 
 CALENDAR_2027 = {
     "years": [2027],
@@ -237,7 +237,7 @@ def test_cli_worklist_and_reprint_owed(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "out").is_dir() and PENDING_TEXT not in _text(out[0]["path"])
     code, out, _ = run("reprint", "--owed", "--clerk", "demo")
     assert code == 0 and out == []
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     try:
         assert con.execute("select count(*) from documents_owed where settled_at is null").fetchone()[0] == 0
     finally:

@@ -3,10 +3,13 @@
 from sqlalchemy import inspect
 
 from db.local import engine as local_engine
+from desktop.core import config
+
+KEY = "5a" * 32  # a store key made up for the engine-level tests (the product's come from the keyring)
 
 
 def test_upgrade_downgrade_upgrade(tmp_path):
-    eng = local_engine.make_engine(tmp_path / "w.db")
+    eng = local_engine.make_engine(tmp_path / "w.db", key=KEY)
     try:
         head = local_engine.upgrade(eng)
         assert head
@@ -32,7 +35,7 @@ def test_a_store_left_by_an_older_version_is_upgraded_when_opened(tmp_path):
     from desktop.core.services import Services, init_store
 
     init_store(tmp_path, centre_code="310104", window_no="01", demo=True)
-    eng = local_engine.make_engine(tmp_path / "yichuang.db")
+    eng = local_engine.make_engine(tmp_path / "yichuang.db", key=config.store_key(tmp_path))
     local_engine.downgrade(eng, "0003")
     assert local_engine.current_revision(eng) == "0003"
     eng.dispose()

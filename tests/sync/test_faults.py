@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import sqlite3
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,11 +18,11 @@ from sqlalchemy import func, select
 from db.central import _libpq_url
 from db.local.engine import integrity_check
 from db.local.models import Case, CaseEvent, OutboxOp, SyncCheckpoint
-from desktop.core import config
 from desktop.core.errors import CentralUnavailable
 from desktop.core.services import Services, init_store
 from tests.support.central_ops import publish_store_catalogues
 from tests.support.faultkit import SCALE, FaultyProxy, queue_cases, run_cli, start_sync_loop
+from tests.support.rawdb import connect_store
 
 CENTRE = "310104"
 
@@ -131,7 +130,7 @@ def test_eight_windows_sync_at_once_into_one_centre(tmp_path, window, central_ur
     got = central_cases(central_url)
     assert len(got) == len(set(got)) and set(got) == expected
     for home in homes:
-        con = sqlite3.connect(config.db_path(home))
+        con = connect_store(home)
         try:
             assert con.execute("select count(*) from outbox where state != 'applied'").fetchone()[0] == 0
         finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from datetime import date
 
 import pytest
@@ -11,13 +10,14 @@ from sqlalchemy import select
 
 from db.central.errors import CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, CaseAttachment, OutboxOp, SyncCheckpoint
-from desktop.core import config, outbox, sync
+from desktop.core import outbox, sync
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch
 from desktop.core.outbox.kinds import KINDS
 from desktop.core.sync import streams
 from desktop.core.sync.protocol import CHAIN_PROTOCOL
 from tests.support.factories import residence_permit_intake
 from tests.support.fake_transport import FakeTransport, NotInATest
+from tests.support.rawdb import connect_store
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_ops_are_pushed_once_and_the_transport_stays_open(services, clerk, centr
 def test_a_lost_acknowledgement_comes_back_duplicate(services, clerk, centre, home):
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     sync.sync_round(services, transport=centre)
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     con.execute("update outbox set state='pending', acked_at=null")
     con.commit()
     con.close()
@@ -79,7 +79,7 @@ def test_rejections_wait_in_the_dead_letter_list_and_never_block(services, clerk
             "rated_at": "2026-11-23T09:30:00+08:00"}).op_id
         forged = outbox.enqueue(s, kind="audit.recorded", ref="y", now=services.clock(), payload={
             "centre_code": "310104", "at": "2026-11-23T09:30:00+08:00", "actor": "a", "action": "b"}).op_id
-    con = sqlite3.connect(config.db_path(home))  # the frozen text changed after its hash was taken
+    con = connect_store(home)  # the frozen text changed after its hash was taken
     con.execute("update outbox set payload = replace(payload, '\"a\"', '\"z\"') where op_id = ?", (forged,))
     con.commit()
     con.close()

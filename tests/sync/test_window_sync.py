@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from urllib.parse import urlsplit
 
@@ -14,6 +13,7 @@ from desktop.core import config
 from desktop.core.errors import AuthError, CentralUnavailable
 from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import residence_permit_intake
+from tests.support.rawdb import connect_store
 
 
 def _central_count(central_url: str, sql: str, *params) -> int:
@@ -47,7 +47,7 @@ def test_a_lost_acknowledgement_is_answered_duplicate(services, clerk, linked, c
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     services.sync_round()
     # the window died after the centre committed but before it marked its outbox: all pending again
-    con = sqlite3.connect(config.db_path(home))
+    con = connect_store(home)
     con.execute("update outbox set state='pending', acked_at=null")
     con.commit()
     con.close()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from db.local.models import Blob, Case, CaseAttachment
-from desktop.core import caseno
+from desktop.core import caseno, config
 from desktop.core.cases import records
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
@@ -68,9 +68,9 @@ def attach_scan(store: Store, *, case_no: str, material_code: str, file: Path, c
     rel = Path("blobs") / sha[:2] / sha
     target = Path(store.home) / rel
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
+        config.private_dir(target.parent)
         tmp = target.with_name(f".{sha}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -120,7 +120,7 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
         f"-e{earlier + 1}" if reissue else "") + ".pdf"
     folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        config.private_dir(folder)  # 0700 folders, 0600 files: the archive holds personal data
         archive = write_new(folder / name, pdf)
         path = archive
         if out_dir is not None:
@@ -201,7 +201,7 @@ def print_transfer_manifest(store: Store, *, info, clerk: Clerk, out_dir: Path |
     """The printable manifest (流转清单) of a batch, archived under documents/transfers/."""
     pdf = registry.kind("transfer_manifest").renderer_fn()(info, window=store.window(), clerk=clerk)
     folder = out_dir or config.documents_dir(store.home) / "transfers"
-    folder.mkdir(parents=True, exist_ok=True)
+    config.private_dir(folder)
     path = folder / f"{info.batch_no}-manifest-{info.state}.pdf"
     path = write_new(path, pdf)
     return PrintedDocument(kind="transfer_manifest", path=str(path), paper="a4")

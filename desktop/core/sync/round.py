@@ -24,7 +24,7 @@ from sqlalchemy import select, update
 from db.central.client import CHAIN_FIELDS, CentralClient
 from db.central.errors import CentralError, CentralUnreachable, ProtocolTooOld
 from db.local.models import Blob, OutboxOp, SyncCheckpoint
-from desktop.core import chain
+from desktop.core import chain, retention
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.outbox.kinds import blobs_cited
@@ -164,6 +164,7 @@ def sync_round(store: Store, *, central_url: str | None = None, ca_cert: str | P
     store.set_setting("sync_last_success", now.isoformat())
     store.set_setting("sync_online", "1")
     store.set_setting("sync_last_error", "")
+    retention.purge_applied_payloads(store)  # what the centre has for good leaves the window's disk
     return result
 
 

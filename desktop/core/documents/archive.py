@@ -7,13 +7,13 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from db.local.models import Document, DocumentOwed
+from db.local.models import Document, DocumentNumber, DocumentOwed
 from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
-from desktop.core.documents import registry
+from desktop.core.documents import numbers, registry
 from desktop.core.errors import AuthError
 from desktop.core.outbox import enqueue
 from desktop.core.roles import can, require
@@ -32,33 +32,38 @@ def _unused(path: Path) -> Path:
 
 def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
                    clerk: Clerk | None = None, extra: dict[str, Any] | None = None, owed_id: int | None = None,
-                   reissue: bool = False) -> PrintedDocument:
-    """Render one document, archive it with its case (a reprint is marked 补打 with its count), and queue a
-    `document.printed` operation. Returns where the PDF is.
+                   reissue: bool = False, issue: bool = False) -> PrintedDocument:
+    """Render one document, archive it with its case (a reprint is marked 补打 with its count, on any paper),
+    and queue a `document.printed` operation. Returns where the PDF is. A decision document's number is
+    issued in the transaction that records its print (numbers.edition).
 
+    `issue`: a new document handed over at a visit (its own number), never 补打 of an earlier one.
     `reissue`: a new edition of the document (its content changed, e.g. 待定 dates now known), not 补打.
     `owed_id`: the documents-owed entry this print settles, in the same transaction."""
-    with store.Reader() as s:
-        earlier = s.scalar(select(func.count()).select_from(Document).where(
-            Document.case_no == record.case_no, Document.kind == kind, Document.paper == paper)) or 0
-    reprint = 0 if reissue else earlier
-    pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra)
     now = store.clock()
-    name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
-        f"-e{earlier + 1}" if reissue else "") + ".pdf"
-    archive = _unused(config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}" / name)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    archive.write_bytes(pdf)
-    digest = hashlib.sha256(pdf).hexdigest()
-    path = archive
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        path = out_dir / name
-        path.write_bytes(pdf)
     who = clerk or record.clerk
     with store.Session.begin() as s:
-        s.add(Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
-                       reprint=reprint, printed_at=now, clerk_login=who.login))
+        earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
+                                                   issue=issue, reissue=reissue)
+        pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra,
+                                            number=getattr(number, "doc_no", number) or "")
+        name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
+            f"-e{earlier + 1}" if reissue else "") + ".pdf"
+        archive = _unused(config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}" / name)
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        archive.write_bytes(pdf)
+        digest = hashlib.sha256(pdf).hexdigest()
+        path = archive
+        if out_dir is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / name
+            path.write_bytes(pdf)
+        doc = Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
+                       reprint=reprint, printed_at=now, clerk_login=who.login)
+        s.add(doc)
+        if isinstance(number, DocumentNumber):
+            s.flush()
+            number.document_id = doc.id
         if owed_id is not None:
             owed = s.get(DocumentOwed, owed_id)
             if owed is not None and owed.settled_at is None:
@@ -74,7 +79,7 @@ def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: st
                 clerk: Clerk | None = None) -> tuple[PrintedDocument, ...]:
     """Print what a visit hands over, each kind on `paper` where it allows it (else A4)."""
     return tuple(print_document(store, record=record, kind=k, paper=registry.kind(k).paper_for(paper),
-                                out_dir=out_dir, clerk=clerk) for k in kinds)
+                                out_dir=out_dir, clerk=clerk, issue=True) for k in kinds)
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:

@@ -185,7 +185,7 @@ def number_head(
         return [
             barcode_flowable(value, paper, paper.width - 2 * mm),
             Paragraph(number_text, st.small_centre),
-        ]
+        ] + [Paragraph(line, st.small_centre) for line in extra]
     left = [Paragraph(number_text, st.body)] + [Paragraph(line, st.small) for line in extra]
     bar = barcode_flowable(value, paper, 72 * mm)
     bar_w = max(bar.width, 45 * mm)

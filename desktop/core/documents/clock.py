@@ -52,8 +52,8 @@ def render_clock_notice(case: CaseRecord, *, event: str, event_at: datetime, rea
                 "上述程序结束后恢复计算办理期限，届时另行书面告知调整后的办结日期。")
     elif event == "clock.resumed":
         since = f"自{fmt_date(paused_at.date())}起" if paused_at else ""
-        body = (f"{intro}因{why}{since}暂停计算的办理期限，自{on}起恢复计算；暂停期间共 {int(days)} 个工作日"
-                f"不计算在办理期限内（{LICENSING_LAW}第四十五条）。办结日期相应调整如下。")
+        body = (f"{intro}{since}因{why}暂停计算的办理期限，自{on}起恢复计算。根据{LICENSING_LAW}第四十五条的"
+                f"规定，暂停期间共 {int(days)} 个工作日不计算在办理期限内，办结日期相应调整如下。")
     else:
         body = (f"{intro}因{why}，不能在规定期限内作出决定，{approver}，根据{LICENSING_LAW}"
                 f"第四十二条第一款的规定，办理期限延长 {int(days)} 个工作日。调整后的办结日期如下。")

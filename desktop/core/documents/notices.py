@@ -191,7 +191,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
     story.append(_salutation(case, st))
     accepted_on = case.accepted_on or case.received_at.date()
     after_supplement = case.complete_at is not None and case.complete_at > case.received_at
-    supplemented = f"，于{fmt_date(accepted_on)}补正后" if after_supplement else "，"
+    supplemented = f"，于{fmt_date(accepted_on)}补正后，" if after_supplement else "，"
     decider = f"{esc(m.department)}（本中心受其委托收件）" if entrusted(case) else ""
     story.append(
         Paragraph(

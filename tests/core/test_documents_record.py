@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from db.local.models import DocumentNumber
+from desktop.core.cases import records
 from desktop.core.documents import numbers
 from tests.support.factories import enterprise, person, residence_permit_intake
 
@@ -216,6 +217,10 @@ def test_pause_resume_and_extension_print_a_written_notice_with_reason_and_new_d
     assert "第四十二条" in extended and "super" not in extended
     assert "承诺办结日期2026年12月14日" in extended and "法定办结日期2026年12月24日" in extended
     assert "累计延长3个工作日" in extended
+    # what an archived notice was printed from: the history up to its print time
+    first = records.clock_args(services.store, r.case_no, until=docs[0].printed_at)
+    assert (first["event"], first["reason"]) == ("clock.paused", "需现场核查居住地址")
+    assert records.clock_args(services.store, r.case_no)["event"] == "clock.extended"
 
 
 def test_a_numbered_notice_on_the_roll_still_prints_the_case_number(services, clerk):

@@ -96,13 +96,14 @@ _EXTENDED = re.compile(r"^延长 (\d+) 个工作日，.*? 批准：(.*)$", re.S)
 _RESUMED = re.compile(r"^(\d+) 个工作日不计入时限")
 
 
-def clock_args(store: Store, case_no: str, *, upto: int | None = None) -> dict[str, Any]:
+def clock_args(store: Store, case_no: str, *, until: datetime | None = None) -> dict[str, Any]:
     """What the 办理期限告知书 needs from the history: the latest pause, resume or extension (at or before
-    event id `upto`), its time, reason and days, and for a resume the reason of the pause it ends."""
+    `until`, e.g. an archived notice's print time), its time, reason and days, and for a resume the reason
+    of the pause it ends."""
     with store.Reader() as s:
         q = select(CaseEvent).where(CaseEvent.case_no == case_no, CaseEvent.event.in_(CLOCK_EVENTS))
-        if upto is not None:
-            q = q.where(CaseEvent.id <= upto)
+        if until is not None:
+            q = q.where(CaseEvent.at <= until)
         events = list(s.scalars(q.order_by(CaseEvent.id)))
     if not events:
         raise BadInput("E_NO_CLOCK_EVENT", f"办件 {case_no} 没有暂停、恢复或延长办理期限的记录", field="case_no")

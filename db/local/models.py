@@ -14,6 +14,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -217,6 +218,28 @@ class Document(Base):
     reprint: Mapped[int] = mapped_column(Integer, default=0)
     printed_at: Mapped[datetime] = mapped_column(DateTime)
     clerk_login: Mapped[str] = mapped_column(String(64))
+
+
+class DocumentNumber(Base):
+    """The register of document numbers (文号) this window issued: authority short name + kind + 〔year〕 +
+    window number + a per-window, per-kind, per-year 5-digit counter. A row is written in the transaction
+    that records the first print of a decision document; a 补打 reprints the case's latest number of that
+    kind. `document_id` is the print that issued it (the archived PDF carrying it)."""
+
+    __tablename__ = "document_numbers"
+    doc_no: Mapped[str] = mapped_column(String(64), primary_key=True)  # as printed, e.g. 徐汇受〔2026〕0100123号
+    code: Mapped[str] = mapped_column(String(8))  # the kind in the number: 受, 不受, 补, 告
+    year: Mapped[int] = mapped_column(Integer)
+    window_no: Mapped[str] = mapped_column(String(8))
+    serial: Mapped[int] = mapped_column(Integer)  # the counter, 1..99999
+    case_no: Mapped[str] = mapped_column(String(40), ForeignKey("cases.case_no"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))  # the document kind (registry)
+    document_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("documents.id"), nullable=True)
+    issued_at: Mapped[datetime] = mapped_column(DateTime)
+
+    __table_args__ = (
+        UniqueConstraint("code", "year", "window_no", "serial", name="uq_document_numbers_serial"),
+    )
 
 
 class OutboxOp(Base):

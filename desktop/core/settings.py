@@ -34,6 +34,8 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
     SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
+    SettingSpec("authority_short_name", str, "", "the short name that opens every document number (文号), e.g. "
+                "徐汇 in 徐汇受〔2026〕0100123号; empty: derived from the centre name", "preference"),
     SettingSpec("default_clerk", str, "", "the login the GUI's login field starts with (demo stores); "
                 "never acts without a password",
                 "preference"),

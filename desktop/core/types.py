@@ -134,6 +134,18 @@ class CaseRecord:
     paused_since: date | None = None  # the decision clock is stopped since then
     extended_days: int = 0  # working days of extension already granted (10 at most)
     deadline_pending: bool = False  # a date reaches into a year without published holidays: printed 待定
+    decided_at: datetime | None = None  # the window's latest decision on the file (from the history: the
+    #                                     first visit or the 补正 visit): a notice's 告知时间, the refusal's date
+
+    @property
+    def accepted_on(self) -> date | None:
+        """The 受理 date: the day the file became complete (after 补正 the supplement day)."""
+        return self.complete_at.date() if self.complete_at else None
+
+    @property
+    def issued_at(self) -> datetime:
+        """When the window's current decision was issued (falls back to the first visit)."""
+        return self.decided_at or self.received_at
 
     @property
     def gaps(self) -> tuple[CaseMaterial, ...]:

@@ -313,7 +313,7 @@ def test_retention_purges_payloads_of_applied_ops_older_than_the_period_and_keep
     day0 = [r for r in rows if r[1] == "applied" and r[2] < str(start + timedelta(days=1))]
     assert purged == len(day0) and {r[0] for r in day0} >= {old.case_no}
     assert all(r[3] == retention.PURGED and len(r[4]) == 64 for r in day0)  # the record of what was sent stays
-    assert [r[3] for r in rows if r[0] == old.case_no] == [retention.PURGED] * 2
+    assert [r[3] for r in rows if r[0] == old.case_no] == [retention.PURGED] * 3  # the case, its voucher, its 受理通知书
     kept = [r for r in rows if r not in day0]
     assert all(r[3] != retention.PURGED for r in kept)
     for name, case, state in (("rejected", rejected, "rejected"),  # not accepted by the centre

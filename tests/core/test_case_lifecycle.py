@@ -54,8 +54,8 @@ def test_gap_acceptance_needs_a_date_and_prints_the_promise(services, clerk):
     r = services.accept_application(
         intake=residence_permit_intake(M3={"state": "gap", "gap_due": "2026-11-30"}), clerk=clerk)
     assert r.outcome == "accepted"
-    assert [d.kind for d in r.documents] == ["voucher", "gap_promise"]
-    assert "容缺" in _text(r.documents[1].path)
+    assert [d.kind for d in r.documents] == ["voucher", "acceptance_notice", "gap_promise"]
+    assert "容缺" in _text(r.documents[2].path)
 
 
 def test_refusal_prints_reason_where_to_apply_and_rights(services, clerk):

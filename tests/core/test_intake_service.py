@@ -39,17 +39,19 @@ def test_complete_file_is_accepted_with_voucher_and_outbox(services, clerk, home
     assert result.case_no.startswith("31010401261123")
     # 7 working days after Monday 2026-11-23 (the start day not counted): Wednesday 2026-12-02
     assert result.promised_date == date(2026, 12, 2)
-    [voucher] = result.documents
-    assert voucher.kind == "voucher"
+    # a first-visit acceptance hands over the sealed 受理通知书 with the voucher (issue 10)
+    voucher, acceptance = result.documents
+    assert (voucher.kind, acceptance.kind) == ("voucher", "acceptance_notice")
     text = _pdf_text(voucher.path)
     assert result.case_no in text
     assert "收件凭证" in text
     ops = services.outbox()
     assert {(o.kind, o.ref, o.state) for o in ops} == {
         ("case.upsert", result.case_no, "pending"), ("document.printed", result.case_no, "pending")}
+    assert len(ops) == 3  # the case and one document.printed per document
     record = services.case_record(case_no=result.case_no)
     assert [m.state for m in record.materials] == ["e_licence", "paper", "paper"]  # optional M4 not listed
-    assert _counts(home) == {"cases": 1, "case_materials": 3, "outbox": 2, "documents": 1}
+    assert _counts(home) == {"cases": 1, "case_materials": 3, "outbox": 3, "documents": 2}
 
 
 def test_missing_and_defective_give_one_time_notice_listing_every_gap(services, clerk):

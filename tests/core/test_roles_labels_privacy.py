@@ -100,6 +100,7 @@ def test_document_paper_and_delivery_labels_are_the_printed_ones():
         "refusal_notice": "不予受理通知书",
         "gap_promise": "容缺受理承诺书",
         "delivery_receipt": "送达回执",
+        "clock_notice": "办理期限告知书",
         "transfer_manifest": "材料流转清单",
         "daily_report": "统计报表",
     }

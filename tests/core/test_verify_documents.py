@@ -42,12 +42,12 @@ def test_an_untouched_case_matches_on_every_paper_and_reprint(services, clerk, h
                                     clerk=clerk, paper="roll80")
     services.reprint(case_no=r.case_no, kind="voucher", paper="a4", clerk=clerk)
     services.reprint(case_no=r.case_no, kind="voucher", paper="roll80", clerk=clerk)
-    assert len(services.documents(case_no=r.case_no)) == 4  # voucher (roll), 容缺 promise, two 补打
+    assert len(services.documents(case_no=r.case_no)) == 5  # voucher (roll), 受理通知书 (first-visit acceptance), 容缺 promise, two 补打
     assert services.verify_documents(case_no=r.case_no) == []
     services.close()
     assert _cli(home, r.case_no) == 0
     out = capsys.readouterr().out
-    assert f"办件 {r.case_no}：4 份文书与记录一致" in out
+    assert f"办件 {r.case_no}：5 份文书与记录一致" in out
 
 
 def test_documents_printed_before_a_supplement_are_checked_against_the_version_they_were_printed_from(
@@ -75,7 +75,7 @@ def test_an_applicant_renamed_in_the_store_after_printing_is_named(services, cle
     first = report["differences"][0]
     assert (first["kind"], first["paper"], first["field"]) == ("voucher", "a4", "申请人")
     assert "王小明" in first["archived"] and "王大明" in first["rendered"]
-    assert report["documents"] == 1
+    assert report["documents"] == 2  # the voucher and the 受理通知书 printed with it
 
 
 def test_a_changed_date_and_a_changed_material_are_named(services, clerk, home):

@@ -125,12 +125,15 @@ def test_the_worklist_lists_pending_dates_and_the_import_computes_them(services,
     assert len(upserts) == 2
 
     owed = services.documents_owed()
+    # the 受理通知书 handed over with the voucher at a first-visit acceptance (issue 10) is owed again too
     assert {(c, k) for _, c, k, _ in owed} == {(accepted.case_no, "voucher"), (partial.case_no, "voucher"),
+                                             (accepted.case_no, "acceptance_notice"),
+                                             (partial.case_no, "acceptance_notice"),
                                              (notice.case_no, "one_time_notice")}
     assert {i.kind for i in services.worklist() if i.case_no == accepted.case_no} == {"documents_owed"}
     printed = services.print_owed_documents(clerk=clerk)
-    assert len(printed) == 3 and services.documents_owed() == []
-    new_voucher = next(d for d in printed if accepted.case_no in d.path)
+    assert len(printed) == 5 and services.documents_owed() == []
+    new_voucher = next(d for d in printed if accepted.case_no in d.path and d.kind == "voucher")
     text = _text(new_voucher.path)
     assert "2027年01月05日" in text and "2027年01月19日" in text
     assert PENDING_TEXT not in text and "补打" not in text  # a new edition, not a reprint
@@ -233,7 +236,7 @@ def test_cli_worklist_and_reprint_owed(tmp_path, capsys, monkeypatch):
     code, out, err = run("reprint", "--clerk", "demo")
     assert code == 2 and "--owed" in err
     code, out, _ = run("reprint", "--owed", "--out", str(tmp_path / "out"), "--clerk", "demo")
-    assert code == 0 and [d["kind"] for d in out] == ["voucher"]
+    assert code == 0 and [d["kind"] for d in out] == ["voucher", "acceptance_notice"]
     assert (tmp_path / "out").is_dir() and PENDING_TEXT not in _text(out[0]["path"])
     code, out, _ = run("reprint", "--owed", "--clerk", "demo")
     assert code == 0 and out == []

@@ -47,8 +47,9 @@ def test_the_protocol_is_the_newest_kind_stream_or_feature():
 def test_ops_are_pushed_once_and_the_transport_stays_open(services, clerk, centre):
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     first = sync.sync_round(services, transport=centre)
-    assert (first.pushed, first.duplicate, first.rejected) == (2, 0, 0)
-    assert [k for k, _ in centre.applied] == ["case.upsert", "document.printed"]
+    # the case, its voucher and its 受理通知书 (printed with the voucher since issue 10)
+    assert (first.pushed, first.duplicate, first.rejected) == (3, 0, 0)
+    assert [k for k, _ in centre.applied] == ["case.upsert", "document.printed", "document.printed"]
     assert centre.calls[0] == ("handshake", sync.PROTOCOL)
     again = sync.sync_round(services, transport=centre)
     assert (again.pushed, again.duplicate, again.rejected) == (0, 0, 0)
@@ -67,8 +68,8 @@ def test_a_lost_acknowledgement_comes_back_duplicate(services, clerk, centre, ho
     con.commit()
     con.close()
     again = sync.sync_round(services, transport=centre)
-    assert (again.pushed, again.duplicate) == (0, 2)
-    assert len(centre.applied) == 2
+    assert (again.pushed, again.duplicate) == (0, 3)
+    assert len(centre.applied) == 3
 
 
 def test_rejections_wait_in_the_dead_letter_list_and_never_block(services, clerk, home):
@@ -85,7 +86,7 @@ def test_rejections_wait_in_the_dead_letter_list_and_never_block(services, clerk
     con.close()
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     result = sync.sync_round(services, transport=centre)
-    assert (result.pushed, result.rejected) == (2, 2)
+    assert (result.pushed, result.rejected) == (3, 2)
     dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
     assert dead == {bad: "unknown case", forged: "hash mismatch"}
     assert sync.retry_rejected(services, [bad], actor=services.clerk("super")) == 1
@@ -126,7 +127,7 @@ def test_push_goes_in_batches_of_push_batch(services, clerk, centre, monkeypatch
         services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     monkeypatch.setattr(sync_round, "PUSH_BATCH", 2)
     sync.sync_round(services, transport=centre)
-    assert [len(ids) for name, ids in centre.calls if name == "push"] == [2, 2, 2]
+    assert [len(ids) for name, ids in centre.calls if name == "push"] == [2, 2, 2, 2, 1]  # 3 × (case + 2 prints)
 
 
 def test_an_unreachable_centre_keeps_what_was_acknowledged(services, clerk, centre, monkeypatch):
@@ -147,8 +148,8 @@ def test_an_unreachable_centre_keeps_what_was_acknowledged(services, clerk, cent
     centre.push = push_then_fail
     with pytest.raises(CentralUnavailable):
         sync.sync_round(services, transport=centre)
-    assert pushes == [2, 2]
-    assert sorted(states(services).values()) == ["applied", "applied", "pending", "pending"]
+    assert pushes == [2, 2, 2]  # 6 ops; the third batch was already on its way when the second failed
+    assert sorted(states(services).values()) == ["applied", "applied"] + ["pending"] * 4
     status = sync.sync_status(services)
     assert services.setting("sync_online") == "0" and "测试断线" in status.last_error
 

@@ -102,7 +102,7 @@ def _live(wurl: str) -> dict:
 def test_a_window_connects_to_its_centre_with_verify_full_and_channel_binding(services, clerk, linked,
                                                                                 central_url, central_ca, home):
     case = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
-    assert services.sync_round().pushed == 2
+    assert services.sync_round().pushed == 3  # the case, its voucher and its 受理通知书
     assert _admin(central_url, "select count(*) from yc.cases where case_no = %s", case.case_no) == 1
     # the CA is kept in the data folder, owner-only, and the stored URL names no file
     kept = home / "central-ca.pem"
@@ -212,7 +212,7 @@ def test_a_typo_or_a_wrong_ca_does_not_replace_the_working_link(services, clerk,
     assert sorted(p.name for p in home.iterdir() if "central-ca" in p.name) == ["central-ca.pem"]
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     code, out, _ = run(capsys, "--home", str(home), "sync")
-    assert code == 0 and out["pushed"] == 2
+    assert code == 0 and out["pushed"] == 3
 
 
 def test_no_ca_no_link(services, window, home, capsys):
@@ -246,7 +246,7 @@ def test_add_window_needs_the_ca_and_prints_it_with_a_verify_full_url(services, 
     publish_store_catalogues(central_url, services)  # cases are taken only under a catalogue the centre published
     services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     code, result, _ = run(capsys, "--home", str(home), "sync", "--central", out["url"], "--ca-cert", str(ca_file))
-    assert code == 0 and result["pushed"] == 2
+    assert code == 0 and result["pushed"] == 3
     assert os.stat(home / "central-ca.pem").st_mode & 0o077 == 0
 
 

@@ -32,7 +32,8 @@ def linked(services, window, central_url):
 def test_a_case_is_pushed_once_however_often_sync_runs(services, clerk, linked, central_url):
     results = [services.accept_application(intake=residence_permit_intake(), clerk=clerk) for _ in range(3)]
     first = services.sync_round()
-    assert (first.pushed, first.duplicate, first.rejected) == (6, 0, 0)  # 3 cases + 3 printed vouchers
+    # 3 cases + 3 printed vouchers + the 3 受理通知书 printed with them (issue 10)
+    assert (first.pushed, first.duplicate, first.rejected) == (9, 0, 0)
     again = services.sync_round()
     assert (again.pushed, again.duplicate, again.rejected) == (0, 0, 0)
     for r in results:
@@ -52,7 +53,7 @@ def test_a_lost_acknowledgement_is_answered_duplicate(services, clerk, linked, c
     con.commit()
     con.close()
     again = services.sync_round()
-    assert (again.pushed, again.duplicate) == (0, 2)
+    assert (again.pushed, again.duplicate) == (0, 3)
     assert _central_count(central_url, "select count(*) from yc.cases where case_no=%s", r.case_no) == 1
 
 
@@ -84,7 +85,7 @@ def test_offline_intake_goes_on_and_the_queue_waits(services, clerk, linked):
     with pytest.raises(CentralUnavailable):
         services.sync_round()
     status = services.sync_status()
-    assert status.online is False and status.queue_length == 2 and status.last_error
+    assert status.online is False and status.queue_length == 3 and status.last_error
 
 
 def test_a_window_provisioned_for_another_centre_is_refused(services, window):
@@ -173,7 +174,8 @@ def test_rejected_ops_wait_in_the_dead_letter_list_and_can_be_retried_or_resolve
         bad_id, odd_id = bad.op_id, odd.op_id
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     result = services.sync_round()
-    assert (result.pushed, result.rejected) == (2, 2)  # the case and its voucher went through behind them
+    # the case, its voucher and its 受理通知书 went through behind them
+    assert (result.pushed, result.rejected) == (3, 2)
     assert services.sync_status().queue_length == 0
     dead = {d["op_id"]: d["last_error"] for d in sync.rejected_ops(services)}
     assert dead == {bad_id: "unknown case", odd_id: "unknown kind"}
@@ -214,7 +216,7 @@ def test_a_scan_is_uploaded_before_the_op_that_cites_it(services, clerk, linked,
             "case_no": r.case_no, "material_code": "M2", "sha256": sha, "filename": "permit.png",
             "mime": "image/png", "size": len(scan)})
     result = services.sync_round()
-    assert (result.pushed, result.rejected) == (3, 0)
+    assert (result.pushed, result.rejected) == (4, 0)  # case, voucher, 受理通知书, attachment
     with services.Session() as s:
         assert s.get(Blob, sha).uploaded is True
     assert _central_count(central_url, "select count(*) from yc.case_attachments where sha256=%s", sha) == 1

@@ -25,6 +25,7 @@ def test_a_pulled_calendar_computes_pending_dates(services, clerk, clock, window
     record = services.case_record(case_no=taken.case_no)
     # statutory 15 from Mon 2026-12-21: 22..31 Dec are 8, 2027-01-01 is 元旦, Jan 4 (9) .. Jan 12 (15)
     assert record.statutory_date == date(2027, 1, 12) and not record.deadline_pending
-    assert [k for _, c, k, _ in services.documents_owed() if c == taken.case_no] == ["voucher"]
+    # the voucher and the 受理通知书 printed with it at the first visit (issue 10)
+    assert [k for _, c, k, _ in services.documents_owed() if c == taken.case_no] == ["voucher", "acceptance_notice"]
     services.sync_round()  # the new case version reaches the centre
     assert not [o for o in services.outbox(limit=100) if o.state == "pending"]

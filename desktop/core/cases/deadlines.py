@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from desktop.core import caseno, users, workcalendar
 from desktop.core.audit import record_audit
+from desktop.core.cases import records
 from desktop.core.cases.versions import record_case_change
 from desktop.core.catalogue import storage as catalogue
+from desktop.core.documents import archive
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.labels import OUTCOME_LABELS
 from desktop.core.roles import require
 from desktop.core.store import Store
-from desktop.core.types import Clerk, Matter
+from desktop.core.types import Clerk, Matter, PrintedDocument
 from desktop.core.workdays import WorkdayCalendar, version_of
 
 MAX_EXTENSION = 10
@@ -198,7 +200,16 @@ def _move_dates(cal: WorkdayCalendar, case, days: int) -> None:
                 case.deadline_pending = True
 
 
+def print_clock_notice(store: Store, *, case_no: str, clerk: Clerk) -> PrintedDocument:
+    """Print the written notice (办理期限告知书) of the case's latest pause, resume or extension, after its
+    commit: the reason and the dates from the history and the record, a number of its own."""
+    return archive.print_document(store, record=records.case_record(store, case_no=case_no), kind="clock_notice",
+                                  clerk=clerk, extra=records.clock_args(store, case_no), issue=True)
+
+
 def pause_clock(store: Store, *, case_no: str, reason: str, clerk: Clerk) -> None:
+    """Stop the decision clock (hearing, inspection, testing, appraisal, expert review: Art. 45) and print
+    the written notice to the applicant."""
     require(clerk, "clock_pause")
     case_no = caseno.normalise_case_no(case_no)
     reason = _reason(reason)
@@ -208,6 +219,7 @@ def pause_clock(store: Store, *, case_no: str, reason: str, clerk: Clerk) -> Non
             raise BadInput("E_PAUSED", f"办件 {case_no} 的时限已于 {case.paused_since} 暂停", field="case_no")
         case.paused_since = store.clock().date()
         _commit(store, s, case, clerk=clerk, event="clock.paused", detail=reason)
+    print_clock_notice(store, case_no=case_no, clerk=clerk)
 
 
 def resume_clock(store: Store, *, case_no: str, clerk: Clerk) -> int:
@@ -224,12 +236,14 @@ def resume_clock(store: Store, *, case_no: str, clerk: Clerk) -> int:
         case.clock_shift_days += skipped
         case.paused_since = None
         _commit(store, s, case, clerk=clerk, event="clock.resumed", detail=f"{skipped} 个工作日不计入时限")
+    print_clock_notice(store, case_no=case_no, clerk=clerk)
     return skipped
 
 
 def extend_deadline(store: Store, *, case_no: str, days: int, reason: str, approver_login: str,
                     approver_password: str, clerk: Clerk) -> None:
-    """Extend by at most 10 working days in all, approved by a supervisor (checked by password)."""
+    """Extend by at most 10 working days in all, approved by a supervisor (checked by password); the written
+    notice with the reason and the new dates is printed after the commit (Art. 42)."""
     require(clerk, "intake")
     case_no = caseno.normalise_case_no(case_no)
     reason = _reason(reason)
@@ -248,3 +262,4 @@ def extend_deadline(store: Store, *, case_no: str, days: int, reason: str, appro
         case.extended_days += days
         _commit(store, s, case, clerk=clerk, event="clock.extended",
                 detail=f"延长 {days} 个工作日，{approver.name} 批准：{reason}")
+    print_clock_notice(store, case_no=case_no, clerk=clerk)

@@ -149,7 +149,7 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         outcome=item.outcome, received_at=now, promised_date=dates.promised, supply_due=dates.supply_due,
         statutory_date=dates.statutory, window=window, clerk=clerk, note=item.note,
         warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
-        result_note=item.result_note, complete_at=complete_at, deadline_pending=dates.pending,
+        result_note=item.result_note, complete_at=complete_at, deadline_pending=dates.pending, decided_at=now,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,12 @@ from desktop.core import caseno
 from desktop.core.cases.checks import applicant_from_json, person_from_json
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.errors import BadInput, NotFound
+from desktop.core.labels import OUTCOME_LABELS
 from desktop.core.store import Store
 from desktop.core.types import CaseMaterial, CaseRecord, Clerk, PrintedDocument
+
+#: the history events that carry a decision of the window on the file: the first visit's outcome and 补正
+DECISION_EVENTS = (*OUTCOME_LABELS, "supplemented")
 
 
 def case_record(store: Store, *, case_no: str) -> CaseRecord:
@@ -28,6 +33,8 @@ def case_record(store: Store, *, case_no: str) -> CaseRecord:
             standard=m.standard, e_licence_ref=m.e_licence_ref, reason=m.reason, gap_due=m.gap_due,
         ) for m in case.materials)
         clerk_row = s.get(User, case.clerk_login)
+        decided_at = s.scalar(select(CaseEvent.at).where(
+            CaseEvent.case_no == case_no, CaseEvent.event.in_(DECISION_EVENTS)).order_by(CaseEvent.id.desc()).limit(1))
     matter = catalogue.matter(store, code=case.matter_code, version=case.catalogue_version)
     clerk = Clerk(login=case.clerk_login, name=case.clerk_name,
                   staff_no=clerk_row.staff_no if clerk_row else "", role="clerk")
@@ -40,7 +47,7 @@ def case_record(store: Store, *, case_no: str) -> CaseRecord:
         note=case.note, warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
         apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
-        deadline_pending=case.deadline_pending,
+        deadline_pending=case.deadline_pending, decided_at=decided_at,
     )
 
 
@@ -81,3 +88,36 @@ def material_input(m: CaseMaterial) -> dict[str, Any]:
     if m.gap_due:
         d["gap_due"] = m.gap_due.isoformat()
     return d
+
+
+#: the clock events a written notice (办理期限告知书) is printed for
+CLOCK_EVENTS = ("clock.paused", "clock.resumed", "clock.extended")
+_EXTENDED = re.compile(r"^延长 (\d+) 个工作日，.*? 批准：(.*)$", re.S)
+_RESUMED = re.compile(r"^(\d+) 个工作日不计入时限")
+
+
+def clock_args(store: Store, case_no: str, *, until: datetime | None = None) -> dict[str, Any]:
+    """What the 办理期限告知书 needs from the history: the latest pause, resume or extension (at or before
+    `until`, e.g. an archived notice's print time), its time, reason and days, and for a resume the reason
+    of the pause it ends."""
+    with store.Reader() as s:
+        q = select(CaseEvent).where(CaseEvent.case_no == case_no, CaseEvent.event.in_(CLOCK_EVENTS))
+        if until is not None:
+            q = q.where(CaseEvent.at <= until)
+        events = list(s.scalars(q.order_by(CaseEvent.id)))
+    if not events:
+        raise BadInput("E_NO_CLOCK_EVENT", f"办件 {case_no} 没有暂停、恢复或延长办理期限的记录", field="case_no")
+    ev = events[-1]
+    args: dict[str, Any] = {"event": ev.event, "event_at": ev.at, "reason": "", "days": 0}
+    if ev.event == "clock.paused":
+        args["reason"] = ev.detail
+    elif ev.event == "clock.extended":
+        m = _EXTENDED.match(ev.detail)
+        args["days"], args["reason"] = (int(m.group(1)), m.group(2)) if m else (0, ev.detail)
+    else:
+        m = _RESUMED.match(ev.detail)
+        args["days"] = int(m.group(1)) if m else 0
+        pause = next((e for e in reversed(events[:-1]) if e.event == "clock.paused"), None)
+        if pause is not None:
+            args["reason"], args["paused_at"] = pause.detail, pause.at
+    return args

@@ -12,13 +12,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from db.local.models import Document, DocumentOwed
+from db.local.models import Document, DocumentNumber, DocumentOwed
 from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
-from desktop.core.documents import registry
+from desktop.core.documents import numbers, registry
 from desktop.core.errors import AuthError, BadInput, DiskFull, PrintOwed, YichuangError, storage_failure
 from desktop.core.outbox import enqueue
 from desktop.core.roles import can, require
@@ -104,35 +104,40 @@ def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> lis
 
 def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
                    clerk: Clerk | None = None, extra: dict[str, Any] | None = None, owed_id: int | None = None,
-                   reissue: bool = False) -> PrintedDocument:
-    """Render one document, archive it with its case (a reprint is marked 补打 with its count), and queue a
-    `document.printed` operation. Returns where the PDF is.
+                   reissue: bool = False, issue: bool = False) -> PrintedDocument:
+    """Render one document, archive it with its case (a reprint is marked 补打 with its count, on any paper),
+    and queue a `document.printed` operation. Returns where the PDF is. A decision document's number is
+    issued in the transaction that records its print (numbers.edition).
 
+    `issue`: a new document handed over at a visit (its own number), never 补打 of an earlier one.
     `reissue`: a new edition of the document (its content changed, e.g. 待定 dates now known), not 补打.
     `owed_id`: the documents-owed entry this print settles, in the same transaction."""
-    with store.Reader() as s:
-        earlier = s.scalar(select(func.count()).select_from(Document).where(
-            Document.case_no == record.case_no, Document.kind == kind, Document.paper == paper)) or 0
-    reprint = 0 if reissue else earlier
-    pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra)
     now = store.clock()
-    name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
-        f"-e{earlier + 1}" if reissue else "") + ".pdf"
-    folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
-    try:
-        config.private_dir(folder)  # 0700 folders, 0600 files: the archive holds personal data
-        archive = write_new(folder / name, pdf)
-        path = archive
-        if out_dir is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            path = write_new(out_dir / name, pdf)
-    except OSError as e:
-        raise storage_failure(e, str(folder)) or e
-    digest = hashlib.sha256(pdf).hexdigest()
     who = clerk or record.clerk
     with store.Session.begin() as s:
-        s.add(Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
-                       reprint=reprint, printed_at=now, clerk_login=who.login))
+        earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
+                                                   issue=issue, reissue=reissue)
+        pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra,
+                                            number=getattr(number, "doc_no", number) or "")
+        name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
+            f"-e{earlier + 1}" if reissue else "") + ".pdf"
+        folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
+        try:
+            config.private_dir(folder)  # 0700 folders, 0600 files: the archive holds personal data
+            archive = write_new(folder / name, pdf)  # never overwrites, never follows a planted link
+            path = archive
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                path = write_new(out_dir / name, pdf)
+        except OSError as e:
+            raise storage_failure(e, str(folder)) or e
+        digest = hashlib.sha256(pdf).hexdigest()
+        doc = Document(case_no=record.case_no, kind=kind, paper=paper, path=str(archive), sha256=digest,
+                       reprint=reprint, printed_at=now, clerk_login=who.login)
+        s.add(doc)
+        if isinstance(number, DocumentNumber):
+            s.flush()
+            number.document_id = doc.id
         if owed_id is not None:
             owed = s.get(DocumentOwed, owed_id)
             if owed is not None and owed.settled_at is None:
@@ -146,15 +151,15 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
 
 def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: str, out_dir: Path | None,
                 clerk: Clerk | None = None, owed_ids: list[int] | None = None) -> tuple[PrintedDocument, ...]:
-    """Print what a visit hands over, each kind on `paper` where it allows it (else A4). `owed_ids` (from
-    `owe_documents`, one per kind) are settled as each prints; a failure raises PrintOwed naming the case,
-    and what was not printed stays owed."""
+    """Print what a visit hands over (each a new document with its own number), each kind on `paper` where
+    it allows it (else A4). `owed_ids` (from `owe_documents`, one per kind) are settled as each prints; a
+    failure raises PrintOwed naming the case, and what was not printed stays owed."""
     owed = owed_ids or [None] * len(kinds)
     printed = []
     for k, owed_id in zip(kinds, owed, strict=True):
         try:
             printed.append(print_document(store, record=record, kind=k, paper=registry.kind(k).paper_for(paper),
-                                          out_dir=out_dir, clerk=clerk, owed_id=owed_id))
+                                          out_dir=out_dir, clerk=clerk, owed_id=owed_id, issue=True))
         except (OSError, YichuangError) as e:
             if owed_ids is None:
                 raise

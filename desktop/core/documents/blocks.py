@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 
 from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
@@ -58,8 +59,19 @@ def case_fields(case: CaseRecord) -> list[Field]:
         ("办理方式", esc(MODE_LABELS.get(m.mode, m.mode)), False),
         ("申请事项", f"{esc(m.name)}（事项编码 {esc(m.code)}）", True),
     ]
+    if entrusted(case):
+        rows.append(("决定机关", f"{esc(m.department)}（本中心受{esc(m.department)}委托收件）", True))
     rows.extend(applicant_fields(case))
     return rows
+
+
+#: matters the centre receives for a deciding department (委托基层收件, 下放基层实施)
+ENTRUSTED_MODES = ("entrusted_receipt", "delegated")
+
+
+def entrusted(case: CaseRecord) -> bool:
+    """Whether the centre receives this case on behalf of the deciding department."""
+    return case.matter.mode in ENTRUSTED_MODES and bool(case.matter.department.strip())
 
 
 PAD_X = 2.5
@@ -173,7 +185,7 @@ def number_head(
         return [
             barcode_flowable(value, paper, paper.width - 2 * mm, max_ink=paper.frame_width),
             Paragraph(number_text, st.small_centre),
-        ]
+        ] + [Paragraph(line, st.small_centre) for line in extra]
     left = [Paragraph(number_text, st.body)] + [Paragraph(line, st.small) for line in extra]
     bar = barcode_flowable(value, paper, 72 * mm)
     bar_w = max(bar.width, 45 * mm)
@@ -266,10 +278,15 @@ def signature_block(rows: Sequence[tuple[str, str]], paper: Paper, st: Styles) -
     return t
 
 
-def seal_block(seal: str, case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
-    """Right-aligned seal place and the date under it (the stamp goes over them)."""
-    return [
-        Spacer(1, 2 * paper.body),
-        Paragraph(seal, st.right),
-        Paragraph(fmt_date(case.received_at.date()), st.right),
-    ]
+def seal_block(seal: str, case: CaseRecord, paper: Paper, st: Styles, *, on: date | None = None) -> list[Flowable]:
+    """Right-aligned seal place and the date under it (the stamp goes over them). `on` is the date of the
+    decision (default: the day of the first visit). For an entrusted matter the seal is the deciding
+    department's, and the line under it says the centre received on its behalf."""
+    story: list[Flowable] = [Spacer(1, 2 * paper.body)]
+    if entrusted(case):
+        story.append(Paragraph(f"{esc(case.matter.department)}{seal}", st.right))
+        story.append(Paragraph(f"（{esc(case.window.centre_name)}受委托收件）", st.right))
+    else:
+        story.append(Paragraph(seal, st.right))
+    story.append(Paragraph(fmt_date(on or case.received_at.date()), st.right))
+    return story

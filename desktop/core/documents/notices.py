@@ -11,6 +11,7 @@ from desktop.core.types import STATE_LABELS, CaseMaterial, CaseRecord, Enterpris
 
 from .blocks import (
     case_head,
+    entrusted,
     fields_table,
     person_id,
     reprint_mark,
@@ -32,9 +33,9 @@ def _footer(case: CaseRecord, title: str, reprint: int) -> str:
     return f"{case.window.centre_name}　{title}　办件编号 {case.case_no}" + (f"　{mark}" if mark else "")
 
 
-def _doc_number(case: CaseRecord, kind: str) -> str:
-    """Document number: centre code + kind + 〔year〕 + case number (the case number is the serial)."""
-    return f"{case.window.centre_code}{kind}〔{case.received_at.year}〕{case.case_no}号"
+def _number_head(number: str) -> dict[str, str]:
+    """case_head arguments for a decision document's number (文号); none when rendered unnumbered."""
+    return {"number_label": "文号", "number": esc(number)} if number else {}
 
 
 def _salutation(case: CaseRecord, st: Styles) -> Paragraph:
@@ -108,21 +109,26 @@ def _gap_rows(gaps: tuple[CaseMaterial, ...], paper: Paper, st: Styles) -> Flowa
     return table(["序号", "材料名称", "情况", "应符合的标准", "原因"], rows, [11, 47, 25, 53, 38], paper, st)
 
 
-def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> bytes:
+def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int = 0, number: str = "") -> bytes:
     """Render the one-time notice (一次性告知单 / 补正材料通知书) listing EVERY missing or defective
-    material of the case with the standard it must meet. A case without gaps is BadInput."""
+    material of the case with the standard it must meet. A case without gaps is BadInput. Its 告知时间,
+    seal date and number are this notice's own (a second notice after 补正 is a new document)."""
     spec = paper_spec(paper)
     gaps = case.gaps
     if not gaps:
         raise BadInput("E_NO_GAPS", "本案没有缺少或不符合要求的材料，无需出具一次性告知单。")
     st = styles(spec)
-    story = case_head(case, "一次性告知单", spec, st, reprint=reprint, subtitle="（补正材料通知书）")
+    story = case_head(case, "一次性告知单", spec, st, reprint=reprint, subtitle="（补正材料通知书）",
+                      **_number_head(number))
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
+    issued = case.issued_at
+    again = issued > case.received_at  # a notice issued at a 补正 visit
+    review = f"经{fmt_date(issued.date())}补正后审查，申请材料仍" if again else "经审查，申请材料"
     story.append(
         Paragraph(
-            f"{_you(case)}于{fmt_date(case.received_at.date())}申请办理的{_matter_phrase(case)}，经审查，"
-            f"申请材料不齐全或者不符合法定形式。根据{LICENSING_LAW}第三十二条的规定，"
+            f"{_you(case)}于{fmt_date(case.received_at.date())}申请办理的{_matter_phrase(case)}，{review}"
+            f"不齐全或者不符合法定形式。根据{LICENSING_LAW}第三十二条的规定，"
             f"现一次性告知需要补正的全部材料（共 {len(gaps)} 项）如下：",
             st.indented,
         )
@@ -161,32 +167,37 @@ def render_one_time_notice(case: CaseRecord, *, paper: str = "a4", reprint: int 
             [
                 ("窗口工作人员（签名）", ""),
                 ("申请人（签收）", ""),
-                ("告知时间", fmt_datetime(case.received_at)),
+                ("告知时间", fmt_datetime(issued)),
             ],
             spec,
             st,
         )
     )
+    story += seal_block("（受理专用章）", case, spec, st, on=issued.date())
     return _render(story, spec, case, "一次性告知单", reprint)
 
 
 # ---------------------------------------------------------------- 受理通知书
 
 
-def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> bytes:
-    """Render the acceptance notice (受理通知书) of an accepted case."""
+def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: int = 0, number: str = "") -> bytes:
+    """Render the acceptance notice (受理通知书) of an accepted case: accepted on the day the file became
+    complete (after 补正 the supplement day), which is also the date under the seal."""
     spec = paper_spec(paper)
     st = styles(spec)
     m = case.matter
-    story = case_head(
-        case, "受理通知书", spec, st, reprint=reprint, number_label="文号", number=_doc_number(case, "受")
-    )
+    story = case_head(case, "受理通知书", spec, st, reprint=reprint, **_number_head(number))
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
+    accepted_on = case.accepted_on or case.received_at.date()
+    after_supplement = case.complete_at is not None and case.complete_at > case.received_at
+    supplemented = f"，于{fmt_date(accepted_on)}补正后，" if after_supplement else "，"
+    decider = f"{esc(m.department)}（本中心受其委托收件）" if entrusted(case) else ""
     story.append(
         Paragraph(
-            f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，"
-            f"申请材料齐全、符合法定形式。根据{LICENSING_LAW}第三十二条第一款第（五）项的规定，决定予以受理。",
+            f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请{supplemented}"
+            f"申请材料齐全、符合法定形式。{decider}根据{LICENSING_LAW}第三十二条第一款第（五）项的规定，"
+            f"决定予以受理，受理日期为{fmt_date(accepted_on)}。",
             st.indented,
         )
     )
@@ -207,6 +218,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
             [
                 ("实施部门", esc(m.department), True),
                 ("设定依据", esc(m.legal_basis) or "—", True),
+                ("受理日期", fmt_date(accepted_on), True),
                 ("承诺办结日期", promised, False),
                 ("法定办结日期", statutory, False),
                 ("收费", esc(m.fee), False),
@@ -227,7 +239,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
         )
     )
     story.append(_receipt_signatures(case, spec, st))
-    story += seal_block("（受理专用章）", case, spec, st)
+    story += seal_block("（受理专用章）", case, spec, st, on=accepted_on)
     return _render(story, spec, case, "受理通知书", reprint)
 
 
@@ -235,7 +247,7 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
 
 
 def render_refusal_notice(
-    case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4", reprint: int = 0
+    case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4", reprint: int = 0, number: str = ""
 ) -> bytes:
     """Render the refusal (不予受理通知书) with the reason, where to apply instead and the rights to
     administrative reconsideration (60 days) and litigation (6 months). An empty reason is BadInput."""
@@ -243,21 +255,14 @@ def render_refusal_notice(
     if not (reason or "").strip():
         raise BadInput("E_REASON", "不予受理必须写明理由。", field="reason")
     st = styles(spec)
-    story = case_head(
-        case,
-        "不予受理通知书",
-        spec,
-        st,
-        reprint=reprint,
-        number_label="文号",
-        number=_doc_number(case, "不受"),
-    )
+    story = case_head(case, "不予受理通知书", spec, st, reprint=reprint, **_number_head(number))
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
     story.append(
         Paragraph(
             f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，经审查，"
-            f"{esc(reason.strip())}。根据{LICENSING_LAW}第三十二条第一款的规定，决定不予受理。",
+            f"{esc(reason.strip())}。根据{LICENSING_LAW}第三十二条第一款的规定，"
+            f"{(esc(case.matter.department) + '（本中心受其委托收件）') if entrusted(case) else ''}决定不予受理。",
             st.indented,
         )
     )
@@ -278,7 +283,7 @@ def render_refusal_notice(
         )
     )
     story.append(_receipt_signatures(case, spec, st))
-    story += seal_block("（印章）", case, spec, st)
+    story += seal_block("（印章）", case, spec, st, on=case.issued_at.date())
     return _render(story, spec, case, "不予受理通知书", reprint)
 
 

@@ -31,7 +31,7 @@ from desktop.core.cases import records
 from desktop.core.cases.checks import applicant_from_json, person_from_json
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
-from desktop.core.documents import registry
+from desktop.core.documents import numbers, registry
 from desktop.core.errors import YichuangError
 from desktop.core.labels import DOCUMENT_LABELS
 from desktop.core.store import Store
@@ -91,7 +91,7 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
         if payload is None or payload.get("version") == current_version:
             record = live
         else:
-            record = record_from_payload(store, live, payload)
+            record = record_from_payload(store, live, payload, printed_at=row.printed_at)
         found += _compare(store, row, record)
     return found
 
@@ -121,9 +121,9 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def record_from_payload(store: Store, live: CaseRecord, p: dict[str, Any]) -> CaseRecord:
+def record_from_payload(store: Store, live: CaseRecord, p: dict[str, Any], *, printed_at: datetime) -> CaseRecord:
     """The case as one of its frozen `case.upsert` versions describes it (window and clerk as today: the
-    wire form carries the clerk's login only)."""
+    wire form carries the clerk's login only), with the window's latest decision as of `printed_at`."""
     matter = catalogue.matter(store, code=p["matter_code"], version=p["catalogue_version"])
     specs = {m.code: m for m in matter.materials}
     materials = []
@@ -157,8 +157,16 @@ def record_from_payload(store: Store, live: CaseRecord, p: dict[str, Any]) -> Ca
         apply_instead=p.get("apply_instead") or "", result_note=p.get("result_note") or "",
         complete_at=_time(p["complete_at"]) if p.get("complete_at") else None, status=p["status"],
         paused_since=_day(p.get("paused_since")), extended_days=p.get("extended_days") or 0,
-        deadline_pending=pending,
+        deadline_pending=pending, decided_at=_decided_at(store, live.case_no, printed_at),
     )
+
+
+def _decided_at(store: Store, case_no: str, at: datetime) -> datetime | None:
+    """When the window last decided on the file (受理, 一次性告知, 补正 …) at or before `at`."""
+    with store.Reader() as s:
+        return s.scalar(select(CaseEvent.at).where(
+            CaseEvent.case_no == case_no, CaseEvent.event.in_(records.DECISION_EVENTS), CaseEvent.at <= at,
+        ).order_by(CaseEvent.id.desc()).limit(1))
 
 
 def _extra(store: Store, row: Document) -> dict[str, Any] | None:
@@ -174,6 +182,12 @@ def _extra(store: Store, row: Document) -> dict[str, Any] | None:
     d = json.loads(ev.detail)
     return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""), "how": d["how"],
             "delivered_at": ev.at}
+
+
+def _number(store: Store, row: Document) -> str:
+    """The document number (文号) that print carried, from the numbers issued in the store."""
+    with store.Reader() as s:
+        return numbers.for_document(s, case_no=row.case_no, kind=row.kind, document_id=row.id) or ""
 
 
 def _compare(store: Store, row: Document, record: CaseRecord) -> list[Difference]:
@@ -192,7 +206,7 @@ def _compare(store: Store, row: Document, record: CaseRecord) -> list[Difference
         found.append(diff(FILE_CHANGED, hashlib.sha256(archived_pdf).hexdigest(), row.sha256))
     try:
         fresh = registry.render_case_document(row.kind, record, paper=row.paper, reprint=row.reprint,
-                                              extra=_extra(store, row))
+                                              extra=_extra(store, row), number=_number(store, row))
     except YichuangError as e:  # the record no longer allows this document at all
         return [*found, diff(NOT_RENDERABLE, "（已打印）", e.message)]
     old, new = pdf_lines(archived_pdf), pdf_lines(fresh)

@@ -15,6 +15,8 @@ from .text import esc, fmt_date, query_url, rating_url
 #: Materials the applicant still owes are not "received": they go on the one-time notice.
 _OWED = ("missing", "defective")
 _NOT_HANDED_OVER = ("e_licence", "commitment", "gap")
+#: outcomes without a decision clock: no promised or statutory date is printed
+_NO_CLOCK = ("refused", "consultation")
 
 
 def _state_text(m: CaseMaterial) -> str:
@@ -55,11 +57,12 @@ def _materials(case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
 
 
 def _clock_text(case: CaseRecord) -> str:
-    received = fmt_date(case.received_at.date())
+    """When the clock starts: the 受理 date is the day the file became complete (after 补正 that day)."""
+    complete = fmt_date(case.accepted_on or case.received_at.date())
     if case.outcome == "completed":
-        return f"已于{received}当场办结"
+        return f"已于{complete}当场办结"
     if case.outcome == "accepted":
-        return f"自{received}受理，次日起按工作日计算（法定节假日除外）"
+        return f"自{complete}受理，次日起按工作日计算（法定节假日除外）"
     if case.outcome == "notice" or case.gaps:
         return "自材料补齐之日起计算（补齐前不计时限）"
     if case.outcome == "refused":
@@ -73,6 +76,9 @@ def _deadlines(case: CaseRecord, paper: Paper, st: Styles) -> list[Flowable]:
     m = case.matter
     promised_label = "承诺办结日期" + ("（提前办结）" if m.early_completion else "")
     pending = case.deadline_pending and case.outcome == "accepted"
+    if case.outcome in _NO_CLOCK:  # a refused case (or a consultation) is promised nothing
+        fields = [(promised_label, "—", False), ("法定办结日期", "—", False), ("时限起算", _clock_text(case), True)]
+        return [section("办理时限", st), fields_table(fields, paper, st)]
     if case.promised_date is not None:
         promised = fmt_date(case.promised_date)
     elif case.outcome == "completed":

@@ -190,8 +190,8 @@ def cmd_audit_verify(args) -> int:
 def cmd_catalogue_import(args) -> int:
     svc = _services(args)
     try:
-        _actor(args, svc, "catalogue_import")
-        cat = svc.import_catalogue(_read_text(args.file))
+        actor = _actor(args, svc, "catalogue_import")
+        cat = svc.import_catalogue(_read_text(args.file), actor=actor)
     finally:
         svc.close()
     _print_json({"version": cat.version, "matters": len(cat.matters)})

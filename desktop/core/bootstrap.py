@@ -130,7 +130,7 @@ def init_store(
         store = Store(home, clock=clock)
         try:
             if catalogue.current_version(store) is None:
-                catalogue.import_catalogue(store, config.DEMO_CATALOGUE.read_text(encoding="utf-8"))
+                catalogue.import_catalogue(store, config.DEMO_CATALOGUE.read_text(encoding="utf-8"), actor=None)
         finally:
             store.close()
     return path

@@ -113,8 +113,8 @@ class Services:
         return users.clerk(self.store, login)
 
     # ----- catalogue
-    def import_catalogue(self, text: str) -> Catalogue:
-        return catalogue.import_catalogue(self.store, text)
+    def import_catalogue(self, text: str, *, actor: Clerk) -> Catalogue:
+        return catalogue.import_catalogue(self.store, text, actor=actor)
 
     def current_catalogue_version(self) -> str | None:
         return catalogue.current_version(self.store)

@@ -61,7 +61,7 @@ def new_home(base: Path, name: str) -> Services:
     home = base / name
     init_store(home, centre_code=CENTRE, window_no=WINDOW, demo=True)
     svc = Services(home)
-    svc.import_catalogue(DATA.read_text(encoding="utf-8"))
+    svc.import_catalogue(DATA.read_text(encoding="utf-8"), actor=svc.login(login="admin", password="admin1234"))
     return svc
 
 

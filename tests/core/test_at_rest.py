@@ -96,7 +96,8 @@ def test_the_data_folder_is_the_users_only_and_so_are_the_store_and_archived_pdf
         svc = Services(home, clock=clock)
         try:
             clerk = svc.login(login="demo", password="demo1234")
-            svc.import_catalogue((Path(__file__).parents[1] / "data" / "catalogue_test.json").read_text("utf-8"))
+            svc.import_catalogue((Path(__file__).parents[1] / "data" / "catalogue_test.json").read_text("utf-8"),
+                                 actor=svc.login(login="admin", password="admin1234"))
             result = svc.accept_application(intake=_intake(NAME, resident_id("31010419851204332")), clerk=clerk)
             assert result.documents
             db = config.db_path(home)

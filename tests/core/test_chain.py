@@ -136,7 +136,8 @@ def test_a_replacement_computer_continues_numbers_and_chain_from_the_centre(tmp_
     assert out == {"counters": 2, "chain_head": 17}
     svc = Services(home, clock=clock)
     try:
-        svc.import_catalogue(TEST_CATALOGUE.read_text(encoding="utf-8"))
+        svc.import_catalogue(TEST_CATALOGUE.read_text(encoding="utf-8"),
+                             actor=svc.login(login="admin", password="admin1234"))
         case_no = _accept(svc, svc.login(login="demo", password="demo1234"))[0]
         assert case_no[len("31010401") + 6:][:4] == "0042"  # after the centre's last serial, never reused
         ops = _ops(svc)

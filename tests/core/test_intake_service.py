@@ -212,7 +212,7 @@ def test_a_catalogue_change_keeps_a_taken_case_on_its_version(services, clerk):
     cat = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
     cat["version"] = "test-2"
     cat["matters"][0]["name"] = "居住证办理（新版）"
-    services.import_catalogue(json.dumps(cat, ensure_ascii=False))
+    services.import_catalogue(json.dumps(cat, ensure_ascii=False), actor=services.clerk("admin"))
     assert services.case_record(case_no=result.case_no).matter.name == "居住证办理"
     assert services.matter(code="T-PER-001").name == "居住证办理（新版）"
 
@@ -223,7 +223,7 @@ def test_catalogue_version_reused_with_other_content_is_refused(services):
     cat = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
     cat["matters"][0]["name"] = "改了名字"
     with pytest.raises(BadInput) as e:
-        services.import_catalogue(json.dumps(cat, ensure_ascii=False))
+        services.import_catalogue(json.dumps(cat, ensure_ascii=False), actor=services.clerk("admin"))
     assert e.value.code == "E_CATALOGUE_VERSION"
 
 
@@ -266,3 +266,20 @@ def test_daily_report_shows_service_quality(services, clerk, tmp_path):
     assert stats.bad_ratings == ((n.case_no, "补正跑了两趟", "李建国（S0001）"),)
     text = _pdf_text(services.print_daily_report(out=tmp_path / "d.pdf", actor=services.clerk("super")))
     assert "差评 1" in text and "补正跑了两趟" in text and "咨询登记" in text
+
+
+def test_a_catalogue_imported_at_the_window_is_recorded_for_the_centre(services, clerk):
+    """Issue 8, item 5: every local catalogue import reaches the centre as an audit record, by whom."""
+    import pytest as _pytest
+
+    from desktop.core.errors import AuthError
+    from tests.support.factories import DATA
+
+    cat = json.loads((DATA / "catalogue_test.json").read_text(encoding="utf-8"))
+    cat["version"] = "test-3"
+    with _pytest.raises(AuthError):
+        services.import_catalogue(json.dumps(cat, ensure_ascii=False), actor=clerk)  # an administrator's act
+    assert services.current_catalogue_version() == "test-1"
+    services.import_catalogue(json.dumps(cat, ensure_ascii=False), actor=services.clerk("admin"))
+    ops = [o for o in services.outbox(limit=20) if o.kind == "audit.recorded" and o.ref == "test-3"]
+    assert len(ops) == 1 and ops[0].state == "pending"

@@ -30,6 +30,7 @@ class StoreRecipe:
 
 def build_store(home: Path, recipe: StoreRecipe) -> Path:
     """What every test home used to be made of: init_store (demo) and the recipe's catalogue."""
+    from desktop.core.catalogue import storage
     from desktop.core.services import Services, init_store
 
     clock = MovableClock(recipe.now)
@@ -38,7 +39,9 @@ def build_store(home: Path, recipe: StoreRecipe) -> Path:
     if recipe.catalogue is not None:
         svc = Services(home, clock=clock)
         try:
-            svc.import_catalogue(recipe.catalogue.read_text(encoding="utf-8"))
+            # provisioning, as init --demo loads its catalogue (no user acts yet, nothing queued for the
+            # centre); a catalogue an administrator imports later is recorded for the centre
+            storage.import_catalogue(svc.store, recipe.catalogue.read_text(encoding="utf-8"), actor=None)
         finally:
             svc.close()
     return home

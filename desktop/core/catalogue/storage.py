@@ -10,18 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.local.models import AuditEntry, CatalogueVersion, MatterRow
+from desktop.core.audit import record_audit
 from desktop.core.catalogue.parse import Catalogue, matter_from_json, parse_catalogue
 from desktop.core.errors import BadInput, NotFound
+from desktop.core.roles import require
 from desktop.core.search import MatterIndex, catalogue_forms
 from desktop.core.store import Store
-from desktop.core.types import Matter
+from desktop.core.types import Clerk, Matter, Window
 
 
-def store_catalogue(s: Session, catalogue: Catalogue, text: str, *, now, source: str) -> None:
+def store_catalogue(s: Session, catalogue: Catalogue, text: str, *, now, source: str, actor: str = "system",
+                    window: Window | None = None) -> None:
     """Store a parsed catalogue version in the caller's transaction and make it current (all or nothing).
 
     A version, once stored, is frozen: the same version with other content is refused. The pinyin
-    forms for matter search are computed here, once, and stored with it."""
+    forms for matter search are computed here, once, and stored with it. With `window`, the audit record
+    also goes to the centre (a catalogue imported at the window; one pulled from the centre does not)."""
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     existing = s.get(CatalogueVersion, catalogue.version)
     if existing is not None and existing.sha256 != digest:
@@ -41,16 +45,24 @@ def store_catalogue(s: Session, catalogue: Catalogue, text: str, *, now, source:
                             data=json.dumps(m, ensure_ascii=False)))
     for cv in s.scalars(select(CatalogueVersion)):
         cv.is_current = cv.version == catalogue.version
-    s.add(AuditEntry(at=now, actor="system", action=f"catalogue.{source}", ref=catalogue.version,
-                     detail=f"{len(catalogue.matters)} matters"))
+    detail = f"{len(catalogue.matters)} matters"
+    if window is not None:
+        record_audit(s, window=window, at=now, actor=actor, action=f"catalogue.{source}", ref=catalogue.version,
+                     detail=detail)
+    else:
+        s.add(AuditEntry(at=now, actor=actor, action=f"catalogue.{source}", ref=catalogue.version, detail=detail))
 
 
-def import_catalogue(store: Store, text: str) -> Catalogue:
-    """Load or update the matter catalogue: all or nothing. The new version becomes current; older
-    versions stay, so a case keeps the version it was taken under."""
+def import_catalogue(store: Store, text: str, *, actor: Clerk | None) -> Catalogue:
+    """Load or update the matter catalogue: all or nothing, an administrator's act recorded for the centre.
+    The new version becomes current; older versions stay, so a case keeps the version it was taken under.
+    `actor` None only for `init --demo` (the demo catalogue, before any user acts)."""
+    if actor is not None:
+        require(actor, "catalogue_import")
     catalogue = parse_catalogue(text)
     with store.Session.begin() as s:
-        store_catalogue(s, catalogue, text, now=store.clock(), source="import")
+        store_catalogue(s, catalogue, text, now=store.clock(), source="import",
+                        actor=actor.login if actor else "system", window=store.window() if actor else None)
     store.invalidate("catalogue")
     return catalogue
 

@@ -190,3 +190,19 @@ def test_a_corrupt_store_gets_a_clear_message_and_is_left_alone(tmp_path, capsys
     assert code == 1 and out is None
     assert "已损坏" in err and "E_STORE_CORRUPT" in err
     assert (home / "yichuang.db").read_bytes() == b"not a database at all" * 100
+
+
+def test_status_prints_the_catalogue_version_and_the_clock_skew(cli_home, capsys):
+    """Issue 8 item 11 / issue 18: while the last known skew exceeds 5 minutes, status says so."""
+    from desktop.core.services import Services
+
+    code, out, _ = run(capsys, "--home", str(cli_home), "status")
+    assert code == 0 and out["catalogue_version"] == "test-1"
+    assert (out["clock_skew_s"], out["clock_skew_warning"]) == (0, False)
+    svc = Services(cli_home)
+    try:
+        svc.set_setting("sync_clock_skew", "-420")  # what the last handshake measured: 7 minutes slow
+    finally:
+        svc.close()
+    code, out, _ = run(capsys, "--home", str(cli_home), "status")
+    assert (out["clock_skew_s"], out["clock_skew_warning"]) == (-420, True)

@@ -275,6 +275,10 @@ class Services:
     def resolve_rejected(self, *, op_ids: Iterable[str], actor: Clerk, note: str) -> int:
         return deadletter.resolve_rejected(self.store, op_ids, actor=actor, note=note)
 
+    def clock_skew_seconds(self) -> int:
+        """This window's clock minus the centre's at the last handshake (0 before any)."""
+        return sync.clock_skew_seconds(self.store)
+
     def sync_status(self) -> SyncStatus:
         return sync.sync_status(self.store)
 

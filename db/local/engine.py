@@ -55,7 +55,8 @@ def is_plain(db_path: Path) -> bool:
     return head == PLAIN_HEADER or head == b""
 
 
-def _fsync_dir(folder: Path) -> None:
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (no-op on Windows, whose NTFS journals it)."""
     if sys.platform == "win32":  # no directory handles there; the rename is journaled by NTFS
         return
     fd = os.open(folder, os.O_RDONLY)
@@ -106,7 +107,7 @@ def encrypt_in_place(db_path: Path, key: str) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, db_path)
-    _fsync_dir(db_path.parent)
+    fsync_dir(db_path.parent)
 
 
 def _on_connect(dbapi_conn, _record) -> None:

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from db.local.engine import fsync_dir
+
 APP_NAME = "yichuang"
 # Windows has always used %LOCALAPPDATA%\Yichuang; Linux $XDG_DATA_HOME/yichuang (~/.local/share/yichuang).
 HOME_FOLDER = "Yichuang" if sys.platform == "win32" else APP_NAME
@@ -50,16 +52,6 @@ def private_dir(path: Path) -> Path:
             raise
     os.chmod(path, 0o700)  # mkdir's mode is masked by the umask
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    if sys.platform == "win32":  # no directory handles there
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def private_home(home: Path) -> Path:
@@ -179,7 +171,7 @@ class SecretStore:
             fh.flush()
             os.fsync(fh.fileno())  # a secret (the store key above all) is on disk before it is relied on
         os.replace(tmp, self._file)
-        _fsync_dir(self._file.parent)
+        fsync_dir(self._file.parent)
         return "file"
 
     def _read_file(self) -> dict[str, str]:
@@ -221,7 +213,7 @@ def store_key(home: Path, *, create: bool = False) -> str:
         tmp = id_file.with_name(id_file.name + ".tmp")
         write_private(tmp, store_id.encode("ascii"), durable=True)
         os.replace(tmp, id_file)
-        _fsync_dir(home)
+        fsync_dir(home)
     secret = SecretStore(home, f"store-{store_id}", service=STORE_KEY_SERVICE)
     key = secret.get()
     if key or not create:

@@ -122,6 +122,12 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
 
     if not centre_code or not window_no:
         raise ValueError("centre_code and window_no are required")
+    # the formats the windows number by (init refuses anything else): a centre code of 6-12 ASCII digits and a
+    # two-digit window, so one window's case and batch numbers can never read as another's
+    if not (centre_code.isascii() and centre_code.isdigit() and 6 <= len(centre_code) <= 12):
+        raise ValueError(f"centre code {centre_code!r} must be 6 to 12 ASCII digits")
+    if not (window_no.isascii() and window_no.isdigit() and len(window_no) == 2 and window_no != "00"):
+        raise ValueError(f"window number {window_no!r} must be two ASCII digits, 01 to 99")
     role = window_role_name(centre_code, window_no)
     password = secrets.token_urlsafe(32)
     with admin_connect(admin_url) as conn:

@@ -27,6 +27,10 @@ def cmd_central_add_window(args) -> int:
         raise BadInput("E_NO_CA", "请用 --ca-cert 指定中心数据库服务器证书的 CA 证书（PEM）：窗口只信任这个 CA",
                        field="ca_cert")
     ca_pem = read_ca_cert(args.ca_cert)  # checked before anything is provisioned
+    if not (args.centre.isascii() and args.centre.isdigit() and 6 <= len(args.centre) <= 12):
+        raise BadInput("E_CENTRE_CODE", "中心代码应为 6 至 12 位数字（行政区划代码）", field="centre")
+    if not (args.window.isascii() and args.window.isdigit() and len(args.window) == 2 and args.window != "00"):
+        raise BadInput("E_WINDOW_NO", "窗口号应为 01 至 99 的两位数字", field="window")
     try:
         url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name)
     except CentralUnreachable as e:

@@ -21,6 +21,7 @@ from db.central import (
     CentralRefused,
     ProtocolTooOld,
     WindowBoundElsewhere,
+    add_window,
     admin_connect,
     freeze_op,
     publish_catalogue,
@@ -424,3 +425,82 @@ def test_the_handshake_records_the_windows_clock_skew(central_url, window):
     skew = admin_scalar(central_url, "SELECT clock_skew_s FROM yc.windows")
     assert -430 < skew < -410
 
+
+
+# ---- found by the attacker's review of this change -------------------------------------------------
+def _transfer(centre: str, window_no: str, batch_no: str, case_nos: list[str]) -> dict:
+    return {"batch_no": batch_no, "centre_code": centre, "window_no": window_no, "department": "上海市公安局",
+            "channel": "express", "tracking_no": "SF1", "state": "waiting", "return_reason": "",
+            "case_nos": case_nos, "created_at": "2026-02-12T16:00:00+08:00", "sent_at": None,
+            "version": 1}
+
+
+def test_a_squatted_transfer_batch_number_is_refused_and_the_real_batch_lands(central_url, window):
+    future = f"LZ{A}01261231001"  # window A/01's predictable next batch number
+    with CentralClient(window(B, "01")) as squatter:
+        [other_centre] = squatter.push([freeze_op("transfer.upsert", _transfer(B, "01", future, []))])
+    assert other_centre["status"] == "rejected"
+    assert other_centre["reason"] == f"batch_no {future} belongs to another centre"
+    with CentralClient(window(A, "02")) as sibling:
+        [other_window] = sibling.push([freeze_op("transfer.upsert", _transfer(A, "02", future, []))])
+    assert other_window["reason"] == f"batch_no {future} belongs to another window"
+    with CentralClient(window(A, "01")) as real:
+        real.push([case_op(A, "01", 1)])
+        [answer] = real.push([freeze_op("transfer.upsert", _transfer(A, "01", future, [case_no(A, "01", 1)]))])
+    assert answer["status"] == "applied" and answer["result"]["action"] == "inserted"
+
+
+def test_a_window_cannot_put_or_rate_a_sibling_windows_case(central_url, window):
+    theirs = case_no(A, "01", 1)
+    with CentralClient(window(A, "01")) as owner:
+        owner.push([case_op(A, "01", 1)])
+    with CentralClient(window(A, "02")) as sibling:
+        [batch, rating] = sibling.push([
+            freeze_op("transfer.upsert", _transfer(A, "02", f"LZ{A}02260212001", [theirs])),
+            freeze_op("rating.recorded", {"centre_code": A, "window_no": "02", "case_no": theirs, "overall": 1,
+                                          "rated_at": "2026-02-12T10:00:00+08:00"}),
+        ])
+    assert (batch["status"], batch["reason"]) == ("rejected", f"unknown case: {theirs}")
+    assert (rating["status"], rating["reason"]) == ("rejected", "unknown case")
+    assert admin_scalar(central_url, "SELECT count(*) FROM yc.ratings") == 0
+    with CentralClient(window(A, "01")) as owner:  # the applicant's own rating still lands
+        [own] = owner.push([freeze_op("rating.recorded", {"centre_code": A, "window_no": "01", "case_no": theirs,
+                                                          "overall": 5, "rated_at": "2026-02-12T10:05:00+08:00"})])
+    assert own["status"] == "applied"
+
+
+def test_a_later_version_cannot_move_the_receive_time(central_url, window):
+    with CentralClient(window(A, "01")) as client:
+        [first] = client.push([case_op(A, "01", 1)])
+        backdated = case_payload(A, "01", 1, version=2, status="delivered",
+                                 received_at="2026-01-12T09:30:00+08:00")
+        [moved] = client.push([freeze_op("case.upsert", backdated)])
+    assert first["status"] == "applied"
+    assert moved["status"] == "rejected" and moved["reason"].startswith(
+        f"received_at of case {case_no(A, '01', 1)} cannot change")
+    assert admin_row(central_url, "SELECT version, status FROM yc.cases") == (1, "received")
+
+
+def test_a_push_call_has_a_total_size_cap(central_url, window):
+    big = [case_op(A, "01", n, note="注" * 60_000) for n in range(1, 400)]  # ~72 MB of JSON in one call
+    with CentralClient(window(A, "01")) as client:
+        with pytest.raises(CentralRefused):
+            client.push(big)
+    assert admin_scalar(central_url, "SELECT count(*) FROM yc.cases") == 0
+
+
+def test_add_window_takes_only_the_formats_windows_number_by(central_url, capsys, tmp_path):
+    """A 5-digit centre with window 11 and a 6-digit centre with window 1 would share number prefixes."""
+    from tests.support.tls import TestCA
+
+    with pytest.raises(ValueError):
+        add_window(central_url, "31010", "11")
+    with pytest.raises(ValueError):
+        add_window(central_url, "310101", "1")
+    with pytest.raises(ValueError):
+        add_window(central_url, "310101", "０１")
+    ca = TestCA().write(tmp_path / "ca.pem")
+    assert cli(["central", "add-window", central_url, "--centre", "310101", "--window", "1",
+                "--ca-cert", str(ca)]) == 2
+    assert "两位数字" in capsys.readouterr().err
+    assert admin_scalar(central_url, "SELECT count(*) FROM yc.windows") == 0

@@ -49,6 +49,7 @@ MIN_PROTOCOL = 1  # an unbound window may still speak protocol 1..3; a bound one
 CHAIN_PROTOCOL = 4  # the window binding and the chain of operations
 STREAMS_PROTOCOL = 2
 MAX_BATCH = 2000  # ops per sync.push call (the window sends 1000)
+MAX_PUSH_BYTES = 64 * 1024 * 1024  # one sync.push call in all (2000 ops of the largest payload would be 512 MB)
 MAX_PAYLOAD = 256 * 1024  # bytes of one op's payload text
 MAX_BLOB = 32 * 1024 * 1024  # bytes of one blob
 MAX_BLOB_CALL = 96 * 1024 * 1024  # bytes of base64 text per sync.put_blobs call
@@ -64,7 +65,7 @@ def _sql(text: str) -> str:
         "@FN@": _FN, "@REJECT@": _REJECT, "@MIN_PROTOCOL@": str(MIN_PROTOCOL),
         "@CHAIN_PROTOCOL@": str(CHAIN_PROTOCOL), "@STREAMS_PROTOCOL@": str(STREAMS_PROTOCOL),
         "@MAX_BATCH@": str(MAX_BATCH), "@MAX_PAYLOAD@": str(MAX_PAYLOAD), "@MAX_BLOB@": str(MAX_BLOB),
-        "@MAX_BLOB_CALL@": str(MAX_BLOB_CALL), "@TOLERANCE@": str(CLOCK_TOLERANCE_S), "@ZERO@": ZERO_MAC,
+        "@MAX_BLOB_CALL@": str(MAX_BLOB_CALL), "@MAX_PUSH_BYTES@": str(MAX_PUSH_BYTES), "@TOLERANCE@": str(CLOCK_TOLERANCE_S), "@ZERO@": ZERO_MAC,
     }.items():
         text = text.replace(key, value)
     return text
@@ -113,6 +114,7 @@ DECLARE
     v_owner text;
     v_stored int;
     v_received timestamptz;
+    v_first_received timestamptz;
     v_skew int;
     v_status text;
     v_outcome text;
@@ -139,10 +141,15 @@ BEGIN
             coalesce(p->>'catalogue_version', '(none)'), p_centre @REJECT@;
     END IF;
     v_received := (p->>'received_at')::timestamptz;
-    SELECT c.window_no, c.version INTO v_owner, v_stored FROM yc.cases c WHERE c.case_no = v_case FOR UPDATE;
+    SELECT c.window_no, c.version, c.received_at INTO v_owner, v_stored, v_first_received
+      FROM yc.cases c WHERE c.case_no = v_case FOR UPDATE;
     IF FOUND THEN
         IF v_owner IS DISTINCT FROM p_window THEN
             RAISE EXCEPTION 'case % was first pushed by window %, not %', v_case, v_owner, p_window @REJECT@;
+        END IF;
+        IF v_received IS DISTINCT FROM v_first_received THEN  -- the clock flag was judged on the first push
+            RAISE EXCEPTION 'received_at of case % cannot change (%, this op carries %)', v_case,
+                v_first_received, v_received @REJECT@;
         END IF;
         IF v_stored >= v_version THEN
             RAISE EXCEPTION 'stale version: the centre has version % of case %, this op carries %',
@@ -204,6 +211,14 @@ BEGIN
     IF coalesce(v_batch, '') = '' THEN
         RAISE EXCEPTION 'missing batch_no' @REJECT@;
     END IF;
+    -- a batch number is the window's own (LZ + centre + window + YYMMDD + serial): no squatting
+    IF pg_catalog.left(v_batch, 2 + pg_catalog.length(p_centre)) IS DISTINCT FROM 'LZ' || p_centre THEN
+        RAISE EXCEPTION 'batch_no % belongs to another centre', v_batch @REJECT@;
+    END IF;
+    IF pg_catalog.left(v_batch, 2 + pg_catalog.length(p_centre || p_window))
+       IS DISTINCT FROM 'LZ' || p_centre || p_window THEN
+        RAISE EXCEPTION 'batch_no % belongs to another window', v_batch @REJECT@;
+    END IF;
     v_version := (p->>'version')::int;
     IF v_version IS NULL THEN
         RAISE EXCEPTION 'missing version' @REJECT@;
@@ -214,7 +229,8 @@ BEGIN
     SELECT coalesce(array_agg(DISTINCT x ORDER BY x), '{}') INTO v_cases
       FROM pg_catalog.jsonb_array_elements_text(p->'case_nos') AS x;
     SELECT x INTO v_missing FROM unnest(v_cases) AS x
-     WHERE NOT EXISTS (SELECT 1 FROM yc.cases c WHERE c.case_no = x) LIMIT 1;
+     WHERE NOT EXISTS (SELECT 1 FROM yc.cases c
+                        WHERE c.case_no = x AND c.centre_code = p_centre AND c.window_no = p_window) LIMIT 1;
     IF FOUND THEN
         RAISE EXCEPTION 'unknown case: %', v_missing @REJECT@;
     END IF;
@@ -292,7 +308,7 @@ BEGIN
     IF v_occasion NOT IN ('intake', 'handover') THEN
         RAISE EXCEPTION 'occasion must be intake or handover' @REJECT@;
     END IF;
-    PERFORM 1 FROM yc.cases WHERE case_no = p->>'case_no';
+    PERFORM 1 FROM yc.cases WHERE case_no = p->>'case_no' AND centre_code = p_centre AND window_no = p_window;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unknown case' @REJECT@;
     END IF;
@@ -508,6 +524,9 @@ DECLARE
 BEGIN
     IF pg_catalog.jsonb_typeof(p_ops) IS DISTINCT FROM 'array' THEN
         RAISE EXCEPTION 'p_ops must be a JSON array' USING ERRCODE = '22023';
+    END IF;
+    IF pg_catalog.octet_length(p_ops::text) > @MAX_PUSH_BYTES@ THEN
+        RAISE EXCEPTION 'push too large: at most @MAX_PUSH_BYTES@ bytes per call' USING ERRCODE = '22023';
     END IF;
     IF pg_catalog.jsonb_array_length(p_ops) > @MAX_BATCH@ THEN
         RAISE EXCEPTION '一次上传的操作过多：% 条（上限 @MAX_BATCH@ 条）', pg_catalog.jsonb_array_length(p_ops)

@@ -230,3 +230,22 @@ def test_next_year_warning_from_november_until_imported(qtbot, home, tmp_path):
         assert bar.calendar_warning.isHidden()  # before November nothing is said
     finally:
         march.close()
+
+
+def test_pausing_and_resuming_print_the_applicants_written_notice(qtbot, super_window, clock, print_log):
+    """Art. 42, 45: the applicant is told in writing; the window sends the notice to the printer."""
+    services = super_window.services
+    case_no = services.accept_application(intake=TO_DECIDE,
+                                          clerk=services.login(login="demo", password="demo1234")).case_no
+    dialog = open_lookup(qtbot, super_window, case_no)
+    printed_before = len(print_log)
+    dialog.reason_edit.setText("专家评审")
+    dialog.pause_button.click()
+    wait_idle(qtbot, super_window)
+    qtbot.waitUntil(lambda: len(print_log) == printed_before + 1, timeout=10_000)
+    assert "clock_notice" in print_log[-1].pdf_path
+    clock.now = datetime(2026, 3, 13, 10, 0)
+    dialog.resume_button.click()
+    wait_idle(qtbot, super_window)
+    qtbot.waitUntil(lambda: len(print_log) == printed_before + 2, timeout=10_000)
+    assert "clock_notice" in print_log[-1].pdf_path and print_log[-1].pdf_path != print_log[-2].pdf_path

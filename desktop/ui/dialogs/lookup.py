@@ -439,6 +439,9 @@ class LookupDialog(QDialog):
             self.approver_password.clear()
             self._loaded(found)
             set_note(self.clock_note, done_text(result), ok=True)
+            notices = [d for d in found[2] if d.kind == "clock_notice"]
+            if notices:  # the written notice to the applicant (Art. 42, 45), printed by the change itself
+                print_with_preview(self, notices[-1].path)
             self.changed.emit(case_no)
 
         args = dict(case_no=case_no, clerk=self.clerk, **kwargs)

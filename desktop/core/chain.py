@@ -23,7 +23,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -328,51 +328,53 @@ def _check_tail(chain: str, seen: dict[int, str], last: int, held: Any) -> Chain
     return None
 
 
-def _verify_outbox(s: Session, key: bytes, base: tuple[int, str], held: Any) -> tuple[int, ChainBreak | None]:
+def _walk(chain: str, rows: Iterable[Any], base: tuple[int, str], held: Any,
+          link: Callable[[Any], tuple[str, int | None, str | None, str | None, str, str | None]],
+          ) -> tuple[int, ChainBreak | None]:
+    """Walk one chain in order from `base`. `link(row)` gives (name, seq, prev, mac, the MAC the row should
+    carry, a content problem or None); the first break is returned with how many rows were read."""
     expected, prev = base
     seen: dict[int, str] = {}
     n = 0
-    for row in s.execute(select(OutboxOp).order_by(OutboxOp.seq)).scalars():
+    for row in rows:
         n += 1
         expected += 1
-        name = _op_name(row)
-        if row.chain_seq is None or row.chain_mac is None:
-            return n, ChainBreak("outbox", name, "没有链签名（记录是绕过本程序写入的）")
-        if row.chain_seq != expected:
-            return n, ChainBreak("outbox", name, f"链序号应为 {expected}（此前的记录被删除或顺序被调换）")
-        if row.chain_prev != prev:
-            return n, ChainBreak("outbox", name, "与前一条记录的签名不衔接（前一条被删除、替换或顺序被调换）")
-        if not hmac.compare_digest(row.chain_mac, op_mac(key, row.chain_seq, row.chain_prev, row.op_id,
-                                                         row.kind, row.sha256)):
-            return n, ChainBreak("outbox", name, "签名不符（记录内容被改动）")
+        name, seq, row_prev, mac, should_be, problem = link(row)
+        if seq is None or mac is None:
+            return n, ChainBreak(chain, name, "没有链签名（记录是绕过本程序写入的）")
+        if seq != expected:
+            return n, ChainBreak(chain, name, f"链序号应为 {expected}（此前的记录被删除或顺序被调换）")
+        if row_prev != prev:
+            return n, ChainBreak(chain, name, "与前一条记录的签名不衔接（前一条被删除、替换或顺序被调换）")
+        if not hmac.compare_digest(mac, should_be):
+            return n, ChainBreak(chain, name, "签名不符（记录内容被改动）")
+        if problem:
+            return n, ChainBreak(chain, name, problem)
+        seen[seq] = mac
+        prev = mac
+    return n, _check_tail(chain, seen, expected, held)
+
+
+def _verify_outbox(s: Session, key: bytes, base: tuple[int, str], held: Any) -> tuple[int, ChainBreak | None]:
+    def link(row):
+        should_be = op_mac(key, row.chain_seq, row.chain_prev, row.op_id, row.kind, row.sha256) \
+            if row.chain_seq is not None and row.chain_mac is not None else ""
+        problem = None
         if (row.payload or row.state == "pending") and sha256_hex(row.payload) != row.sha256:
-            return n, ChainBreak("outbox", name, "内容与其摘要不符（待上传的内容被改动）")
-        seen[row.chain_seq] = row.chain_mac
-        prev = row.chain_mac
-    return n, _check_tail("outbox", seen, expected, held)
+            problem = "内容与其摘要不符（待上传的内容被改动）"
+        return _op_name(row), row.chain_seq, row.chain_prev, row.chain_mac, should_be, problem
+
+    return _walk("outbox", s.execute(select(OutboxOp).order_by(OutboxOp.seq)).scalars(), base, held, link)
 
 
 def _verify_audit(s: Session, key: bytes, held: Any) -> tuple[int, ChainBreak | None]:
-    expected, prev = 0, ZERO
-    seen: dict[int, str] = {}
-    n = 0
-    for row in s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars():
-        n += 1
-        expected += 1
-        name = _audit_name(row)
-        if row.audit_seq is None or row.audit_mac is None:
-            return n, ChainBreak("audit", name, "没有链签名（记录是绕过本程序写入的）")
-        if row.audit_seq != expected:
-            return n, ChainBreak("audit", name, f"链序号应为 {expected}（此前的记录被删除或顺序被调换）")
-        if row.audit_prev != prev:
-            return n, ChainBreak("audit", name, "与前一条记录的签名不衔接（前一条被删除、替换或顺序被调换）")
-        mac = audit_mac(key, row.audit_seq, row.audit_prev, row.at, row.actor, row.action, row.ref or "",
-                        row.detail or "")
-        if not hmac.compare_digest(row.audit_mac, mac):
-            return n, ChainBreak("audit", name, "签名不符（记录内容被改动）")
-        seen[row.audit_seq] = row.audit_mac
-        prev = row.audit_mac
-    return n, _check_tail("audit", seen, expected, held)
+    def link(row):
+        should_be = audit_mac(key, row.audit_seq, row.audit_prev, row.at, row.actor, row.action, row.ref or "",
+                              row.detail or "") if row.audit_seq is not None and row.audit_mac is not None else ""
+        return _audit_name(row), row.audit_seq, row.audit_prev, row.audit_mac, should_be, None
+
+    return _walk("audit", s.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars(), (0, ZERO), held,
+                 link)
 
 
 def verify(store: Store) -> ChainReport:

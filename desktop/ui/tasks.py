@@ -31,16 +31,19 @@ class _Worker(QObject):
 
     done = Signal(int, object, object)  # job id, result, error (None on success)
 
-    def __init__(self, home: Path, clock) -> None:
+    def __init__(self, home: Path, clock, factory=None) -> None:
         super().__init__()
         self.home = home
         self.clock = clock
+        self.factory = factory  # opens this thread's services object (default: the window's Services)
         self.services = None
 
     def run(self, job_id: int, op, _unused) -> None:
         """Runs on the worker thread: must not touch any widget."""
         result, error = None, None
         try:
+            if self.services is None and self.factory is not None:
+                self.services = self.factory()
             if self.services is None:
                 from desktop.core.services import Services
 
@@ -71,10 +74,12 @@ class ServiceThread(QObject):
     _request = Signal(int, object, object)
     _close_request = Signal()
 
-    def __init__(self, home: Path, clock, name: str = "yichuang-writer", parent: QObject | None = None) -> None:
+    def __init__(self, home: Path, clock, name: str = "yichuang-writer", parent: QObject | None = None,
+                 factory=None) -> None:
         super().__init__(parent)
         self.home = home
         self.clock = clock
+        self.factory = factory
         self.name = name
         self._thread: QThread | None = None
         self._worker: _Worker | None = None
@@ -88,7 +93,7 @@ class ServiceThread(QObject):
     def _start(self) -> None:
         self._thread = QThread()
         self._thread.setObjectName(self.name)
-        self._worker = _Worker(self.home, self.clock)
+        self._worker = _Worker(self.home, self.clock, self.factory)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.run)
         self._close_request.connect(self._worker.close)
@@ -144,7 +149,9 @@ def _thread_for(services, name: str) -> ServiceThread:
     key = (name, str(services.home))
     thread = _threads.get(key)
     if thread is None:
-        thread = _threads[key] = ServiceThread(services.home, services.clock, name)
+        # a services object other than the window's (the back office's) says how a thread opens its own
+        thread = _threads[key] = ServiceThread(services.home, services.clock, name,
+                                               factory=getattr(services, "open_for_thread", None))
     return thread
 
 

@@ -47,6 +47,10 @@ class OfficeServices:
         self._client: Any = None
         self._hello: dict[str, Any] | None = None
 
+    def open_for_thread(self) -> OfficeServices:
+        """A new object for another thread (desktop.ui.tasks runs each thread's calls on its own)."""
+        return OfficeServices(self.home, clock=self.clock, client_factory=self._factory)
+
     # ----- the link to the centre
     def is_configured(self) -> bool:
         return is_office_home(self.home)

@@ -123,7 +123,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
     app = create_application(argv)
     sys.excepthook = _excepthook
 
-    from desktop.core.office.settings import is_office_home
+    from desktop.core.office import is_office_home
 
     if is_office_home(home):  # a department's data folder: the back office, not the intake window
         from desktop.ui.office.app import run_office

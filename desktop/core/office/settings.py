@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 
 from desktop.core.config import SecretStore, db_path, join_secret, private_home, split_secret, write_private
 from desktop.core.errors import BadInput
+from desktop.core.office import SETTINGS_FILE
 from desktop.core.sync.link import CA_FILE, _check_url, _pop_query, _write_private, read_ca_cert
 
-SETTINGS_FILE = "office.json"
 MAX_SETTINGS_BYTES = 64 * 1024
 
 
@@ -29,11 +29,6 @@ def settings_path(home: Path) -> Path:
 
 def ca_path(home: Path) -> Path:
     return Path(home) / CA_FILE
-
-
-def is_office_home(home: Path) -> bool:
-    """True when the data folder is a department's (its settings are there)."""
-    return settings_path(home).is_file()
 
 
 def read_settings(home: Path) -> dict[str, str]:

@@ -16,9 +16,8 @@ from typing import Any
 
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput
-from desktop.core.office import forms, signin
+from desktop.core.office import forms, is_office_home, signin
 from desktop.core.office.errors import office_error
-from desktop.core.office import is_office_home
 from desktop.core.office.settings import OfficeLink, office_link, read_settings
 from desktop.core.office.types import (
     CaseDetail,

@@ -17,8 +17,8 @@ from typing import Any
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput
 from desktop.core.office import forms, is_office_home, signin
-from desktop.core.office.errors import office_error
-from desktop.core.office.settings import OfficeLink, office_link, read_settings
+from desktop.core.office.errors import NOT_DEPARTMENT, office_error
+from desktop.core.office.settings import office_link, read_settings
 from desktop.core.office.types import (
     CaseDetail,
     Decision,
@@ -63,21 +63,16 @@ class OfficeServices:
         client = self._factory(link.url, link.ca_file)
         try:
             hello = self._call(client.hello)
+            if not isinstance(hello, dict) or not hello.get("department"):
+                raise BadInput("E_NOT_DEPARTMENT", NOT_DEPARTMENT, field="central_url")
         except Exception:
             link.discard()
             _close(client)
             raise
         self.close()
-        self._commit(link, hello)
+        link.commit(hello)
         self._client, self._hello = client, hello
         return self.info()
-
-    def _commit(self, link: OfficeLink, hello: dict[str, Any]) -> None:
-        if not isinstance(hello, dict) or not hello.get("department"):
-            link.discard()
-            raise BadInput("E_NOT_DEPARTMENT", "这个地址不是部门（后台）的登录：请使用 yichuang central add-department "
-                           "输出的地址", field="central_url")
-        link.commit(hello)
 
     def _connected(self) -> Any:
         if self._client is None:

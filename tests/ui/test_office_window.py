@@ -91,11 +91,11 @@ def test_sign_review_and_decide_in_the_window(qtbot, office):
     assert w.review_form.step == "handle" and not w.decision_form.submit_button.isEnabled()
     w.review_form.submit()  # no opinion: refused on the spot, nothing sent
     assert "审查意见" in w.review_form.note.text()
-    for step, opinion in (("handle", "材料齐全，拟同意"), ("review", "审核同意")):
+    for step, opinion, label in (("handle", "材料齐全，拟同意", "承办"), ("review", "审核同意", "审核")):
         assert w.review_form.step == step
         w.review_form.opinion_edit.setPlainText(opinion)
         _act(qtbot, w, w.review_form.submit)
-        qtbot.waitUntil(lambda: w.detail is not None and opinion in w.history.toPlainText(), timeout=20_000)
+        qtbot.waitUntil(lambda: f"{label}　{DEPT}　李审" in w.history.toPlainText(), timeout=20_000)
     assert w.decision_form.submit_button.isEnabled() and not w.review_form.submit_button.isEnabled()
     w.decision_form.submit()  # approve without document name and number: refused on the spot
     assert "文书名称" in w.decision_form.note.text()

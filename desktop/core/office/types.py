@@ -18,6 +18,13 @@ STATUS_LABELS = {
 }
 BATCH_STATE_LABELS = {"waiting": "待发送", "sent": "待签收", "signed": "已签收", "returned": "已退回"}
 DEFAULT_STEPS = ("handle", "review", "decide")
+#: the centre's step events (yc.case_steps.event) as the history shows them; others show as they are
+EVENT_LABELS = {
+    "review.handle": "承办", "review.review": "审核", "decision.approved": "决定：准予许可",
+    "decision.denied": "决定：不予许可", "decision.corrected": "更正决定", "transfer.signed": "签收",
+    "transfer.returned": "退回", "transfer.sent": "流转发出", "intake": "受理", "supplement": "补正",
+    "handover": "结果送达", "withdraw": "撤回", "void": "作废",
+}
 
 
 def _date(value: Any) -> date | None:
@@ -162,6 +169,10 @@ class CaseStep:
     actor_name: str
     at: str
     opinion: str = ""
+
+    @property
+    def label(self) -> str:
+        return EVENT_LABELS.get(self.event, self.event)
 
     @classmethod
     def from_centre(cls, d: dict[str, Any]) -> CaseStep:

@@ -222,7 +222,7 @@ class OfficeWindow(QMainWindow):
             lines = [f"办件 {detail.case_no}　{STATUS_LABELS.get(detail.status, detail.status)}"]
             for s in detail.steps:
                 where = f"{s.window_no} 号窗口" if s.window_no else (s.department or "")
-                lines.append(f"{_when(s.at)}　{s.event}　{where}　{s.actor_name}"
+                lines.append(f"{_when(s.at)}　{s.label}　{where}　{s.actor_name}"
                              + (f"：{s.opinion}" if s.opinion else ""))
             self.history.setPlainText("\n".join(lines))
         self.detail_loaded.emit()

@@ -101,6 +101,8 @@ def test_sign_review_and_decide_in_the_window(qtbot, office):
     assert "文书名称" in w.decision_form.note.text()
     w.decision_form.doc_name.setText("准予迁移决定书")
     w.decision_form.doc_no.setText("沪公(迁)字〔2026〕1号")
+    qtbot.keyClicks(w.decision_form.e_licence, "EL-2026-1")  # typing clears the message
+    assert w.decision_form.note.text() == ""
     w.decision_form.copies.setValue(2)
     if os.environ.get("YICHUANG_SCREENSHOT"):
         w.resize(1400, 860)
@@ -111,6 +113,7 @@ def test_sign_review_and_decide_in_the_window(qtbot, office):
     assert [w.case_table.item(r, 0).text() for r in range(w.case_table.rowCount())] == [case_no(2)]
     detail = office.case(staff=staff, case_no=case_no(1))
     assert detail.status == "approved" and detail.decision["doc_no"] == "沪公(迁)字〔2026〕1号"
+    assert detail.decision["e_licence_ref"] == "EL-2026-1" and detail.decision["copies"] == 2
 
 
 def test_return_needs_a_reason_and_a_refusal_shows_in_chinese(qtbot, office):

@@ -22,7 +22,8 @@ DEFAULT_STEPS = ("handle", "review", "decide")
 EVENT_LABELS = {
     "review.handle": "承办", "review.review": "审核", "decision.approved": "决定：准予许可",
     "decision.denied": "决定：不予许可", "decision.corrected": "更正决定", "transfer.signed": "签收",
-    "transfer.returned": "退回", "transfer.sent": "流转发出", "intake": "受理", "supplement": "补正",
+    "transfer.returned": "退回", "transfer.sent": "流转发出", "case.received": "受理", "case.updated": "窗口更新",
+    "intake": "受理", "supplement": "补正",
     "handover": "结果送达", "withdraw": "撤回", "void": "作废",
 }
 

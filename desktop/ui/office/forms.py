@@ -44,6 +44,7 @@ class ReviewForm(QGroupBox):
         self.submit_button.setObjectName("reviewSubmit")
         self.submit_button.clicked.connect(self.submit)
         self.note = error_label(self)
+        self.opinion_edit.textChanged.connect(lambda: set_note(self.note, ""))
         form = QFormLayout(self)
         form.addRow("当前步骤", self.step_label)
         form.addRow("审查意见", self.opinion_edit)
@@ -131,6 +132,9 @@ class DecisionForm(QGroupBox):
         layout.addWidget(self.submit_button)
         layout.addWidget(self.note)
         self.approve.toggled.connect(self._kind_changed)
+        for edit in (self.doc_name, self.doc_no, self.e_licence):  # a message about the input goes once it changes
+            edit.textEdited.connect(lambda _text: set_note(self.note, ""))
+        self.reason.textChanged.connect(lambda: set_note(self.note, ""))
         self._kind_changed()
         self.set_enabled_for("")
 

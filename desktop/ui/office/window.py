@@ -5,6 +5,9 @@ writer thread, each through OfficeServices; after an action both lists are read 
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from desktop.core.clock import SHANGHAI
 from desktop.core.office import BATCH_STATE_LABELS, STATUS_LABELS, STEP_LABELS
 from desktop.ui.dialogs.base import error_label, read_only_table, set_note
 from desktop.ui.feedback import message_of
@@ -36,7 +39,16 @@ def _cell(text: object) -> QTableWidgetItem:
 
 
 def _when(iso: str) -> str:
-    return iso[:16].replace("T", " ") if iso else ""
+    """A time the centre sent (ISO, any offset) as Shanghai wall-clock time, to the minute."""
+    if not iso:
+        return ""
+    try:
+        at = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso[:16]
+    if at.tzinfo is not None:
+        at = at.astimezone(SHANGHAI)
+    return at.strftime("%Y-%m-%d %H:%M")
 
 
 class OfficeWindow(QMainWindow):
@@ -57,7 +69,7 @@ class OfficeWindow(QMainWindow):
         info = services.stored_info()
         self.setObjectName("officeWindow")
         self.setWindowTitle(f"一窗 · 后台审查 — {info.department}")
-        self.header = QLabel(f"{info.centre_name}　{info.department}　经办人：{staff.name}（{staff.login}）", self)
+        self.header = QLabel(f"{info.centre_name or info.centre_code}　{info.department}　经办人：{staff.name}（{staff.login}）", self)
         self.header.setObjectName("officeHeader")
         self.refresh_button = QPushButton("刷新", self)
         self.refresh_button.setObjectName("refreshButton")
@@ -112,6 +124,7 @@ class OfficeWindow(QMainWindow):
         self.case_table.itemSelectionChanged.connect(self._case_selected)
         self.history = QTextBrowser(tab)
         self.history.setObjectName("caseHistory")
+        self.history.setMinimumHeight(150)
         self.review_form = ReviewForm(tab)
         self.review_form.submitted.connect(self.review_selected)
         self.decision_form = DecisionForm(tab)

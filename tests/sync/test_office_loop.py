@@ -61,6 +61,8 @@ def test_the_link_is_kept_in_the_data_folder_without_init(office, central_ca):
     settings = json.loads((home / "office.json").read_text(encoding="utf-8"))
     assert settings["department"] == DEPT and settings["centre_code"] == A
     assert ":" not in settings["central_url"].split("@")[0].split("//")[1]  # no password in the settings
+    secrets = json.loads((home / "secrets" / "central.json").read_text(encoding="utf-8"))  # it is kept apart
+    assert [k for k in secrets if k.startswith("office-yc_d_")] and all(secrets.values())
     assert (home / "central-ca.pem").read_bytes() == central_ca.read_bytes()
     assert oct((home / "central-ca.pem").stat().st_mode & 0o777) == "0o600"
     again = OfficeServices(home)  # a later run: the stored URL, password and CA

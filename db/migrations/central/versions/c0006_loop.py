@@ -463,12 +463,12 @@ BEGIN
         IF t.window_no IS DISTINCT FROM p_window THEN
             RAISE EXCEPTION 'batch % was first pushed by window %, not %', v_batch, t.window_no, p_window @REJECT@;
         END IF;
+        IF t.state IN ('signed', 'returned') THEN
+            RAISE EXCEPTION 'batch % was % by the department already', v_batch, t.state @REJECT@;
+        END IF;
         IF t.version >= v_version THEN
             RAISE EXCEPTION 'stale version: the centre has version % of batch %, this op carries %',
                 t.version, v_batch, v_version @REJECT@;
-        END IF;
-        IF t.state IN ('signed', 'returned') THEN
-            RAISE EXCEPTION 'batch % was % by the department already', v_batch, t.state @REJECT@;
         END IF;
         IF t.state = 'sent' AND p->>'state' = 'waiting' THEN
             RAISE EXCEPTION 'batch % was sent already', v_batch @REJECT@;

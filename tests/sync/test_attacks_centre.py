@@ -140,7 +140,8 @@ def test_another_windows_case_cannot_be_overwritten(central_url, window):
         [answer] = w2.push([freeze_op("case.upsert", hijack)])
         [batch] = w2.push([freeze_op("case.upsert", dict(hijack, version=2147483646)), case_op(A, "02", 7)])[:1]
     assert answer["status"] == "rejected"
-    assert answer["reason"] == f"case_no {case_no(A, '01', 1)} is not a number of window {A}/02"
+    # c0006: a sibling may continue the case, but only as the case it is (origin window 01)
+    assert answer["reason"] == f"window_no of case {case_no(A, '01', 1)} is its origin window 01, this op carries 02"
     assert batch["status"] == "rejected"
     assert admin_row(central_url, "SELECT window_no, version, status, applicant_name FROM yc.cases "
                                   "WHERE case_no = %s", (case_no(A, "01", 1),)) == ("01", 1, "received", "张三")
@@ -179,9 +180,11 @@ def test_stale_and_colliding_versions_are_rejected_with_a_reason(central_url, wi
         [collide] = client.push([case_op(A, "01", 1, version=2, note="另一份内容")])
         [stale] = client.push([case_op(A, "01", 1, version=1)])
     assert (collide["status"], collide["reason"]) == (
-        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)}, this op carries 2")
+        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)} (last changed by window 01), "
+                  "this op carries 2")
     assert (stale["status"], stale["reason"]) == (
-        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)}, this op carries 1")
+        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)} (last changed by window 01), "
+                  "this op carries 1")
     assert admin_scalar(central_url, "SELECT payload->>'note' FROM yc.cases") == ""
 
 

@@ -195,7 +195,7 @@ def test_newer_version_updates_an_older_one_is_rejected_with_a_reason(central_ur
         [older] = client.push([case_op(A, "01", 1, version=2, note="旧")])
     assert newer["result"]["action"] == "updated"
     assert older["status"] == "rejected" and older["reason"] == (
-        "stale version: the centre has version 3 of case 310101012602120001, this op carries 2")
+        "stale version: the centre has version 3 of case 310101012602120001 (last changed by window 01), this op carries 2")
     assert "result" not in older
     assert admin_scalar(central_url, "SELECT version || (payload->>'note') FROM yc.cases") == "3补正"
 

@@ -74,7 +74,7 @@ def test_transfer_versions_and_case_checks(central_url, window):
         [old] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], state="waiting"))])
         [foreign] = client.push([freeze_op("transfer.upsert", transfer(
             A, "01", [f"{B}01260212{1:04d}"], batch_no=f"LZ{A}01260212002"))])
-        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], batch_no=f"LZ{A}01260212003",
+        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [], batch_no=f"LZ{A}01260212003",
                                                                    channel="pigeon"))])
         [theirs] = b.push([freeze_op("transfer.upsert", transfer(B, "01", [f"{B}01260212{1:04d}"],
                                                                  batch_no=f"LZ{A}01001", version=9))])

@@ -320,6 +320,15 @@ BEGIN
     IF coalesce(v_case, '') = '' THEN
         RAISE EXCEPTION 'missing case_no' @REJECT@;
     END IF;
+    SELECT * INTO c FROM yc.cases x WHERE x.case_no = v_case FOR UPDATE;  -- RLS: this centre's only
+    IF NOT FOUND THEN  -- a new case: a number of the pushing window, and that window's
+        IF p->>'window_no' IS DISTINCT FROM p_window THEN
+            RAISE EXCEPTION 'centre mismatch: this login is window %/%', p_centre, p_window @REJECT@;
+        END IF;
+        IF NOT yc.case_no_belongs(v_case, p_centre, p_window) THEN
+            RAISE EXCEPTION 'case_no % is not a number of window %/%', v_case, p_centre, p_window @REJECT@;
+        END IF;
+    END IF;
     v_version := (p->>'version')::int;
     IF v_version IS NULL OR v_version < 1 THEN
         RAISE EXCEPTION 'missing version' @REJECT@;
@@ -332,8 +341,7 @@ BEGIN
         RAISE EXCEPTION 'step must be an object' @REJECT@;
     END IF;
     v_received := (p->>'received_at')::timestamptz;
-    SELECT * INTO c FROM yc.cases x WHERE x.case_no = v_case FOR UPDATE;
-    IF FOUND THEN  -- the next version, from any window of the centre
+    IF c.case_no IS NOT NULL THEN  -- the next version, from any window of the centre
         IF p->>'window_no' IS DISTINCT FROM c.window_no THEN
             RAISE EXCEPTION 'window_no of case % is its origin window %, this op carries %', v_case, c.window_no,
                 coalesce(p->>'window_no', '(none)') @REJECT@;
@@ -373,12 +381,6 @@ BEGIN
                updated_at = pg_catalog.now()
          WHERE x.case_no = v_case;
     ELSE
-        IF p->>'window_no' IS DISTINCT FROM p_window THEN
-            RAISE EXCEPTION 'centre mismatch: this login is window %/%', p_centre, p_window @REJECT@;
-        END IF;
-        IF NOT yc.case_no_belongs(v_case, p_centre, p_window) THEN
-            RAISE EXCEPTION 'case_no % is not a number of window %/%', v_case, p_centre, p_window @REJECT@;
-        END IF;
         v_status := CASE WHEN v_want IN ('withdrawn', 'voided') THEN v_want
                          WHEN v_want = 'delivered' THEN 'delivered' ELSE 'received' END;
         IF v_status = 'delivered' AND p->>'outcome' IS DISTINCT FROM 'completed' THEN

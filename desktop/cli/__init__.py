@@ -21,6 +21,7 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.loop import add_loop_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -194,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
              "check every window's chain of operations and daily case serials (exit 1 naming what is broken)", cen)
     sp.add_argument("url")
     sp.add_argument("--centre", help="only this centre")
+
+    add_loop_commands(sub, add)  # supplement, handover, lookup, correct, withdraw, void, transfer
 
     add("gui", cmd_gui, "open the window client")
 

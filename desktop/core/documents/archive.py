@@ -9,6 +9,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -104,14 +105,17 @@ def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> lis
 
 def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
                    clerk: Clerk | None = None, extra: dict[str, Any] | None = None, owed_id: int | None = None,
-                   reissue: bool = False, issue: bool = False) -> PrintedDocument:
+                   reissue: bool = False, issue: bool = False, corrected: bool = False) -> PrintedDocument:
     """Render one document, archive it with its case (a reprint is marked 补打 with its count, on any paper),
     and queue a `document.printed` operation. Returns where the PDF is. A decision document's number is
     issued in the transaction that records its print (numbers.edition).
 
     `issue`: a new document handed over at a visit (its own number), never 补打 of an earlier one.
     `reissue`: a new edition of the document (its content changed, e.g. 待定 dates now known), not 补打.
-    `owed_id`: the documents-owed entry this print settles, in the same transaction."""
+    `owed_id`: the documents-owed entry this print settles, in the same transaction.
+    `corrected`: a corrected version after a correction of the case, marked 更正 (with `reissue`)."""
+    if corrected:
+        record = replace(record, corrected=True)
     now = store.clock()
     who = clerk or record.clerk
     with store.Session.begin() as s:
@@ -145,6 +149,7 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
         enqueue(s, kind="document.printed", ref=record.case_no, now=now, payload={
             "case_no": record.case_no, "kind": kind, "sha256": digest, "printed_at": to_iso(now),
             "reprint": reprint, "paper": paper, "clerk_login": who.login,
+            **({"corrected": True} if corrected else {}),
         })
     return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now)
 

@@ -207,9 +207,10 @@ def number_head(
     return [head]
 
 
-def reprint_box(reprint: int, paper: Paper, st: Styles) -> list[Flowable]:
-    """The red '补打（第N次）' box (right on A4, centred on the roll); nothing for a first print."""
-    mark = reprint_mark(reprint)
+def reprint_box(reprint: int, paper: Paper, st: Styles, *, corrected: bool = False) -> list[Flowable]:
+    """The red '补打（第N次）' box (right on A4, centred on the roll), '更正' first for a corrected version;
+    nothing for a first print."""
+    mark = " ".join(m for m in ("更正" if corrected else "", reprint_mark(reprint)) if m)
     if not mark:
         return []
     width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
@@ -241,7 +242,7 @@ def case_head(
     number: str = "",
 ) -> list[Flowable]:
     """Centre line, title, reprint mark, case number in text and as Code128, then the case fields."""
-    story: list[Flowable] = reprint_box(reprint, paper, st)
+    story: list[Flowable] = reprint_box(reprint, paper, st, corrected=case.corrected)
     story.append(Paragraph(esc(case.window.centre_name), st.centre))
     story.append(Paragraph(title, st.title))
     if subtitle:

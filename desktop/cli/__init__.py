@@ -19,6 +19,7 @@ from desktop.cli.central import (
     cmd_central_retire_window,
     cmd_central_verify,
 )
+from desktop.cli import seal as seal_cli
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
 from desktop.cli.window import (
     cmd_attach,
@@ -183,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
              "check every window's chain of operations and daily case serials (exit 1 naming what is broken)", cen)
     sp.add_argument("url")
     sp.add_argument("--centre", help="only this centre")
+
+    seal_cli.register(sub, add, cen)  # central seal-key / certify-seal, seal request / install, verify-seal
 
     add("gui", cmd_gui, "open the window client")
 

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from desktop.cli import seal as seal_cli
 from desktop.cli.central import (
     cmd_central_add_user,
     cmd_central_add_window,
@@ -19,7 +20,6 @@ from desktop.cli.central import (
     cmd_central_retire_window,
     cmd_central_verify,
 )
-from desktop.cli import seal as seal_cli
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
 from desktop.cli.window import (
     cmd_attach,

@@ -9,7 +9,15 @@ import os
 import sys
 from pathlib import Path
 
-from desktop.cli.common import _actor, _parse_date, _print_json, _read_json_file, _read_text, _services, add_clerk
+from desktop.cli.common import (
+    _actor,
+    _parse_date,
+    _print_json,
+    _read_json_file,
+    _read_text,
+    _services,
+    add_clerk,
+)
 from desktop.core.errors import BadInput
 
 CENTRE_PRIVATE = "seal-centre-private.pem"

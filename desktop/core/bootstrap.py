@@ -18,8 +18,8 @@ from desktop.core.audit import record_audit
 from desktop.core.auth import hash_password
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
-from desktop.core.seal import keys as seal_keys
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.seal import keys as seal_keys
 from desktop.core.store import Store, open_engine, put_setting
 from desktop.core.types import Window
 from desktop.core.workdays import seed_from_chinesecalendar, supported_seed_years

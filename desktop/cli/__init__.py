@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 
+from desktop.cli import seal as seal_cli
 from desktop.cli.central import (
     cmd_central_add_department,
     cmd_central_add_user,
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--centre", help="only this centre")
 
     add_loop_commands(sub, add)  # supplement, handover, lookup, correct, withdraw, void, transfer
+    seal_cli.register(sub, add, cen)  # central seal-key / certify-seal, seal request / install, verify-seal
 
     add("gui", cmd_gui, "open the window client")
 

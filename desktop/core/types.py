@@ -161,6 +161,7 @@ class PrintedDocument:
     paper: str = "a4"
     reprint: int = 0  # 0 for the first print, N for the N-th 补打
     printed_at: datetime | None = None
+    warning: str = ""  # e.g. a decision document printed without its seal QR (no certificate installed)
 
 
 @dataclass(frozen=True)

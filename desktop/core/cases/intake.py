@@ -88,7 +88,7 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
     for record, kinds, owed_ids in visits:
         docs = archive.print_visit(store, record, kinds, paper=paper, out_dir=out_dir, owed_ids=owed_ids)
         results.append(IntakeResult(case_no=record.case_no, outcome=record.outcome, promised_date=record.promised_date,
-                                    documents=docs, warnings=record.warnings,
+                                    documents=docs, warnings=record.warnings + archive.print_warnings(docs),
                                     deadline_pending=record.deadline_pending))
     return results
 

@@ -121,8 +121,10 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     with store.Session.begin() as s:
         earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
                                                    issue=issue, reissue=reissue)
-        pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra,
-                                            number=getattr(number, "doc_no", number) or "")
+        from desktop.core.seal.sealing import render_sealed  # the seal QR of a decision document
+
+        pdf, warning = render_sealed(store, kind, record, paper=paper, reprint=reprint, extra=extra, now=now,
+                                     number=getattr(number, "doc_no", number) or "")
         name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
             f"-e{earlier + 1}" if reissue else "") + ".pdf"
         folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
@@ -151,7 +153,7 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
             "reprint": reprint, "paper": paper, "clerk_login": who.login,
             **({"corrected": True} if corrected else {}),
         })
-    return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now)
+    return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now, warning=warning)
 
 
 def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: str, out_dir: Path | None,
@@ -174,6 +176,11 @@ def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: st
                             "待补发文书，排除问题后请运行 yichuang reprint --owed（或在待办清单中补发）",
                             field=getattr(e, "field", None)) from e
     return tuple(printed)
+
+
+def print_warnings(docs) -> tuple[str, ...]:
+    """The clerk's warnings from a visit's prints (each said once), e.g. a decision printed without its seal."""
+    return tuple(dict.fromkeys(d.warning for d in docs if d.warning))
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:

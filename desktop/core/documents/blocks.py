@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from desktop.core.privacy import mask_id
 from desktop.core.types import ID_TYPE_LABELS, MODE_LABELS, CaseRecord, Enterprise, Person
 
+from . import sealmark
 from .codes import barcode_flowable
 from .layout import Paper, Styles
 from .text import esc, fmt_date, fmt_datetime
@@ -290,4 +291,5 @@ def seal_block(seal: str, case: CaseRecord, paper: Paper, st: Styles, *, on: dat
     else:
         story.append(Paragraph(seal, st.right))
     story.append(Paragraph(fmt_date(on or case.received_at.date()), st.right))
-    return story
+    mark = sealmark.current.get()  # a decision document being sealed: the QR goes beside the seal
+    return story if mark is None else [story[0], *sealmark.beside(mark, story[1:], paper, st)]

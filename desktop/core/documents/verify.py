@@ -213,12 +213,16 @@ def _compare(store: Store, row: Document, record: CaseRecord) -> list[Difference
     found = []
     if hashlib.sha256(archived_pdf).hexdigest() != row.sha256:
         found.append(diff(FILE_CHANGED, hashlib.sha256(archived_pdf).hexdigest(), row.sha256))
+    from desktop.core.documents import sealmark  # reportlab, only when comparing
+
+    old = pdf_lines(archived_pdf)
+    seal = sealmark.SealMark(None) if sealmark.sealed_text(old) else None  # a sealed print: the same box
     try:
         fresh = registry.render_case_document(row.kind, record, paper=row.paper, reprint=row.reprint,
-                                              extra=_extra(store, row), number=_number(store, row))
+                                              extra=_extra(store, row), number=_number(store, row), seal=seal)
     except YichuangError as e:  # the record no longer allows this document at all
         return [*found, diff(NOT_RENDERABLE, "（已打印）", e.message)]
-    old, new = pdf_lines(archived_pdf), pdf_lines(fresh)
+    new = pdf_lines(fresh)
     for field, a, b in line_differences(old, new):
         found.append(diff(field, a, b))
     return found

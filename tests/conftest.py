@@ -15,6 +15,8 @@ from tests.support.clock import CORE_NOW, MovableClock  # noqa: E402
 from tests.support.factories import TEST_CATALOGUE  # noqa: E402
 from tests.support.store import StoreRecipe, TemplateStores  # noqa: E402
 
+pytest_plugins = ["tests.support.central_fixtures"]  # the real centre, for any layer that needs one
+
 
 @pytest.fixture
 def clock() -> MovableClock:

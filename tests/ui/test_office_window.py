@@ -17,15 +17,14 @@ from desktop.ui.office.window import OfficeWindow
 from desktop.ui.qt import Qt
 from tests.support.central_ops import A
 from tests.support.office_loop import DEPT, PASSWORD, THREE_STEPS, TWO_STEPS, case_no, provision, window_sends
-from tests.sync.conftest import central_ca, central_template, central_url, pg, window  # noqa: F401  (fixtures)
 
 B1, B2 = f"LZ{A}01260212001", f"LZ{A}01260212002"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot-office.png"
 
 
 @pytest.fixture
-def office(tmp_path, central_url, window, central_ca, clock):  # noqa: F811
-    centre = provision(central_url, window)
+def office(tmp_path, central_url, central_window, central_ca, clock):
+    centre = provision(central_url, central_window)
     window_sends(centre, {1: THREE_STEPS, 2: TWO_STEPS, 3: THREE_STEPS}, {B1: ([1, 2], DEPT), B2: ([3], DEPT)})
     setup = OfficeServices(tmp_path / "dept")
     setup.configure(central_url=centre.dept_url, ca_cert=central_ca)

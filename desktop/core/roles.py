@@ -34,6 +34,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "user_manage": _ADMIN,
     "user_unlock": _SUPERVISOR,  # lift a lockout after five failed logins
     "settings_central": _ADMIN,  # the central database's address and credentials
+    "settings_edit": _ADMIN,  # the window's preference settings (yichuang setting set)
 })
 
 #: the words for "what one may not do", in `require`'s error message
@@ -51,6 +52,7 @@ PERMISSION_LABELS: Mapping[str, str] = MappingProxyType({
     "user_manage": "管理用户",
     "user_unlock": "解锁被锁定的账号",
     "settings_central": "修改中心数据库设置",
+    "settings_edit": "修改窗口设置",
 })
 assert set(PERMISSION_LABELS) == set(PERMISSIONS)
 

@@ -4,15 +4,17 @@ checked) and the applicant's promise for each, in the catalogue's words (`commit
 
 from __future__ import annotations
 
-from reportlab.platypus import Paragraph, Spacer
+from dataclasses import replace
+
+from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from desktop.core.errors import BadInput
 from desktop.core.types import CaseMaterial, CaseRecord, Enterprise
 
 from .blocks import case_head, entrusted, person_id, seal_block, section, signature_block, table
 from .layout import build_pdf, paper_spec, styles
-from .notices import LICENSING_LAW, _clerk, _footer, _matter_phrase
-from .text import esc, fmt_datetime
+from .notices import LICENSING_LAW, _footer, _matter_phrase
+from .text import esc
 
 TITLE = "告知承诺书"
 _BLANK_DATE = "____年__月__日"
@@ -32,6 +34,14 @@ def commitment_text(case: CaseRecord, material: CaseMaterial) -> str:
     spec = next((m for m in case.matter.materials if m.code == material.code), None)
     text = spec.commitment_text.strip() if spec else ""
     return esc(text) if text else default_commitment_text(material)
+
+
+def _beside(left: Flowable, right: list[Flowable], width: float) -> Table:
+    """`left` and `right` side by side, bottoms aligned (the seal beside the signature lines)."""
+    t = Table([[left, right]], colWidths=[width * 0.5, width * 0.5], hAlign="LEFT")
+    t.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                           ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
+    return t
 
 
 def render_commitment_letter(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> bytes:
@@ -71,9 +81,12 @@ def render_commitment_letter(case: CaseRecord, *, paper: str = "a4", reprint: in
     rows2 = [("承诺人（签字/盖章）", ""), ("承诺日期", _BLANK_DATE)]
     if case.agent is not None:
         rows2.insert(1, ("代理人（签字）", ""))
-    rows2.append(("受理窗口工作人员", _clerk(case)))
-    rows2.append(("收件时间", fmt_datetime(case.received_at)))
-    story.append(signature_block(rows2, spec, st))
-    story += seal_block("（告知单位印章）", case, spec, st, on=case.received_at.date())
+    # the clerk and the time received are in the head; on A4 the seal stands beside the signatures
+    seal = seal_block("（告知单位印章）", case, spec, st, on=case.received_at.date())
+    if spec.roll:
+        story += [signature_block(rows2, spec, st), *seal]
+    else:
+        narrow = replace(spec, width=spec.frame_width * 0.5 + 2 * spec.margin)  # the left column's frame
+        story.append(_beside(signature_block(rows2, narrow, st), seal, spec.frame_width))
     return build_pdf(story, spec, title=f"{TITLE} {case.case_no}", footer=_footer(case, TITLE, reprint))
 

@@ -383,3 +383,17 @@ def test_clerk_attaches_a_scan_to_the_last_case(qtbot, window, services, tmp_pat
     [op] = ops(services, "attachment.linked")
     assert op.ref == result.case_no
     assert "扫描件已附" in window.message_label.text()
+
+
+def test_the_gap_key_works_only_where_the_catalogue_allows_a_gap(qtbot, window, services):
+    from desktop.ui.material_checklist import allowed_states
+
+    pick_matter(qtbot, window, "jzzbl")  # 居住证办理（首次申领）: ID is an identity document, PHOTO may be 容缺
+    window.focus_materials()
+    table = window.checklist
+    table.setCurrentCell(0, 0)
+    before = table.state(0)
+    qtbot.keyClick(table, Qt.Key.Key_4)
+    assert table.state(0) == before  # the identity document never becomes 容缺
+    matter = services.matter(code="SH-PER-002")  # on the spot: no material may be 容缺
+    assert all("gap" not in allowed_states(matter, spec) for spec in matter.materials)

@@ -22,6 +22,7 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
 from desktop.cli.window import (
@@ -208,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
              "re-render a case's archived documents from its history; exit 1 naming each difference")
     sp.add_argument("case_no")
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
+    add_gap_commands(sub, add)
     return p
 
 

@@ -40,6 +40,20 @@ MATERIAL_STATE_LABELS: dict[str, str] = {
     "defective": "不符合要求",
 }
 
+#: MaterialSpec.kind: what a material is (容缺 is never allowed on the first two)
+MATERIAL_KIND_LABELS: dict[str, str] = {
+    "application_form": "申请书（表）",
+    "identity_document": "身份证明材料",
+    "supporting": "其他申请材料",
+}
+
+#: the refusal's category (行政许可法 Art. 32(1)): the words printed as the ground of the refusal
+REFUSAL_CATEGORY_LABELS: dict[str, str] = {
+    "not_permit": "申请事项依法不需要取得行政许可",
+    "not_competent": "申请事项依法不属于本行政机关职权范围",
+    "other": "其他依法不予受理的情形",
+}
+
 #: MaterialSpec.form
 FORM_LABELS: dict[str, str] = {"original": "原件", "copy": "复印件", "original_and_copy": "原件及复印件"}
 
@@ -63,6 +77,9 @@ DOCUMENT_LABELS: dict[str, str] = {
     "acceptance_notice": "受理通知书",
     "refusal_notice": "不予受理通知书",
     "gap_promise": "容缺受理承诺书",
+    "commitment_letter": "告知承诺书",
+    "gap_receipt": "容缺材料补交回执",
+    "gap_reminder": "容缺候补通知书",
     "delivery_receipt": "送达回执",
     "clock_notice": "办理期限告知书",
     "transfer_manifest": "材料流转清单",
@@ -117,6 +134,7 @@ EVENT_LABELS: dict[str, str] = {
     "corrected": "更正",
     "withdrawn": "撤回",
     "voided": "作废",
+    "gap.supplied": "补交容缺材料",
 }
 
 #: CaseEvent.actor when it is not a person

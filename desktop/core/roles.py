@@ -37,6 +37,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "case_correct": _WINDOW,  # correct a typo in a case's applicant or agent (reprinted as 更正)
     "case_withdraw": _WINDOW,  # record that the applicant withdrew the application (撤回)
     "case_void": _SUPERVISOR,  # void a case entered in error (作废)
+    "settings_edit": _ADMIN,  # the window's preference settings (yichuang setting set)
 })
 
 #: the words for "what one may not do", in `require`'s error message
@@ -57,6 +58,7 @@ PERMISSION_LABELS: Mapping[str, str] = MappingProxyType({
     "case_correct": "更正办件信息",
     "case_withdraw": "撤回办件",
     "case_void": "作废办件",
+    "settings_edit": "修改窗口设置",
 })
 assert set(PERMISSION_LABELS) == set(PERMISSIONS)
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core import chain, stats, sync, users, workcalendar, worklist
+from desktop.core import chain, preferences, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
     attachments,
@@ -22,6 +22,7 @@ from desktop.core.cases import (
     consultations,
     corrections,
     deadlines,
+    gaps,
     intake,
     lookup,
     records,
@@ -98,6 +99,10 @@ class Services:
 
     def window(self) -> Window:
         return self.store.window()
+
+    def set_preference(self, *, key: str, value: str, actor: Clerk) -> str:
+        """An administrator sets a preference setting (desktop/core/preferences.py); returns the value stored."""
+        return preferences.set_preference(self.store, key=key, value=value, actor=actor)
 
     # ----- users
     def add_user(self, *, login: str, password: str, name: str, staff_no: str, role: str = "clerk",
@@ -218,6 +223,18 @@ class Services:
     def print_owed_documents(self, *, clerk: Clerk, out_dir: Path | None = None,
                              paper: str = "a4") -> list[PrintedDocument]:
         return archive.print_owed_documents(self.store, clerk=clerk, out_dir=out_dir, paper=paper)
+
+    # ----- 容缺 after the intake
+    def supply_gap(self, *, case_no: str, material: str, clerk: Clerk, out_dir: Path | None = None,
+                   paper: str = "a4") -> PrintedDocument:
+        """A 容缺 material supplied: the case's next version and the 容缺材料补交回执 (its path)."""
+        return gaps.supply_gap(self.store, case_no=case_no, material=material, clerk=clerk, out_dir=out_dir,
+                               paper=paper)
+
+    def print_gap_reminder(self, *, case_no: str, clerk: Clerk, out_dir: Path | None = None,
+                           paper: str = "a4") -> PrintedDocument:
+        """The 容缺候补通知书 for a case's 容缺 materials whose promised date passed unsupplied."""
+        return gaps.print_gap_reminder(self.store, case_no=case_no, clerk=clerk, out_dir=out_dir, paper=paper)
 
     # ----- what is due
     def worklist(self, *, day: date | None = None) -> list[worklist.WorkItem]:

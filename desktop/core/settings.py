@@ -36,6 +36,10 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
     SettingSpec("authority_short_name", str, "", "the short name that opens every document number (文号), e.g. "
                 "徐汇 in 徐汇受〔2026〕0100123号; empty: derived from the centre name", "preference"),
+    SettingSpec("reconsideration_body", str, "", "the 行政复议机关 a 不予受理通知书 names when the matter's catalogue "
+                "entry names none (e.g. 上海市徐汇区人民政府); empty: the notice names none", "preference"),
+    SettingSpec("court", str, "", "the 人民法院 a 不予受理通知书 names when the matter's catalogue entry names none "
+                "(e.g. 上海市徐汇区人民法院); empty: the notice names none", "preference"),
     SettingSpec("default_clerk", str, "", "the login the GUI's login field starts with (demo stores); "
                 "never acts without a password",
                 "preference"),

@@ -177,6 +177,8 @@ class Store:
             centre_name=values.get("centre_name", ""),
             window_no=values.get("window_no", ""),
             phone=values.get("centre_phone", ""),
+            reconsideration_body=values.get("reconsideration_body", ""),
+            court=values.get("court", ""),
         )
 
 

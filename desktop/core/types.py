@@ -33,6 +33,9 @@ class MaterialSpec:
     copies: int = 1
     e_licence: bool = False
     standard: str = ""  # the standard it must meet (printed on the one-time notice)
+    kind: str = "supporting"  # application_form | identity_document | supporting
+    gap_allowed: bool = False  # may be taken as 容缺 (never a form, an identity document, nor on_the_spot)
+    commitment_text: str = ""  # the promise printed on the 告知承诺书 ('' = the default wording)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Matter:
     fee: str = "不收费"
     early_completion: bool = False  # 提前办结: promised at least 30 % shorter than statutory
     catalogue_version: str = ""
+    reconsideration_body: str = ""  # 行政复议机关 named on the 不予受理通知书 ('' = the window setting)
+    court: str = ""  # 人民法院 named on the 不予受理通知书 ('' = the window setting)
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,8 @@ class Window:
     centre_name: str
     window_no: str
     phone: str = ""  # the centre's contact phone, printed on notices
+    reconsideration_body: str = ""  # setting: 行政复议机关 when the matter names none
+    court: str = ""  # setting: 人民法院 when the matter names none
 
 
 @dataclass(frozen=True)
@@ -125,8 +132,9 @@ class CaseRecord:
     warnings: tuple[str, ...] = ()
     query_url: str = ""
     rating_url: str = ""
-    refusal_reason: str = ""
+    refusal_reason: str = ""  # the free text of the reason (without its category)
     apply_instead: str = ""
+    refusal_category: str = ""  # not_permit | not_competent | other ('' for a refusal recorded before them)
     result_note: str = ""  # 当场办结: the result issued at the window
     complete_at: datetime | None = None  # the day the file became complete: the clock starts here
     supply_due: date | None = None  # one-time notice: the date to bring what is missing

@@ -25,6 +25,8 @@ KIND_LABELS = {
     "deadline_pending": "办结日期待定（待节假日安排公布）",
     "documents_owed": "须补发文书",
     "paused": "时限暂停中",
+    "gap_overdue": "容缺材料逾期未补交",
+    "gap_due": "容缺材料临近补交日期",
 }
 
 
@@ -50,6 +52,23 @@ def _near(cal: WorkdayCalendar, today: date, due: date) -> bool:
         return 0 <= cal.workdays_between(today, due) <= NEAR_DUE_WORKDAYS
     except CalendarNoData:
         return False
+
+
+def _gap_items(s, *, cal: WorkdayCalendar, today: date) -> list[WorkItem]:
+    """容缺 materials still owed: red once their promised date passed (print the 容缺候补通知书), yellow
+    within 2 working days of it."""
+    from db.local.models import Case, CaseMaterialRow
+
+    items = []
+    q = (select(CaseMaterialRow.case_no, CaseMaterialRow.name, CaseMaterialRow.code, CaseMaterialRow.gap_due)
+         .join(Case, Case.case_no == CaseMaterialRow.case_no)
+         .where(CaseMaterialRow.state == "gap", CaseMaterialRow.gap_due.is_not(None), Case.outcome != "refused"))
+    for case_no, name, code, due in s.execute(q):
+        if due < today:
+            items.append(WorkItem(case_no, "gap_overdue", due, "red", f"{name}（{code}）"))
+        elif _near(cal, today, due):
+            items.append(WorkItem(case_no, "gap_due", due, "yellow", f"{name}（{code}）"))
+    return items
 
 
 def worklist(s, *, cal: WorkdayCalendar, today: date) -> list[WorkItem]:
@@ -80,6 +99,7 @@ def worklist(s, *, cal: WorkdayCalendar, today: date) -> list[WorkItem]:
             items.append(WorkItem(case.case_no, "decision_overdue", due, "red", case.matter_name))
         elif _near(cal, today, due):
             items.append(WorkItem(case.case_no, "decision_near_due", due, "yellow", case.matter_name))
+    items += _gap_items(s, cal=cal, today=today)
     order = {"red": 0, "yellow": 1, "grey": 2}
     items.sort(key=lambda i: (order[i.colour], i.due or date.max, i.case_no, i.kind))
     return items

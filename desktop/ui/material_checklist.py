@@ -41,11 +41,12 @@ STATE_COLOURS = {
 
 
 def allowed_states(matter: Matter, spec: MaterialSpec) -> tuple[str, ...]:
-    """The states a clerk may choose for a material (e-licence and commitment only where permitted)."""
+    """The states a clerk may choose for a material (e-licence, commitment and 容缺 only where permitted)."""
     return tuple(
         s
         for s in STATE_ORDER
         if (s != "e_licence" or spec.e_licence) and (s != "commitment" or matter.commitment_allowed)
+        and (s != "gap" or (spec.gap_allowed and not matter.on_the_spot))
     )
 
 

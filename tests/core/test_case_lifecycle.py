@@ -59,7 +59,7 @@ def test_gap_acceptance_needs_a_date_and_prints_the_promise(services, clerk):
 
 
 def test_refusal_prints_reason_where_to_apply_and_rights(services, clerk):
-    intake = residence_permit_intake() | {"outcome": "refused", "refusal": {
+    intake = residence_permit_intake() | {"outcome": "refused", "refusal": {"refusal_category": "not_competent",
         "reason": "申请人户籍在外省，本市居住证由居住地派出所受理", "apply_instead": "居住地派出所户籍窗口"}}
     r = services.accept_application(intake=intake, clerk=clerk)
     assert r.outcome == "refused" and r.promised_date is None

@@ -37,7 +37,7 @@ def _doc(result, kind):
 
 
 def _refused_intake():
-    return residence_permit_intake() | {"outcome": "refused", "refusal": {
+    return residence_permit_intake() | {"outcome": "refused", "refusal": {"refusal_category": "not_competent",
         "reason": "申请人户籍在外省，本市居住证由居住地派出所受理", "apply_instead": "居住地派出所户籍窗口"}}
 
 

@@ -16,14 +16,14 @@ BACK = Clerk(login="back", name="孙立", staff_no="MZ0101", role="backoffice")
 
 SUPERVISOR_ONLY = ("reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
                    "calendar_import", "deadletter_resolve", "report_print", "case_void")
-ADMIN_ONLY = ("catalogue_import", "user_manage", "settings_central")
+ADMIN_ONLY = ("catalogue_import", "user_manage", "settings_central", "settings_edit")
 
 
 def test_the_permission_names_are_exactly_the_agreed_ones():
     assert set(roles.PERMISSIONS) == {
         "intake", "reprint_own", "reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
         "calendar_import", "deadletter_resolve", "report_print", "catalogue_import", "user_manage",
-        "settings_central", "user_unlock", "case_correct", "case_withdraw", "case_void",
+        "settings_central", "user_unlock", "case_correct", "case_withdraw", "case_void", "settings_edit",
     }
 
 
@@ -99,6 +99,9 @@ def test_document_paper_and_delivery_labels_are_the_printed_ones():
         "acceptance_notice": "受理通知书",
         "refusal_notice": "不予受理通知书",
         "gap_promise": "容缺受理承诺书",
+        "commitment_letter": "告知承诺书",
+        "gap_receipt": "容缺材料补交回执",
+        "gap_reminder": "容缺候补通知书",
         "delivery_receipt": "送达回执",
         "clock_notice": "办理期限告知书",
         "transfer_manifest": "材料流转清单",

@@ -42,6 +42,16 @@ def receipt(case, **kw):
                                              delivered_at=datetime(2026, 3, 2, 10, 15), **kw)
 
 
+def gap_receipt(case, **kw):
+    supplied = [{"code": m.code, "name": m.name, "gap_due": m.gap_due, "at": datetime(2026, 3, 2, 10, 15),
+                 "by": "王芳（工号 XH0517）"} for m in case.materials if m.state == "gap"]
+    return documents.render_gap_receipt(case, supplied=supplied, **kw)
+
+
+def gap_reminder(case, **kw):
+    return documents.render_gap_reminder(case, issued_at=datetime(2026, 3, 2, 9, 0), **kw)
+
+
 RENDERERS = {
     "voucher": documents.render_voucher,
     "one_time_notice": documents.render_one_time_notice,
@@ -49,6 +59,8 @@ RENDERERS = {
     "refusal_notice": refusal,
     "gap_promise": documents.render_gap_promise,
     "delivery_receipt": receipt,
+    "gap_receipt": gap_receipt,
+    "gap_reminder": gap_reminder,
 }
 
 _LONG_MATERIAL = CaseMaterial("M09", "《上海市居住证》（含积分通知书）及【附件】“家庭成员关系证明”" * 2, True, "copy", 2,

@@ -100,14 +100,19 @@ def test_refusal_prints_the_refusal_notice(qtbot, window, services, print_log):
     dialog = window.active_dialog
     assert dialog.windowTitle() == "不予受理"
     dialog.submit()
+    assert "情形" in dialog.error_label.text()  # the Art. 32(1) ground is chosen, never defaulted
+    dialog.category_combo.setCurrentIndex(dialog.category_combo.findData("not_competent"))
+    dialog.submit()
     assert "理由" in dialog.error_label.text()
     dialog.reason_edit.setPlainText("申请人户籍及居住地均不在本区")
+    dialog.submit()
+    assert "何处申请" in dialog.error_label.text()  # not this authority's competence: where to apply instead
     dialog.apply_edit.setText("户籍所在地社区事务受理服务中心")
     result = wait_intake(qtbot, window, dialog.submit)
     assert result is not None and result.outcome == "refused"
     assert [d.kind for d in result.documents] == ["refusal_notice"]
     record = services.case_record(case_no=result.case_no)
-    assert record.refusal_reason == "申请人户籍及居住地均不在本区"
+    assert record.refusal_reason == "申请人户籍及居住地均不在本区" and record.refusal_category == "not_competent"
     assert record.apply_instead == "户籍所在地社区事务受理服务中心"
     assert print_log[-1].pdf_path == result.documents[0].path
     assert "不予受理" in window.result_panel.detail_label.text()
@@ -378,3 +383,17 @@ def test_clerk_attaches_a_scan_to_the_last_case(qtbot, window, services, tmp_pat
     [op] = ops(services, "attachment.linked")
     assert op.ref == result.case_no
     assert "扫描件已附" in window.message_label.text()
+
+
+def test_the_gap_key_works_only_where_the_catalogue_allows_a_gap(qtbot, window, services):
+    from desktop.ui.material_checklist import allowed_states
+
+    pick_matter(qtbot, window, "jzzbl")  # 居住证办理（首次申领）: ID is an identity document, PHOTO may be 容缺
+    window.focus_materials()
+    table = window.checklist
+    table.setCurrentCell(0, 0)
+    before = table.state(0)
+    qtbot.keyClick(table, Qt.Key.Key_4)
+    assert table.state(0) == before  # the identity document never becomes 容缺
+    matter = services.matter(code="SH-PER-002")  # on the spot: no material may be 容缺
+    assert all("gap" not in allowed_states(matter, spec) for spec in matter.materials)

@@ -47,3 +47,25 @@ def test_worklist_lists_pending_dates_then_prints_what_is_owed(qtbot, window, se
     # the voucher and the 受理通知书 handed over with it (issue 10) are owed again
     assert len(printed.args[0]) == 2 and [p.pdf_path for p in print_log][-2:] == printed.args[0]
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 0, timeout=10_000)
+
+
+def test_an_overdue_gap_is_listed_red_and_its_reminder_prints_from_the_worklist(qtbot, window, services, clock,
+                                                                                   print_log):
+    from tests.support.factories import person
+
+    taken = services.accept_application(intake={"matter": "SH-PER-001", "applicant": person(), "materials": {
+        "ID": "paper", "PHOTO": {"state": "gap", "gap_due": "2026-03-12"}, "RESIDENCE": "paper"}},
+        clerk=window.clerk)
+    assert taken.outcome == "accepted"
+    clock.now = datetime(2026, 3, 16, 9, 0)
+    window.worklist_action.trigger()
+    dialog = window.active_dialog
+    qtbot.waitUntil(lambda: dialog.gap_button.isEnabled(), timeout=10_000)
+    row = next(r for r in range(dialog.table.rowCount()) if dialog.table.item(r, 1).text() == taken.case_no)
+    assert "容缺材料逾期未补交" in dialog.table.item(row, 0).text() and "超期" in dialog.table.item(row, 0).text()
+    assert "居住证照片回执" in dialog.table.item(row, 3).text()
+    with qtbot.waitSignal(dialog.printed, timeout=15_000) as printed:
+        dialog.gap_button.click()
+    [path] = printed.args[0]
+    assert "gap_reminder" in path and print_log[-1].pdf_path == path
+    assert [d.kind for d in services.documents(case_no=taken.case_no)][-1] == "gap_reminder"

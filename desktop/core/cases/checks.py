@@ -9,6 +9,7 @@ from typing import Any
 
 from desktop.core.errors import BadInput
 from desktop.core.identity import check_id, check_phone, check_uscc
+from desktop.core.labels import REFUSAL_CATEGORY_LABELS
 from desktop.core.textcheck import check_plain
 from desktop.core.types import CaseMaterial, Enterprise, Matter, Person
 
@@ -34,6 +35,7 @@ class CheckedIntake:
     refusal_reason: str = ""
     apply_instead: str = ""
     result_note: str = ""
+    refusal_category: str = ""
 
 
 def _text(obj: Mapping[str, Any], key: str, field: str, *, required: bool = True, limit: int = 200) -> str:
@@ -55,6 +57,8 @@ _MULTILINE = ("note", "reason", "apply_instead", "result")
 #: the top-level fields of an intake (the documented JSON form); any other is refused, naming it
 INTAKE_FIELDS = frozenset({"matter", "applicant", "agent", "materials", "outcome", "refusal", "note", "result",
                            "overrides"})
+#: the fields of an intake's `refusal` object
+REFUSAL_FIELDS = frozenset({"refusal_category", "reason", "apply_instead"})
 
 
 _LABELS = {
@@ -172,6 +176,9 @@ def check_materials(matter: Matter, raw: Any, today: date | None = None) -> tupl
             raise BadInput("E_E_LICENCE", f"材料“{spec.name}”不能以电子证照代替", field=field)
         if state == "commitment" and not matter.commitment_allowed:
             raise BadInput("E_COMMITMENT", f"事项“{matter.name}”不适用告知承诺", field=field)
+        if state == "gap" and (matter.on_the_spot or not spec.gap_allowed):
+            why = "当场办结的事项不能容缺受理" if matter.on_the_spot else "事项目录未允许该材料容缺受理"
+            raise BadInput("E_GAP_NOT_ALLOWED", f"材料“{spec.name}”（{spec.code}）不能容缺：{why}", field=field)
         out.append(
             CaseMaterial(
                 code=spec.code,
@@ -190,6 +197,51 @@ def check_materials(matter: Matter, raw: Any, today: date | None = None) -> tupl
     return tuple(out)
 
 
+def check_gap_dates(materials: tuple[CaseMaterial, ...], promised: date | None) -> None:
+    """The 容缺 supply date is capped by the promised date: a material supplied after the decision is due
+    cannot be promised. Without a promised date (一次性告知, or 待定 at year end) nothing caps it yet."""
+    if promised is None:
+        return
+    for m in materials:
+        if m.state == "gap" and m.gap_due is not None and m.gap_due > promised:
+            raise BadInput("E_GAP_DUE", f"容缺材料“{m.name}”的补交日期 {m.gap_due.isoformat()} 晚于承诺办结日期 "
+                           f"{promised.isoformat()}：补交日期不能晚于承诺办结日期", field=f"materials.{m.code}.gap_due")
+
+
+def join_refusal(category: str, reason: str) -> str:
+    """The refusal reason as stored and sent to the centre: its category's words, then the free text."""
+    return f"{REFUSAL_CATEGORY_LABELS[category]}：{reason}" if category else reason
+
+
+def split_refusal(text: str) -> tuple[str, str]:
+    """(category, free text) of a stored refusal reason; ('', text) for one recorded before categories."""
+    for category, words in REFUSAL_CATEGORY_LABELS.items():
+        if text.startswith(words + "："):
+            return category, text[len(words) + 1:]
+    return "", text
+
+
+def _check_refusal(refusal: Any) -> tuple[str, str, str]:
+    """(category, reason, apply_instead) of an intake's `refusal` object, or BadInput naming the field."""
+    if not isinstance(refusal, Mapping):
+        raise BadInput("E_REFUSAL", "不予受理须写明类别（refusal_category）、理由和应向哪里申请", field="refusal")
+    for key in refusal:
+        if key not in REFUSAL_FIELDS:
+            shown = key if isinstance(key, str) and key.isprintable() and len(key) <= 40 else repr(key)[:40]
+            raise BadInput("E_FIELD_UNKNOWN", f"refusal 含有未知字段“{shown}”（可用字段："
+                           + "、".join(sorted(REFUSAL_FIELDS)) + "）", field=f"refusal.{str(key)[:40]}")
+    category = refusal.get("refusal_category")
+    if category not in REFUSAL_CATEGORY_LABELS:
+        shown = category if isinstance(category, str) and category.isprintable() else repr(category)[:40]
+        raise BadInput("E_REFUSAL_CATEGORY", f"不予受理类别“{shown[:40]}”无效，应为 "
+                       + "、".join(f"{k}（{v}）" for k, v in REFUSAL_CATEGORY_LABELS.items()),
+                       field="refusal.refusal_category")
+    reason = _text(refusal, "reason", "refusal.reason", limit=1000)
+    apply_instead = _text(refusal, "apply_instead", "refusal.apply_instead", limit=500,
+                          required=category == "not_competent")
+    return category, reason, apply_instead
+
+
 def decide_outcome(matter: Matter, materials: tuple[CaseMaterial, ...]) -> str:
     """The outcome rule: any required material missing or defective gives a one-time notice."""
     if any(m.required and m.state in ("missing", "defective") for m in materials):
@@ -202,7 +254,8 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | N
 
     `find_matter` raises NotFound for an unknown code. Raises BadInput naming the field at fault.
     The outcome follows the material rule, except that the clerk may refuse (不予受理: `"outcome":
-    "refused"` with `"refusal": {"reason", "apply_instead"}`), where no material is required.
+    "refused"` with `"refusal": {"refusal_category", "reason", "apply_instead"}`), where no material is
+    required; `apply_instead` is required for the category `not_competent` (Art. 32(1)(2)).
     """
     if not isinstance(raw, Mapping):
         raise BadInput("E_FIELD_TYPE", "受理数据应为 JSON 对象")
@@ -239,13 +292,9 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | N
     requested = raw.get("outcome")
     if requested not in (None, "", "refused"):
         raise BadInput("E_OUTCOME", "受理结果由材料情况决定；只能主动选择“不予受理”（refused）", field="outcome")
-    refusal_reason = apply_instead = ""
+    refusal_reason = apply_instead = refusal_category = ""
     if requested == "refused":
-        refusal = raw.get("refusal")
-        if not isinstance(refusal, Mapping):
-            raise BadInput("E_REFUSAL", "不予受理须写明理由和应向哪里申请", field="refusal")
-        refusal_reason = _text(refusal, "reason", "refusal.reason", limit=1000)
-        apply_instead = _text(refusal, "apply_instead", "refusal.apply_instead", limit=500)
+        refusal_category, refusal_reason, apply_instead = _check_refusal(raw.get("refusal"))
         materials = check_materials(matter, {k: v for k, v in (raw.get("materials") or {}).items()}, today) \
             if raw.get("materials") else ()
         materials = tuple(m for m in materials if m.state != "missing")
@@ -267,6 +316,7 @@ def check_intake(raw: Any, find_matter: Callable[[str], Matter], today: date | N
         refusal_reason=refusal_reason,
         apply_instead=apply_instead,
         result_note=result_note,
+        refusal_category=refusal_category,
     )
 
 

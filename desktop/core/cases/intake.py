@@ -18,9 +18,11 @@ from desktop.core.cases import deadlines, records
 from desktop.core.cases.checks import (
     CheckedIntake,
     applicant_json,
+    check_gap_dates,
     check_intake,
     check_materials,
     decide_outcome,
+    join_refusal,
     person_json,
 )
 from desktop.core.cases.versions import case_payload, record_case_change
@@ -59,11 +61,15 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
     if paper not in registry.PAPERS:
         raise BadInput("E_PAPER", f"不支持的纸型：{paper}", field="paper")
     checked: list[CheckedIntake] = []
+    cal = workcalendar.calendar(store)
     for i, raw in enumerate(intakes):
         try:
             item = check_application(store, intake=raw)
             if item.uscc_override:
                 _check_override(store, item.uscc_override)
+            if any(m.state == "gap" for m in item.materials):
+                check_gap_dates(item.materials, deadlines.compute_deadlines(
+                    cal, matter=item.matter, outcome=item.outcome, start=store.clock().date()).promised)
             checked.append(item)
         except YichuangError as e:
             if len(intakes) > 1:
@@ -72,7 +78,6 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
             raise
     now = store.clock()
     window = store.window()
-    cal = workcalendar.calendar(store)
     version = workcalendar.calendar_version(store)
     with store.Session.begin() as s:
         stored = [_store_case(s, item, clerk=clerk, window=window, now=now, cal=cal, calendar_version=version)
@@ -132,7 +137,8 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         received_at=now, received_day=day, complete_at=complete_at, promised_date=dates.promised,
         statutory_date=dates.statutory, supply_due=dates.supply_due, clerk_login=clerk.login,
         clerk_name=clerk.name, centre_code=window.centre_code, window_no=window.window_no, version=1,
-        updated_at=now, refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
+        updated_at=now, refusal_reason=join_refusal(item.refusal_category, item.refusal_reason),
+        apply_instead=item.apply_instead,
         result_note=item.result_note, deadline_pending=dates.pending,
     )
     case.materials.extend(_material_rows(item.materials))
@@ -150,6 +156,7 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         statutory_date=dates.statutory, window=window, clerk=clerk, note=item.note,
         warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
         result_note=item.result_note, complete_at=complete_at, deadline_pending=dates.pending, decided_at=now,
+        refusal_category=item.refusal_category,
     )
 
 
@@ -176,6 +183,9 @@ def supplement_case(store: Store, *, case_no: str, materials: dict[str, Any], cl
     now = store.clock()
     day = now.date()
     cal = workcalendar.calendar(store)
+    if outcome != "notice":  # the file is complete today: a 容缺 date cannot pass the new promised date
+        check_gap_dates(checked, deadlines.compute_deadlines(cal, matter=record.matter, outcome=outcome,
+                                                             start=day).promised)
     with store.Session.begin() as s:
         case = s.get(Case, case_no)
         case.materials.clear()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from db.local.models import Case, CaseEvent, Document, User
 from desktop.core import caseno
-from desktop.core.cases.checks import applicant_from_json, person_from_json
+from desktop.core.cases.checks import applicant_from_json, person_from_json, split_refusal
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.labels import OUTCOME_LABELS
@@ -38,14 +38,15 @@ def case_record(store: Store, *, case_no: str) -> CaseRecord:
     matter = catalogue.matter(store, code=case.matter_code, version=case.catalogue_version)
     clerk = Clerk(login=case.clerk_login, name=case.clerk_name,
                   staff_no=clerk_row.staff_no if clerk_row else "", role="clerk")
+    refusal_category, refusal_reason = split_refusal(case.refusal_reason)
     return CaseRecord(
         case_no=case.case_no, matter=matter, applicant=applicant_from_json(json.loads(case.applicant_json)),
         agent=person_from_json(json.loads(case.agent_json)) if case.agent_json else None,
         materials=materials, outcome=case.outcome, received_at=case.received_at,
         promised_date=case.promised_date if case.outcome != "notice" else None,
         supply_due=case.supply_due, statutory_date=case.statutory_date, window=store.window(), clerk=clerk,
-        note=case.note, warnings=tuple(json.loads(case.warnings_json)), refusal_reason=case.refusal_reason,
-        apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
+        note=case.note, warnings=tuple(json.loads(case.warnings_json)), refusal_reason=refusal_reason,
+        refusal_category=refusal_category, apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
         deadline_pending=case.deadline_pending, decided_at=decided_at,
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from desktop.core.errors import BadInput
+from desktop.core.labels import MATERIAL_KIND_LABELS
 from desktop.core.textcheck import forbidden_char, json_depth
 from desktop.core.types import FORM_LABELS, MODE_LABELS, MaterialSpec, Matter
 
@@ -24,7 +25,9 @@ MAX_KEYWORDS = 100
 MAX_COPIES = 99
 MAX_DAYS = 1000  # working days; the longest statutory limits are a few hundred
 _TEXT_LIMITS = {"version": 64, "code": 64, "name": 200, "department": 200, "standard": 2000, "legal_basis": 2000,
-                "fee": 200, "keyword": 50}
+                "fee": 200, "keyword": 50, "commitment_text": 2000, "reconsideration_body": 200, "court": 200}
+#: a material that is never 容缺, whatever its gap_allowed says (the application form, an identity document)
+NEVER_GAP_KINDS = ("application_form", "identity_document")
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def _text_problem(value: Any, kind: str) -> str | None:
     limit = _TEXT_LIMITS[kind]
     if len(value) > limit:
         return f"过长（{len(value)} 个字符，最多 {limit} 个）"
-    bad = forbidden_char(value, multiline=kind in ("standard", "legal_basis"))
+    bad = forbidden_char(value, multiline=kind in ("standard", "legal_basis", "commitment_text"))
     if bad is not None:
         return f"含有不可见的控制字符或文字方向控制字符（U+{ord(bad):04X}）"
     return None
@@ -127,6 +130,23 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
         standard = ""
     if not isinstance(standard, str):
         bad("standard", "应为文字")
+    kind = raw.get("kind", "supporting")
+    if kind not in MATERIAL_KIND_LABELS:
+        bad("kind", "应为 " + "、".join(MATERIAL_KIND_LABELS) + " 之一")
+    gap_allowed = raw.get("gap_allowed", False)
+    if not isinstance(gap_allowed, bool):
+        bad("gap_allowed", "应为 true 或 false")
+    elif gap_allowed and kind in NEVER_GAP_KINDS:
+        bad("gap_allowed", f"{MATERIAL_KIND_LABELS[kind]}不能容缺受理")
+    commitment_text = raw.get("commitment_text", "")
+    if commitment_text is None:
+        commitment_text = ""
+    if not isinstance(commitment_text, str):
+        bad("commitment_text", "应为文字")
+    else:
+        problem = _text_problem(commitment_text, "commitment_text")
+        if problem:
+            bad("commitment_text", problem)
     if not ok:
         return None
     return MaterialSpec(
@@ -137,6 +157,9 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
         copies=copies,
         e_licence=raw["e_licence"],
         standard=standard.strip(),
+        kind=kind,
+        gap_allowed=gap_allowed,
+        commitment_text=commitment_text.strip(),
     )
 
 
@@ -218,10 +241,13 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
                 bad("keywords", f"关键词“{k[:20]}”{problem}")
                 keywords = []
                 break
-    for key, default in (("legal_basis", ""), ("fee", "不收费")):
+    for key, default in (("legal_basis", ""), ("fee", "不收费"), ("reconsideration_body", ""), ("court", "")):
         value = raw.get(key, default)
+        problem = _text_problem(value, key) if key in ("reconsideration_body", "court") else None
         if not isinstance(value, str):
             bad(key, "应为文字")
+        elif problem:
+            bad(key, problem)
 
     materials_raw = raw.get("materials")
     materials: list[MaterialSpec] = []
@@ -246,6 +272,10 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
                 )
                 continue
             seen[spec.code] = j
+            if spec.gap_allowed and on_the_spot is True:
+                problems.add(f"{where}.materials[{j}].gap_allowed",
+                             f"{m_label}字段 gap_allowed：当场办结的事项不能容缺受理")
+                continue
             materials.append(spec)
 
     if len(problems.items) != before:
@@ -266,6 +296,8 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
         fee=raw.get("fee", "不收费").strip() or "不收费",
         early_completion=early,
         catalogue_version=version,
+        reconsideration_body=raw.get("reconsideration_body", "").strip(),
+        court=raw.get("court", "").strip(),
     )
 
 
@@ -357,12 +389,17 @@ def _matter_json(m: Matter) -> dict[str, Any]:
                 "copies": s.copies,
                 "e_licence": s.e_licence,
                 "standard": s.standard,
+                "kind": s.kind,
+                "gap_allowed": s.gap_allowed,
+                "commitment_text": s.commitment_text,
             }
             for s in m.materials
         ],
         "keywords": list(m.keywords),
         "legal_basis": m.legal_basis,
         "fee": m.fee,
+        "reconsideration_body": m.reconsideration_body,
+        "court": m.court,
     }
 
 

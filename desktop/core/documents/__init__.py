@@ -20,6 +20,9 @@ _EXPORTS = {
     "cjk_font_path": ".fonts",
     "register_cjk_font": ".fonts",
     "render_acceptance_notice": ".notices",
+    "render_commitment_letter": ".commitment",
+    "render_gap_receipt": ".gapdocs",
+    "render_gap_reminder": ".gapdocs",
     "render_gap_promise": ".notices",
     "render_one_time_notice": ".notices",
     "render_refusal_notice": ".notices",
@@ -34,9 +37,12 @@ __all__ = [
     "mask_id",
     "register_cjk_font",
     "render_acceptance_notice",
+    "render_commitment_letter",
     "render_daily_report",
     "render_delivery_receipt",
     "render_gap_promise",
+    "render_gap_receipt",
+    "render_gap_reminder",
     "render_one_time_notice",
     "render_refusal_notice",
     "render_transfer_manifest",
@@ -47,7 +53,9 @@ assert sorted(_EXPORTS) == __all__
 if TYPE_CHECKING:
     from desktop.core.privacy import mask_id
 
+    from .commitment import render_commitment_letter
     from .fonts import cjk_font_path, register_cjk_font
+    from .gapdocs import render_gap_receipt, render_gap_reminder
     from .manifest import render_transfer_manifest
     from .notices import (
         render_acceptance_notice,

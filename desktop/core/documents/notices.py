@@ -6,6 +6,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from desktop.core.cases.deadlines import NOTICE_SUPPLY_DAYS, PENDING_TEXT
 from desktop.core.errors import BadInput
+from desktop.core.labels import REFUSAL_CATEGORY_LABELS
 from desktop.core.privacy import mask_phone
 from desktop.core.types import STATE_LABELS, CaseMaterial, CaseRecord, Enterprise
 
@@ -246,35 +247,52 @@ def render_acceptance_notice(case: CaseRecord, *, paper: str = "a4", reprint: in
 # ---------------------------------------------------------------- 不予受理通知书
 
 
+#: the Art. 32(1) item each refusal category rests on ('' for 其他: the paragraph as a whole)
+_REFUSAL_ITEM = {"not_permit": "第（一）项", "not_competent": "第（二）项", "other": ""}
+
+
+def rights_sentence(case: CaseRecord) -> str:
+    """The rights to reconsideration (60 days) and litigation (6 months), naming the reconsideration body
+    and the court from the matter's catalogue entry, else from the window's settings, else unnamed."""
+    body = case.matter.reconsideration_body or case.window.reconsideration_body
+    court = case.matter.court or case.window.court
+    review = f"向{esc(body)}申请行政复议" if body else "依法申请行政复议"
+    suit = f"向{esc(court)}提起行政诉讼" if court else "依法向人民法院提起行政诉讼"
+    return (f"如对本决定不服，可以自收到本通知书之日起六十日内{review}，"
+            f"或者自收到本通知书之日起六个月内{suit}。")
+
+
 def render_refusal_notice(
-    case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4", reprint: int = 0, number: str = ""
+    case: CaseRecord, *, reason: str, apply_instead: str, paper: str = "a4", reprint: int = 0, number: str = "",
+    category: str | None = None,
 ) -> bytes:
-    """Render the refusal (不予受理通知书) with the reason, where to apply instead and the rights to
-    administrative reconsideration (60 days) and litigation (6 months). An empty reason is BadInput."""
+    """Render the refusal (不予受理通知书): the Art. 32(1) category (`category`, default the record's:
+    not_permit, not_competent, other; '' for a refusal recorded before categories) and its free text, where
+    to apply instead, and the rights to administrative reconsideration (60 days) and litigation (6 months)
+    naming the reconsideration body and the court. An empty reason is BadInput."""
     spec = paper_spec(paper)
     if not (reason or "").strip():
         raise BadInput("E_REASON", "不予受理必须写明理由。", field="reason")
+    category = case.refusal_category if category is None else category
     st = styles(spec)
     story = case_head(case, "不予受理通知书", spec, st, reprint=reprint, **_number_head(number))
     story.append(Spacer(1, 2 * spec.body))
     story.append(_salutation(case, st))
-    story.append(
-        Paragraph(
-            f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请，经审查，"
-            f"{esc(reason.strip())}。根据{LICENSING_LAW}第三十二条第一款的规定，"
-            f"{(esc(case.matter.department) + '（本中心受其委托收件）') if entrusted(case) else ''}决定不予受理。",
-            st.indented,
-        )
-    )
+    decider = (esc(case.matter.department) + "（本中心受其委托收件）") if entrusted(case) else ""
+    facts = esc(reason.strip().rstrip("。；;，,"))
+    asked = f"{_you(case)}于{fmt_date(case.received_at.date())}提出的{_matter_phrase(case)}申请"
+    if category in REFUSAL_CATEGORY_LABELS:
+        story.append(Paragraph(f"{asked}，经审查：{facts}。", st.indented))
+        story.append(Paragraph(
+            f"上述情形属于{REFUSAL_CATEGORY_LABELS[category]}{'' if category == 'other' else '的情形'}。"
+            f"根据{LICENSING_LAW}第三十二条第一款{_REFUSAL_ITEM[category]}的规定，{decider}决定不予受理。",
+            st.indented))
+    else:  # recorded before the categories: the reason as given
+        story.append(Paragraph(f"{asked}，经审查，{facts}。根据{LICENSING_LAW}第三十二条第一款的规定，"
+                               f"{decider}决定不予受理。", st.indented))
     if (apply_instead or "").strip():
         story.append(Paragraph(f"请向{esc(apply_instead.strip())}提出申请。", st.indented))
-    story.append(
-        Paragraph(
-            "如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
-            "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。",
-            st.indented,
-        )
-    )
+    story.append(Paragraph(rights_sentence(case), st.indented))
     phone = _centre_phone(case)
     story.append(
         Paragraph(

@@ -46,6 +46,9 @@ KINDS: Mapping[str, DocumentKind] = MappingProxyType({k.kind: k for k in (
                  number_code="补"),
     DocumentKind("acceptance_notice", ("notices", "render_acceptance_notice"), reprintable=True, number_code="受"),
     DocumentKind("gap_promise", ("notices", "render_gap_promise")),
+    DocumentKind("commitment_letter", ("commitment", "render_commitment_letter")),
+    DocumentKind("gap_receipt", ("gapdocs", "render_gap_receipt"), ("a4", "roll80")),
+    DocumentKind("gap_reminder", ("gapdocs", "render_gap_reminder"), ("a4", "roll80")),
     DocumentKind("refusal_notice", ("notices", "render_refusal_notice"), number_code="不受"),
     DocumentKind("clock_notice", ("clock", "render_clock_notice"), reprintable=True, number_code="告"),
     DocumentKind("delivery_receipt", ("receipt", "render_delivery_receipt")),
@@ -94,7 +97,7 @@ def kinds_for_visit(outcome: str, materials: Iterable[CaseMaterial], *, first_vi
     """What prints when a visit ends with `outcome`: on the first visit the voucher (and the one-time notice
     for missing materials), on a 补正 visit the new notice or the voucher; an acceptance always gives the
     sealed 受理通知书 with the voucher; a refusal prints only its notice; a 容缺 promise whenever a material
-    was taken as 容缺.
+    was taken as 容缺, a 告知承诺书 whenever one was taken on a written commitment.
 
     The acceptance is a separate document rather than a voucher re-titled 受理凭证: the voucher is the
     receipt of every visit whatever its outcome (also a one-time notice's), on the roll or A4, while the
@@ -108,6 +111,9 @@ def kinds_for_visit(outcome: str, materials: Iterable[CaseMaterial], *, first_vi
         kinds = ["voucher"]
         if outcome == "accepted":
             kinds.append("acceptance_notice")
+    materials = list(materials)
     if any(m.state == "gap" for m in materials):
         kinds.append("gap_promise")
+    if any(m.state == "commitment" for m in materials):
+        kinds.append("commitment_letter")
     return kinds

@@ -27,8 +27,8 @@ from sqlalchemy import select
 
 from db.local.models import Case, CaseEvent, Document, OutboxOp, User
 from desktop.core import caseno
-from desktop.core.cases import records
-from desktop.core.cases.checks import applicant_from_json, person_from_json
+from desktop.core.cases import gaps, records
+from desktop.core.cases.checks import applicant_from_json, person_from_json, split_refusal
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
 from desktop.core.documents import numbers, registry
@@ -157,12 +157,13 @@ def record_from_payload(store: Store, live: CaseRecord, p: dict[str, Any], *, pr
             user = s.get(User, p["clerk_login"])
         clerk = Clerk(login=p["clerk_login"], name=user.name if user else p["clerk_login"],
                       staff_no=user.staff_no if user else "", role="clerk")
+    refusal_category, refusal_reason = split_refusal(p.get("refusal_reason") or "")
     return replace(
         live, matter=matter, applicant=applicant_from_json(p["applicant"]),
         agent=person_from_json(p["agent"]) if p.get("agent") else None, materials=tuple(materials),
         outcome=outcome, received_at=_time(p["received_at"]),
         promised_date=promised if outcome != "notice" else None, statutory_date=statutory, supply_due=supply_due,
-        clerk=clerk, note=p.get("note") or "", refusal_reason=p.get("refusal_reason") or "",
+        clerk=clerk, note=p.get("note") or "", refusal_reason=refusal_reason, refusal_category=refusal_category,
         apply_instead=p.get("apply_instead") or "", result_note=p.get("result_note") or "",
         complete_at=_time(p["complete_at"]) if p.get("complete_at") else None, status=p["status"],
         paused_since=_day(p.get("paused_since")), extended_days=p.get("extended_days") or 0,
@@ -179,7 +180,10 @@ def _decided_at(store: Store, case_no: str, at: datetime) -> datetime | None:
 
 
 def _extra(store: Store, row: Document) -> dict[str, Any] | None:
-    """What a print took from the history besides the record: the 送达回执's delivery at its print time."""
+    """What a print took from the history besides the record: the 送达回执's delivery at its print time, the
+    容缺 supplies a 补交回执 lists, a 候补通知书's issue time."""
+    if row.kind in ("gap_receipt", "gap_reminder"):
+        return gaps.document_args(store, row.kind, row.case_no, row.printed_at)
     if row.kind != "delivery_receipt":
         return None
     with store.Reader() as s:

@@ -1,5 +1,6 @@
 """待办清单: what is due at this window — overdue (red) and near-due (yellow) decisions, expired one-time notices,
-documents owed, dates 待定 until next year's holidays are published (grey) — and printing what is owed."""
+容缺 materials due or overdue, documents owed, dates 待定 until next year's holidays are published (grey) — and
+printing what is owed and the 容缺候补通知书 of every case with an overdue 容缺 material."""
 
 from __future__ import annotations
 
@@ -45,11 +46,16 @@ class WorklistDialog(QDialog):
         self.print_button.setObjectName("printOwedButton")
         self.print_button.clicked.connect(self.print_owed)
         self.print_button.setEnabled(False)  # until the list says something is owed
+        self.gap_button = QPushButton("打印容缺候补通知书", self)
+        self.gap_button.setObjectName("printGapReminderButton")
+        self.gap_button.clicked.connect(self.print_gap_reminders)
+        self.gap_button.setEnabled(False)  # until a 容缺 material is overdue
         self.message = QLabel("", self)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         buttons.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(self.print_button)
+        row.addWidget(self.gap_button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -85,7 +91,20 @@ class WorklistDialog(QDialog):
         owed = sum(1 for i in self.items if i.kind == "documents_owed")
         self.print_button.setEnabled(owed > 0)
         self.print_button.setText(f"打印须补发的文书（{owed}）")
+        gaps = self.overdue_gap_cases()
+        self.gap_button.setEnabled(bool(gaps))
+        self.gap_button.setText(f"打印容缺候补通知书（{len(gaps)}）")
         self.loaded.emit(self.items)
+
+    def overdue_gap_cases(self) -> list[str]:
+        """The cases listed with a 容缺 material past its promised date, in list order."""
+        return list(dict.fromkeys(i.case_no for i in self.items if i.kind == "gap_overdue"))
+
+    def print_gap_reminders(self) -> None:
+        clerk, cases = self.clerk, self.overdue_gap_cases()
+        self.gap_button.setEnabled(False)
+        DbOp(self, lambda svc: [svc.print_gap_reminder(case_no=c, clerk=clerk) for c in cases]).changes(
+            "documents").on_done(self._printed).run()
 
     def print_owed(self) -> None:
         clerk = self.clerk
@@ -96,7 +115,7 @@ class WorklistDialog(QDialog):
     def _printed(self, docs, error) -> None:
         if error is not None:
             set_note(self.message, error_text(error))
-            self.print_button.setEnabled(True)
+            self.reload()  # the buttons follow the list again
             return
         paths = [d.path for d in docs]
         print_documents(self, paths)

@@ -52,6 +52,8 @@ class Matter:
     fee: str = "不收费"
     early_completion: bool = False  # 提前办结: promised at least 30 % shorter than statutory
     catalogue_version: str = ""
+    # the back office's steps in order (承办 → 审核 → 决定, or 一审一核: 承办 → 决定)
+    review_steps: tuple[str, ...] = ("handle", "review", "decide")
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,13 @@ import hashlib
 import os
 import secrets
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from db.local.models import Document, DocumentNumber, DocumentOwed
+from db.local.models import CaseEvent, Document, DocumentNumber, DocumentOwed, User
 from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
@@ -92,6 +93,28 @@ def write_new(path: Path, data: bytes) -> Path:
     return candidate
 
 
+def document_clerk(s, *, record: CaseRecord, kind: str, reprint: int, printer: Clerk,
+                   before_id: int | None = None) -> Clerk:
+    """The clerk a document names (经办人): who prints a new document (at any window of the centre, also on a
+    case another window took); a 补打 repeats the clerk of the latest original print of that kind (before
+    document `before_id` when given), else the case's clerk."""
+    if not reprint:
+        login = printer.login
+    else:
+        q = select(Document.clerk_login).where(Document.case_no == record.case_no, Document.kind == kind,
+                                               Document.reprint == 0)
+        if before_id is not None:
+            q = q.where(Document.id < before_id)
+        login = s.scalar(q.order_by(Document.id.desc()).limit(1)) or record.clerk.login
+    if login == record.clerk.login:
+        return record.clerk
+    if login == printer.login:
+        return printer
+    user = s.get(User, login)
+    return Clerk(login=login, name=user.name if user else login, staff_no=user.staff_no if user else "",
+                 role=user.role if user else "clerk")
+
+
 def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> list[int]:
     """Record, in the caller's transaction (the case's own), that `kinds` are owed for `case_no`; each print
     settles its entry. A print that fails, or a process killed while printing, leaves them listed for
@@ -117,6 +140,7 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     with store.Session.begin() as s:
         earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
                                                    issue=issue, reissue=reissue)
+        record = replace(record, clerk=document_clerk(s, record=record, kind=kind, reprint=reprint, printer=who))
         pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra,
                                             number=getattr(number, "doc_no", number) or "")
         name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
@@ -172,15 +196,23 @@ def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: st
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
-    """Print a case's document again, marked 补打 with its count. A clerk reprints only his own cases; a
+    """Print a case's document again, marked 补打 with its count. A clerk reprints only cases he took or
+    continued (at any window of the centre: a pulled case he supplemented or handed over counts); a
     supervisor any case of this window."""
     record = records.case_record(store, case_no=case_no)
     require(clerk, "reprint_own")
-    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login:
+    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login and not _acted_on(store, record.case_no,
+                                                                                           clerk.login):
         raise AuthError("E_REPRINT_ROLE", f"办件 {record.case_no} 由 {record.clerk.name} 受理：请由本人或值班长补打",
                         field="case_no")
     extra = records.delivery_args(store, record.case_no) if kind == "delivery_receipt" else None
     return print_document(store, record=record, kind=kind, paper=paper, clerk=clerk, extra=extra)
+
+
+def _acted_on(store: Store, case_no: str, login: str) -> bool:
+    with store.Reader() as s:
+        return s.scalar(select(CaseEvent.id).where(CaseEvent.case_no == case_no, CaseEvent.actor == login)
+                        .limit(1)) is not None
 
 
 def documents_owed(store: Store) -> list[tuple[int, str, str, str]]:

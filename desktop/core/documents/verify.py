@@ -31,7 +31,7 @@ from desktop.core.cases import records
 from desktop.core.cases.checks import applicant_from_json, person_from_json
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
-from desktop.core.documents import numbers, registry
+from desktop.core.documents import archive, numbers, registry
 from desktop.core.errors import YichuangError
 from desktop.core.labels import DOCUMENT_LABELS
 from desktop.core.store import Store
@@ -92,6 +92,12 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
             record = live
         else:
             record = record_from_payload(store, live, payload, printed_at=row.printed_at)
+        with store.Reader() as s:
+            user = s.get(User, row.clerk_login)
+            printer = Clerk(login=row.clerk_login, name=user.name if user else row.clerk_login,
+                            staff_no=user.staff_no if user else "", role=user.role if user else "clerk")
+            record = replace(record, clerk=archive.document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
+                                                                  printer=printer, before_id=row.id))
         found += _compare(store, row, record)
     return found
 

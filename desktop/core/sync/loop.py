@@ -104,8 +104,9 @@ def _set_from_payload(s: Session, case: Case, p: dict[str, Any]) -> None:
     else:
         case.deadline_pending = False
     specs = {m.code: m for m in matter.materials} if matter else {}
-    case.materials.clear()
-    s.flush()
+    if case.materials:
+        case.materials.clear()
+        s.flush()
     for i, m in enumerate(p.get("materials") or []):
         spec = specs.get(m.get("code"))
         case.materials.append(CaseMaterialRow(
@@ -117,7 +118,8 @@ def _set_from_payload(s: Session, case: Case, p: dict[str, Any]) -> None:
 
 
 def _clerk_name(s: Session, login: str, steps: list[dict[str, Any]], origin: str) -> str:
-    user = s.get(User, login) if login else None
+    with s.no_autoflush:
+        user = s.get(User, login) if login else None
     if user is not None:
         return user.name
     first = next((st for st in steps if st.get("window_no") == origin and st.get("actor_name")), None)
@@ -132,8 +134,9 @@ def _materialise(s: Session, data: dict[str, Any], now: datetime) -> Case:
                 centre_code=p.get("centre_code") or "", window_no=origin, warnings_json="[]",
                 version=int(data.get("version") or p.get("version") or 1), updated_at=now,
                 matter_code=p.get("matter_code") or "", status="received", clock_shift_days=0)
+    with s.no_autoflush:
+        _set_from_payload(s, case, p)
     s.add(case)
-    _set_from_payload(s, case, p)
     return case
 
 

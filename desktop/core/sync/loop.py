@@ -225,7 +225,7 @@ def apply_transfers(store: Store, s: Session, rows: Rows, now: datetime) -> None
 
 _STALE = re.compile(r"stale version: the centre has version (\d+) of case (\S+) \(last changed by window (\S+)\), "
                     r"this op carries (\d+)")
-_LEASED = re.compile(r"case (\S+) is being handled by window (\S+) \((.*)\) until (\S+)")
+_LEASED = re.compile(r"case (\S+) is being handled by window (\S+) \((.*)\) until (.+?)\s*$")
 
 
 def stale_reason(reason: str) -> str | None:
@@ -239,7 +239,10 @@ def stale_reason(reason: str) -> str | None:
     m = _LEASED.search(reason or "")
     if m:
         _case, window, name, until = m.groups()
-        until_t = _time(until)
+        try:
+            until_t = _time(until)
+        except ValueError:
+            until_t = None
         when = f"{until_t:%H:%M}" if until_t else until
         return (f"{name}，{window} 号窗口当时正在办理此件（至 {when}），本窗口的修改未被采用："
                 f"办件已恢复为中心的版本，如需修改请重新办理")

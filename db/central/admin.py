@@ -21,7 +21,9 @@ from db.central.errors import CentralUnreachable
 
 __all__ = [
     "MIGRATIONS_DIR",
+    "add_department",
     "add_window",
+    "department_role_name",
     "decide_case",
     "downgrade_central",
     "init_central",
@@ -118,7 +120,6 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
     The password (secrets.token_urlsafe) is sent to the server only as a SCRAM verifier. The URL uses
     the host, port and database of admin_url: "postgresql://role:password@host:port/dbname?sslmode=verify-full".
     """
-    from sqlalchemy.engine import make_url
 
     if not centre_code or not window_no:
         raise ValueError("centre_code and window_no are required")
@@ -129,7 +130,6 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
     if not (window_no.isascii() and window_no.isdigit() and len(window_no) == 2 and window_no != "00"):
         raise ValueError(f"window number {window_no!r} must be two ASCII digits, 01 to 99")
     role = window_role_name(centre_code, window_no)
-    password = secrets.token_urlsafe(32)
     with admin_connect(admin_url) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
         taken = conn.execute(
@@ -137,27 +137,7 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         ).fetchone()
         if taken and tuple(taken) != (centre_code, window_no):
             raise ValueError(f"role {role} already belongs to window {taken[0]}/{taken[1]}")
-        verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
-        exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
-        ident = sql.Identifier(role)
-        if exists:
-            conn.execute(
-                sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
-                    ident, sql.Literal(verifier.decode())
-                )
-            )
-        else:
-            conn.execute(
-                sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(verifier.decode()))
-            )
-        conn.execute(sql.SQL("GRANT yc_window TO {}").format(ident))
-        conn.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(ident, sql.Literal(WINDOW_CONNECTION_LIMIT)))
-        for name, value in WINDOW_ROLE_SETTINGS.items():
-            conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(name), sql.Literal(value)))
-        # no temp objects on this database for anyone but superusers (a database made from a template
-        # does not inherit the template's database privileges, so add-window asserts it every time)
-        conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(
-            sql.Identifier(conn.info.dbname)))
+        password = _provision_login(conn, role, "yc_window")
         conn.execute(
             "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
             "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
@@ -169,15 +149,79 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
             (centre_code, window_no, role),
         )
         conn.commit()
+    return _login_url(admin_url, role, password)
+
+
+def _provision_login(conn: psycopg.Connection, role: str, group: str) -> str:
+    """Create LOGIN role `role` IN ROLE `group` (or reset its password), with the window limits; returns
+    the new password (sent to the server only as a SCRAM verifier)."""
+    password = secrets.token_urlsafe(32)
+    verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
+    exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+    ident = sql.Identifier(role)
+    if exists:
+        conn.execute(
+            sql.SQL("ALTER ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD {}").format(
+                ident, sql.Literal(verifier.decode())
+            )
+        )
+    else:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(verifier.decode())))
+    conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), ident))
+    conn.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(ident, sql.Literal(WINDOW_CONNECTION_LIMIT)))
+    for name, value in WINDOW_ROLE_SETTINGS.items():
+        conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(name), sql.Literal(value)))
+    # no temp objects on this database for anyone but superusers (a database made from a template
+    # does not inherit the template's database privileges, so every provisioning asserts it)
+    conn.execute(sql.SQL("REVOKE TEMPORARY ON DATABASE {} FROM PUBLIC").format(sql.Identifier(conn.info.dbname)))
+    return password
+
+
+def _login_url(admin_url: str, role: str, password: str) -> str:
+    from sqlalchemy.engine import make_url
+
     u = make_url(_sqlalchemy_url(admin_url))
     host = u.host or "127.0.0.1"
     if ":" in host:
         host = f"[{host}]"
     port = f":{u.port}" if u.port else ""
     dbname = quote(u.database or "postgres", safe="")
-    # the window must verify the centre's certificate (the CA goes with the URL: yichuang central
-    # add-window --ca-cert); the client insists on it anyway, the URL says so for anyone reading it
+    # the login must verify the centre's certificate (the CA goes with the URL: --ca-cert); the clients
+    # insist on it anyway, the URL says so for anyone reading it
     return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}/{dbname}?sslmode=verify-full"
+
+
+# ---- departments (the back office) ------------------------------------------------------------------
+MAX_DEPARTMENT_NAME = 200
+
+
+def department_role_name(centre_code: str, department: str) -> str:
+    """Login role of a department: yc_d_<hash of centre and department name> (names are Chinese)."""
+    return "yc_d_" + hashlib.sha256(f"{centre_code}\x00{department}".encode()).hexdigest()[:20]
+
+
+def add_department(admin_url: str, centre_code: str, department: str) -> str:
+    """Register a back-office department of a registered centre and (re)issue its login; returns its libpq
+    URL. The login (yc_d_…, member of yc_office) may call only the office.* functions, for that centre's
+    cases addressed to that department; same TLS, connection limit and timeouts as a window."""
+    department = (department or "").strip()
+    if not department or len(department) > MAX_DEPARTMENT_NAME or any(ord(ch) < 32 for ch in department):
+        raise ValueError(f"department name must be 1 to {MAX_DEPARTMENT_NAME} printable characters")
+    role = department_role_name(centre_code, department)
+    with admin_connect(admin_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
+        if not conn.execute("SELECT 1 FROM yc.centres WHERE code = %s", (centre_code,)).fetchone():
+            raise ValueError(f"centre {centre_code} is not registered (add a window of it first)")
+        if conn.execute("SELECT 1 FROM yc.windows WHERE role_name = %s", (role,)).fetchone():
+            raise ValueError(f"role {role} belongs to a window")
+        password = _provision_login(conn, role, "yc_office")
+        conn.execute(
+            "INSERT INTO yc.departments (centre_code, name, role_name) VALUES (%s, %s, %s) "
+            "ON CONFLICT (centre_code, name) DO UPDATE SET role_name = excluded.role_name",
+            (centre_code, department, role),
+        )
+        conn.commit()
+    return _login_url(admin_url, role, password)
 
 
 # ---- what the centre publishes (administrators and back office) -------------------------------------
@@ -207,13 +251,16 @@ def publish_calendar(admin_url: str, data: Mapping[str, Any], *, centre_code: st
 
 
 def upsert_user(admin_url: str, user: Mapping[str, Any]) -> dict[str, Any]:
-    """Create or change a window user everywhere (no centre_code) or at one centre; password_hash is the
-    window's own format (desktop.core.auth), never a plain password."""
+    """Create or change a user everywhere (no centre_code) or at one centre; password_hash is the window's
+    own format (desktop.core.auth), never a plain password. Role backoffice needs centre_code and a
+    registered "department" (add_department) and never reaches a window; other roles have none."""
     return _admin_call(admin_url, "SELECT admin.upsert_user(%s)", (Jsonb(dict(user)),))
 
 
 def decide_case(admin_url: str, case_no: str, status: str, note: str | None = None) -> dict[str, Any]:
-    """The back office's decision on a case (approved, denied, result_ready…); it flows back to the window."""
+    """A decision on a case by script (actor 'admin'): `status` approved or denied, on an accepted case
+    the department signed for and not yet decided (the state machine of office.decide, without the
+    review steps); else OfficeRefused. It flows back to the windows (streams case_status and cases)."""
     return _admin_call(admin_url, "SELECT admin.decide_case(%s, %s, %s)", (case_no, status, note))
 
 

@@ -19,12 +19,14 @@ from db.central.errors import (
     CentralError,
     CentralRefused,
     CentralUnreachable,
+    DepartmentNotRegistered,
     ProtocolTooOld,
     WindowBoundElsewhere,
     WindowNotRegistered,
+    office_error,
 )
 
-__all__ = ["CHAIN_FIELDS", "TLS_PARAMS", "CentralClient", "admin_connect"]
+__all__ = ["CHAIN_FIELDS", "TLS_PARAMS", "CentralClient", "TlsSession", "admin_connect"]
 
 CHAIN_FIELDS = ("chain_seq", "chain_prev", "chain_mac")
 """What a bound window's op carries beside op_id, kind, payload and sha256 (central c0005)."""
@@ -93,6 +95,10 @@ def _translate(exc: Exception) -> CentralError:
         return WindowNotRegistered(f"本窗口未在中心数据库登记：{detail}", sqlstate=state)
     if state == "YC003":
         return WindowBoundElsewhere(detail, sqlstate=state)
+    if state == "YC005":
+        return DepartmentNotRegistered(f"本部门未在中心数据库登记：{detail}", sqlstate=state)
+    if state == "YC100":
+        return office_error(detail, sqlstate=state)
     if state == "YC004":
         return CentralRefused(f"中心数据库拒绝了请求：{detail}", sqlstate=state)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
@@ -119,18 +125,16 @@ def _translate(exc: Exception) -> CentralError:
     return CentralRefused(f"中心数据库拒绝了请求：{detail}", sqlstate=state)
 
 
-class CentralClient:
-    """A window's connection to the central database, speaking only the sync.* functions: the real
-    implementation of desktop.core.sync.transport.Transport.
+class TlsSession:
+    """One psycopg connection to the centre over verified TLS, each call one short transaction: the shared
+    machinery of CentralClient (a window) and db.central.office.OfficeClient (a department).
 
-    One psycopg connection (autocommit off), opened lazily and reopened after a failure; each call is one
-    short transaction. Always over TLS (TLS_PARAMS override whatever the URL says): the server's
-    certificate must chain to `ca_cert` (the CA file the window pinned; when None, the URL's own
-    `sslrootcert`) and name the host in the URL, and the SCRAM login is bound to the channel. A centre
-    without TLS or with a certificate that CA did not sign is refused before any call (CentralUnreachable
-    with a Chinese message saying which). Not thread-safe: use one client per thread. Errors are
-    CentralError subclasses (CentralUnreachable: try again later; nothing of that call was committed).
-    """
+    Always over TLS (TLS_PARAMS override whatever the URL says): the server's certificate must chain to
+    `ca_cert` (the pinned CA file; when None, the URL's own `sslrootcert`) and name the host in the URL,
+    and the SCRAM login is bound to the channel. Opened lazily, reopened after a failure. Not thread-safe.
+    Errors are CentralError subclasses (CentralUnreachable: try again later; nothing was committed)."""
+
+    APPLICATION_NAME = "yichuang"
 
     def __init__(self, url: str, *, ca_cert: str | PathLike[str] | None = None, connect_timeout: float = 5,
                  statement_timeout: float = 30) -> None:
@@ -144,7 +148,7 @@ class CentralClient:
         """libpq parameters added to (and overriding) the URL's."""
         params: dict[str, Any] = dict(
             connect_timeout=self._connect_timeout,
-            application_name="yichuang-window",
+            application_name=self.APPLICATION_NAME,
             options=f"-c statement_timeout={self._statement_timeout_ms}",
             keepalives=1,
             keepalives_idle=30,
@@ -188,6 +192,30 @@ class CentralClient:
             raise _translate(exc) from None
         assert row is not None
         return row[0]
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class CentralClient(TlsSession):
+    """A window's connection to the central database, speaking only the sync.* functions: the real
+    implementation of desktop.core.sync.transport.Transport.
+
+    A TlsSession: a centre without TLS or with a certificate the pinned CA did not sign is refused before
+    any call (CentralUnreachable with a Chinese message saying which).
+    """
+
+    APPLICATION_NAME = "yichuang-window"
 
     def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time" (ISO text), "centre_code",
@@ -244,15 +272,12 @@ class CentralClient:
         "last_seq": seq of the last row, or `after` when there is none}."""
         return self._call("SELECT sync.pull(%s, %s, %s)", (stream, after, limit))
 
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            finally:
-                self._conn = None
+    def lease_case(self, case_no: str, clerk_login: str, clerk_name: str) -> dict[str, Any]:
+        """Hold a case of this centre for 10 minutes (renewable by this window): {"granted": true, "until"},
+        or {"granted": false, "holder": {"window_no", "clerk_name", "until"}} when another window holds it,
+        or {"granted": true, "unknown": true} when the centre does not know the case yet (nothing held)."""
+        return self._call("SELECT sync.lease_case(%s, %s, %s)", (case_no, clerk_login, clerk_name))
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def release_case(self, case_no: str) -> dict[str, Any]:
+        """Let go of this window's lease on a case: {"released": bool}."""
+        return self._call("SELECT sync.release_case(%s)", (case_no,))

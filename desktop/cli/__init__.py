@@ -9,7 +9,9 @@ import argparse
 import os
 import sys
 
+from desktop.cli import seal as seal_cli
 from desktop.cli.central import (
+    cmd_central_add_department,
     cmd_central_add_user,
     cmd_central_add_window,
     cmd_central_decide,
@@ -20,6 +22,7 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.loop import add_loop_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -151,6 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--ca-cert", help="(required) the CA certificate (PEM) that signed the centre's server "
                     "certificate; printed for the window")
 
+    sp = add("add-department", cmd_central_add_department,
+             "provision a back-office department's login (one centre); prints its URL and the CA certificate", cen)
+    sp.add_argument("url")
+    sp.add_argument("--centre", required=True)
+    sp.add_argument("--department", required=True, help="the department's name as the catalogue writes it")
+    sp.add_argument("--ca-cert", help="(required) the CA certificate (PEM) that signed the centre's server "
+                    "certificate; printed for the department")
+
     sp = add("publish-catalogue", cmd_central_publish_catalogue,
              "publish a catalogue version to every centre (or --centre); windows pull it", cen)
     sp.add_argument("url")
@@ -160,18 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("url")
     sp.add_argument("file")
     sp.add_argument("--centre")
-    sp = add("add-user", cmd_central_add_user, "create or change a window user centrally", cen)
+    sp = add("add-user", cmd_central_add_user, "create or change a window or back-office user centrally", cen)
     sp.add_argument("url")
     sp.add_argument("login")
     sp.add_argument("--password", required=True)
     sp.add_argument("--name", required=True)
     sp.add_argument("--staff-no", required=True)
     sp.add_argument("--role", default="clerk", choices=["clerk", "supervisor", "admin", "backoffice"])
-    sp.add_argument("--centre", help="only this centre (default: every centre)")
-    sp = add("decide", cmd_central_decide, "record the back office's decision on a case", cen)
+    sp.add_argument("--centre", help="only this centre (default: every centre; required for backoffice)")
+    sp.add_argument("--department", help="the back-office department (only and always with --role backoffice)")
+    sp = add("decide", cmd_central_decide,
+             "decide a signed-for case by script (approved or denied; not twice)", cen)
     sp.add_argument("url")
     sp.add_argument("case_no")
-    sp.add_argument("status", help="e.g. approved, denied, result_ready")
+    sp.add_argument("status", help="approved or denied")
     sp.add_argument("--note")
 
     sp = add("retire-window", cmd_central_retire_window,
@@ -183,6 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
              "check every window's chain of operations and daily case serials (exit 1 naming what is broken)", cen)
     sp.add_argument("url")
     sp.add_argument("--centre", help="only this centre")
+
+    add_loop_commands(sub, add)  # supplement, handover, lookup, correct, withdraw, void, transfer
+    seal_cli.register(sub, add, cen)  # central seal-key / certify-seal, seal request / install, verify-seal
 
     add("gui", cmd_gui, "open the window client")
 

@@ -39,6 +39,31 @@ def cmd_central_add_window(args) -> int:
     return 0
 
 
+def cmd_central_add_department(args) -> int:
+    from db.central import CentralUnreachable, add_department
+    from desktop.core.sync.link import read_ca_cert
+
+    if not args.ca_cert:
+        raise BadInput("E_NO_CA", "请用 --ca-cert 指定中心数据库服务器证书的 CA 证书（PEM）：部门电脑只信任这个 CA",
+                       field="ca_cert")
+    ca_pem = read_ca_cert(args.ca_cert)  # checked before anything is provisioned
+    if not (args.centre.isascii() and args.centre.isdigit() and 6 <= len(args.centre) <= 12):
+        raise BadInput("E_CENTRE_CODE", "中心代码应为 6 至 12 位数字（行政区划代码）", field="centre")
+    department = (args.department or "").strip()
+    if not department or len(department) > 200 or any(ord(ch) < 32 for ch in department):
+        raise BadInput("E_DEPARTMENT", "部门名称应为 1 至 200 个字符", field="department")
+    try:
+        url = add_department(args.url, args.centre, department)
+    except CentralUnreachable as e:
+        raise YichuangError("E_CENTRAL", str(e)) from e
+    except ValueError as e:
+        raise BadInput("E_CENTRE_UNKNOWN", f"中心 {args.centre} 尚未登记：请先为它登记窗口（yichuang central "
+                       f"add-window）（{e}）", field="centre") from e
+    _print_json({"url": url, "ca_cert": ca_pem.decode("utf-8", errors="replace"), "department": department,
+                 "centre": args.centre})
+    return 0
+
+
 def _central_admin(call):
     """Run a central admin call; its CentralError becomes a YichuangError (exit 1, or 2 if the centre
     refused the input)."""
@@ -81,10 +106,19 @@ def cmd_central_add_user(args) -> int:
 
     if len(args.password) < 8:
         raise BadInput("E_PASSWORD", "密码至少 8 位", field="password")
+    department = (args.department or "").strip()
+    if args.role == "backoffice" and (not department or not args.centre):
+        raise BadInput("E_DEPARTMENT", "部门人员（--role backoffice）须指定 --centre 和 --department", field="department")
+    if args.role != "backoffice" and department:
+        raise BadInput("E_DEPARTMENT", "只有部门人员（--role backoffice）有所属部门 --department", field="department")
     user = {"login": args.login, "name": args.name, "staff_no": args.staff_no, "role": args.role,
-            "password_hash": hash_password(args.password), "active": True, "centre_code": args.centre or ""}
+            "password_hash": hash_password(args.password), "active": True, "centre_code": args.centre or "",
+            "department": department}
     out = _central_admin(lambda: upsert_user(args.url, user))
-    _print_json({"login": args.login, "centre": args.centre or "*", "result": out})
+    shown = {"login": args.login, "centre": args.centre or "*", "result": out}
+    if department:
+        shown["department"] = department
+    _print_json(shown)
     return 0
 
 

@@ -19,6 +19,7 @@ from desktop.core.auth import hash_password
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.seal import keys as seal_keys
 from desktop.core.store import Store, open_engine, put_setting
 from desktop.core.types import Window
 from desktop.core.workdays import seed_from_chinesecalendar, supported_seed_years
@@ -126,11 +127,14 @@ def init_store(
             chain.checkpoint(engine, home, centre_code, window_no)
     finally:
         engine.dispose()
+    seal_keys.ensure_window_key(home, centre_code, window_no)  # the seal key pair; the centre certifies it
     if demo:
         store = Store(home, clock=clock)
         try:
             if catalogue.current_version(store) is None:
                 catalogue.import_catalogue(store, config.DEMO_CATALOGUE.read_text(encoding="utf-8"), actor=None)
+            if not store.setting("seal_certificate"):  # certified by the demo centre key (marked demo)
+                seal_keys.install_demo(store)
         finally:
             store.close()
     return path

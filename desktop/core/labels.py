@@ -88,10 +88,14 @@ TRANSFER_STATE_LABELS: dict[str, str] = {"waiting": "待发送", "sent": "已发
 #: Case.status as the centre reports it
 CASE_STATUS_LABELS: dict[str, str] = {
     "received": "已收件",
+    "signed": "已签收",
+    "in_review": "审查中",
     "approved": "准予许可",
     "denied": "不予许可",
     "result_ready": "结果已出，待送达",
     "delivered": "已送达",
+    "withdrawn": "已撤回",
+    "voided": "已作废",
 }
 
 #: CaseEvent.event: a case's history as a clerk reads it out
@@ -110,6 +114,9 @@ EVENT_LABELS: dict[str, str] = {
     "clock.resumed": "时限恢复",
     "clock.extended": "延期",
     "deadline.computed": "日期确定（节假日安排公布）",
+    "corrected": "更正",
+    "withdrawn": "撤回",
+    "voided": "作废",
 }
 
 #: CaseEvent.actor when it is not a person

@@ -34,6 +34,9 @@ PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "user_manage": _ADMIN,
     "user_unlock": _SUPERVISOR,  # lift a lockout after five failed logins
     "settings_central": _ADMIN,  # the central database's address and credentials
+    "case_correct": _WINDOW,  # correct a typo in a case's applicant or agent (reprinted as 更正)
+    "case_withdraw": _WINDOW,  # record that the applicant withdrew the application (撤回)
+    "case_void": _SUPERVISOR,  # void a case entered in error (作废)
 })
 
 #: the words for "what one may not do", in `require`'s error message
@@ -51,6 +54,9 @@ PERMISSION_LABELS: Mapping[str, str] = MappingProxyType({
     "user_manage": "管理用户",
     "user_unlock": "解锁被锁定的账号",
     "settings_central": "修改中心数据库设置",
+    "case_correct": "更正办件信息",
+    "case_withdraw": "撤回办件",
+    "case_void": "作废办件",
 })
 assert set(PERMISSION_LABELS) == set(PERMISSIONS)
 

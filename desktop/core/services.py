@@ -20,9 +20,11 @@ from desktop.core.cases import (
     attachments,
     closing,
     consultations,
+    corrections,
     deadlines,
     intake,
     leases,
+    lookup,
     records,
     transfers,
 )
@@ -262,6 +264,13 @@ class Services:
     def transfers(self, *, states: tuple[str, ...] | None = None) -> list[transfers.TransferInfo]:
         return transfers.transfers(self.store, states=states)
 
+    def transfers_queued(self) -> list[tuple[transfers.TransferInfo, bool]]:
+        """Every batch of this window, newest first, each with whether its latest change still waits in the
+        outbox (queued: not yet at the centre)."""
+        pending = {op.ref for op in queue.list_ops(self.store, limit=1_000_000, states=("pending",))
+                   if op.kind == "transfer.upsert"}
+        return [(b, b.batch_no in pending) for b in transfers.transfers(self.store)]
+
     # ----- closing the loop
     def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
                       service: int | None = None, attitude: int | None = None, comment: str = "",
@@ -270,10 +279,10 @@ class Services:
                                      service=service, attitude=attitude, comment=comment, occasion=occasion)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
-                         how: str = "window") -> str:
+                         how: str = "window", tracking_no: str = "") -> str:
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
-                                            receiver_id_no=receiver_id_no, how=how)
+                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
 
     def ratings(self, *, day: date | None = None) -> list[closing.RatingRecord]:
         return closing.ratings(self.store, day=day)
@@ -281,6 +290,33 @@ class Services:
     def attach_scan(self, *, case_no: str, material_code: str, file: Path, clerk: Clerk) -> attachments.Attachment:
         return attachments.attach_scan(self.store, case_no=case_no, material_code=material_code, file=Path(file),
                                        clerk=clerk)
+
+    # ----- correction, withdrawal, void and lookup
+    def correct_case(self, *, case_no: str, changes: Any, reason: str, clerk: Clerk,
+                     out_dir: Path | None = None) -> corrections.CaseChange:
+        """Correct the applicant / agent; every printed document is printed again marked 更正."""
+        return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason, clerk=clerk,
+                                        out_dir=out_dir)
+
+    def withdraw_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
+        return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+
+    def void_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
+        """作废 (a supervisor)."""
+        return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+
+    def lookup_cases(self, *, case_no: str | None = None, id_no: str | None = None, name: str | None = None,
+                     phone: str | None = None) -> list[lookup.CaseHit]:
+        """Cases by exactly one of: case number, exact ID number, applicant name, phone (masked results)."""
+        return lookup.lookup_cases(self.store, case_no=case_no, id_no=id_no, name=name, phone=phone)
+
+    def check_transferable(self, *, case_nos: list[str]) -> None:
+        """BadInput naming the first withdrawn or voided case among `case_nos` (nothing is written)."""
+        corrections.open_for_transfer(self.store, case_nos)
+
+    def closed_case_nos(self) -> set[str]:
+        """Every withdrawn, voided, decided or delivered case (never put into a transfer batch)."""
+        return corrections.closed_case_nos(self.store)
 
     # ----- outbox and sync
     def outbox(self, *, limit: int = 200, states: tuple[str, ...] | None = None) -> list[OutboxItem]:

@@ -47,6 +47,11 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "centre at the first handshake: one live install per window", "identity"),
     SettingSpec("chain_base", str, "", "where the outbox chain starts, 'seq:mac' (a window restored from the "
                 "centre continues the centre's head; empty: 0 and zeros)", "identity"),
+    SettingSpec("seal_certificate", str, "", "the window's seal certificate from the centre (base64url), "
+                "installed by `yichuang seal install`; empty: decision documents print without the seal QR",
+                "identity"),
+    SettingSpec("seal_centre_key", str, "", "the centre's seal public key (PEM) the certificate and "
+                "`yichuang verify-seal` are checked against", "identity"),
     SettingSpec("outbox_retention_days", int, "90", "days an operation the centre applied keeps its payload "
                 "(personal data) in the local outbox; then the payload is purged, the record stays (at least 1)",
                 "preference"),

@@ -138,6 +138,7 @@ class CaseRecord:
     deadline_pending: bool = False  # a date reaches into a year without published holidays: printed 待定
     decided_at: datetime | None = None  # the window's latest decision on the file (from the history: the
     #                                     first visit or the 补正 visit): a notice's 告知时间, the refusal's date
+    corrected: bool = False  # printed as a corrected version (更正) after a correction of the case
 
     @property
     def accepted_on(self) -> date | None:
@@ -162,6 +163,7 @@ class PrintedDocument:
     paper: str = "a4"
     reprint: int = 0  # 0 for the first print, N for the N-th 补打
     printed_at: datetime | None = None
+    warning: str = ""  # e.g. a decision document printed without its seal QR (no certificate installed)
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,7 @@ def main() -> None:
             sync.pull_streams(svc, client, ["case_status"])  # our own 'received' echoes
             with admin_connect(url) as conn:
                 case_nos = [r[0] for r in conn.execute("select case_no from yc.cases")]
+                conn.execute("update yc.cases set status = 'signed'")  # the department signed for them (c0006)
                 with conn.cursor() as cur:
                     cur.executemany("select admin.decide_case(%s, 'approved', '准予许可')", [(c,) for c in case_nos])
                 conn.commit()

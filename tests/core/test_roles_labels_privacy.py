@@ -15,7 +15,7 @@ ADMIN = Clerk(login="admin", name="钱敏", staff_no="XH0000", role="admin")
 BACK = Clerk(login="back", name="孙立", staff_no="MZ0101", role="backoffice")
 
 SUPERVISOR_ONLY = ("reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
-                   "calendar_import", "deadletter_resolve", "report_print")
+                   "calendar_import", "deadletter_resolve", "report_print", "case_void")
 ADMIN_ONLY = ("catalogue_import", "user_manage", "settings_central")
 
 
@@ -23,11 +23,11 @@ def test_the_permission_names_are_exactly_the_agreed_ones():
     assert set(roles.PERMISSIONS) == {
         "intake", "reprint_own", "reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
         "calendar_import", "deadletter_resolve", "report_print", "catalogue_import", "user_manage",
-        "settings_central", "user_unlock",
+        "settings_central", "user_unlock", "case_correct", "case_withdraw", "case_void",
     }
 
 
-@pytest.mark.parametrize("permission", ("intake", "reprint_own"))
+@pytest.mark.parametrize("permission", ("intake", "reprint_own", "case_correct", "case_withdraw"))
 def test_every_window_role_may_take_cases_and_reprint_its_own(permission):
     assert roles.can(WANG, permission) and roles.can(ZHAO, permission) and roles.can(ADMIN, permission)
     assert not roles.can(BACK, permission)

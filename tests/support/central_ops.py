@@ -92,3 +92,11 @@ def machine(key: bytes, machine_id: str) -> dict:
     """The handshake's client info for a machine holding `key`."""
     return {"machine_id": machine_id, "key_sha256": hashlib.sha256(key).hexdigest(),
             "client_time": "2026-02-12T09:30:00+08:00"}
+
+
+def mark_signed(url: str, *case_nos: str) -> None:
+    """The department signed for these cases (what office.sign does to a case, set directly by the superuser):
+    for tests whose subject is what happens after a decision, not the transfer itself."""
+    with admin_connect(url) as conn:
+        conn.execute("UPDATE yc.cases SET status = 'signed' WHERE case_no = ANY (%s)", (list(case_nos),))
+        conn.commit()

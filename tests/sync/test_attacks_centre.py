@@ -140,22 +140,23 @@ def test_another_windows_case_cannot_be_overwritten(central_url, window):
         [answer] = w2.push([freeze_op("case.upsert", hijack)])
         [batch] = w2.push([freeze_op("case.upsert", dict(hijack, version=2147483646)), case_op(A, "02", 7)])[:1]
     assert answer["status"] == "rejected"
-    assert answer["reason"] == f"case_no {case_no(A, '01', 1)} is not a number of window {A}/02"
+    # c0006: a sibling may continue the case, but only as the case it is (origin window 01)
+    assert answer["reason"] == f"window_no of case {case_no(A, '01', 1)} is its origin window 01, this op carries 02"
     assert batch["status"] == "rejected"
     assert admin_row(central_url, "SELECT window_no, version, status, applicant_name FROM yc.cases "
                                   "WHERE case_no = %s", (case_no(A, "01", 1),)) == ("01", 1, "received", "张三")
 
 
-def test_a_case_first_pushed_by_another_window_is_not_updated(central_url, window):
-    """A number of this window's form that the centre holds for another window (a case handed over, or
-    data from before c0005) is not this window's to update."""
+def test_a_continued_case_keeps_its_origin_window(central_url, window):
+    """Any window of the centre may continue a case (c0006), but the case's origin window never changes:
+    a version that names another origin is refused, whoever pushes it."""
     with CentralClient(window(A, "01")) as w1:
         w1.push([case_op(A, "01", 1)])
     admin_row(central_url, "UPDATE yc.cases SET window_no = '03' RETURNING 1")
     with CentralClient(window(A, "01")) as w1:
         [answer] = w1.push([case_op(A, "01", 1, version=5)])
     assert answer["status"] == "rejected"
-    assert answer["reason"] == f"case {case_no(A, '01', 1)} was first pushed by window 03, not 01"
+    assert answer["reason"] == f"window_no of case {case_no(A, '01', 1)} is its origin window 03, this op carries 01"
 
 
 def test_a_squatted_future_number_is_refused_and_the_real_case_lands(central_url, window):
@@ -179,9 +180,11 @@ def test_stale_and_colliding_versions_are_rejected_with_a_reason(central_url, wi
         [collide] = client.push([case_op(A, "01", 1, version=2, note="另一份内容")])
         [stale] = client.push([case_op(A, "01", 1, version=1)])
     assert (collide["status"], collide["reason"]) == (
-        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)}, this op carries 2")
+        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)} (last changed by window 01), "
+                  "this op carries 2")
     assert (stale["status"], stale["reason"]) == (
-        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)}, this op carries 1")
+        "rejected", f"stale version: the centre has version 2 of case {case_no(A, '01', 1)} (last changed by window 01), "
+                  "this op carries 1")
     assert admin_scalar(central_url, "SELECT payload->>'note' FROM yc.cases") == ""
 
 
@@ -450,23 +453,28 @@ def test_a_squatted_transfer_batch_number_is_refused_and_the_real_batch_lands(ce
     assert answer["status"] == "applied" and answer["result"]["action"] == "inserted"
 
 
-def test_a_window_cannot_put_or_rate_a_sibling_windows_case(central_url, window):
+def test_a_sibling_window_may_batch_and_rate_a_case_of_its_centre_but_not_of_another(central_url, window):
+    """c0006: any window of the centre continues its cases (batch, rate); another centre's stays unknown,
+    and the rating records the window of the login that pushed it."""
     theirs = case_no(A, "01", 1)
     with CentralClient(window(A, "01")) as owner:
         owner.push([case_op(A, "01", 1)])
-    with CentralClient(window(A, "02")) as sibling:
-        [batch, rating] = sibling.push([
-            freeze_op("transfer.upsert", _transfer(A, "02", f"LZ{A}02260212001", [theirs])),
-            freeze_op("rating.recorded", {"centre_code": A, "window_no": "02", "case_no": theirs, "overall": 1,
+    with CentralClient(window(B, "01")) as stranger:
+        [batch, rating] = stranger.push([
+            freeze_op("transfer.upsert", _transfer(B, "01", f"LZ{B}01260212001", [theirs])),
+            freeze_op("rating.recorded", {"centre_code": B, "window_no": "01", "case_no": theirs, "overall": 1,
                                           "rated_at": "2026-02-12T10:00:00+08:00"}),
         ])
     assert (batch["status"], batch["reason"]) == ("rejected", f"unknown case: {theirs}")
     assert (rating["status"], rating["reason"]) == ("rejected", "unknown case")
-    assert admin_scalar(central_url, "SELECT count(*) FROM yc.ratings") == 0
-    with CentralClient(window(A, "01")) as owner:  # the applicant's own rating still lands
-        [own] = owner.push([freeze_op("rating.recorded", {"centre_code": A, "window_no": "01", "case_no": theirs,
-                                                          "overall": 5, "rated_at": "2026-02-12T10:05:00+08:00"})])
-    assert own["status"] == "applied"
+    with CentralClient(window(A, "02")) as sibling:
+        [batch, rating] = sibling.push([
+            freeze_op("transfer.upsert", _transfer(A, "02", f"LZ{A}02260212001", [theirs])),
+            freeze_op("rating.recorded", {"centre_code": A, "window_no": "02", "case_no": theirs, "overall": 5,
+                                          "rated_at": "2026-02-12T10:05:00+08:00"}),
+        ])
+    assert (batch["status"], rating["status"]) == ("applied", "applied"), (batch, rating)
+    assert admin_row(central_url, "SELECT window_no, overall FROM yc.ratings") == ("02", 5)
 
 
 def test_a_later_version_cannot_move_the_receive_time(central_url, window):

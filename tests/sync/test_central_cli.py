@@ -7,7 +7,7 @@ import json
 import pytest
 
 from desktop.cli import main
-from tests.support.central_ops import publish_store_catalogues
+from tests.support.central_ops import mark_signed, publish_store_catalogues
 from tests.support.factories import DATA, residence_permit_intake
 
 
@@ -41,6 +41,7 @@ def test_catalogue_calendar_user_and_decision_round_trip(services, clerk, linked
     assert code == 0, err
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     services.sync_round()
+    mark_signed(url, r.case_no)
     assert run(capsys, "central", "decide", url, r.case_no, "approved", "--note", "准予许可")[0] == 0
     services.sync_round()
 

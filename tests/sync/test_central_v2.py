@@ -11,7 +11,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from db.central import CentralClient, admin_connect, downgrade_central, freeze_op, init_central
-from tests.support.central_ops import A, B, admin_scalar, case_op
+from tests.support.central_ops import A, B, admin_scalar, case_op, mark_signed
 
 
 def admin(url: str, query: str, params: tuple = ()):
@@ -74,7 +74,7 @@ def test_transfer_versions_and_case_checks(central_url, window):
         [old] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], state="waiting"))])
         [foreign] = client.push([freeze_op("transfer.upsert", transfer(
             A, "01", [f"{B}01260212{1:04d}"], batch_no=f"LZ{A}01260212002"))])
-        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], batch_no=f"LZ{A}01260212003",
+        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [], batch_no=f"LZ{A}01260212003",
                                                                    channel="pigeon"))])
         [theirs] = b.push([freeze_op("transfer.upsert", transfer(B, "01", [f"{B}01260212{1:04d}"],
                                                                  batch_no=f"LZ{A}01001", version=9))])
@@ -196,6 +196,7 @@ def test_fast_path_falls_back_on_a_known_case(central_url, window):
 def test_delivered_at_the_window_is_kept_centrally(central_url, window):
     with CentralClient(window(A, "01")) as a:
         a.push([case_op(A, "01", 1)])
+        mark_signed(central_url, CASE1)
         admin(central_url, "SELECT admin.decide_case(%s, 'approved', '准予')", (CASE1,))
         a.push([case_op(A, "01", 1, version=2, status="delivered")])
         rows = a.pull("case_status", 0)["rows"]
@@ -204,9 +205,9 @@ def test_delivered_at_the_window_is_kept_centrally(central_url, window):
 
 def test_downgrade_to_c0001_and_back(pg):
     url = pg.create_database(f"yc_v2_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0005"
+    assert init_central(url) == "c0006"
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
-    assert init_central(url) == "c0005"
+    assert init_central(url) == "c0006"
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

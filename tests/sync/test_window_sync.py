@@ -11,7 +11,7 @@ import pytest
 from db.central import _libpq_url
 from desktop.core import config
 from desktop.core.errors import AuthError, CentralUnavailable
-from tests.support.central_ops import publish_store_catalogues
+from tests.support.central_ops import mark_signed, publish_store_catalogues
 from tests.support.factories import residence_permit_intake
 from tests.support.rawdb import connect_store
 
@@ -148,6 +148,7 @@ def test_catalogue_calendar_and_users_come_down(services, clerk, linked, central
 def test_a_status_decided_centrally_is_an_event_of_the_case(services, clerk, linked, central_url):
     r = services.accept_application(intake=residence_permit_intake(), clerk=clerk)
     services.sync_round()
+    mark_signed(central_url, r.case_no)
     _admin(central_url, "select admin.decide_case(%s, %s, %s)", r.case_no, "approved", "准予许可")
     services.sync_round()
     events = [h for h in services.case_history(case_no=r.case_no) if h[2] == "status"]

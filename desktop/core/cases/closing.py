@@ -15,6 +15,7 @@ from desktop.core.cases.versions import record_case_change
 from desktop.core.clock import to_iso
 from desktop.core.documents import archive
 from desktop.core.errors import BadInput, NotFound
+from desktop.core.labels import CASE_STATUS_LABELS, label
 from desktop.core.outbox import enqueue
 from desktop.core.roles import require
 from desktop.core.store import Store
@@ -101,11 +102,17 @@ def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int |
 
 
 def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
-                     how: str = "window") -> str:
-    """The applicant (or agent) collects the result at the window (or it is sent by express / issued as an
-    e-licence): the case is `delivered`, queued for the centre as a new case version."""
+                     how: str = "window", tracking_no: str = "") -> str:
+    """The applicant (or agent) collects the result at the window (or it is sent by express, with its
+    tracking number, / issued as an e-licence): the case is `delivered`, queued for the centre as a new case
+    version."""
     if how not in ("window", "express", "e_licence"):
         raise BadInput("E_DELIVERY", "送达方式应为 window（窗口领取）、express（快递）或 e_licence（电子证照）", field="how")
+    tracking_no = (tracking_no or "").strip()
+    if how == "express" and not tracking_no:
+        raise BadInput("E_TRACKING", "快递送达须填写快递单号", field="tracking_no")
+    if len(tracking_no) > 64:
+        raise BadInput("E_TRACKING", "快递单号过长（最多 64 个字符）", field="tracking_no")
     case_no = caseno.normalise_case_no(case_no)
     receiver_name = (receiver_name or "").strip()
     if not receiver_name:
@@ -118,11 +125,15 @@ def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name:
             raise NotFound("E_CASE", f"本窗口没有办件 {case_no}", field="case_no")
         if case.status == "delivered":
             raise BadInput("E_DELIVERED", f"办件 {case_no} 的结果已送达", field="case_no")
+        if case.status in ("withdrawn", "voided"):
+            raise BadInput("E_CASE_CLOSED", f"办件 {case_no} {label(CASE_STATUS_LABELS, case.status)}，不能送达",
+                           field="case_no")
         if case.outcome != "completed" and case.status not in DECIDED:
             raise BadInput("E_NOT_DECIDED", f"办件 {case_no} 尚无办理结果（当前状态：{case.status}）", field="case_no")
         case.status = "delivered"
         detail = json.dumps({"how": how, "receiver_name": receiver_name,
-                             "receiver_id_no": receiver_id_no.strip()}, ensure_ascii=False)
+                             "receiver_id_no": receiver_id_no.strip(),
+                             **({"tracking_no": tracking_no} if tracking_no else {})}, ensure_ascii=False)
         record_case_change(s, case, clerk=clerk, event="delivered", detail=detail, now=now)
     # the 送达回执 is printed after the commit, like every document
     archive.print_document(store, record=records.case_record(store, case_no=case_no), kind="delivery_receipt",

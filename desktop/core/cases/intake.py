@@ -27,7 +27,7 @@ from desktop.core.cases.versions import case_payload, make_step, record_case_cha
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.documents import archive, registry
 from desktop.core.errors import BadInput, YichuangError
-from desktop.core.labels import OUTCOME_LABELS
+from desktop.core.labels import CASE_STATUS_LABELS, OUTCOME_LABELS, label
 from desktop.core.outbox import enqueue
 from desktop.core.roles import require
 from desktop.core.store import Store
@@ -88,7 +88,7 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
     for record, kinds, owed_ids in visits:
         docs = archive.print_visit(store, record, kinds, paper=paper, out_dir=out_dir, owed_ids=owed_ids)
         results.append(IntakeResult(case_no=record.case_no, outcome=record.outcome, promised_date=record.promised_date,
-                                    documents=docs, warnings=record.warnings,
+                                    documents=docs, warnings=record.warnings + archive.print_warnings(docs),
                                     deadline_pending=record.deadline_pending))
     return results
 
@@ -165,6 +165,9 @@ def supplement_case(store: Store, *, case_no: str, materials: dict[str, Any], cl
     require(clerk, "intake")
     case_no = caseno.normalise_case_no(case_no)
     record = records.case_record(store, case_no=case_no)
+    if record.status in ("withdrawn", "voided"):
+        raise BadInput("E_CASE_CLOSED", f"办件 {case_no} {label(CASE_STATUS_LABELS, record.status)}，不能补正",
+                       field="case_no")
     if record.outcome != "notice":
         raise BadInput("E_NOT_NOTICE", f"办件 {case_no} 不是待补正状态（当前：{OUTCOME_LABELS[record.outcome]}），无需补正",
                        field="case_no")

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.local.models import CaseEvent, Document, DocumentNumber, DocumentOwed, User
+from db.local.models import CaseEvent, Document, DocumentNumber, DocumentOwed
 from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
 from desktop.core.documents import numbers, registry
+from desktop.core.documents.signer import document_clerk
 from desktop.core.errors import AuthError, BadInput, DiskFull, PrintOwed, YichuangError, storage_failure
 from desktop.core.outbox import enqueue
 from desktop.core.roles import can, require
@@ -93,28 +94,6 @@ def write_new(path: Path, data: bytes) -> Path:
     return candidate
 
 
-def document_clerk(s, *, record: CaseRecord, kind: str, reprint: int, printer: Clerk,
-                   before_id: int | None = None) -> Clerk:
-    """The clerk a document names (经办人): who prints a new document (at any window of the centre, also on a
-    case another window took); a 补打 repeats the clerk of the latest original print of that kind (before
-    document `before_id` when given), else the case's clerk."""
-    if not reprint:
-        login = printer.login
-    else:
-        q = select(Document.clerk_login).where(Document.case_no == record.case_no, Document.kind == kind,
-                                               Document.reprint == 0)
-        if before_id is not None:
-            q = q.where(Document.id < before_id)
-        login = s.scalar(q.order_by(Document.id.desc()).limit(1)) or record.clerk.login
-    if login == record.clerk.login:
-        return record.clerk
-    if login == printer.login:
-        return printer
-    user = s.get(User, login)
-    return Clerk(login=login, name=user.name if user else login, staff_no=user.staff_no if user else "",
-                 role=user.role if user else "clerk")
-
-
 def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> list[int]:
     """Record, in the caller's transaction (the case's own), that `kinds` are owed for `case_no`; each print
     settles its entry. A print that fails, or a process killed while printing, leaves them listed for
@@ -127,22 +106,27 @@ def owe_documents(s, *, case_no: str, kinds: list[str], now, reason: str) -> lis
 
 def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = "a4", out_dir: Path | None = None,
                    clerk: Clerk | None = None, extra: dict[str, Any] | None = None, owed_id: int | None = None,
-                   reissue: bool = False, issue: bool = False) -> PrintedDocument:
+                   reissue: bool = False, issue: bool = False, corrected: bool = False) -> PrintedDocument:
     """Render one document, archive it with its case (a reprint is marked 补打 with its count, on any paper),
     and queue a `document.printed` operation. Returns where the PDF is. A decision document's number is
     issued in the transaction that records its print (numbers.edition).
 
     `issue`: a new document handed over at a visit (its own number), never 补打 of an earlier one.
     `reissue`: a new edition of the document (its content changed, e.g. 待定 dates now known), not 补打.
-    `owed_id`: the documents-owed entry this print settles, in the same transaction."""
+    `owed_id`: the documents-owed entry this print settles, in the same transaction.
+    `corrected`: a corrected version after a correction of the case, marked 更正 (with `reissue`)."""
+    if corrected:
+        record = replace(record, corrected=True)
     now = store.clock()
     who = clerk or record.clerk
     with store.Session.begin() as s:
         earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
                                                    issue=issue, reissue=reissue)
         record = replace(record, clerk=document_clerk(s, record=record, kind=kind, reprint=reprint, printer=who))
-        pdf = registry.render_case_document(kind, record, paper=paper, reprint=reprint, extra=extra,
-                                            number=getattr(number, "doc_no", number) or "")
+        from desktop.core.seal.sealing import render_sealed  # the seal QR of a decision document
+
+        pdf, warning = render_sealed(store, kind, record, paper=paper, reprint=reprint, extra=extra, now=now,
+                                     number=getattr(number, "doc_no", number) or "")
         name = f"{record.case_no}-{kind}-{paper}" + (f"-r{reprint}" if reprint else "") + (
             f"-e{earlier + 1}" if reissue else "") + ".pdf"
         folder = config.documents_dir(store.home) / f"{record.received_at:%Y/%m/%d}"
@@ -169,8 +153,9 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
         enqueue(s, kind="document.printed", ref=record.case_no, now=now, payload={
             "case_no": record.case_no, "kind": kind, "sha256": digest, "printed_at": to_iso(now),
             "reprint": reprint, "paper": paper, "clerk_login": who.login,
+            **({"corrected": True} if corrected else {}),
         })
-    return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now)
+    return PrintedDocument(kind=kind, path=str(path), paper=paper, reprint=reprint, printed_at=now, warning=warning)
 
 
 def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: str, out_dir: Path | None,
@@ -193,6 +178,11 @@ def print_visit(store: Store, record: CaseRecord, kinds: list[str], *, paper: st
                             "待补发文书，排除问题后请运行 yichuang reprint --owed（或在待办清单中补发）",
                             field=getattr(e, "field", None)) from e
     return tuple(printed)
+
+
+def print_warnings(docs) -> tuple[str, ...]:
+    """The clerk's warnings from a visit's prints (each said once), e.g. a decision printed without its seal."""
+    return tuple(dict.fromkeys(d.warning for d in docs if d.warning))
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:

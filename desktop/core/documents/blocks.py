@@ -14,6 +14,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 from desktop.core.privacy import mask_id
 from desktop.core.types import ID_TYPE_LABELS, MODE_LABELS, CaseRecord, Enterprise, Person
 
+from . import sealmark
 from .codes import barcode_flowable
 from .layout import Paper, Styles
 from .text import esc, fmt_date, fmt_datetime
@@ -207,9 +208,10 @@ def number_head(
     return [head]
 
 
-def reprint_box(reprint: int, paper: Paper, st: Styles) -> list[Flowable]:
-    """The red '补打（第N次）' box (right on A4, centred on the roll); nothing for a first print."""
-    mark = reprint_mark(reprint)
+def reprint_box(reprint: int, paper: Paper, st: Styles, *, corrected: bool = False) -> list[Flowable]:
+    """The red '补打（第N次）' box (right on A4, centred on the roll), '更正' first for a corrected version;
+    nothing for a first print."""
+    mark = " ".join(m for m in ("更正" if corrected else "", reprint_mark(reprint)) if m)
     if not mark:
         return []
     width = stringWidth(mark, st.font, st.mark.fontSize) + 6 * mm
@@ -241,7 +243,7 @@ def case_head(
     number: str = "",
 ) -> list[Flowable]:
     """Centre line, title, reprint mark, case number in text and as Code128, then the case fields."""
-    story: list[Flowable] = reprint_box(reprint, paper, st)
+    story: list[Flowable] = reprint_box(reprint, paper, st, corrected=case.corrected)
     story.append(Paragraph(esc(case.window.centre_name), st.centre))
     story.append(Paragraph(title, st.title))
     if subtitle:
@@ -289,4 +291,5 @@ def seal_block(seal: str, case: CaseRecord, paper: Paper, st: Styles, *, on: dat
     else:
         story.append(Paragraph(seal, st.right))
     story.append(Paragraph(fmt_date(on or case.received_at.date()), st.right))
-    return story
+    mark = sealmark.current.get()  # a decision document being sealed: the QR goes beside the seal
+    return story if mark is None else [story[0], *sealmark.beside(mark, story[1:], paper, st)]

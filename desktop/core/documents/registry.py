@@ -66,9 +66,10 @@ def kind(name: str) -> DocumentKind:
 
 
 def render_case_document(name: str, record: CaseRecord, *, paper: str, reprint: int,
-                         extra: Mapping[str, Any] | None = None, number: str = "") -> bytes:
+                         extra: Mapping[str, Any] | None = None, number: str = "", seal: Any = None) -> bytes:
     """Render a per-case document kind as PDF bytes (pure; may run on a worker thread). `number` is the
-    document number (文号) of a decision document."""
+    document number (文号) of a decision document; `seal` its seal QR (a documents.sealmark.SealMark, laid
+    out beside the seal area; see desktop.core.seal.sealing)."""
     k = kind(name)
     if not k.per_case:
         raise BadInput("E_DOC_KIND", f"{k.label}不是办件文书", field="kind")
@@ -78,7 +79,15 @@ def render_case_document(name: str, record: CaseRecord, *, paper: str, reprint: 
     if name == "refusal_notice":
         args.setdefault("reason", record.refusal_reason)
         args.setdefault("apply_instead", record.apply_instead)
-    return k.renderer_fn()(record, paper=paper, reprint=reprint, **args)
+    if seal is None or not k.number_code:
+        return k.renderer_fn()(record, paper=paper, reprint=reprint, **args)
+    from . import sealmark
+
+    token = sealmark.current.set(seal)
+    try:
+        return k.renderer_fn()(record, paper=paper, reprint=reprint, **args)
+    finally:
+        sealmark.current.reset(token)
 
 
 def kinds_for_visit(outcome: str, materials: Iterable[CaseMaterial], *, first_visit: bool) -> list[str]:

@@ -31,7 +31,8 @@ from desktop.core.cases import records
 from desktop.core.cases.checks import applicant_from_json, person_from_json
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
-from desktop.core.documents import archive, numbers, registry
+from desktop.core.documents import numbers, registry
+from desktop.core.documents.signer import document_clerk
 from desktop.core.errors import YichuangError
 from desktop.core.labels import DOCUMENT_LABELS
 from desktop.core.store import Store
@@ -84,6 +85,7 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
         rows = list(s.scalars(select(Document).where(Document.case_no == case_no).order_by(Document.id)))
         current_version = s.get(Case, case_no).version
         versions = _versions_at_print(s, case_no)
+        corrected = _corrected_prints(s, case_no)
         s.expunge_all()
     found: list[Difference] = []
     for row in rows:
@@ -96,8 +98,10 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
             user = s.get(User, row.clerk_login)
             printer = Clerk(login=row.clerk_login, name=user.name if user else row.clerk_login,
                             staff_no=user.staff_no if user else "", role=user.role if user else "clerk")
-            record = replace(record, clerk=archive.document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
+            record = replace(record, clerk=document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
                                                                   printer=printer, before_id=row.id))
+        if (row.kind, row.sha256) in corrected:
+            record = replace(record, corrected=True)
         found += _compare(store, row, record)
     return found
 
@@ -115,6 +119,12 @@ def _versions_at_print(s, case_no: str) -> dict[tuple[str, str], dict[str, Any]]
         elif version is not None:
             out.setdefault((payload["kind"], payload["sha256"]), version)
     return out
+
+
+def _corrected_prints(s, case_no: str) -> set[tuple[str, str]]:
+    """(kind, sha256) of each print of the case made as a corrected version (marked 更正)."""
+    ops = s.scalars(select(OutboxOp.payload).where(OutboxOp.ref == case_no, OutboxOp.kind == "document.printed"))
+    return {(p["kind"], p["sha256"]) for p in map(json.loads, ops) if p.get("corrected")}
 
 
 def _time(value: str) -> datetime:
@@ -210,12 +220,16 @@ def _compare(store: Store, row: Document, record: CaseRecord) -> list[Difference
     found = []
     if hashlib.sha256(archived_pdf).hexdigest() != row.sha256:
         found.append(diff(FILE_CHANGED, hashlib.sha256(archived_pdf).hexdigest(), row.sha256))
+    from desktop.core.documents import sealmark  # reportlab, only when comparing
+
+    old = pdf_lines(archived_pdf)
+    seal = sealmark.SealMark(None) if sealmark.sealed_text(old) else None  # a sealed print: the same box
     try:
         fresh = registry.render_case_document(row.kind, record, paper=row.paper, reprint=row.reprint,
-                                              extra=_extra(store, row), number=_number(store, row))
+                                              extra=_extra(store, row), number=_number(store, row), seal=seal)
     except YichuangError as e:  # the record no longer allows this document at all
         return [*found, diff(NOT_RENDERABLE, "（已打印）", e.message)]
-    old, new = pdf_lines(archived_pdf), pdf_lines(fresh)
+    new = pdf_lines(fresh)
     for field, a, b in line_differences(old, new):
         found.append(diff(field, a, b))
     return found

@@ -136,6 +136,10 @@ class Case(Base):
     # a deadline reaches into a year whose holidays are not yet published: printed as 待定 and computed
     # when that year's calendar arrives
     deadline_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # the back office's decision as the centre publishes it (JSON of the `cases` stream's "decision"), "" = none
+    decision_json: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # the window that made the latest version (this one, or another window of the centre: a pulled case)
+    last_window_no: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"
@@ -188,6 +192,19 @@ class CaseEvent(Base):
     actor: Mapped[str] = mapped_column(String(64))
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # where the step was taken: a window number ("" for an event of the centre or of the back office)
+    window_no: Mapped[str] = mapped_column(String(8), default="", server_default="")
+
+
+class CentralCase(Base):
+    """The centre's latest snapshot of a case (the `cases` stream's data, as JSON text): what a case is
+    restored to when the centre refuses our version of it. Personal data: kept in the encrypted store only."""
+
+    __tablename__ = "central_cases"
+    case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data_json: Mapped[str] = mapped_column(Text)
+    pulled_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Consultation(Base):

@@ -46,6 +46,15 @@ class ProtocolMismatch(YichuangError):
     """Window and centre speak different protocol versions: the window must be upgraded."""
 
 
+class CaseLeased(BadInput):
+    """Another window of the centre holds the case's lease: it is being handled there right now (exit 2)."""
+
+    def __init__(self, *, window_no: str, clerk_name: str, until: str, case_no: str = ""):
+        super().__init__("E_CASE_LEASED", f"{clerk_name}，{window_no} 号窗口正在办理此件（至 {until}）",
+                         field="case_no")
+        self.window_no, self.clerk_name, self.until, self.case_no = window_no, clerk_name, until, case_no
+
+
 class DiskFull(YichuangError):
     """The disk (or the user's quota) is full: nothing is corrupt, and nothing was half-stored."""
 

@@ -24,6 +24,7 @@ from desktop.core.cases import (
     deadlines,
     gaps,
     intake,
+    leases,
     lookup,
     records,
     transfers,
@@ -177,8 +178,19 @@ class Services:
 
     def supplement_case(self, *, case_no: str, materials: dict[str, Any], clerk: Clerk,
                         out_dir: Path | None = None, paper: str = "a4") -> IntakeResult:
-        return intake.supplement_case(self.store, case_no=case_no, materials=materials, clerk=clerk,
-                                      out_dir=out_dir, paper=paper)
+        """补正 under the case's lease (CaseLeased while another window handles it; offline it goes on)."""
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return intake.supplement_case(self.store, case_no=case_no, materials=materials, clerk=clerk,
+                                          out_dir=out_dir, paper=paper)
+
+    # ----- two windows never continue one case at once
+    def take_lease(self, *, case_no: str, clerk: Clerk) -> leases.Lease:
+        """The case's lease for this window (CaseLeased when another window holds it; offline: granted, not
+        online, with a note to show)."""
+        return leases.take_lease(self.store, case_no=case_no, clerk=clerk)
+
+    def release_lease(self, *, case_no: str) -> bool:
+        return leases.release_lease(self.store, case_no=case_no)
 
     def record_consultation(self, *, asker_name: str, question: str, answer: str, clerk: Clerk,
                             asker_phone: str = "", matter_code: str = "") -> ConsultationRecord:
@@ -285,8 +297,9 @@ class Services:
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
                          how: str = "window", tracking_no: str = "") -> str:
-        return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
-                                        receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
+                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
 
     def ratings(self, *, day: date | None = None) -> list[closing.RatingRecord]:
         return closing.ratings(self.store, day=day)

@@ -57,6 +57,8 @@ class Matter:
     catalogue_version: str = ""
     reconsideration_body: str = ""  # 行政复议机关 named on the 不予受理通知书 ('' = the window setting)
     court: str = ""  # 人民法院 named on the 不予受理通知书 ('' = the window setting)
+    # the back office's steps in order (承办 → 审核 → 决定, or 一审一核: 承办 → 决定)
+    review_steps: tuple[str, ...] = ("handle", "review", "decide")
 
 
 @dataclass(frozen=True)

@@ -110,24 +110,26 @@ def test_transfer_batch_walks_waiting_sent_signed(services, clerk):
     assert sent.state == "sent" and sent.sent_at is not None
     with pytest.raises(BadInput):
         services.advance_transfer(batch_no=batch.batch_no, state="waiting", clerk=clerk)
-    signed = services.advance_transfer(batch_no=batch.batch_no, state="signed", clerk=clerk)
-    assert signed.state == "signed"
-    assert len(_ops(services, "transfer.upsert")) == 3
+    with pytest.raises(BadInput) as e:  # 签收 is the department's, at the centre (tests/sync/test_loop_streams.py)
+        services.advance_transfer(batch_no=batch.batch_no, state="signed", clerk=clerk)
+    assert "签收/退回由承办部门办理" in e.value.message
+    assert services.transfers(states=("sent",))[0].batch_no == batch.batch_no
+    assert len(_ops(services, "transfer.upsert")) == 2
     with pytest.raises(BadInput) as e:
         services.create_transfer(department="上海市公安局人口管理办公室", case_nos=[notice.case_no],
                                  channel="online", clerk=clerk)
     assert e.value.code == "E_NOT_ACCEPTED"
 
 
-def test_a_returned_batch_puts_its_cases_back_on_the_pile(services, clerk):
+def test_a_window_cannot_return_its_own_batch(services, clerk):
+    """退回 arrives from the department by the `transfers` stream (tests/sync/test_loop_streams.py)."""
     nos = _accepted(services, clerk, 1)
     b = services.create_transfer(department="上海市公安局人口管理办公室", case_nos=nos, channel="online", clerk=clerk)
     services.advance_transfer(batch_no=b.batch_no, state="sent", clerk=clerk)
-    with pytest.raises(BadInput):
-        services.advance_transfer(batch_no=b.batch_no, state="returned", clerk=clerk)
-    returned = services.advance_transfer(batch_no=b.batch_no, state="returned", clerk=clerk, reason="材料缺页")
-    assert returned.return_reason == "材料缺页" and len(returned.cases) == 1
-    assert services.awaiting_transfer() == {"上海市公安局人口管理办公室": nos}
+    with pytest.raises(BadInput) as e:
+        services.advance_transfer(batch_no=b.batch_no, state="returned", clerk=clerk, reason="材料缺页")
+    assert "签收/退回由承办部门办理" in e.value.message
+    assert services.transfers(states=("sent",))[0].batch_no == b.batch_no and services.awaiting_transfer() == {}
 
 
 def test_transfer_refuses_mixed_departments(services, clerk):

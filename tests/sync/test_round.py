@@ -38,7 +38,8 @@ def test_the_fake_centre_refuses_to_exist_outside_a_test(monkeypatch):
 
 def test_the_protocol_is_the_newest_kind_stream_or_feature():
     assert KINDS["audit.recorded"].introduced == 3
-    assert sync.PROTOCOL == 4 == CHAIN_PROTOCOL  # the window binding and the chain of operations
+    assert CHAIN_PROTOCOL == 4  # the window binding and the chain of operations
+    assert sync.PROTOCOL == 5 == streams.STREAMS["cases"].introduced  # the centre-wide loop's streams
     assert sync.PROTOCOL == max([CHAIN_PROTOCOL] + [k.introduced for k in KINDS.values()] +
                                 [s.introduced for s in streams.STREAMS.values()])
     assert isinstance(FakeTransport(), sync.Transport)
@@ -113,7 +114,7 @@ def test_a_blob_goes_up_before_the_push_that_cites_it(services, clerk, centre, h
     centre.calls.clear()
     assert sync.sync_round(services, transport=centre).pushed == 1
     names = [name for name, _ in centre.calls]
-    assert names == ["handshake", "put_blobs", "push", "pull", "pull", "pull", "pull"]
+    assert names == ["handshake", "put_blobs", "push"] + ["pull"] * len(streams.STREAMS)
     assert centre.calls[1][1] == [sha] and op_id in centre.calls[2][1]
     assert centre.blobs[sha] == scan
     with services.Reader() as s:

@@ -216,16 +216,21 @@ def test_transfer_batch_from_pile_to_signed(qtbot, window, services, clerk):
     dialog.print_manifest()
     qtbot.waitUntil(lambda: bool(getattr(dialog, "last_manifest", "")), timeout=10_000)
     assert dialog.last_manifest.endswith(".pdf")
-    for state, label in (("sent", "已发送"), ("signed", "已签收")):
-        dialog.advance(state)
-        wait_idle(qtbot, window)
-        assert services.transfers()[0].state == state
-        assert dialog.batches.item(0, 5).text() == label
-    assert not dialog.returned_button.isEnabled()  # a signed batch is closed
-    assert len(ops(services, "transfer.upsert")) == 3
+    dialog.advance("sent")
+    wait_idle(qtbot, window)
+    assert services.transfers()[0].state == "sent"
+    assert dialog.batches.item(0, 5).text() == "已发送"
+    # 签收 and 退回 are the department's (they arrive by the centre's transfers stream)
+    assert not dialog.signed_button.isEnabled() and not dialog.returned_button.isEnabled()
+    dialog.advance("signed")
+    wait_idle(qtbot, window)
+    assert "签收/退回由承办部门办理" in dialog.message.text()
+    assert services.transfers()[0].state == "sent"
+    assert len(ops(services, "transfer.upsert")) == 2
 
 
-def test_returned_batch_needs_a_reason_and_frees_its_cases(qtbot, window, services, clerk):
+def test_a_window_cannot_return_its_own_batch(qtbot, window, services, clerk):
+    """退回 is the department's; the window learns it from the centre (tests/sync/test_loop_streams.py)."""
     case_no = services.accept_application(intake=TO_TRANSFER, clerk=clerk).case_no
     window.open_transfers()
     dialog = window.active_dialog
@@ -234,16 +239,12 @@ def test_returned_batch_needs_a_reason_and_frees_its_cases(qtbot, window, servic
     wait_idle(qtbot, window)
     dialog.advance("sent")
     wait_idle(qtbot, window)
-    dialog.advance("returned")
-    assert "原因" in dialog.message.text()
+    assert not dialog.returned_button.isEnabled()
     commit_text(dialog.reason_edit, "缺少申请表原件")
     dialog.advance("returned")
     wait_idle(qtbot, window)
-    batch = services.transfers()[0]
-    assert batch.state == "returned" and batch.return_reason == "缺少申请表原件"
-    assert dialog.batches.item(0, 5).text() == "已退回"
-    assert services.awaiting_transfer() == {"上海市公安局": [case_no]}
-    assert dialog.pile.topLevelItemCount() == 1
+    assert "签收/退回由承办部门办理" in dialog.message.text()
+    assert services.transfers()[0].state == "sent" and services.awaiting_transfer() == {}
 
 
 def test_handover_then_a_bad_rating_becomes_a_rectification_item(qtbot, window, services, clerk):

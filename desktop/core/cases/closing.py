@@ -134,7 +134,7 @@ def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name:
         detail = json.dumps({"how": how, "receiver_name": receiver_name,
                              "receiver_id_no": receiver_id_no.strip(),
                              **({"tracking_no": tracking_no} if tracking_no else {})}, ensure_ascii=False)
-        record_case_change(s, case, actor=clerk.login, event="delivered", detail=detail, now=now)
+        record_case_change(s, case, clerk=clerk, event="delivered", detail=detail, now=now)
     # the 送达回执 is printed after the commit, like every document
     archive.print_document(store, record=records.case_record(store, case_no=case_no), kind="delivery_receipt",
                            clerk=clerk, extra=records.delivery_args(store, case_no))

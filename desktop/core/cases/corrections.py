@@ -137,7 +137,7 @@ def correct_case(store: Store, *, case_no: str, changes: Any, reason: str, clerk
         if "agent" in fixed:
             case.agent_json = json.dumps(fixed["agent"], ensure_ascii=False) if fixed["agent"] else None
         detail = json.dumps({"reason": reason, "fields": changed}, ensure_ascii=False)
-        record_case_change(s, case, actor=clerk.login, event="corrected", detail=detail, now=now)
+        record_case_change(s, case, clerk=clerk, event="corrected", detail=detail, now=now)
         version, status = case.version, case.status
         printed = _printed_kinds(s, case_no)
     record = records.case_record(store, case_no=case_no)
@@ -183,7 +183,7 @@ def _close(store: Store, *, case_no: str, reason: str, clerk: Clerk, status: str
             raise BadInput("E_CASE_FINAL", f"办件 {case_no} 已{OUTCOME_LABELS[case.outcome]}，不能{what}",
                            field="case_no")
         case.status = status
-        record_case_change(s, case, actor=clerk.login, event=status, detail=reason, now=now)
+        record_case_change(s, case, clerk=clerk, event=status, detail=reason, now=now)
         version = case.version
     return CaseChange(case_no=case_no, event=status, status=status, version=version, reason=reason)
 

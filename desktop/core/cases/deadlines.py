@@ -134,7 +134,7 @@ def recompute_pending(s, *, cal: WorkdayCalendar, find_matter: Callable[[str, st
         else:
             detail = f"节假日安排已公布，承诺办结日期确定为 {d.promised:%Y-%m-%d}" + (
                 f"，法定办结日期 {d.statutory:%Y-%m-%d}" if d.statutory else "")
-        record_case_change(s, case, actor=actor, event="deadline.computed", detail=detail, now=now)
+        record_case_change(s, case, clerk=None, actor=actor, event="deadline.computed", detail=detail, now=now)
         for kind in owed_kinds(s, case):
             s.add(DocumentOwed(case_no=case.case_no, kind=kind, created_at=now,
                                reason=f"{detail}：须向申请人补发"))
@@ -163,7 +163,7 @@ def _reason(reason: str) -> str:
 
 
 def _commit(store: Store, s, case, *, clerk: Clerk, event: str, detail: str) -> None:
-    record_case_change(s, case, actor=clerk.login, event=event, detail=detail, now=store.clock())
+    record_case_change(s, case, clerk=clerk, event=event, detail=detail, now=store.clock())
 
 
 def recompute_pending_in(store: Store, s, *, actor: str) -> list[str]:

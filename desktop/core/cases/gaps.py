@@ -55,7 +55,7 @@ def supply_gap(store: Store, *, case_no: str, material: str, clerk: Clerk, out_d
             raise BadInput("E_NOT_GAP", f"材料“{row.name}”已补交", field="material")
         due = row.gap_due or now.date()
         row.state, row.gap_due = "paper", None
-        record_case_change(s, case, actor=clerk.login, event=SUPPLIED, detail=supply_detail(row.name, row.code, due),
+        record_case_change(s, case, clerk=clerk, event=SUPPLIED, detail=supply_detail(row.name, row.code, due),
                            now=now)
     updated = records.case_record(store, case_no=case_no)
     return archive.print_document(store, record=updated, kind="gap_receipt", paper=paper, out_dir=out_dir,

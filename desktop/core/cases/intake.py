@@ -25,7 +25,7 @@ from desktop.core.cases.checks import (
     join_refusal,
     person_json,
 )
-from desktop.core.cases.versions import case_payload, record_case_change
+from desktop.core.cases.versions import case_payload, make_step, record_case_change
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.documents import archive, registry
 from desktop.core.errors import BadInput, YichuangError
@@ -137,6 +137,7 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         received_at=now, received_day=day, complete_at=complete_at, promised_date=dates.promised,
         statutory_date=dates.statutory, supply_due=dates.supply_due, clerk_login=clerk.login,
         clerk_name=clerk.name, centre_code=window.centre_code, window_no=window.window_no, version=1,
+        last_window_no=window.window_no,
         updated_at=now, refusal_reason=join_refusal(item.refusal_category, item.refusal_reason),
         apply_instead=item.apply_instead,
         result_note=item.result_note, deadline_pending=dates.pending,
@@ -147,9 +148,10 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         record_audit(s, window=window, at=now, actor=str(item.uscc_override["by"]), action="override.uscc_check",
                      ref=case_no, detail=str(item.uscc_override["reason"]))
     s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event=item.outcome,
-                    detail=OUTCOME_LABELS[item.outcome]))
+                    detail=OUTCOME_LABELS[item.outcome], window_no=window.window_no))
     s.flush()
-    enqueue(s, kind="case.upsert", ref=case_no, payload=case_payload(case), now=now)
+    enqueue(s, kind="case.upsert", ref=case_no, now=now,
+            payload=case_payload(case, step=make_step(s, event=item.outcome, clerk=clerk, now=now)))
     return CaseRecord(
         case_no=case_no, matter=matter, applicant=applicant, agent=item.agent, materials=item.materials,
         outcome=item.outcome, received_at=now, promised_date=dates.promised, supply_due=dates.supply_due,
@@ -199,8 +201,7 @@ def supplement_case(store: Store, *, case_no: str, materials: dict[str, Any], cl
             case.promised_date, case.statutory_date = dates.promised, dates.statutory
         case.deadline_pending = dates.pending
         case.calendar_version = workcalendar.calendar_version(store)
-        record_case_change(s, case, actor=clerk.login, event="supplemented", detail=OUTCOME_LABELS[outcome],
-                           now=now)
+        record_case_change(s, case, clerk=clerk, event="supplemented", detail=OUTCOME_LABELS[outcome], now=now)
     updated = records.case_record(store, case_no=case_no)
     docs = archive.print_visit(store, updated, registry.kinds_for_visit(outcome, checked, first_visit=False),
                                paper=paper, out_dir=out_dir, clerk=clerk)

@@ -1,18 +1,23 @@
 """Material transfer (材料流转): batches of accepted cases' materials to a back-office department.
 
-States: waiting → sent → signed (签收) or returned (退回, with a reason). Every change is one local
-transaction with its `transfer.upsert` outbox operation (the whole batch, versioned), so it works offline
-and reaches the centre exactly once like everything else.
+States: waiting → sent → signed (签收) or returned (退回, with a reason). The window makes and sends a batch
+(waiting → sent); the department signs for it or returns it at the centre, and the window learns it from the
+`transfers` stream (desktop/core/sync/loop.py). Every change the window makes is one local transaction with
+its `transfer.upsert` outbox operation (the whole batch, versioned), so it works offline and reaches the
+centre exactly once like everything else. A batch may hold any accepted case of the centre that this window
+has (its own or pulled), not yet signed for and not in another open batch (here or, as the centre's snapshot
+says, at another window).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
 
-from db.local.models import Case, CaseCounter, CaseEvent, TransferBatch, TransferItem
+from db.local.models import Case, CaseCounter, CaseEvent, CentralCase, TransferBatch, TransferItem
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import to_iso
 from desktop.core.errors import BadInput, NotFound
@@ -22,9 +27,11 @@ from desktop.core.types import Clerk
 
 CHANNELS = {"online": "网上流转", "express": "快递寄送"}
 STATES = {"waiting": "待发送", "sent": "已发送", "signed": "已签收", "returned": "已退回"}
-# which state may follow which
-NEXT = {"waiting": ("sent",), "sent": ("signed", "returned"), "signed": (), "returned": ()}
+# which state the WINDOW may move a batch to (签收 and 退回 are the department's, at the centre)
+NEXT = {"waiting": ("sent",), "sent": (), "signed": (), "returned": ()}
+DEPARTMENT_STATES = ("signed", "returned")
 TRANSFERABLE_OUTCOMES = ("accepted",)
+TRANSFERABLE_STATUSES = ("received",)  # not yet signed for, decided, withdrawn or voided
 
 
 @dataclass(frozen=True)
@@ -68,11 +75,15 @@ def awaiting_transfer(store: Store, *, department: str | None = None) -> dict[st
         taken = _open_items()
         rows = s.execute(
             select(Case.case_no, Case.matter_code, Case.catalogue_version)
-            .where(Case.outcome.in_(TRANSFERABLE_OUTCOMES), Case.case_no.not_in(taken))
+            .where(Case.outcome.in_(TRANSFERABLE_OUTCOMES), Case.status.in_(TRANSFERABLE_STATUSES),
+                   Case.case_no.not_in(taken))
             .order_by(Case.received_at)
         ).all()
+        elsewhere = _batched_elsewhere(s, [r[0] for r in rows])
     out: dict[str, list[str]] = {}
     for case_no, code, version in rows:
+        if case_no in elsewhere:
+            continue
         dept = catalogue.matter(store, code=code, version=version).department
         if department is None or dept == department:
             out.setdefault(dept, []).append(case_no)
@@ -115,11 +126,16 @@ def create_transfer(store: Store, *, department: str, case_nos: list[str], chann
                 raise NotFound("E_CASE", f"本窗口没有办件 {no}", field="case_nos")
             if case.outcome not in TRANSFERABLE_OUTCOMES:
                 raise BadInput("E_NOT_ACCEPTED", f"办件 {no} 尚未受理，不能流转", field="case_nos")
+            if case.status not in TRANSFERABLE_STATUSES:
+                raise BadInput("E_CASE_STATUS", f"办件 {no} 当前状态为“{case.status}”，不能流转", field="case_nos")
             dept = catalogue.matter(store, code=case.matter_code, version=case.catalogue_version).department
             if dept != department:
                 raise BadInput("E_DEPARTMENT", f"办件 {no} 应流转至“{dept}”，不是“{department}”", field="case_nos")
             if s.scalar(_open_items().where(TransferItem.case_no == no)):
                 raise BadInput("E_IN_BATCH", f"办件 {no} 已在其他流转单中", field="case_nos")
+            other = _batched_elsewhere(s, [no]).get(no)
+            if other:
+                raise BadInput("E_IN_BATCH", f"办件 {no} 已在其他窗口的流转单 {other} 中", field="case_nos")
         prefix = f"LZ{w.centre_code}{w.window_no}{now:%y%m%d}"
         counter = s.get(CaseCounter, prefix)
         if counter is None:
@@ -142,9 +158,13 @@ def create_transfer(store: Store, *, department: str, case_nos: list[str], chann
 
 def advance_transfer(store: Store, *, batch_no: str, state: str, clerk: Clerk, tracking_no: str | None = None,
                      reason: str = "") -> TransferInfo:
-    """Move a batch on: sent (with a tracking number for express), signed, or returned with a reason."""
+    """Send a waiting batch (with a tracking number for express). 签收 and 退回 are the department's: the
+    window learns them from the centre (the `transfers` stream), it never records them itself."""
     if state not in STATES:
         raise BadInput("E_TRANSFER_STATE", f"流转状态“{state}”无效", field="state")
+    if state in DEPARTMENT_STATES:
+        raise BadInput("E_TRANSFER_STATE", f"签收/退回由承办部门办理：窗口不能将流转单 {batch_no} 改为“{STATES[state]}”",
+                       field="state")
     w = store.window()
     now = store.clock()
     with store.Session.begin() as s:
@@ -176,6 +196,19 @@ def advance_transfer(store: Store, *, batch_no: str, state: str, clerk: Clerk, t
         enqueue(s, kind="transfer.upsert", ref=batch_no, now=now,
                 payload=_payload(batch, case_nos, w.centre_code, w.window_no))
     return transfer(store, batch_no=batch_no)
+
+
+def _batched_elsewhere(s, case_nos: list[str]) -> dict[str, str]:
+    """case_no -> the open batch the centre's snapshot puts it in, for those in a batch this window has not."""
+    if not case_nos:
+        return {}
+    out = {}
+    for case_no, text in s.execute(select(CentralCase.case_no, CentralCase.data_json)
+                                   .where(CentralCase.case_no.in_(case_nos))):
+        batch_no = json.loads(text).get("batch_no")
+        if batch_no and s.get(TransferBatch, batch_no) is None:
+            out[case_no] = batch_no
+    return out
 
 
 def _open_items():

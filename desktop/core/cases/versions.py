@@ -1,5 +1,8 @@
 """A case becomes its next version: the history event and the `case.upsert` operation with its frozen wire
-form, in the caller's transaction (the centre applies a version only if it is newer than what it has)."""
+form, in the caller's transaction (the centre applies a version only if it is newer than what it has).
+
+Any window of the centre may make the next version of any of its cases (a pulled case continues here):
+each version carries the `step` that made it (event, THIS window, the acting clerk, when)."""
 
 from __future__ import annotations
 
@@ -9,29 +12,55 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.local.models import Case, CaseEvent
+from db.local.models import Case, CaseEvent, Setting
 from desktop.core.clock import to_iso
 from desktop.core.outbox import enqueue
+from desktop.core.types import Clerk
+
+__all__ = ["WINDOW_STATUSES", "case_payload", "make_step", "record_case_change", "this_window_no"]
+
+WINDOW_STATUSES = ("received", "delivered", "withdrawn", "voided")
+"""The statuses a window's case.upsert may carry; any other (signed, in_review, approved, denied) is the
+centre's, and the window sends `received` for it (the centre keeps its own)."""
 
 
-def record_case_change(s: Session, case: Case, *, actor: str, event: str, detail: str, now: datetime) -> None:
-    """A changed case becomes its next version: history event and `case.upsert` op."""
+def this_window_no(s: Session) -> str:
+    """This window's number, read in the caller's session."""
+    row = s.get(Setting, "window_no")
+    return row.value if row is not None else ""
+
+
+def make_step(s: Session, *, event: str, clerk: Clerk | None, now: datetime, actor: str = "",
+              backup_for: str = "") -> dict[str, str]:
+    """The `step` a version carries: what was done, at THIS window, by whom, when (a system change such as a
+    date computed when the holidays arrive has no clerk: its actor stands as the login, no name)."""
+    return {"event": event, "window_no": this_window_no(s), "clerk_login": clerk.login if clerk else actor,
+            "clerk_name": clerk.name if clerk else "", "at": to_iso(now), "backup_for": backup_for or ""}
+
+
+def record_case_change(s: Session, case: Case, *, clerk: Clerk | None, event: str, detail: str, now: datetime,
+                       actor: str = "", backup_for: str = "") -> None:
+    """A changed case becomes its next version: history event and `case.upsert` op carrying the step.
+    `clerk` is who acts (None only for a change the system makes, named by `actor`)."""
+    step = make_step(s, event=event, clerk=clerk, now=now, actor=actor, backup_for=backup_for)
     case.version += 1
     case.updated_at = now
-    s.add(CaseEvent(case_no=case.case_no, at=now, actor=actor, event=event, detail=detail))
+    case.last_window_no = step["window_no"]
+    s.add(CaseEvent(case_no=case.case_no, at=now, actor=clerk.login if clerk else actor, event=event,
+                    detail=detail, window_no=step["window_no"]))
     s.flush()
-    enqueue(s, kind="case.upsert", ref=case.case_no, payload=case_payload(case), now=now)
+    enqueue(s, kind="case.upsert", ref=case.case_no, payload=case_payload(case, step=step), now=now)
 
 
-def case_payload(case: Case) -> dict[str, Any]:
+def case_payload(case: Case, *, step: dict[str, str] | None = None) -> dict[str, Any]:
     """The frozen `case.upsert` payload the centre applies (see docs/sync-protocol.md for its contract)."""
-    return {
+    payload = {
         "case_no": case.case_no,
         "matter_code": case.matter_code,
         "catalogue_version": case.catalogue_version,
         "calendar_version": case.calendar_version,
         "outcome": case.outcome,
-        "status": case.status,
+        "status": case.status if case.status in WINDOW_STATUSES else "received",
         "received_at": to_iso(case.received_at),
         "promised_date": case.promised_date.isoformat() if case.promised_date else None,
         "statutory_date": case.statutory_date.isoformat() if case.statutory_date else None,
@@ -56,3 +85,6 @@ def case_payload(case: Case) -> dict[str, Any]:
         "extended_days": case.extended_days,
         "version": case.version,
     }
+    if step is not None:
+        payload["step"] = step
+    return payload

@@ -11,7 +11,11 @@ from desktop.core.labels import MATERIAL_KIND_LABELS
 from desktop.core.textcheck import forbidden_char, json_depth
 from desktop.core.types import FORM_LABELS, MODE_LABELS, MaterialSpec, Matter
 
-__all__ = ["Catalogue", "catalogue_to_json", "parse_catalogue"]
+__all__ = ["DEFAULT_REVIEW_STEPS", "REVIEW_STEP_CHOICES", "Catalogue", "catalogue_to_json", "parse_catalogue"]
+
+DEFAULT_REVIEW_STEPS = ("handle", "review", "decide")
+"""承办 → 审核 → 决定; a matter may say ["handle", "decide"] (一审一核) instead, nothing else."""
+REVIEW_STEP_CHOICES = (DEFAULT_REVIEW_STEPS, ("handle", "decide"))
 
 _APPLICANT_KINDS = ("person", "enterprise")
 _MAX_ERRORS_SHOWN = 20
@@ -224,6 +228,12 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
             )
     if early is True and statutory is None:
         bad("early_completion", "没有法定时限的事项不能标记为提前办结")
+    steps = raw.get("review_steps")
+    if steps is None:
+        steps = list(DEFAULT_REVIEW_STEPS)
+    elif not isinstance(steps, list) or tuple(steps) not in REVIEW_STEP_CHOICES:
+        bad("review_steps", "应为 [\"handle\", \"review\", \"decide\"]（承办、审核、决定）"
+            "或 [\"handle\", \"decide\"]（一审一核）")
 
     keywords = raw.get("keywords", [])
     if keywords is None:
@@ -298,6 +308,7 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
         catalogue_version=version,
         reconsideration_body=raw.get("reconsideration_body", "").strip(),
         court=raw.get("court", "").strip(),
+        review_steps=tuple(steps) if isinstance(steps, list) else DEFAULT_REVIEW_STEPS,
     )
 
 
@@ -380,6 +391,7 @@ def _matter_json(m: Matter) -> dict[str, Any]:
         "promised_days": m.promised_days,
         "commitment_allowed": m.commitment_allowed,
         "early_completion": m.early_completion,
+        **({"review_steps": list(m.review_steps)} if m.review_steps != DEFAULT_REVIEW_STEPS else {}),
         "materials": [
             {
                 "code": s.code,

@@ -15,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.local.models import Document, DocumentNumber, DocumentOwed
+from db.local.models import CaseEvent, Document, DocumentNumber, DocumentOwed
 from desktop.core import config
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
 from desktop.core.documents import numbers, registry
+from desktop.core.documents.signer import document_clerk
 from desktop.core.errors import AuthError, BadInput, DiskFull, PrintOwed, YichuangError, storage_failure
 from desktop.core.outbox import enqueue
 from desktop.core.roles import can, require
@@ -121,6 +122,7 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     with store.Session.begin() as s:
         earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
                                                    issue=issue, reissue=reissue)
+        record = replace(record, clerk=document_clerk(s, record=record, kind=kind, reprint=reprint, printer=who))
         from desktop.core.seal.sealing import render_sealed  # the seal QR of a decision document
 
         pdf, warning = render_sealed(store, kind, record, paper=paper, reprint=reprint, extra=extra, now=now,
@@ -184,15 +186,23 @@ def print_warnings(docs) -> tuple[str, ...]:
 
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
-    """Print a case's document again, marked 补打 with its count. A clerk reprints only his own cases; a
+    """Print a case's document again, marked 补打 with its count. A clerk reprints only cases he took or
+    continued (at any window of the centre: a pulled case he supplemented or handed over counts); a
     supervisor any case of this window."""
     record = records.case_record(store, case_no=case_no)
     require(clerk, "reprint_own")
-    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login:
+    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login and not _acted_on(store, record.case_no,
+                                                                                           clerk.login):
         raise AuthError("E_REPRINT_ROLE", f"办件 {record.case_no} 由 {record.clerk.name} 受理：请由本人或值班长补打",
                         field="case_no")
     extra = records.delivery_args(store, record.case_no) if kind == "delivery_receipt" else None
     return print_document(store, record=record, kind=kind, paper=paper, clerk=clerk, extra=extra)
+
+
+def _acted_on(store: Store, case_no: str, login: str) -> bool:
+    with store.Reader() as s:
+        return s.scalar(select(CaseEvent.id).where(CaseEvent.case_no == case_no, CaseEvent.actor == login)
+                        .limit(1)) is not None
 
 
 def documents_owed(store: Store) -> list[tuple[int, str, str, str]]:

@@ -32,6 +32,7 @@ from desktop.core.cases.checks import applicant_from_json, person_from_json, spl
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
 from desktop.core.documents import numbers, registry
+from desktop.core.documents.signer import document_clerk
 from desktop.core.errors import YichuangError
 from desktop.core.labels import DOCUMENT_LABELS
 from desktop.core.store import Store
@@ -93,6 +94,12 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
             record = live
         else:
             record = record_from_payload(store, live, payload, printed_at=row.printed_at)
+        with store.Reader() as s:
+            user = s.get(User, row.clerk_login)
+            printer = Clerk(login=row.clerk_login, name=user.name if user else row.clerk_login,
+                            staff_no=user.staff_no if user else "", role=user.role if user else "clerk")
+            record = replace(record, clerk=document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
+                                                                  printer=printer, before_id=row.id))
         if (row.kind, row.sha256) in corrected:
             record = replace(record, corrected=True)
         found += _compare(store, row, record)

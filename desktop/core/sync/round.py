@@ -28,6 +28,7 @@ from desktop.core import chain, retention
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, CentralUnavailable, ProtocolMismatch, YichuangError
 from desktop.core.outbox.kinds import blobs_cited
+from desktop.core.sync import loop
 from desktop.core.sync import streams as down
 from desktop.core.sync.link import CandidateLink, candidate_link
 from desktop.core.sync.protocol import PROTOCOL
@@ -144,6 +145,7 @@ def sync_round(store: Store, *, central_url: str | None = None, ca_cert: str | P
                 candidate.commit(store)
             result = push_outbox(store, link)
             pulled = pull_streams(store, link)
+            loop.reconcile_rejected(store)  # a case whose version lost goes back to the centre's
             result = SyncResult(result.pushed, result.duplicate, result.rejected, pulled)
         except CentralUnreachable as e:
             _record_failure(store, e.message)

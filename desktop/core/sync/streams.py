@@ -19,12 +19,13 @@ from desktop.core.cases import deadlines
 from desktop.core.catalogue import parse_catalogue
 from desktop.core.catalogue.storage import store_catalogue
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.sync.loop import apply_cases, apply_transfers
 
 if TYPE_CHECKING:
     from desktop.core.store import Store
 
 __all__ = ["CENTRE_ACTOR", "PULL_LIMITS", "STREAMS", "Stream", "apply_calendar", "apply_case_status",
-           "apply_catalogue", "apply_users"]
+           "apply_cases", "apply_catalogue", "apply_transfers", "apply_users"]
 
 CENTRE_ACTOR = "centre"
 Rows = list[dict[str, Any]]
@@ -139,8 +140,11 @@ STREAMS: dict[str, Stream] = {s.name: s for s in (
     Stream("calendar", 2, 20, apply_calendar, invalidates=("calendar",)),
     Stream("users", 2, 500, apply_users),
     Stream("case_status", 1, 1000, apply_case_status),
+    Stream("cases", 5, 500, apply_cases),
+    Stream("transfers", 5, 500, apply_transfers),
 )}
-"""Pulled in this order every round."""
+"""Pulled in this order every round (users and the catalogue before the cases that name them; `cases` after
+the older `case_status`, so the centre's full snapshot has the last word)."""
 
 PULL_LIMITS = {s.name: s.page_limit for s in STREAMS.values()}
 """Rows per page by stream; read at each pull (tests lower them to make pages small)."""

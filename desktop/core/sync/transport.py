@@ -1,4 +1,4 @@
-"""What a sync round needs from the centre: five calls and close(), whatever carries them.
+"""What a sync round needs from the centre: five calls, the lease calls and close(), whatever carries them.
 
 The real transport is db.central.client.CentralClient (psycopg to the central PostgreSQL); unit tests use
 tests/support/fake_transport.py, which refuses to run outside tests. Errors are db.central.errors:
@@ -41,6 +41,16 @@ class Transport(Protocol):
     def pull(self, stream: str, after: int, limit: int) -> dict[str, Any]:
         """{"rows": [{"seq", "key", "data"}…] with seq > after, ascending, at most `limit`;
         "last_seq": the last row's seq, or `after` when there is none}."""
+        ...
+
+    def lease_case(self, case_no: str, clerk_login: str, clerk_name: str) -> dict[str, Any]:
+        """Take (or renew) the case's 10-minute lease for this window (protocol 5): {"granted": true, "until"},
+        {"granted": true, "unknown": true} for a case the centre does not have yet, or {"granted": false,
+        "holder": {"window_no", "clerk_name", "until"}}."""
+        ...
+
+    def release_case(self, case_no: str) -> dict[str, Any]:
+        """Give this window's lease back: {"released": bool}."""
         ...
 
     def close(self) -> None:

@@ -45,7 +45,7 @@ KINDS: dict[str, OpKind] = {k.kind: k for k in (
           "catalogue_version calendar_version status promised_date statutory_date supply_due clerk_login "
           "agent materials note refusal_reason apply_instead result_note complete_at paused_since extended_days "
           "step"),  # step (protocol 5): {event, window_no, clerk_login, clerk_name, at, backup_for}
-    _kind("document.printed", "文书打印", 1, "case_no kind sha256 printed_at", "reprint paper clerk_login"),
+    _kind("document.printed", "文书打印", 1, "case_no kind sha256 printed_at", "reprint paper clerk_login corrected"),
     _kind("consultation.recorded", "咨询登记", 2,
           "id centre_code window_no asked_at asker_name question answer",
           "asker_phone matter_code answered_by clerk_login"),

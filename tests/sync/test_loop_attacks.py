@@ -245,3 +245,67 @@ def test_every_step_records_who_where_and_when(loop):
         ("review.review", None, POLICE, "wang", True), ("decision.approved", None, POLICE, "wang", True)]
     for window_no, department, _ in [(r[1], r[2], r[3]) for r in rows]:
         assert (window_no is None) != (department is None)  # exactly one place: a window or a department
+
+
+# ---- at the windows: a lease keeps out every change of a case, not only 补正 and 送达 ---------------------------
+@pytest.fixture
+def w1(services, window, central_url):
+    from tests.support.central_ops import publish_store_catalogues
+
+    url = window("310104", "01", centre_name="徐汇区行政服务中心", catalogue=None)
+    publish_store_catalogues(central_url, services)
+    services.set_central(url=url)
+    return services
+
+
+@pytest.fixture
+def w2(tmp_path, clock, window, w1):
+    from desktop.core.catalogue import storage
+    from desktop.core.services import Services, init_store
+    from tests.support.factories import TEST_CATALOGUE
+
+    home = tmp_path / "w2"
+    init_store(home, centre_code="310104", window_no="02", centre_name="徐汇区行政服务中心", demo=True, clock=clock)
+    svc = Services(home, clock=clock)
+    storage.import_catalogue(svc.store, TEST_CATALOGUE.read_text(encoding="utf-8"), actor=None)
+    admin = svc.login(login="admin", password="admin1234")
+    svc.add_user(login="lisi", password="lisi12345", name="李四", staff_no="B0202", role="supervisor", actor=admin)
+    svc.set_central(url=window("310104", "02", centre_name="徐汇区行政服务中心", catalogue=None))
+    yield svc
+    svc.close()
+
+
+def test_a_lease_keeps_another_window_from_correcting_withdrawing_voiding_or_pausing(w1, w2, clerk):
+    """Before: 更正, 撤回, 作废 and the clock operations went on at window 02 while 01 held the lease: 02 printed
+    corrected documents, the centre then refused the version and 02 was put back (the printed 更正 edition
+    stood for data the centre never took). Now each takes the lease first, as 补正 and 送达 do."""
+    from desktop.core.errors import CaseLeased
+    from tests.support.factories import person, residence_permit_intake
+
+    case_no = w1.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no
+    w1.sync_round()
+    w2.sync_round()
+    lisi = w2.login(login="lisi", password="lisi12345")
+    assert w1.take_lease(case_no=case_no, clerk=clerk).online
+    def state():
+        from db.local.models import Case
+
+        with w2.Reader() as s:
+            case = s.get(Case, case_no)
+            return case.version, case.status, case.applicant_name, len(w2.documents(case_no=case_no))
+
+    before = state()
+    attempts = {
+        "correct": lambda: w2.correct_case(case_no=case_no, changes={"applicant": person(name="王晓明")},
+                                           reason="姓名录入错误", clerk=lisi),
+        "withdraw": lambda: w2.withdraw_case(case_no=case_no, reason="申请人撤回", clerk=lisi),
+        "void": lambda: w2.void_case(case_no=case_no, reason="误录", clerk=lisi),
+        "pause": lambda: w2.pause_clock(case_no=case_no, reason="现场核查", clerk=lisi),
+    }
+    for what, attempt in attempts.items():
+        with pytest.raises(CaseLeased, match="张敏，01 号窗口正在办理此件"):
+            attempt()
+        assert state() == before, what
+    assert w1.release_lease(case_no=case_no) is True
+    assert w2.withdraw_case(case_no=case_no, reason="申请人撤回", clerk=lisi).status == "withdrawn"
+    assert w2.sync_round().rejected == 0

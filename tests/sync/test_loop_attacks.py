@@ -179,6 +179,25 @@ def test_a_window_cannot_move_a_case_into_another_department_nor_sign_for_it(loo
     assert loop.push(batch(A, "01", 9, [case_no]), centre=B)[0]["status"] == "rejected"
 
 
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE: a window pushes batches with no case at all, addressed to any department and dated as it likes "
+    "(sent_at is the window's), and office.inbox shows only the newest 500 by that date: 500 empty batches "
+    "hide every real one from the department's inbox. Fix (SQL): apply_transfer_upsert refuses an empty "
+    "case_nos; office.inbox lists every batch in state sent whatever its age, orders by the centre's "
+    "updated_at, and applies the 500 limit only to signed/returned history."))
+def test_empty_batches_cannot_hide_a_real_one_from_the_departments_inbox(loop):
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1), batch(A, "01", 1, [case_no]))
+    spam = [freeze_op("transfer.upsert", {
+        "batch_no": f"LZ{A}02260212{i:03d}", "centre_code": A, "window_no": "02", "department": POLICE,
+        "channel": "online", "tracking_no": "", "state": "sent", "return_reason": "", "case_nos": [],
+        "created_at": "2099-01-01T00:00:00+08:00", "sent_at": "2099-01-01T00:00:00+08:00", "version": 1})
+        for i in range(1, 501)]
+    loop.push(*spam, window_no="02")
+    with loop.office() as o:
+        assert f"LZ{A}01260212001" in [b["batch_no"] for b in o.inbox("wang")]
+
 # ---- leases ------------------------------------------------------------------------------------------------
 def test_a_window_cannot_steal_extend_or_release_another_windows_lease(loop):
     case_no = no(A, "01", 1)
@@ -246,6 +265,44 @@ def test_every_step_records_who_where_and_when(loop):
     for window_no, department, _ in [(r[1], r[2], r[3]) for r in rows]:
         assert (window_no is None) != (department is None)  # exactly one place: a window or a department
 
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE (contract silent): one back-office login does 承办, 审核 and 决定 of the same case alone, so the "
+    "审核 (a second person checking the first) is a formality a single clerk walks through. Fix (SQL): "
+    "office.review and office.decide refuse an actor who recorded an earlier review step of the case since "
+    "it was signed for (for 一审一核 matters too: the decider is not the handler)."))
+def test_one_clerk_cannot_handle_review_and_decide_his_own_case(loop):
+    from db.central import upsert_user
+
+    upsert_user(loop.url, {"login": "qian", "name": "部门qian", "staff_no": "qian", "role": "backoffice",
+                           "password_hash": "argon2-hash", "centre_code": A, "department": POLICE})
+    case_no = loop.signed_case(1)
+    with loop.office() as o:
+        o.review("wang", case_no, "handle", "材料齐全")
+        with pytest.raises(OfficeRefused):
+            o.review("wang", case_no, "review", "我审我自己")
+        o.review("qian", case_no, "review", "同意")
+        assert o.decide("qian", case_no, APPROVE)["status"] == "approved"
+
+
+# ---- the centre stays up for the others ---------------------------------------------------------------------
+@pytest.mark.xfail(strict=True, reason=(
+    "HOLE (storage): every applied version appends a whole `cases` snapshot (payload up to 256 KB plus ALL the "
+    "case's steps, so O(n^2) in the versions) to yc.changes and none is ever removed, although sync.pull "
+    "returns only the newest per case: one window pushing versions of one case fills the centre's disk and "
+    "slows every new window's first pull (it scans the superseded rows). Fix (SQL): yc.emit_case (under the "
+    "centre's stream lock it holds) deletes the older `cases` rows of the same centre and key after "
+    "appending; nothing a pull returns changes."))
+def test_versions_of_one_case_do_not_pile_up_in_the_cases_stream(loop):
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1))
+    answers = loop.push(*[op(A, "01", 1, version=v, note="x" * 1000) for v in range(2, 42)], window_no="02")
+    assert {a["status"] for a in answers} == {"applied"}
+    with loop.window(A, "01") as w:
+        assert [r["key"] for r in w.pull("cases", 0)["rows"]] == [case_no]
+    assert admin_scalar(loop.url, "SELECT count(*) FROM yc.changes WHERE stream = 'cases' AND key = %s",
+                        (case_no,)) == 1
 
 # ---- at the windows: a lease keeps out every change of a case, not only 补正 and 送达 ---------------------------
 @pytest.fixture

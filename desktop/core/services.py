@@ -153,15 +153,19 @@ class Services:
         return deadlines.import_calendar(self.store, years=years, rows=rows, source=source, actor=actor)
 
     def pause_clock(self, *, case_no: str, reason: str, clerk: Clerk) -> None:
-        deadlines.pause_clock(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            deadlines.pause_clock(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def resume_clock(self, *, case_no: str, clerk: Clerk) -> int:
-        return deadlines.resume_clock(self.store, case_no=case_no, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return deadlines.resume_clock(self.store, case_no=case_no, clerk=clerk)
 
     def extend_deadline(self, *, case_no: str, days: int, reason: str, approver_login: str,
                         approver_password: str, clerk: Clerk) -> None:
-        deadlines.extend_deadline(self.store, case_no=case_no, days=days, reason=reason,
-                                  approver_login=approver_login, approver_password=approver_password, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            deadlines.extend_deadline(self.store, case_no=case_no, days=days, reason=reason,
+                                      approver_login=approver_login, approver_password=approver_password,
+                                      clerk=clerk)
 
     # ----- intake and 补正
     def check_application(self, *, intake: dict[str, Any]) -> CheckedIntake:
@@ -240,8 +244,9 @@ class Services:
     def supply_gap(self, *, case_no: str, material: str, clerk: Clerk, out_dir: Path | None = None,
                    paper: str = "a4") -> PrintedDocument:
         """A 容缺 material supplied: the case's next version and the 容缺材料补交回执 (its path)."""
-        return gaps.supply_gap(self.store, case_no=case_no, material=material, clerk=clerk, out_dir=out_dir,
-                               paper=paper)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return gaps.supply_gap(self.store, case_no=case_no, material=material, clerk=clerk, out_dir=out_dir,
+                                   paper=paper)
 
     def print_gap_reminder(self, *, case_no: str, clerk: Clerk, out_dir: Path | None = None,
                            paper: str = "a4") -> PrintedDocument:
@@ -312,15 +317,18 @@ class Services:
     def correct_case(self, *, case_no: str, changes: Any, reason: str, clerk: Clerk,
                      out_dir: Path | None = None) -> corrections.CaseChange:
         """Correct the applicant / agent; every printed document is printed again marked 更正."""
-        return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason, clerk=clerk,
-                                        out_dir=out_dir)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason,
+                                            clerk=clerk, out_dir=out_dir)
 
     def withdraw_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
-        return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def void_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
         """作废 (a supervisor)."""
-        return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def lookup_cases(self, *, case_no: str | None = None, id_no: str | None = None, name: str | None = None,
                      phone: str | None = None) -> list[lookup.CaseHit]:

@@ -303,9 +303,9 @@ def test_clerk_reprints_only_own_cases(qtbot, window, services, supervisor, cler
     qtbot.keyClick(window, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     dialog = window.active_dialog
     dialog.case_edit.setText(theirs)
-    with qtbot.waitSignal(dialog.refused, timeout=10_000):  # the case is read on the reader thread
+    with qtbot.waitSignal(dialog.refused, timeout=10_000):  # the services refuse (on the writer thread)
         dialog.submit()
-    assert "只能补打本人受理的办件" in dialog.error_label.text()
+    assert "请由本人或值班长补打" in dialog.error_label.text()
     dialog.case_edit.setText(mine)
     dialog.submit()
     qtbot.waitUntil(lambda: dialog.document is not None, timeout=10_000)

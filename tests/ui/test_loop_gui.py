@@ -287,3 +287,20 @@ def test_a_batch_the_department_returned_shows_its_reason(qtbot, window, service
     assert "退回原因：居住证明为复印件，请补交原件" in dialog.batch_detail.text()
     assert dialog.check_case(case_no)  # the case is back on the pile, ready for a new batch
     assert not dialog.sent_button.isEnabled()
+
+
+def test_two_cases_of_one_applicant_are_listed_and_the_clerk_picks_one(qtbot, window, services, clerk):
+    first = services.accept_application(intake=ACCEPTED, clerk=clerk).case_no
+    second = services.accept_application(intake=ACCEPTED, clerk=clerk).case_no
+    dialog = open_lookup(qtbot, window)
+    dialog.set_selector("id_no")
+    qtbot.keyClicks(dialog.case_edit, LI_SI_ID)
+    with qtbot.waitSignal(dialog.searched, timeout=10_000) as listed:
+        qtbot.keyClick(dialog.case_edit, Qt.Key.Key_Return)
+    assert listed.args == [2] and dialog.hits_table.isVisible() and dialog.body.isHidden()
+    assert column(dialog.hits_table, 0) == [second, first]  # newest first
+    assert LI_SI_ID not in column(dialog.hits_table, 3)  # masked
+    dialog.hits_table.selectRow(1)
+    with qtbot.waitSignal(dialog.loaded, timeout=10_000):
+        qtbot.keyClick(dialog.hits_table, Qt.Key.Key_Return)
+    assert dialog.record.case_no == first and dialog.body.isVisible()

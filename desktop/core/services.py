@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from desktop.core import chain, preferences, stats, sync, users, workcalendar, worklist
+from desktop.core import chain, preferences, roles, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
     attachments,
@@ -316,7 +316,8 @@ class Services:
     # ----- correction, withdrawal, void and lookup
     def correct_case(self, *, case_no: str, changes: Any, reason: str, clerk: Clerk,
                      out_dir: Path | None = None) -> corrections.CaseChange:
-        """Correct the applicant / agent; every printed document is printed again marked 更正."""
+        """Correct the applicant / agent; every printed document is printed again marked 更正. Under the case's
+        lease, as every continuation (CaseLeased while another window handles it)."""
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason,
                                             clerk=clerk, out_dir=out_dir)
@@ -326,7 +327,8 @@ class Services:
             return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def void_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
-        """作废 (a supervisor)."""
+        """作废 (a supervisor: the role is checked before the centre is asked for the lease)."""
+        roles.require(clerk, "case_void")
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 

@@ -12,6 +12,7 @@ import logging
 from desktop.core import roles
 from desktop.core.types import Clerk, IntakeResult, Matter
 from desktop.ui.actions import ACTIONS, MENUS
+from desktop.ui.dialogs.lease import CaseLease
 from desktop.ui.feedback import presenter, print_with_preview, show_error
 from desktop.ui.intake.controller import IntakeController
 from desktop.ui.intake.view import IntakeView
@@ -52,6 +53,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self.supplement_record = None  # the CaseRecord reopened for 补正, or None for a new intake
         self.active_dialog: QDialog | None = None
         self.writer = writer_for(services)
+        self.case_lease = CaseLease(self)  # the lease of a case continued in the intake view (补正)
         window = services.window()
         self.setWindowTitle(f"一窗 · 综合窗口受理 — {window.centre_name} {window.window_no} 号窗口")
         self._build_intake_view()
@@ -191,17 +193,29 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self._open(dialog)
 
     def open_lookup(self, case_no: str | None = None) -> None:
-        """办件查询 (Ctrl+L): progress of a case for an applicant who asks; 值班长 also manage its clock."""
+        """办件查询 (Ctrl+L): find a case of the centre (number, ID, name, phone) and continue it under its
+        lease; 值班长 also manage its clock."""
         from desktop.ui.dialogs.lookup import LookupDialog
 
         dialog = LookupDialog(self, self.services, self.clerk, case_no=case_no or "")
 
         def changed(no: str) -> None:
-            self.set_message(f"办件 {no} 的办理时限已更新", "ok")
+            self.set_message(f"办件 {no} 已更新", "ok")
             self.data_changed.emit("cases")
 
+        def supplement(record, leased: str) -> None:  # 补正 goes on in the intake view, under the lease
+            self.load_supplement(record)
+            self.case_lease.adopt(leased, self.clerk)
+
         dialog.changed.connect(changed)
+        dialog.note.connect(self.status.set_activity)
+        dialog.supplement_requested.connect(supplement)
         self._open(dialog)
+
+    def _leave_supplement(self) -> None:
+        """A 补正 ends (done or given up): the case's lease, if this window holds it, goes back to the centre."""
+        super()._leave_supplement()
+        self.case_lease.release()
 
     def open_calendar(self) -> None:
         """值班长: the holiday calendar, and importing next year's arrangement."""

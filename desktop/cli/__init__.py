@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("worklist", cmd_worklist, "what is due: overdue and near-due cases, 待定 dates, documents owed (JSON)")
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
-    sp.add_argument("--scope", default="window", choices=["window"],
-                    help="window: this window's cases (the centre's scope comes with the centre-wide loop)")
+    sp.add_argument("--scope", default="window",
+                    help="window: the cases this window took or last handled; centre: every case the window holds")
     add_clerk(sp)
 
     sp = add("attach", cmd_attach, "attach a scanned material (PDF or image) to a case")

@@ -206,11 +206,14 @@ def cmd_reprint(args) -> int:
 
 
 def cmd_worklist(args) -> int:
+    from desktop.core.worklist import check_scope
+
     day = _parse_date(args.date, "date") if args.date else None
+    check_scope(args.scope)
     svc = _services(args)
     try:
         _actor(args, svc, "intake")
-        items = svc.worklist(day=day)
+        items = svc.worklist(day=day, scope=args.scope)
     finally:
         svc.close()
     _print_json([i.as_json() for i in items])

@@ -254,13 +254,26 @@ class Services:
         return gaps.print_gap_reminder(self.store, case_no=case_no, clerk=clerk, out_dir=out_dir, paper=paper)
 
     # ----- what is due
-    def worklist(self, *, day: date | None = None) -> list[worklist.WorkItem]:
-        """The window's worklist on `day` (default today), red first. Also computes any 待定 date the
-        calendar already covers (so an interrupted calendar pull never leaves one behind)."""
+    def worklist(self, *, day: date | None = None, scope: str = "window") -> list[worklist.WorkItem]:
+        """The worklist on `day` (default today) for `scope` (window: cases taken or last handled here;
+        centre: every case the window holds), red first. Also computes any 待定 date the calendar already
+        covers (so an interrupted calendar pull never leaves one behind)."""
+        worklist.check_scope(scope)
         with self.store.Session.begin() as s:
             deadlines.recompute_pending_in(self.store, s, actor="system")
+        wait = max(1, int(self.store.setting("pickup_wait_workdays") or 5))
         with self.store.Reader() as s:
-            return worklist.worklist(s, cal=workcalendar.calendar(self.store), today=day or self.clock().date())
+            return worklist.worklist(s, cal=workcalendar.calendar(self.store), today=day or self.clock().date(),
+                                     scope=scope, here=worklist.this_window(s), pickup_wait=wait)
+
+    def start_of_day_worklist(self, *, clerk: Clerk, scope: str = "window") -> list[worklist.WorkItem] | None:
+        """At login: the worklist when this is the first login of the day on this window (the day is marked
+        whether or not anything is due), None for every later login that day."""
+        worklist.check_scope(scope)
+        with self.store.Session.begin() as s:
+            if not worklist.first_login_today(s, clerk=clerk, today=self.clock().date()):
+                return None
+        return self.worklist(scope=scope)
 
     # ----- material transfer
     def awaiting_transfer(self, *, department: str | None = None) -> dict[str, list[str]]:

@@ -18,12 +18,15 @@ class SettingSpec:
     default: str
     doc: str
     section: str  # identity (set by init), preference (an administrator's choice), state (kept by the client)
+    minimum: int | None = None  # the least value of an int setting
 
     def check(self, value: str) -> str:
         """The text to store for `value`, or ValueError when it is not of the declared type."""
         value = str(value)
         if self.kind is int:
-            int(value or "0")
+            number = int(value or "0")
+            if self.minimum is not None and number < self.minimum:
+                raise ValueError(f"setting {self.key} is at least {self.minimum}, not {number}")
         elif self.kind is bool and value not in ("", "0", "1"):
             raise ValueError(f"setting {self.key} is a flag: '0' or '1', not {value!r}")
         return value
@@ -59,6 +62,11 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("outbox_retention_days", int, "90", "days an operation the centre applied keeps its payload "
                 "(personal data) in the local outbox; then the payload is purged, the record stays (at least 1)",
                 "preference"),
+    SettingSpec("pickup_wait_workdays", int, "5", "working days a decided result may wait for pick-up before the "
+                "worklist lists it (the approval turns red after Art. 44's 10 working days anyway)", "preference",
+                minimum=1),
+    SettingSpec("worklist_shown_on", str, "", "the day (YYYY-MM-DD) the first login of the day on this window was "
+                "offered the worklist; later logins that day are not", "state"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

@@ -42,9 +42,13 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
     data_changed = Signal(str)
     intake_finished = Signal(object)  # IntakeResult, or None when nothing was stored
     daily_report_ready = Signal(str)  # the daily report's PDF path
+    start_of_day_checked = Signal(object)  # the worklist offered at the day's first login, or None
 
-    def __init__(self, services, clerk: Clerk, parent: QWidget | None = None) -> None:
+    def __init__(self, services, clerk: Clerk, parent: QWidget | None = None, *, start_of_day: bool = False) -> None:
+        """`start_of_day`: this window opens right after a login (the program's start, not a test's frame):
+        the first login of the day on this window opens the 待办清单 when something is due."""
         super().__init__(parent)
+        self._start_of_day = start_of_day
         self.services = services
         self.clerk = clerk
         self.matter: Matter | None = None
@@ -299,11 +303,33 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         dialog.changed.connect(lambda: self.data_changed.emit("outbox"))
         self._open(dialog)
 
-    def open_worklist(self) -> None:
-        """待办清单 (Ctrl+D): what is due at this window, and the documents owed to print."""
+    def worklist_scope(self) -> str:
+        """The 值班长 watches the whole centre; a clerk his own window (the dialog switches either way)."""
+        return "centre" if self.can("report_print") else "window"
+
+    def open_worklist(self, items=None) -> None:
+        """待办清单 (Ctrl+D): what is due at this window or the centre, and the documents owed to print."""
         from desktop.ui.dialogs.worklist import WorklistDialog
 
-        self._open(WorklistDialog(self, self.services, self.clerk))
+        self._open(WorklistDialog(self, self.services, self.clerk, scope=self.worklist_scope(), items=items))
+
+    def check_start_of_day(self) -> int:
+        """The first login of the day on this window is shown the 待办清单 when it is not empty; later logins
+        are not. Runs on the writer thread; `start_of_day_checked(items or None)` tells when it is done."""
+        clerk, scope = self.clerk, self.worklist_scope()
+
+        def checked(items) -> None:
+            if items:
+                self.open_worklist(items)
+            self.start_of_day_checked.emit(items)
+
+        def failed(error) -> None:  # the day's work goes on; the list is one Ctrl+D away
+            log.warning("start-of-day worklist failed: %s", error)
+            self.set_message("待办清单未能读取，可按 Ctrl+D 重试", "error")
+            self.start_of_day_checked.emit(None)
+
+        return DbOp(self, lambda svc: svc.start_of_day_worklist(clerk=clerk, scope=scope)).success(
+            checked).failure(failed).run()
 
     def open_daily_ratings(self) -> None:
         from desktop.ui.dialogs.ratings import DailyRatingsDialog
@@ -335,6 +361,9 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         super().showEvent(event)
         if not self.sync.timer.isActive() and not self.sync.running:
             self.sync.start()
+        if self._start_of_day:
+            self._start_of_day = False
+            QTimer.singleShot(0, self.check_start_of_day)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.writer.close()

@@ -59,6 +59,10 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("outbox_retention_days", int, "90", "days an operation the centre applied keeps its payload "
                 "(personal data) in the local outbox; then the payload is purged, the record stays (at least 1)",
                 "preference"),
+    SettingSpec("idcard_port", str, "", "the ID card reader's serial port (COM3, /dev/ttyUSB0; USB readers present "
+                "one); empty: no reader, the clerk types the applicant's identity", "preference"),
+    SettingSpec("idcard_baud", int, "115200", "the ID card reader's speed (9600, 19200, 38400, 57600 or 115200)",
+                "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

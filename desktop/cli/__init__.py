@@ -67,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--window", required=True, help="window number, 01-99")
     sp.add_argument("--centre-name", help="the centre's name as printed on documents")
     sp.add_argument("--centre-phone", help="the centre's contact phone, printed on notices")
+    sp.add_argument("--centre-type", metavar="district|street",
+                    help="两个集中: district (区行政服务中心) or street (街镇社区事务受理服务中心); "
+                    "matters the catalogue does not take at this kind of centre are refused")
     sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
     sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
     sp.add_argument("--reassign", action="store_true",

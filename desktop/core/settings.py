@@ -34,6 +34,9 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
     SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
+    SettingSpec("centre_type", str, "", "the kind of centre (两个集中): district (区行政服务中心, enterprise matters) "
+                "or street (街镇社区事务受理服务中心, personal matters); set by `init --centre-type`; empty: every "
+                "matter is taken", "identity"),
     SettingSpec("authority_short_name", str, "", "the short name that opens every document number (文号), e.g. "
                 "徐汇 in 徐汇受〔2026〕0100123号; empty: derived from the centre name", "preference"),
     SettingSpec("reconsideration_body", str, "", "the 行政复议机关 a 不予受理通知书 names when the matter's catalogue "

@@ -22,6 +22,7 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--window", required=True, help="window number, 01-99")
     sp.add_argument("--centre-name", help="the centre's name as printed on documents")
     sp.add_argument("--centre-phone", help="the centre's contact phone, printed on notices")
+    sp.add_argument("--centre-type", metavar="district|street",
+                    help="两个集中: district (区行政服务中心) or street (街镇社区事务受理服务中心); "
+                    "matters the catalogue does not take at this kind of centre are refused")
     sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
     sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
     sp.add_argument("--reassign", action="store_true",
@@ -210,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_no")
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
     add_gap_commands(sub, add)
+    add_device_commands(sub, add)  # idcard read
     return p
 
 

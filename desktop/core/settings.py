@@ -37,6 +37,9 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
     SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
+    SettingSpec("centre_type", str, "", "the kind of centre (两个集中): district (区行政服务中心, enterprise matters) "
+                "or street (街镇社区事务受理服务中心, personal matters); set by `init --centre-type`; empty: every "
+                "matter is taken", "identity"),
     SettingSpec("authority_short_name", str, "", "the short name that opens every document number (文号), e.g. "
                 "徐汇 in 徐汇受〔2026〕0100123号; empty: derived from the centre name", "preference"),
     SettingSpec("reconsideration_body", str, "", "the 行政复议机关 a 不予受理通知书 names when the matter's catalogue "
@@ -67,6 +70,10 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 minimum=1),
     SettingSpec("worklist_shown_on", str, "", "the day (YYYY-MM-DD) the first login of the day on this window was "
                 "offered the worklist; later logins that day are not", "state"),
+    SettingSpec("idcard_port", str, "", "the ID card reader's serial port (COM3, /dev/ttyUSB0; USB readers present "
+                "one); empty: no reader, the clerk types the applicant's identity", "preference"),
+    SettingSpec("idcard_baud", int, "115200", "the ID card reader's speed (9600, 19200, 38400, 57600 or 115200)",
+                "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

@@ -15,6 +15,7 @@ from desktop.ui.actions import ACTIONS, MENUS
 from desktop.ui.dialogs.lease import CaseLease
 from desktop.ui.feedback import presenter, print_with_preview, show_error
 from desktop.ui.intake.controller import IntakeController
+from desktop.ui.intake.idcard import IdCardIntake
 from desktop.ui.intake.view import IntakeView
 from desktop.ui.outbox_panel import OutboxPanel
 from desktop.ui.qt import (
@@ -36,7 +37,7 @@ from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
 log = logging.getLogger("yichuang.ui")
 
 
-class MainWindow(IntakeView, IntakeController, QMainWindow):
+class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
     """One clerk's session at the window. Calls only `services`; `data_changed(what)` drives refreshes."""
 
     data_changed = Signal(str)
@@ -94,6 +95,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self._show_result_field(False)
         self._update_summary()
         self.matter_panel.search_edit.setFocus()
+        self.start_idcard_reader()
 
     # ----- menus and keys
     def _writer_busy(self) -> None:
@@ -366,6 +368,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
             QTimer.singleShot(0, self.check_start_of_day)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_idcard_reader()
         self.writer.close()
         self.sync.stop()
         self.status_timer.stop()

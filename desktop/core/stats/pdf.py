@@ -106,11 +106,22 @@ def trend_chart(days: list[tuple[str, int, int]], width: float, st: Styles) -> D
     legend.x, legend.y = width - 42 * mm, height - 4 * mm
     legend.fontName, legend.fontSize = st.font, 7.5
     legend.columnMaximum = 1
+    legend.deltax, legend.dxTextSpace, legend.dx = 16 * mm, 1.5 * mm, 6
     legend.alignment = "right"
     legend.colorNamePairs = [(BLUE, "收件"), (GREEN, "办结")]
     d.add(legend)
     _title(d, width, height, "每日收件与办结（件）", st)
     return d
+
+
+WIDTHS = {
+    "timeliness": [40, 12, 12, 12, 18, 14, 14],
+    "due": [34, 30, 20, 16, 12, 22],
+    "missing": [32, 30, 16, 44, 10],
+    "bad_ratings": [34, 14, 10, 40, 18, 30],
+    "returned": [30, 30, 18, 18, 50],
+    "trend": [30, 15, 15, 15, 15],
+}
 
 
 def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
@@ -121,13 +132,16 @@ def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
     rows = [[esc(cell_text(v)) for v in r] for r in t.rows]
     if t.total:
         rows.append([esc(cell_text(v)) for v in t.total])
-    first = max(len(t.columns[0]), 6)
-    widths = [first * 3.2 if i == 0 else 14 for i in range(len(t.columns))]
-    if t.key in ("missing", "bad_ratings", "returned", "due"):
-        widths = [28] * len(t.columns)
-    out.append(table([esc(c) for c in t.columns], rows, widths, spec, st))
+    widths = WIDTHS.get(t.key) or [36] + [12] * (len(t.columns) - 1)
+    grid = table([esc(c) for c in t.columns], rows, widths, spec, st)
+    numeric = [i for i, v in enumerate(t.rows[0]) if i and isinstance(v, int | float)]
+    cmds = [("ALIGN", (i, 1), (i, -1), "RIGHT") for i in numeric]
+    if t.total:
+        cmds.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
+    grid.setStyle(TableStyle(cmds))
+    out.append(grid)
     if t.note:
-        out.append(Paragraph(esc(t.note), st.small))
+        out += [Spacer(1, 1 * mm), Paragraph(esc(t.note), st.small)]
     return out
 
 

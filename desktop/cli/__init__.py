@@ -25,6 +25,7 @@ from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
+from desktop.cli.stats import add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_no")
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
     add_gap_commands(sub, add)
+    add_stats_commands(sub, add, rep)  # stats, report range
     return p
 
 

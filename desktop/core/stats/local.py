@@ -17,10 +17,21 @@ from desktop.core.errors import BadInput
 from desktop.core.roles import require
 from desktop.core.stats import tables as tbl
 from desktop.core.stats.figures import (
-    Efficiency, Loop, Revisits, Satisfaction, StatsReport, Volumes, mean, p90,
+    Efficiency,
+    Loop,
+    Revisits,
+    Satisfaction,
+    StatsReport,
+    Volumes,
+    mean,
+    p90,
 )
 from desktop.core.stats.sqlparts import (
-    EARLY_SQL, ON_TIME_SQL, ON_TIME_STATUTORY_SQL, VOLUME_SQL, case_rows_sql,
+    EARLY_SQL,
+    ON_TIME_SQL,
+    ON_TIME_STATUTORY_SQL,
+    VOLUME_SQL,
+    case_rows_sql,
 )
 from desktop.core.store import Store
 from desktop.core.types import Clerk

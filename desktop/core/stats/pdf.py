@@ -20,7 +20,8 @@ from desktop.core.documents.blocks import fields_table, section, table
 from desktop.core.documents.layout import PAPERS, Styles, styles
 from desktop.core.documents.text import esc, fmt_datetime
 from desktop.core.labels import RATING_LEVELS
-from desktop.core.stats.figures import StatsReport, Table as StatTable, num, pct
+from desktop.core.stats.figures import StatsReport, num, pct
+from desktop.core.stats.figures import Table as StatTable
 
 BLUE, GREEN = colors.HexColor("#2f6db5"), colors.HexColor("#3a9a5b")
 

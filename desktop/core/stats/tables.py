@@ -9,7 +9,11 @@ from datetime import date, timedelta
 from desktop.core.labels import APPLICANT_KIND_LABELS, MATERIAL_STATE_LABELS, MODE_LABELS, label
 from desktop.core.stats.figures import Table, mean, p90, pct, rate
 from desktop.core.stats.sqlparts import (
-    EARLY_SQL, ON_TIME_SQL, VOLUME_COLUMNS, VOLUME_SQL, scope_sql,
+    EARLY_SQL,
+    ON_TIME_SQL,
+    VOLUME_COLUMNS,
+    VOLUME_SQL,
+    scope_sql,
 )
 
 CURRENT_MATTERS = ("LEFT JOIN matters m ON m.code = {code} AND m.version = "

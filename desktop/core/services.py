@@ -406,3 +406,9 @@ class Services:
 
     def print_daily_report(self, *, day: date | None = None, out: Path, actor: Clerk) -> Path:
         return stats.print_daily_report(self.store, day=day, out=out, actor=actor)
+
+    def statistics(self, *, start: date, end: date, scope: str = "window", actor: Clerk,
+                   pdf: Path | None = None, xlsx: Path | None = None, csv: Path | None = None):
+        """The figures of a period for this window or its centre (a supervisor), and the files asked for."""
+        return stats.report(self.store, start=start, end=end, scope=scope, actor=actor, pdf=pdf, xlsx=xlsx,
+                            csv=csv)

@@ -300,7 +300,8 @@ def test_every_transfer_refusal_names_the_case_and_writes_nothing(yc, write, hom
     assert yc("transfer", "--department", POLICE, in_batch)[0] == 0
     notice = _intake(yc, write, residence_permit_intake(M2="missing"))
     refused = _intake(yc, write, {**residence_permit_intake(), "outcome": "refused",
-                                  "refusal": {"reason": "不属于本中心受理范围", "apply_instead": "户籍地派出所"}})
+                                  "refusal": {"refusal_category": "not_competent", "reason": "不属于本中心受理范围",
+                                              "apply_instead": "户籍地派出所"}})
     on_spot = _on_the_spot(yc, write)
     market = _intake(yc, write, {"matter": "T-ENT-001", "applicant": enterprise(),
                                  "materials": {"E1": "paper", "E2": "paper"}})

@@ -231,6 +231,10 @@ def _check_refusal(refusal: Any) -> tuple[str, str, str]:
             raise BadInput("E_FIELD_UNKNOWN", f"refusal 含有未知字段“{shown}”（可用字段："
                            + "、".join(sorted(REFUSAL_FIELDS)) + "）", field=f"refusal.{str(key)[:40]}")
     category = refusal.get("refusal_category")
+    if category is None or category == "":
+        raise BadInput("E_REFUSAL_CATEGORY", "不予受理须选择类别（refusal_category）："
+                       + "、".join(f"{k}（{v}）" for k, v in REFUSAL_CATEGORY_LABELS.items()),
+                       field="refusal.refusal_category")
     if category not in REFUSAL_CATEGORY_LABELS:
         shown = category if isinstance(category, str) and category.isprintable() else repr(category)[:40]
         raise BadInput("E_REFUSAL_CATEGORY", f"不予受理类别“{shown[:40]}”无效，应为 "

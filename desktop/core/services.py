@@ -296,10 +296,21 @@ class Services:
                                      service=service, attitude=attitude, comment=comment, occasion=occasion)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
-                         how: str = "window", tracking_no: str = "") -> str:
+                         how: str = "window", tracking_no: str = "", e_licence_ref: str = "") -> str:
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
-                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
+                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no,
+                                            e_licence_ref=e_licence_ref)
+
+    def delivery(self, *, case_no: str) -> dict[str, Any]:
+        """How the result went home: {"how", "state": handed_over | posted | signed, "tracking_no",
+        "e_licence_ref", "delivered_at", "signed_at"} (JSON-ready)."""
+        return closing.delivery_state(self.store, case_no=case_no)
+
+    def courier_signed(self, *, case_no: str, clerk: Clerk, signed_at: datetime | None = None) -> str:
+        """The courier's proof of delivery of a result sent by express; prints the final 送达回执."""
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return closing.courier_signed(self.store, case_no=case_no, clerk=clerk, signed_at=signed_at)
 
     def ratings(self, *, day: date | None = None) -> list[closing.RatingRecord]:
         return closing.ratings(self.store, day=day)

@@ -193,15 +193,10 @@ def _extra(store: Store, row: Document) -> dict[str, Any] | None:
         return gaps.document_args(store, row.kind, row.case_no, row.printed_at)
     if row.kind != "delivery_receipt":
         return None
-    with store.Reader() as s:
-        ev = s.scalar(select(CaseEvent).where(
-            CaseEvent.case_no == row.case_no, CaseEvent.event == "delivered", CaseEvent.at <= row.printed_at,
-        ).order_by(CaseEvent.id.desc()))
-    if ev is None:
+    try:  # the delivery (and the decision it handed over, a courier's proof) as of the print
+        return records.delivery_args(store, row.case_no, until=row.printed_at)
+    except YichuangError:
         return None
-    d = json.loads(ev.detail)
-    return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""), "how": d["how"],
-            "delivered_at": ev.at}
 
 
 def _number(store: Store, row: Document) -> str:

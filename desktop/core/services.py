@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop.core import backups as ab
 from desktop.core import chain, preferences, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
@@ -301,6 +302,15 @@ class Services:
             return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
                                             receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no,
                                             e_licence_ref=e_licence_ref)
+
+    def assign_backup(self, *, clerk_login: str, backup_login: str, date_from: date | str, date_to: date | str,
+                      by: Clerk) -> ab.BackupRecord:
+        """AB角: a supervisor names a backup clerk for a clerk for a period (reaches every window)."""
+        return ab.assign_backup(self.store, clerk_login=clerk_login, backup_login=backup_login,
+                                     date_from=date_from, date_to=date_to, by=by)
+
+    def backups(self, *, on: date | None = None) -> list[ab.BackupRecord]:
+        return ab.backups(self.store, on=on)
 
     def delivery(self, *, case_no: str) -> dict[str, Any]:
         """How the result went home: {"how", "state": handed_over | posted | signed, "tracking_no",

@@ -99,7 +99,8 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
             printer = Clerk(login=row.clerk_login, name=user.name if user else row.clerk_login,
                             staff_no=user.staff_no if user else "", role=user.role if user else "clerk")
             record = replace(record, clerk=document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
-                                                                  printer=printer, before_id=row.id))
+                                                                  printer=printer, before_id=row.id,
+                                                                  at=row.printed_at))
         if (row.kind, row.sha256) in corrected:
             record = replace(record, corrected=True)
         found += _compare(store, row, record)

@@ -371,3 +371,18 @@ class CaseAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), ForeignKey("blobs.sha256"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Backup(Base):
+    """AB角: a supervisor named `backup_login` (B角) to stand in for `clerk_login` (A角) from `date_from` to
+    `date_to` (both included). Made at any window of the centre and pulled by every other (stream `backups`)."""
+
+    __tablename__ = "backups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid, the same at every window
+    clerk_login: Mapped[str] = mapped_column(String(64), index=True)
+    backup_login: Mapped[str] = mapped_column(String(64))
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+    window_no: Mapped[str] = mapped_column(String(8))  # where it was assigned

@@ -26,6 +26,7 @@ from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
+from desktop.cli.people import add_people_commands
 from desktop.cli.stats import add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
@@ -207,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_loop_commands(sub, add)  # supplement, handover, lookup, correct, withdraw, void, transfer
     seal_cli.register(sub, add, cen)  # central seal-key / certify-seal, seal request / install, verify-seal
     add_office_commands(sub, add)
+    add_people_commands(sub, add)  # backup assign / list (AB角)
 
     add("gui", cmd_gui, "open the window client")
 

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from desktop.core import backup_clerks as ab
 from desktop.core import chain, preferences, roles, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
@@ -314,10 +315,30 @@ class Services:
                                      service=service, attitude=attitude, comment=comment, occasion=occasion)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
-                         how: str = "window", tracking_no: str = "") -> str:
+                         how: str = "window", tracking_no: str = "", e_licence_ref: str = "") -> str:
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
-                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
+                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no,
+                                            e_licence_ref=e_licence_ref)
+
+    def assign_backup(self, *, clerk_login: str, backup_login: str, date_from: date | str, date_to: date | str,
+                      by: Clerk) -> ab.BackupRecord:
+        """AB角: a supervisor names a backup clerk for a clerk for a period (reaches every window)."""
+        return ab.assign_backup(self.store, clerk_login=clerk_login, backup_login=backup_login,
+                                     date_from=date_from, date_to=date_to, by=by)
+
+    def backup_clerks(self, *, on: date | None = None) -> list[ab.BackupRecord]:
+        return ab.backups(self.store, on=on)
+
+    def delivery(self, *, case_no: str) -> dict[str, Any]:
+        """How the result went home: {"how", "state": handed_over | posted | signed, "tracking_no",
+        "e_licence_ref", "delivered_at", "signed_at"} (JSON-ready)."""
+        return closing.delivery_state(self.store, case_no=case_no)
+
+    def courier_signed(self, *, case_no: str, clerk: Clerk, signed_at: datetime | None = None) -> str:
+        """The courier's proof of delivery of a result sent by express; prints the final 送达回执."""
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return closing.courier_signed(self.store, case_no=case_no, clerk=clerk, signed_at=signed_at)
 
     def ratings(self, *, day: date | None = None) -> list[closing.RatingRecord]:
         return closing.ratings(self.store, day=day)

@@ -105,6 +105,7 @@ class Clerk:
     name: str
     staff_no: str
     role: str  # clerk | supervisor | admin | backoffice
+    backup_for: str = ""  # AB角: the absent clerk's name when this clerk acts as his backup (B角) on a document
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ KINDS: dict[str, OpKind] = {k.kind: k for k in (
     _kind("attachment.linked", "扫描件", 2, "case_no material_code sha256", "filename mime size clerk_login",
           blob_keys=("sha256",)),
     _kind("audit.recorded", "审计记录", 3, "centre_code at actor action", "window_no ref detail"),
+    _kind("backup.assigned", "指定B角", 5,
+          "id centre_code window_no clerk_login backup_login date_from date_to assigned_by assigned_at"),
 )}
 """kind → OpKind; the centre applies each with yc.apply_… through yc.op_kinds (central revision c0004)."""
 

@@ -68,7 +68,7 @@ def apply_catalogue(store: Store, s: Session, rows: Rows, now: datetime) -> None
         if not version or s.get(CatalogueVersion, version) is not None:
             continue
         try:
-            catalogue = parse_catalogue(text)
+            catalogue = parse_catalogue(text, strict=False)  # a newer centre's fields are ignored
             if catalogue.version != version:
                 raise BadInput("E_CATALOGUE_VERSION", f"目录版本号不符：{catalogue.version} ≠ {version}")
         except YichuangError as e:  # a bad catalogue must not stop the stream: record it and go on

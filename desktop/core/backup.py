@@ -110,8 +110,9 @@ def make_backup(engine, key: str, folder: Path, *, now: datetime, daily: int = 7
     """Copy the open store (`engine`) into `folder` through the online backup API, keyed with `key`, then
     rotate. YichuangError (DiskFull for a full disk) with the earlier backups untouched when it fails."""
     final = folder / f"yichuang-{now:%Y%m%d-%H%M%S}.db"
-    if final.exists():  # two backups in one second: the second waits its turn by name
-        final = folder / f"yichuang-{(now + timedelta(seconds=1)):%Y%m%d-%H%M%S}.db"
+    while final.exists():  # two backups in one second: the second takes the next free second's name
+        now += timedelta(seconds=1)
+        final = folder / f"yichuang-{now:%Y%m%d-%H%M%S}.db"
     tmp = final.with_name(final.name + PARTIAL_SUFFIX)
     try:
         for left in folder.glob("*" + PARTIAL_SUFFIX):  # a kill's leftover
@@ -140,13 +141,14 @@ def make_backup(engine, key: str, folder: Path, *, now: datetime, daily: int = 7
         if isinstance(e, YichuangError):
             raise
         failure = storage_failure(e, f"备份目录 {folder}", folder=folder)
-        if failure is not None:
-            failure.message += "（本次备份未完成，原有备份未受影响）"
-            raise failure from e
+        if failure is not None:  # a full disk shows as SQLITE_FULL, EFBIG or a plain I/O error
+            why = "磁盘空间不足" if failure.code == "E_DISK_FULL" else "磁盘读写出错（磁盘可能已满或不可用）"
+            raise type(failure)(failure.code, f"写入备份失败（{folder}）：{why}。本次备份未完成，原有备份未受影响；"
+                                "请清理或更换备份磁盘后重试。") from e
         if isinstance(e, Exception):
             raise YichuangError("E_BACKUP_FAILED", f"备份失败：{e}。原有备份未受影响。") from e
         raise
-    kept = to_keep(list_backups(folder), daily=daily, weekly=weekly)
+    kept = to_keep(list_backups(folder), daily=daily, weekly=weekly) | {final}  # never the one just made
     removed = []
     for _at, p in list_backups(folder):
         if p not in kept:
@@ -174,7 +176,10 @@ def check_backup(path: Path, key: str) -> dict[str, str]:
         raise BadInput("E_BACKUP_KEY", f"备份文件 {path} 无法用本窗口的密钥打开（不是本窗口的备份，或文件已损坏）",
                        field="file") from e
     try:
-        ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+        try:
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+        except local_engine.sqlcipher.DatabaseError as e:
+            ok = str(e)
         if ok != "ok":
             raise BadInput("E_BACKUP_INVALID", f"备份文件 {path} 已损坏（完整性检查：{ok}），未恢复", field="file")
         try:

@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core import config
+from desktop.core.clock import SHANGHAI
 
 MIN_FREE_BYTES = 1024 ** 3  # below 1 GiB free in the data folder: clean up before the disk fills
 CLOCK_SKEW_LIMIT_S = 300  # as `status` and the status bar: the centre flags a case more than 5 minutes off
 OUTBOX_AGE_LIMIT = timedelta(hours=24)  # an operation waiting longer: the window has not synced for a day
 BACKUP_AGE_LIMIT = timedelta(hours=48)  # the GUI backs up daily; two days without one needs a look
 NEXT_YEAR_FROM_MONTH = 10  # from October a case's statutory dates reach into next year: its calendar is due
+CA_WARN_DAYS = 14  # the centre's CA expiring sooner: ask the centre for the new one now
 RARE_PROBE = "\U00020BB7"  # 𠮷 (CJK Extension B), as in the name 𠮷田: only the fallback font has it
 
 
@@ -185,7 +187,7 @@ def check_backups(store, now: datetime) -> Check:
 
 # ---- the centre -------------------------------------------------------------------------------------------
 def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = None) -> list[Check]:
-    from db.central.errors import CentralAuthFailed, CentralError, ProtocolTooOld
+    from db.central.errors import CentralAuthFailed, CentralError, ProtocolTooOld, WindowBoundElsewhere
     from desktop.core.sync.link import candidate_link
     from desktop.core.sync.protocol import PROTOCOL
 
@@ -204,9 +206,14 @@ def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = No
 
         def connect(lk):
             return CentralClient(lk.url, ca_cert=lk.ca_file, connect_timeout=5, statement_timeout=10)
+    from desktop.core import chain
+
+    me = chain.client_identity(store)  # ChainKeyMissing: reported by _guard with its own message
+    hello_client = {"machine_id": me["machine_id"], "key_sha256": me["key_sha256"],
+                    "client_time": (now if now.tzinfo else now.replace(tzinfo=SHANGHAI)).isoformat()}
     client = connect(link)
     try:
-        hello = client.handshake(PROTOCOL)
+        hello = client.handshake(PROTOCOL, hello_client)  # as a sync round greets, but never binds
     except ProtocolTooOld as e:
         return [Check("centre.link", True, "中心连接：已连通（TLS 证书校验通过）。"),
                 Check("centre.version", False, f"协议版本：中心已不再接受本客户端（{e.message}）。请升级客户端。"),
@@ -214,6 +221,8 @@ def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = No
     except CentralAuthFailed as e:
         return [Check("centre.link", False, f"中心连接：中心拒绝了本窗口的账号（{e.message}）。请联系中心管理员核对窗口账号。"),
                 *skipped]
+    except WindowBoundElsewhere as e:
+        return [Check("centre.link", False, f"中心连接：已连通，但{e.message}"), *skipped]
     except CentralError as e:
         tls = any(w in e.message.lower() for w in ("ssl", "certificate", "tls", "证书"))
         todo = "请核对中心的 CA 证书（中心重新发证后需重新导入）。" if tls else "请检查网络和中心服务器；离线期间受理照常，恢复后自动上传。"
@@ -249,7 +258,7 @@ def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = No
 
 
 def _ca_expiry(ca_file: Path, now: datetime) -> str:
-    """"CA 证书有效至 …", or "!…" when it expires within 30 days or has expired."""
+    """"CA 证书有效至 …", or "!…" when it expires within CA_WARN_DAYS or has expired."""
     from cryptography import x509
 
     try:
@@ -257,10 +266,10 @@ def _ca_expiry(ca_file: Path, now: datetime) -> str:
     except (OSError, ValueError):
         return ""
     until = min(c.not_valid_after_utc for c in certs)
-    aware = now if now.tzinfo else now.astimezone()
+    aware = now if now.tzinfo else now.replace(tzinfo=SHANGHAI)
     if until < aware:
         return f"!中心的 CA 证书已于 {until:%Y-%m-%d} 过期"
-    if until - aware < timedelta(days=30):
+    if until - aware < timedelta(days=CA_WARN_DAYS):
         return f"!中心的 CA 证书将于 {until:%Y-%m-%d} 过期"
     return f"CA 证书有效至 {until:%Y-%m-%d}"
 
@@ -269,7 +278,7 @@ def _clock(server_time: Any, now: datetime) -> Check:
     if not server_time:
         return Check("centre.clock", False, "时钟：中心未报告时间，无法比对。")
     server = datetime.fromisoformat(str(server_time))
-    local = now if now.tzinfo else now.astimezone()
+    local = now if now.tzinfo else now.replace(tzinfo=SHANGHAI)  # the store clock: naive Shanghai time
     skew = int((local - server).total_seconds())
     if abs(skew) > CLOCK_SKEW_LIMIT_S:
         way = "快" if skew > 0 else "慢"

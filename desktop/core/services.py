@@ -34,6 +34,8 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive, verify
+from desktop.core.firstrun import FirstRun, needs_first_run, read_enrolment, test_page_pdf
+from desktop.core.firstrun import set_up as first_run_set_up
 from desktop.core.outbox import deadletter, queue
 from desktop.core.store import Store
 from desktop.core.types import (
@@ -51,7 +53,8 @@ from desktop.core.types import (
 )
 from desktop.core.workdays import WorkdayCalendar
 
-__all__ = ["DEMO_USERS", "Services", "init_store"]
+__all__ = ["DEMO_USERS", "FirstRun", "Services", "first_run_set_up", "init_store", "needs_first_run",
+           "read_enrolment", "test_page_pdf"]
 
 
 class Services:
@@ -418,6 +421,12 @@ class Services:
         chain.checkpoint(self.engine, self.home, window.centre_code, window.window_no)
         users.audit(self.store, actor, "store.restored", result.restored_from.name,
                     f"replaced kept at {result.replaced_kept_at}; unsent overwritten: {result.unsent_overwritten}")
+
+    def doctor(self, *, printers=None) -> list:
+        """The self-check (desktop/core/doctor.py) on this open store: [Check(check, ok, detail)]."""
+        from desktop.core import doctor
+
+        return doctor.run_checks(self.home, store=self.store, printers=printers)
 
     # ----- the tamper-evident record (chain.py)
     def verify_records(self) -> chain.ChainReport:

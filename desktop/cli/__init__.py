@@ -26,6 +26,7 @@ from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
+from desktop.cli.ops import add_ops_commands
 from desktop.cli.people import add_people_commands
 from desktop.cli.stats import add_stats_commands
 from desktop.cli.window import (
@@ -219,6 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gap_commands(sub, add)
     add_device_commands(sub, add)  # idcard read
     add_stats_commands(sub, add, rep)  # stats, report range
+    add_ops_commands(sub, add)  # doctor, backup, restore
     return p
 
 

@@ -10,12 +10,12 @@ it in its feature module through desktop.core.roles. A `Services` object is used
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from desktop.core import backup, chain, preferences, roles, stats, sync, users, workcalendar, worklist
 from desktop.core import backup_clerks as ab
-from desktop.core import chain, preferences, roles, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
     attachments,
@@ -35,6 +35,8 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive, verify
+from desktop.core.firstrun import FirstRun, needs_first_run, read_enrolment, test_page_pdf
+from desktop.core.firstrun import set_up as first_run_set_up
 from desktop.core.outbox import deadletter, queue
 from desktop.core.store import Store
 from desktop.core.types import (
@@ -52,7 +54,8 @@ from desktop.core.types import (
 )
 from desktop.core.workdays import WorkdayCalendar
 
-__all__ = ["DEMO_USERS", "Services", "init_store"]
+__all__ = ["DEMO_USERS", "FirstRun", "Services", "first_run_set_up", "init_store", "needs_first_run",
+           "read_enrolment", "test_page_pdf"]
 
 
 class Services:
@@ -411,6 +414,40 @@ class Services:
         """The centre's CA certificate the window pins, or None when none is stored yet."""
         path = sync.central_ca_path(self.store)
         return path if path.is_file() else None
+
+    # ----- backups (backup.py)
+    def backup(self, *, to: str | Path | None = None) -> backup.BackupResult:
+        """An encrypted copy of the open store into `to` (default: the backup_dir setting), rotated."""
+        from desktop.core import config
+
+        folder = backup.backup_folder(self.home, self.setting("backup_dir"), to)
+        result = backup.make_backup(self.engine, config.store_key(self.home), folder, now=self.clock(),
+                                    daily=int(self.setting("backup_keep_daily")),
+                                    weekly=int(self.setting("backup_keep_weekly")))
+        users.audit(self.store, "system", "store.backup", result.path.name, str(folder))
+        return result
+
+    def backup_if_due(self, *, max_age_hours: int = 24) -> backup.BackupResult | None:
+        """The daily backup (the GUI at start): made when the newest in the backup folder is older than a day."""
+        folder = backup.backup_folder(self.home, self.setting("backup_dir"))
+        last = backup.last_backup_at(folder)
+        if last is not None and self.clock().replace(tzinfo=None) - last < timedelta(hours=max_age_hours):
+            return None
+        return self.backup()
+
+    def record_restore(self, *, result: backup.RestoreResult, actor: str = "system") -> None:
+        """After `backup.restore`: the chain heads in the keyring follow the restored store (else its shorter
+        chain reads as cut off), and the restore is audited."""
+        window = self.window()
+        chain.checkpoint(self.engine, self.home, window.centre_code, window.window_no)
+        users.audit(self.store, actor, "store.restored", result.restored_from.name,
+                    f"replaced kept at {result.replaced_kept_at}; unsent overwritten: {result.unsent_overwritten}")
+
+    def doctor(self, *, printers=None) -> list:
+        """The self-check (desktop/core/doctor.py) on this open store: [Check(check, ok, detail)]."""
+        from desktop.core import doctor
+
+        return doctor.run_checks(self.home, store=self.store, printers=printers)
 
     # ----- the tamper-evident record (chain.py)
     def verify_records(self) -> chain.ChainReport:

@@ -20,7 +20,7 @@ class ActionSpec:
     separator_before: bool = False
 
 
-MENUS: dict[str, str] = {"case": "办件(&C)", "sync": "同步(&S)", "supervisor": "值班长(&Z)"}
+MENUS: dict[str, str] = {"case": "办件(&C)", "sync": "同步(&S)", "supervisor": "值班长(&Z)", "help": "帮助(&H)"}
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "case", "受理", "accept_intake", ("Ctrl+Return", "Ctrl+Enter"), "intake"),
@@ -48,6 +48,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("ratings", "supervisor", "当日评价…", "open_daily_ratings", permission="report_print"),
     ActionSpec("calendar", "supervisor", "节假日日历…", "open_calendar", permission="calendar_import",
                separator_before=True),
+    ActionSpec("doctor", "help", "自检…", "open_doctor"),
 )
 
 #: What a clerk may continue on a case found in 办件查询 (desktop/ui/dialogs/lookup.py), at any window of the

@@ -159,6 +159,12 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         presenter().exec(SettingsDialog(self, self.services, self.clerk))
         self.data_changed.emit("settings")
 
+    def open_doctor(self) -> None:
+        """帮助 → 自检: the checks of `yichuang doctor`, with 复制 for a support call."""
+        from desktop.ui.dialogs.doctor import DoctorDialog
+
+        self._open(DoctorDialog(self, self.services))
+
     def _open(self, dialog: QDialog) -> QDialog:
         """Show a workflow dialog window-modally without blocking (tests drive it through `active_dialog`)."""
         if self.active_dialog is not None and self.active_dialog is not dialog:

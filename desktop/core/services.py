@@ -167,6 +167,12 @@ class Services:
                                       approver_login=approver_login, approver_password=approver_password,
                                       clerk=clerk)
 
+    def promised_preview(self, *, matter: Matter) -> date | None:
+        """The promised date a complete file of `matter` taken today would get (None while 待定)."""
+        outcome = "completed" if matter.on_the_spot else "accepted"
+        return deadlines.compute_deadlines(self.calendar(), matter=matter, outcome=outcome,
+                                           start=self.clock().date()).promised
+
     # ----- intake and 补正
     def check_application(self, *, intake: dict[str, Any]) -> CheckedIntake:
         return globals()["intake"].check_application(self.store, intake=intake)
@@ -309,9 +315,11 @@ class Services:
     # ----- closing the loop
     def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
                       service: int | None = None, attitude: int | None = None, comment: str = "",
-                      occasion: str | None = None) -> closing.RatingRecord:
+                      occasion: str | None = None, source: str = "clerk_fallback") -> closing.RatingRecord:
+        """好差评 of one visit; `source`: applicant_screen (the applicant's own screen) or clerk_fallback."""
         return closing.record_rating(self.store, case_no=case_no, overall=overall, efficiency=efficiency,
-                                     service=service, attitude=attitude, comment=comment, occasion=occasion)
+                                     service=service, attitude=attitude, comment=comment, occasion=occasion,
+                                     source=source)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
                          how: str = "window", tracking_no: str = "") -> str:

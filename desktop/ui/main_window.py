@@ -14,6 +14,7 @@ from desktop.core.types import Clerk, IntakeResult, Matter
 from desktop.ui.actions import ACTIONS, MENUS
 from desktop.ui.dialogs.lease import CaseLease
 from desktop.ui.feedback import presenter, print_with_preview, show_error
+from desktop.ui.intake.applicant_feed import ApplicantScreenFeed
 from desktop.ui.intake.controller import IntakeController
 from desktop.ui.intake.idcard import IdCardIntake
 from desktop.ui.intake.view import IntakeView
@@ -37,7 +38,7 @@ from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
 log = logging.getLogger("yichuang.ui")
 
 
-class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
+class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed, QMainWindow):
     """One clerk's session at the window. Calls only `services`; `data_changed(what)` drives refreshes."""
 
     data_changed = Signal(str)
@@ -96,6 +97,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         self._update_summary()
         self.matter_panel.search_edit.setFocus()
         self.start_idcard_reader()
+        self.start_applicant_screen()
 
     # ----- menus and keys
     def _writer_busy(self) -> None:
@@ -260,7 +262,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
                 receipts = [d for d in documents if d.kind == "delivery_receipt"]
                 if receipts:
                     print_with_preview(self, receipts[-1].path)
-                QTimer.singleShot(0, lambda: self.open_rating(case_no))
+                QTimer.singleShot(0, lambda: self.invite_rating(case_no, "handover"))
 
             QueryOp(self, lambda svc: svc.documents(case_no=case_no)).success(print_receipt).run()
 
@@ -268,7 +270,8 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         self._open(dialog)
 
     def open_rating(self, case_no: str | None = None) -> None:
-        """好差评 (F11): for the given case, or the last case taken at this window."""
+        """好差评 (F11), the clerk's fallback when the applicant's screen cannot be used (recorded as such): for the
+        given case, or the last case taken at this window."""
         from desktop.ui.dialogs.rating import RatingDialog
 
         if case_no is None and self.last_result is not None:
@@ -369,6 +372,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_idcard_reader()
+        self.stop_applicant_screen()
         self.writer.close()
         self.sync.stop()
         self.status_timer.stop()

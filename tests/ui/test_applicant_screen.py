@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from sqlalchemy import select
 from PySide6.QtWidgets import QLabel
+from sqlalchemy import select
 
 from db.local.models import OutboxOp
 from desktop.ui.applicant_screen import wants_screen

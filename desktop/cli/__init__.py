@@ -22,6 +22,7 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.counter import add_counter_commands
 from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
@@ -216,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
     add_gap_commands(sub, add)
     add_device_commands(sub, add)  # idcard read
+    add_counter_commands(sub, add)  # guide, prereview
     add_stats_commands(sub, add, rep)  # stats, report range
     return p
 

@@ -141,6 +141,16 @@ class Services:
     def matter(self, *, code: str, version: str | None = None) -> Matter:
         return catalogue.matter(self.store, code=code, version=version)
 
+    def centre_directory(self):
+        """The centre directory the current catalogue carries (导办单: name, address, phone, hours)."""
+        return catalogue.centre_directory(self.store)
+
+    def print_guide(self, *, matter_code: str, out: Path, clerk: Clerk | None = None) -> Path:
+        """The 导办单 of a matter as a PDF at `out`: where it is taken, what to bring, the online route."""
+        from desktop.core.guide import print_guide
+
+        return print_guide(self.store, code=matter_code, out=out, clerk=clerk)
+
     # ----- the working-day clock
     def calendar(self) -> WorkdayCalendar:
         return workcalendar.calendar(self.store)

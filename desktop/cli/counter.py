@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from desktop.cli.common import _print_json, _services
+from desktop.cli.common import _actor, _print_json, _read_json_file, _services, add_clerk
 from desktop.core.errors import BadInput
 
 
@@ -36,3 +36,55 @@ def add_counter_commands(sub, add) -> None:
              "centre directory), what to bring, the online route for online_full matters")
     sp.add_argument("matter", help="matter code")
     sp.add_argument("--out", required=True, help="the PDF to write")
+    add_prereview_commands(sub, add)
+
+
+def cmd_prereview_import(args) -> int:
+    svc = _services(args)
+    try:
+        clerk = _actor(args, svc, "intake")
+        numbers = svc.import_prereviews(data=_read_json_file(args.file), clerk=clerk)
+        _print_json({"imported": numbers})
+    finally:
+        svc.close()
+    return 0
+
+
+def cmd_prereview_list(args) -> int:
+    svc = _services(args)
+    try:
+        items = svc.find_prereviews(app_no=args.app_no, id_no=args.id_no, waiting_only=args.waiting)
+        _print_json([i.as_json() for i in items])
+    finally:
+        svc.close()
+    return 0
+
+
+def cmd_prereview_accept(args) -> int:
+    svc = _services(args)
+    try:
+        clerk = _actor(args, svc, "intake")
+        out = svc.check_out_dir(Path(args.out)) if args.out else None
+        _print_json(svc.accept_prereview(app_no=args.app_no, clerk=clerk, out_dir=out, paper=args.paper).as_json())
+    finally:
+        svc.close()
+    return 0
+
+
+def add_prereview_commands(sub, add) -> None:
+    pre = sub.add_parser("prereview", help="网上预审: pre-reviewed online applications").add_subparsers(
+        dest="sub", required=True)
+    sp = add("import", cmd_prereview_import, "import a pre-review file (one object or a list; unknown fields "
+             "refused)", pre)
+    sp.add_argument("file")
+    add_clerk(sp)
+    sp = add("list", cmd_prereview_list, "find pre-reviews by application number or ID number", pre)
+    who = sp.add_mutually_exclusive_group(required=True)
+    who.add_argument("--app-no")
+    who.add_argument("--id-no")
+    sp.add_argument("--waiting", action="store_true", help="only those not yet accepted")
+    sp = add("accept", cmd_prereview_accept, "the originals checked: accept a pre-review as a case", pre)
+    sp.add_argument("app_no")
+    sp.add_argument("--out", help="also write the printed PDFs into this folder")
+    add_clerk(sp)
+    sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])

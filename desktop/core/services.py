@@ -26,6 +26,7 @@ from desktop.core.cases import (
     intake,
     leases,
     lookup,
+    prereview,
     records,
     transfers,
 )
@@ -195,6 +196,23 @@ class Services:
     def accept_batch(self, *, intakes: list[dict[str, Any]], clerk: Clerk, out_dir: Path | None = None,
                      paper: str = "a4") -> list[IntakeResult]:
         return intake.accept_batch(self.store, intakes=intakes, clerk=clerk, out_dir=out_dir, paper=paper)
+
+    # ----- 网上预审: applied online first
+    def import_prereviews(self, *, data: Any, clerk: Clerk) -> list[str]:
+        """Store pre-reviewed online applications (one record or a list; all or nothing); their numbers."""
+        return prereview.import_prereviews(self.store, data, clerk=clerk,
+                                           check=lambda i: intake.check_application(self.store, intake=i))
+
+    def find_prereviews(self, *, app_no: str | None = None, id_no: str | None = None,
+                        waiting_only: bool = False) -> list[prereview.PrereviewItem]:
+        return prereview.find_prereviews(self.store, app_no=app_no, id_no=id_no, waiting_only=waiting_only)
+
+    def accept_prereview(self, *, app_no: str, clerk: Clerk, out_dir: Path | None = None,
+                         paper: str = "a4") -> IntakeResult:
+        """The originals checked: the pre-reviewed application is taken as a case keeping its number."""
+        number, data = prereview.intake_of(self.store, app_no)
+        return intake.accept_batch(self.store, intakes=[data], clerk=clerk, out_dir=out_dir, paper=paper,
+                                   online_app_no=number)[0]
 
     def supplement_case(self, *, case_no: str, materials: dict[str, Any], clerk: Clerk,
                         out_dir: Path | None = None, paper: str = "a4") -> IntakeResult:

@@ -31,6 +31,7 @@ from desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from desktop.ui.scan_watch import ScanFolderIntake
 from desktop.ui.status import WindowStatusBar
 from desktop.ui.sync_worker import SyncController
 from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
@@ -38,7 +39,7 @@ from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
 log = logging.getLogger("yichuang.ui")
 
 
-class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed, QMainWindow):
+class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed, ScanFolderIntake, QMainWindow):
     """One clerk's session at the window. Calls only `services`; `data_changed(what)` drives refreshes."""
 
     data_changed = Signal(str)
@@ -98,6 +99,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
         self.matter_panel.search_edit.setFocus()
         self.start_idcard_reader()
         self.start_applicant_screen()
+        self.start_scan_folder()
 
     # ----- menus and keys
     def _writer_busy(self) -> None:
@@ -185,12 +187,15 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
         dialog.accepted.connect(reprinted)
         self._open(dialog)
 
-    def open_attach(self) -> None:
-        """附加扫描件 (Ctrl+U): a scanned material for the last case, or a case typed or scanned."""
+    def open_attach(self, case_no: str | None = None, file: str = "") -> QDialog:
+        """附加扫描件 (Ctrl+U): a scanned material for the current case, or a case typed or scanned; `file`: a
+        scan from the watched folder."""
         from desktop.ui.dialogs.attach import AttachDialog
 
-        last = self.last_result.case_no if self.last_result is not None else ""
-        dialog = AttachDialog(self, self.services, self.clerk, case_no=last)
+        dialog = AttachDialog(self, self.services, self.clerk, case_no=self.current_case_no() if case_no is None
+                              else case_no)
+        if file:
+            dialog.file_edit.setText(file)
 
         def attached() -> None:
             if dialog.attachment is not None:
@@ -198,7 +203,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
                 self.data_changed.emit("outbox")
 
         dialog.accepted.connect(attached)
-        self._open(dialog)
+        return self._open(dialog)
 
     def open_lookup(self, case_no: str | None = None) -> None:
         """办件查询 (Ctrl+L): find a case of the centre (number, ID, name, phone) and continue it under its

@@ -88,3 +88,27 @@ def add_prereview_commands(sub, add) -> None:
     sp.add_argument("--out", help="also write the printed PDFs into this folder")
     add_clerk(sp)
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
+
+
+def cmd_catalogue_changes(args) -> int:
+    """What the current catalogue changed per matter for this clerk (null once acknowledged); --ack
+    acknowledges it."""
+    svc = _services(args)
+    try:
+        clerk = _actor(args, svc, "intake")
+        changes = svc.catalogue_changes(clerk=clerk)
+        if changes is not None and args.ack:
+            svc.acknowledge_catalogue(version=changes.version, clerk=clerk)
+        _print_json({"current": svc.current_catalogue_version(),
+                     "changes": changes.as_json() if changes is not None else None,
+                     "acknowledged": bool(args.ack and changes is not None)})
+    finally:
+        svc.close()
+    return 0
+
+
+def add_catalogue_changes(cat, add) -> None:
+    sp = add("changes", cmd_catalogue_changes, "what the current catalogue version changed per matter "
+             "(materials, limits), until the clerk acknowledges it (--ack)", cat)
+    sp.add_argument("--ack", action="store_true", help="acknowledge the changes shown")
+    add_clerk(sp)

@@ -142,6 +142,17 @@ class Services:
     def matter(self, *, code: str, version: str | None = None) -> Matter:
         return catalogue.matter(self.store, code=code, version=version)
 
+    def catalogue_changes(self, *, clerk: Clerk):
+        """What the current catalogue changed per matter, while `clerk` has not acknowledged it (else None)."""
+        from desktop.core.catalogue import changes
+
+        return changes.unacknowledged(self.store, clerk)
+
+    def acknowledge_catalogue(self, *, version: str, clerk: Clerk) -> None:
+        from desktop.core.catalogue import changes
+
+        changes.acknowledge(self.store, clerk, version)
+
     def centre_directory(self):
         """The centre directory the current catalogue carries (导办单: name, address, phone, hours)."""
         return catalogue.centre_directory(self.store)

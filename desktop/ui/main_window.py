@@ -155,8 +155,18 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
                 + (f"，拒收 {result.rejected} 条" if result.rejected else "")
             )
         self.data_changed.emit("sync")
+        if result is not None and result.pulled:
+            self.check_catalogue()
 
     # ----- dialogs
+    catalogue_dialog = None
+
+    def check_catalogue(self) -> int:
+        """目录更新: the clerk sees what a new catalogue version changed until he acknowledges it."""
+        from desktop.ui.dialogs.catalogue_changes import check_catalogue_changes
+
+        return check_catalogue_changes(self)
+
     def open_settings(self) -> None:
         from desktop.ui.dialogs.settings import SettingsDialog
 
@@ -374,6 +384,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
         if self._start_of_day:
             self._start_of_day = False
             QTimer.singleShot(0, self.check_start_of_day)
+            QTimer.singleShot(0, self.check_catalogue)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_idcard_reader()

@@ -27,6 +27,7 @@ from desktop.core.cases import (
     intake,
     leases,
     lookup,
+    prereview,
     records,
     transfers,
 )
@@ -145,6 +146,27 @@ class Services:
     def matter(self, *, code: str, version: str | None = None) -> Matter:
         return catalogue.matter(self.store, code=code, version=version)
 
+    def catalogue_changes(self, *, clerk: Clerk):
+        """What the current catalogue changed per matter, while `clerk` has not acknowledged it (else None)."""
+        from desktop.core.catalogue import changes
+
+        return changes.unacknowledged(self.store, clerk)
+
+    def acknowledge_catalogue(self, *, version: str, clerk: Clerk) -> None:
+        from desktop.core.catalogue import changes
+
+        changes.acknowledge(self.store, clerk, version)
+
+    def centre_directory(self):
+        """The centre directory the current catalogue carries (导办单: name, address, phone, hours)."""
+        return catalogue.centre_directory(self.store)
+
+    def print_guide(self, *, matter_code: str, out: Path, clerk: Clerk | None = None) -> Path:
+        """The 导办单 of a matter as a PDF at `out`: where it is taken, what to bring, the online route."""
+        from desktop.core.guide import print_guide
+
+        return print_guide(self.store, code=matter_code, out=out, clerk=clerk)
+
     # ----- the working-day clock
     def calendar(self) -> WorkdayCalendar:
         return workcalendar.calendar(self.store)
@@ -171,6 +193,12 @@ class Services:
                                       approver_login=approver_login, approver_password=approver_password,
                                       clerk=clerk)
 
+    def promised_preview(self, *, matter: Matter) -> date | None:
+        """The promised date a complete file of `matter` taken today would get (None while 待定)."""
+        outcome = "completed" if matter.on_the_spot else "accepted"
+        return deadlines.compute_deadlines(self.calendar(), matter=matter, outcome=outcome,
+                                           start=self.clock().date()).promised
+
     # ----- intake and 补正
     def check_application(self, *, intake: dict[str, Any]) -> CheckedIntake:
         return globals()["intake"].check_application(self.store, intake=intake)
@@ -183,6 +211,23 @@ class Services:
     def accept_batch(self, *, intakes: list[dict[str, Any]], clerk: Clerk, out_dir: Path | None = None,
                      paper: str = "a4") -> list[IntakeResult]:
         return intake.accept_batch(self.store, intakes=intakes, clerk=clerk, out_dir=out_dir, paper=paper)
+
+    # ----- 网上预审: applied online first
+    def import_prereviews(self, *, data: Any, clerk: Clerk) -> list[str]:
+        """Store pre-reviewed online applications (one record or a list; all or nothing); their numbers."""
+        return prereview.import_prereviews(self.store, data, clerk=clerk,
+                                           check=lambda i: intake.check_application(self.store, intake=i))
+
+    def find_prereviews(self, *, app_no: str | None = None, id_no: str | None = None,
+                        waiting_only: bool = False) -> list[prereview.PrereviewItem]:
+        return prereview.find_prereviews(self.store, app_no=app_no, id_no=id_no, waiting_only=waiting_only)
+
+    def accept_prereview(self, *, app_no: str, clerk: Clerk, out_dir: Path | None = None,
+                         paper: str = "a4") -> IntakeResult:
+        """The originals checked: the pre-reviewed application is taken as a case keeping its number."""
+        number, data = prereview.intake_of(self.store, app_no)
+        return intake.accept_batch(self.store, intakes=[data], clerk=clerk, out_dir=out_dir, paper=paper,
+                                   online_app_no=number)[0]
 
     def supplement_case(self, *, case_no: str, materials: dict[str, Any], clerk: Clerk,
                         out_dir: Path | None = None, paper: str = "a4") -> IntakeResult:
@@ -313,9 +358,11 @@ class Services:
     # ----- closing the loop
     def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
                       service: int | None = None, attitude: int | None = None, comment: str = "",
-                      occasion: str | None = None) -> closing.RatingRecord:
+                      occasion: str | None = None, source: str = "clerk_fallback") -> closing.RatingRecord:
+        """好差评 of one visit; `source`: applicant_screen (the applicant's own screen) or clerk_fallback."""
         return closing.record_rating(self.store, case_no=case_no, overall=overall, efficiency=efficiency,
-                                     service=service, attitude=attitude, comment=comment, occasion=occasion)
+                                     service=service, attitude=attitude, comment=comment, occasion=occasion,
+                                     source=source)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
                          how: str = "window", tracking_no: str = "", e_licence_ref: str = "") -> str:

@@ -84,6 +84,10 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "preference"),
     SettingSpec("printer_roll", str, "", "the 80 mm receipt printer's queue name (empty: none; vouchers print on A4)",
                 "preference"),
+    SettingSpec("applicant_screen", bool, "", "the applicant's screen (评价屏): 1 always (on one screen a movable "
+                "window), 0 never, empty: only where a second screen is connected", "preference"),
+    SettingSpec("scan_folder", str, "", "the folder the scanner or 高拍仪 software saves to; each new file is "
+                "offered to attach to the current case's material; empty: no folder is watched", "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

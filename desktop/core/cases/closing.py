@@ -39,6 +39,7 @@ class RatingRecord:
     rated_at: datetime
     rectify_owner: str
     rectify_due: date | None
+    source: str = ""  # applicant_screen | clerk_fallback ('' for a rating recorded before sources)
 
     @property
     def is_bad(self) -> bool:
@@ -54,17 +55,23 @@ def _stars(value, field: str, *, required: bool) -> int | None:
 
 
 OCCASIONS = {"intake": "受理", "handover": "结果领取"}
+#: who keyed the rating: the applicant on the screen facing him, or the clerk's dialog (only a fallback)
+SOURCES = {"applicant_screen": "申请人评价屏", "clerk_fallback": "窗口人员代录（备用）"}
 
 
 def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int | None = None,
                   service: int | None = None, attitude: int | None = None, comment: str = "",
-                  occasion: str | None = None) -> RatingRecord:
+                  occasion: str | None = None, source: str = "clerk_fallback") -> RatingRecord:
     """One rating per visit, tied to the case: the intake is one visit, collecting the result another
     (`occasion` defaults to handover once the result was delivered, else intake). A 差评 (1–2 stars)
-    becomes a rectification item owned by the centre's duty supervisor, due the same day."""
+    becomes a rectification item owned by the centre's duty supervisor, due the same day. `source` says
+    where it was keyed (applicant_screen, or clerk_fallback: the clerk's dialog), kept with the rating."""
     case_no = caseno.normalise_case_no(case_no)
     if occasion is not None and occasion not in OCCASIONS:
         raise BadInput("E_OCCASION", "评价场合应为 intake（受理）或 handover（结果领取）", field="occasion")
+    if source not in SOURCES:
+        raise BadInput("E_RATING_SOURCE", "评价来源应为 applicant_screen（申请人评价屏）或 clerk_fallback（窗口代录）",
+                       field="source")
     overall = _stars(overall, "overall", required=True)
     efficiency = _stars(efficiency, "efficiency", required=False)
     service = _stars(service, "service", required=False)
@@ -89,17 +96,18 @@ def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int |
                 select(User.login).where(User.role == "supervisor", User.active).order_by(User.login)) or ""
             due = now.date()
         s.add(Rating(case_no=case_no, occasion=occasion, overall=overall, efficiency=efficiency, service=service, attitude=attitude,
-                     comment=comment, rated_at=now, rectify_owner=owner, rectify_due=due))
-        s.add(CaseEvent(case_no=case_no, at=now, actor="applicant", event="rated", detail=LEVELS[overall]))
+                     comment=comment, rated_at=now, rectify_owner=owner, rectify_due=due, source=source))
+        s.add(CaseEvent(case_no=case_no, at=now, actor="applicant", event="rated",
+                        detail=f"{LEVELS[overall]}（{SOURCES[source]}）"))
         enqueue(s, kind="rating.recorded", ref=case_no, now=now, payload={
             "case_no": case_no, "occasion": occasion, "centre_code": w.centre_code, "window_no": w.window_no,
             "overall": overall,
             "efficiency": efficiency, "service": service, "attitude": attitude, "comment": comment,
-            "rated_at": to_iso(now)})
+            "rated_at": to_iso(now), "source": source})
     return RatingRecord(case_no=case_no, occasion=occasion, overall=overall, level=LEVELS[overall],
                         efficiency=efficiency,
                         service=service, attitude=attitude, comment=comment, rated_at=now,
-                        rectify_owner=owner, rectify_due=due)
+                        rectify_owner=owner, rectify_due=due, source=source)
 
 
 def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
@@ -210,5 +218,6 @@ def ratings(store: Store, *, day: date | None = None) -> list[RatingRecord]:
                          .order_by(Rating.rated_at))
         return [RatingRecord(case_no=r.case_no, occasion=r.occasion, overall=r.overall, level=LEVELS[r.overall],
                              efficiency=r.efficiency, service=r.service, attitude=r.attitude, comment=r.comment,
-                             rated_at=r.rated_at, rectify_owner=r.rectify_owner, rectify_due=r.rectify_due)
+                             rated_at=r.rated_at, rectify_owner=r.rectify_owner, rectify_due=r.rectify_due,
+                             source=r.source)
                 for r in rows]

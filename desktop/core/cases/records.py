@@ -48,7 +48,8 @@ def case_record(store: Store, *, case_no: str) -> CaseRecord:
         note=case.note, warnings=tuple(json.loads(case.warnings_json)), refusal_reason=refusal_reason,
         refusal_category=refusal_category, apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
-        deadline_pending=case.deadline_pending, decided_at=decided_at,
+        deadline_pending=case.deadline_pending, decided_at=decided_at, online_app_no=case.online_app_no,
+        holiday=case.holiday,
     )
 
 

@@ -92,6 +92,10 @@ def case_payload(case: Case, *, step: dict[str, str] | None = None) -> dict[str,
         "extended_days": case.extended_days,
         "version": case.version,
     }
+    if case.online_app_no:  # optional keys, sent only when set (older payloads stay as they were)
+        payload["online_app_no"] = case.online_app_no
+    if case.holiday:
+        payload["holiday"] = True
     if step is not None:
         payload["step"] = step
     return payload

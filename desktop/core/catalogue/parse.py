@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.core import centres as centre_directory
 from desktop.core.errors import BadInput
 from desktop.core.labels import MATERIAL_KIND_LABELS
 from desktop.core.textcheck import forbidden_char, json_depth
@@ -40,6 +41,7 @@ NEVER_GAP_KINDS = ("application_form", "identity_document")
 class Catalogue:
     version: str
     matters: tuple[Matter, ...]
+    centres: tuple[centre_directory.CentreEntry, ...] = ()  # the centre directory (导办单), top-level "centres"
 
     def by_code(self) -> dict[str, Matter]:
         return {m.code: m for m in self.matters}
@@ -413,8 +415,12 @@ def parse_catalogue(text: str, *, strict: bool = True) -> Catalogue:
             continue
         codes[matter.code] = i
         matters.append(matter)
+    found: list[tuple[str, str]] = []
+    directory = centre_directory.parse_directory(data.get("centres"), found)
+    for field, message in found:
+        problems.add(field, message)
     problems.raise_if_any()
-    return Catalogue(version=version.strip(), matters=tuple(matters))
+    return Catalogue(version=version.strip(), matters=tuple(matters), centres=directory)
 
 
 def _matter_json(m: Matter) -> dict[str, Any]:
@@ -456,5 +462,7 @@ def _matter_json(m: Matter) -> dict[str, Any]:
 
 def catalogue_to_json(cat: Catalogue) -> str:
     """Serialise a catalogue in the import format; parse_catalogue(catalogue_to_json(c)) == c."""
-    data = {"version": cat.version, "matters": [_matter_json(m) for m in cat.matters]}
+    data: dict[str, Any] = {"version": cat.version, "matters": [_matter_json(m) for m in cat.matters]}
+    if cat.centres:
+        data["centres"] = centre_directory.directory_json(cat.centres)
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

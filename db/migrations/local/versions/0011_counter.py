@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = '0011_counter'
-down_revision: Union[str, Sequence[str], None] = '0009_loop'
+down_revision: Union[str, Sequence[str], None] = '0010_backups'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -26,7 +26,7 @@ from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
-from desktop.cli.stats import add_stats_commands
+from desktop.cli.stats import add_central_stats_commands, add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -217,6 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gap_commands(sub, add)
     add_device_commands(sub, add)  # idcard read
     add_stats_commands(sub, add, rep)  # stats, report range
+    add_central_stats_commands(add, cen)  # central stats, central report
     return p
 
 

@@ -29,7 +29,7 @@ from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
 from desktop.cli.ops import add_ops_commands
 from desktop.cli.people import add_people_commands
-from desktop.cli.stats import add_stats_commands
+from desktop.cli.stats import add_central_stats_commands, add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -224,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_counter_commands(sub, add)  # guide, prereview
     add_stats_commands(sub, add, rep)  # stats, report range
     add_ops_commands(sub, add)  # doctor, backup, restore
+    add_central_stats_commands(add, cen)  # central stats, central report
     return p
 
 

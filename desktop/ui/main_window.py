@@ -357,6 +357,14 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
         return DbOp(self, lambda svc: svc.start_of_day_worklist(clerk=clerk, scope=scope)).success(
             checked).failure(failed).run()
 
+    def open_statistics(self) -> None:
+        """统计报表 (Ctrl+T, a supervisor): any period, this window or the centre, exported or printed."""
+        from desktop.ui.dialogs.statistics import StatisticsDialog
+
+        if not self.can("report_print"):
+            return
+        self._open(StatisticsDialog(self, self.services, self.clerk))
+
     def open_daily_ratings(self) -> None:
         from desktop.ui.dialogs.ratings import DailyRatingsDialog
 

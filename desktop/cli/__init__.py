@@ -22,10 +22,12 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
 from desktop.cli.people import add_people_commands
+from desktop.cli.stats import add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -67,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--window", required=True, help="window number, 01-99")
     sp.add_argument("--centre-name", help="the centre's name as printed on documents")
     sp.add_argument("--centre-phone", help="the centre's contact phone, printed on notices")
+    sp.add_argument("--centre-type", metavar="district|street",
+                    help="两个集中: district (区行政服务中心) or street (街镇社区事务受理服务中心); "
+                    "matters the catalogue does not take at this kind of centre are refused")
     sp.add_argument("--demo", action="store_true", help="also load the demo catalogue and demo users")
     sp.add_argument("--if-new", action="store_true", help="do nothing if the store already exists")
     sp.add_argument("--reassign", action="store_true",
@@ -115,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sp = add("worklist", cmd_worklist, "what is due: overdue and near-due cases, 待定 dates, documents owed (JSON)")
     sp.add_argument("--date", help="YYYY-MM-DD (default: today)")
-    sp.add_argument("--scope", default="window", choices=["window"],
-                    help="window: this window's cases (the centre's scope comes with the centre-wide loop)")
+    sp.add_argument("--scope", default="window",
+                    help="window: the cases this window took or last handled; centre: every case the window holds")
     add_clerk(sp)
 
     sp = add("attach", cmd_attach, "attach a scanned material (PDF or image) to a case")
@@ -212,6 +217,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case_no")
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
     add_gap_commands(sub, add)
+    add_device_commands(sub, add)  # idcard read
+    add_stats_commands(sub, add, rep)  # stats, report range
     return p
 
 

@@ -31,7 +31,8 @@ def cmd_init(args) -> int:
         return 0
     path = bootstrap.init_store(home, centre_code=args.centre, window_no=args.window,
                                 centre_name=args.centre_name or "", centre_phone=args.centre_phone or "",
-                                demo=args.demo, reassign=args.reassign)
+                                demo=args.demo, reassign=args.reassign,
+                                centre_type=getattr(args, "centre_type", None))
     _print_json({"home": str(home), "database": str(path), "created": True})
     return 0
 
@@ -152,12 +153,13 @@ def cmd_status(args) -> int:
         w = svc.window()
         skew = svc.clock_skew_seconds()
         version = svc.current_catalogue_version()
+        centre_type = svc.setting("centre_type")
     finally:
         svc.close()
     _print_json({"centre_code": w.centre_code, "window_no": w.window_no, "online": st.online,
                  "queue_length": st.queue_length, "oldest_pending_at": st.oldest_pending_at,
                  "last_success_at": st.last_success_at, "last_error": st.last_error,
-                 "catalogue_version": version, "clock_skew_s": skew,
+                 "catalogue_version": version, "clock_skew_s": skew, "centre_type": centre_type,
                  "clock_skew_warning": abs(skew) > CLOCK_SKEW_LIMIT_S})
     return 0
 
@@ -206,11 +208,14 @@ def cmd_reprint(args) -> int:
 
 
 def cmd_worklist(args) -> int:
+    from desktop.core.worklist import check_scope
+
     day = _parse_date(args.date, "date") if args.date else None
+    check_scope(args.scope)
     svc = _services(args)
     try:
         _actor(args, svc, "intake")
-        items = svc.worklist(day=day)
+        items = svc.worklist(day=day, scope=args.scope)
     finally:
         svc.close()
     _print_json([i.as_json() for i in items])

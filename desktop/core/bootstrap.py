@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from db.local import engine as local_engine
 from db.local.models import CalendarDay, CalendarYear, Case, CaseCounter, OutboxOp, Setting, User
-from desktop.core import chain, config
+from desktop.core import centres, chain, config
 from desktop.core.audit import record_audit
 from desktop.core.auth import hash_password
 from desktop.core.catalogue import storage as catalogue
@@ -73,7 +73,7 @@ def stored_identity(path: Path) -> tuple[str, str] | None:
 
 def init_store(
     home: Path, *, centre_code: str, window_no: str, centre_name: str = "", centre_phone: str = "",
-    demo: bool = False, reassign: bool = False, clock: Clock = shanghai_now,
+    demo: bool = False, reassign: bool = False, clock: Clock = shanghai_now, centre_type: str | None = None,
 ) -> Path:
     """Create or upgrade the local store in `home` and set the window identity. Idempotent.
 
@@ -83,6 +83,8 @@ def init_store(
     reassignment waits until every queued operation has been sent (they were made under the old window's
     numbers and would be refused under the new one)."""
     check_identity(centre_code, window_no)
+    if centre_type is not None:
+        centre_type = centres.check_centre_type(centre_type)
     path = config.db_path(home)
     old = stored_identity(path)
     changing = old is not None and old != (centre_code, window_no)
@@ -108,6 +110,8 @@ def init_store(
             chain.ensure_machine_id(s)
             if centre_name or not s.get(Setting, "centre_name"):
                 put_setting(s, "centre_name", centre_name or f"{centre_code} 社区事务受理服务中心")
+            if centre_type is not None:  # (两个集中) kept as it was when init does not name it
+                put_setting(s, "centre_type", centre_type)
             if centre_phone or not s.get(Setting, "centre_phone"):
                 put_setting(s, "centre_phone", centre_phone or ("021-12345678" if demo else ""))
             if not s.scalar(select(func.count()).select_from(CalendarYear)):

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.core import backups as ab
-from desktop.core import chain, preferences, stats, sync, users, workcalendar, worklist
+from desktop.core import chain, preferences, roles, stats, sync, users, workcalendar, worklist
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
     attachments,
@@ -154,15 +154,19 @@ class Services:
         return deadlines.import_calendar(self.store, years=years, rows=rows, source=source, actor=actor)
 
     def pause_clock(self, *, case_no: str, reason: str, clerk: Clerk) -> None:
-        deadlines.pause_clock(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            deadlines.pause_clock(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def resume_clock(self, *, case_no: str, clerk: Clerk) -> int:
-        return deadlines.resume_clock(self.store, case_no=case_no, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return deadlines.resume_clock(self.store, case_no=case_no, clerk=clerk)
 
     def extend_deadline(self, *, case_no: str, days: int, reason: str, approver_login: str,
                         approver_password: str, clerk: Clerk) -> None:
-        deadlines.extend_deadline(self.store, case_no=case_no, days=days, reason=reason,
-                                  approver_login=approver_login, approver_password=approver_password, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            deadlines.extend_deadline(self.store, case_no=case_no, days=days, reason=reason,
+                                      approver_login=approver_login, approver_password=approver_password,
+                                      clerk=clerk)
 
     # ----- intake and 补正
     def check_application(self, *, intake: dict[str, Any]) -> CheckedIntake:
@@ -241,8 +245,9 @@ class Services:
     def supply_gap(self, *, case_no: str, material: str, clerk: Clerk, out_dir: Path | None = None,
                    paper: str = "a4") -> PrintedDocument:
         """A 容缺 material supplied: the case's next version and the 容缺材料补交回执 (its path)."""
-        return gaps.supply_gap(self.store, case_no=case_no, material=material, clerk=clerk, out_dir=out_dir,
-                               paper=paper)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return gaps.supply_gap(self.store, case_no=case_no, material=material, clerk=clerk, out_dir=out_dir,
+                                   paper=paper)
 
     def print_gap_reminder(self, *, case_no: str, clerk: Clerk, out_dir: Path | None = None,
                            paper: str = "a4") -> PrintedDocument:
@@ -250,13 +255,26 @@ class Services:
         return gaps.print_gap_reminder(self.store, case_no=case_no, clerk=clerk, out_dir=out_dir, paper=paper)
 
     # ----- what is due
-    def worklist(self, *, day: date | None = None) -> list[worklist.WorkItem]:
-        """The window's worklist on `day` (default today), red first. Also computes any 待定 date the
-        calendar already covers (so an interrupted calendar pull never leaves one behind)."""
+    def worklist(self, *, day: date | None = None, scope: str = "window") -> list[worklist.WorkItem]:
+        """The worklist on `day` (default today) for `scope` (window: cases taken or last handled here;
+        centre: every case the window holds), red first. Also computes any 待定 date the calendar already
+        covers (so an interrupted calendar pull never leaves one behind)."""
+        worklist.check_scope(scope)
         with self.store.Session.begin() as s:
             deadlines.recompute_pending_in(self.store, s, actor="system")
+        wait = max(1, int(self.store.setting("pickup_wait_workdays") or 5))
         with self.store.Reader() as s:
-            return worklist.worklist(s, cal=workcalendar.calendar(self.store), today=day or self.clock().date())
+            return worklist.worklist(s, cal=workcalendar.calendar(self.store), today=day or self.clock().date(),
+                                     scope=scope, here=worklist.this_window(s), pickup_wait=wait)
+
+    def start_of_day_worklist(self, *, clerk: Clerk, scope: str = "window") -> list[worklist.WorkItem] | None:
+        """At login: the worklist when this is the first login of the day on this window (the day is marked
+        whether or not anything is due), None for every later login that day."""
+        worklist.check_scope(scope)
+        with self.store.Session.begin() as s:
+            if not worklist.first_login_today(s, clerk=clerk, today=self.clock().date()):
+                return None
+        return self.worklist(scope=scope)
 
     # ----- material transfer
     def awaiting_transfer(self, *, department: str | None = None) -> dict[str, list[str]]:
@@ -332,16 +350,21 @@ class Services:
     # ----- correction, withdrawal, void and lookup
     def correct_case(self, *, case_no: str, changes: Any, reason: str, clerk: Clerk,
                      out_dir: Path | None = None) -> corrections.CaseChange:
-        """Correct the applicant / agent; every printed document is printed again marked 更正."""
-        return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason, clerk=clerk,
-                                        out_dir=out_dir)
+        """Correct the applicant / agent; every printed document is printed again marked 更正. Under the case's
+        lease, as every continuation (CaseLeased while another window handles it)."""
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.correct_case(self.store, case_no=case_no, changes=changes, reason=reason,
+                                            clerk=clerk, out_dir=out_dir)
 
     def withdraw_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
-        return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.withdraw_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def void_case(self, *, case_no: str, reason: str, clerk: Clerk) -> corrections.CaseChange:
-        """作废 (a supervisor)."""
-        return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
+        """作废 (a supervisor: the role is checked before the centre is asked for the lease)."""
+        roles.require(clerk, "case_void")
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return corrections.void_case(self.store, case_no=case_no, reason=reason, clerk=clerk)
 
     def lookup_cases(self, *, case_no: str | None = None, id_no: str | None = None, name: str | None = None,
                      phone: str | None = None) -> list[lookup.CaseHit]:
@@ -404,3 +427,9 @@ class Services:
 
     def print_daily_report(self, *, day: date | None = None, out: Path, actor: Clerk) -> Path:
         return stats.print_daily_report(self.store, day=day, out=out, actor=actor)
+
+    def statistics(self, *, start: date, end: date, scope: str = "window", actor: Clerk,
+                   pdf: Path | None = None, xlsx: Path | None = None, csv: Path | None = None):
+        """The figures of a period for this window or its centre (a supervisor), and the files asked for."""
+        return stats.report(self.store, start=start, end=end, scope=scope, actor=actor, pdf=pdf, xlsx=xlsx,
+                            csv=csv)

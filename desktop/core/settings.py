@@ -18,12 +18,15 @@ class SettingSpec:
     default: str
     doc: str
     section: str  # identity (set by init), preference (an administrator's choice), state (kept by the client)
+    minimum: int | None = None  # the least value of an int setting
 
     def check(self, value: str) -> str:
         """The text to store for `value`, or ValueError when it is not of the declared type."""
         value = str(value)
         if self.kind is int:
-            int(value or "0")
+            number = int(value or "0")
+            if self.minimum is not None and number < self.minimum:
+                raise ValueError(f"setting {self.key} is at least {self.minimum}, not {number}")
         elif self.kind is bool and value not in ("", "0", "1"):
             raise ValueError(f"setting {self.key} is a flag: '0' or '1', not {value!r}")
         return value
@@ -34,6 +37,9 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
     SettingSpec("centre_name", str, "", "the centre's name as printed on every document", "identity"),
     SettingSpec("centre_phone", str, "", "the centre's contact phone, printed on notices", "identity"),
     SettingSpec("window_no", str, "", "this window's number, 01–99", "identity"),
+    SettingSpec("centre_type", str, "", "the kind of centre (两个集中): district (区行政服务中心, enterprise matters) "
+                "or street (街镇社区事务受理服务中心, personal matters); set by `init --centre-type`; empty: every "
+                "matter is taken", "identity"),
     SettingSpec("authority_short_name", str, "", "the short name that opens every document number (文号), e.g. "
                 "徐汇 in 徐汇受〔2026〕0100123号; empty: derived from the centre name", "preference"),
     SettingSpec("reconsideration_body", str, "", "the 行政复议机关 a 不予受理通知书 names when the matter's catalogue "
@@ -58,6 +64,15 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "`yichuang verify-seal` are checked against", "identity"),
     SettingSpec("outbox_retention_days", int, "90", "days an operation the centre applied keeps its payload "
                 "(personal data) in the local outbox; then the payload is purged, the record stays (at least 1)",
+                "preference"),
+    SettingSpec("pickup_wait_workdays", int, "5", "working days a decided result may wait for pick-up before the "
+                "worklist lists it (the approval turns red after Art. 44's 10 working days anyway)", "preference",
+                minimum=1),
+    SettingSpec("worklist_shown_on", str, "", "the day (YYYY-MM-DD) the first login of the day on this window was "
+                "offered the worklist; later logins that day are not", "state"),
+    SettingSpec("idcard_port", str, "", "the ID card reader's serial port (COM3, /dev/ttyUSB0; USB readers present "
+                "one); empty: no reader, the clerk types the applicant's identity", "preference"),
+    SettingSpec("idcard_baud", int, "115200", "the ID card reader's speed (9600, 19200, 38400, 57600 or 115200)",
                 "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),

@@ -59,6 +59,8 @@ class Matter:
     court: str = ""  # 人民法院 named on the 不予受理通知书 ('' = the window setting)
     # the back office's steps in order (承办 → 审核 → 决定, or 一审一核: 承办 → 决定)
     review_steps: tuple[str, ...] = ("handle", "review", "decide")
+    # 两个集中: the kinds of centre that take the matter (district: 区行政服务中心, street: 街镇社区事务受理服务中心)
+    centre_types: tuple[str, ...] = ("district", "street")
 
 
 @dataclass(frozen=True)

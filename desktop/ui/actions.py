@@ -49,3 +49,17 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("calendar", "supervisor", "节假日日历…", "open_calendar", permission="calendar_import",
                separator_before=True),
 )
+
+#: What a clerk may continue on a case found in 办件查询 (desktop/ui/dialogs/lookup.py), at any window of the
+#: centre: each first takes the case's lease at the centre; `handler` is the LookupDialog method that goes on.
+#: The key is the Alt+letter of the text. A row whose permission the clerk lacks is shown disabled (作废 is the
+#: 值班长's).
+CASE_ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("supplement", "lookup", "补正(&B)", "continue_supplement", permission="intake"),
+    ActionSpec("handover", "lookup", "结果送达(&S)", "continue_handover", permission="intake"),
+    ActionSpec("reprint", "lookup", "补打(&D)", "continue_reprint", permission="reprint_own"),
+    ActionSpec("rating", "lookup", "好差评(&J)", "continue_rating", permission="intake"),
+    ActionSpec("correct", "lookup", "更正(&G)", "continue_correct", permission="case_correct"),
+    ActionSpec("withdraw", "lookup", "撤回(&H)", "continue_withdraw", permission="case_withdraw"),
+    ActionSpec("void", "lookup", "作废(&Z)", "continue_void", permission="case_void"),
+)

@@ -154,7 +154,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
     services = dialog.services
     from desktop.ui.main_window import MainWindow
 
-    window = MainWindow(services, dialog.clerk)
+    window = MainWindow(services, dialog.clerk, start_of_day=True)
     window.showMaximized()
     try:
         return app.exec()

@@ -17,6 +17,7 @@ from desktop.ui.qt import (
 )
 
 KIND_LABELS = {"person": "个人", "enterprise": "企业"}
+SOURCE_CARD, SOURCE_TYPED = "读卡", "手工"
 
 
 class FieldBox(QWidget):
@@ -96,6 +97,42 @@ class PersonFields:
         grid.addWidget(self.boxes["id_no"], first_row + 1, 1)
         grid.addWidget(_label("联系电话", self.phone), first_row + 1, 2)
         grid.addWidget(self.boxes["phone"], first_row + 1, 3)
+        # where each identity field came from: 读卡 (the ID card reader) or 手工 (typed)
+        self.sources: dict[str, str] = {}
+        self.source_label = QLabel("")
+        self.source_label.setObjectName(f"{prefix}SourceLabel")
+        self.source_label.hide()
+        grid.addWidget(self.source_label, first_row + 2, 1, 1, 3)
+        for key, edit in (("name", self.name), ("id_no", self.id_no)):
+            edit.textEdited.connect(lambda _text, key=key: self._typed(key))
+        self.id_type.activated.connect(lambda _i: self._typed("id_type"))
+
+    def source(self, field: str) -> str:
+        """读卡 when the field came from the ID card reader (and was not changed since), else 手工."""
+        return self.sources.get(field, SOURCE_TYPED)
+
+    def fill_from_card(self, card) -> None:
+        """Fill name, ID type and number from a read ID card (desktop.core.devices.idcard.IdCard)."""
+        self.name.setText(card.name)
+        self.id_type.setCurrentIndex(max(0, self.id_type.findData("resident_id")))
+        self.id_no.setText(card.id_no)
+        self.sources = {"name": SOURCE_CARD, "id_type": SOURCE_CARD, "id_no": SOURCE_CARD}
+        self._show_sources()
+
+    def _typed(self, field: str) -> None:
+        if self.sources.pop(field, None) is not None:
+            self._show_sources()
+
+    def _show_sources(self) -> None:
+        labels = {"name": "姓名", "id_type": "证件类型", "id_no": "证件号码"}
+        for key, widget in (("name", self.name), ("id_type", self.id_type), ("id_no", self.id_no)):
+            widget.setProperty("source", "card" if key in self.sources else "typed")
+            widget.setToolTip(f"来源：{self.source(key)}")
+        card = [labels[k] for k in labels if k in self.sources]
+        typed = [labels[k] for k in labels if k not in self.sources]
+        text = f"{SOURCE_CARD}：{'、'.join(card)}" + (f"　{SOURCE_TYPED}：{'、'.join(typed)}" if typed else "")
+        self.source_label.setText(text if card else "")
+        self.source_label.setVisible(bool(card))
 
     def widgets(self) -> list[QWidget]:
         return [self.name, self.id_type, self.id_no, self.phone]
@@ -114,6 +151,8 @@ class PersonFields:
         self.id_type.setCurrentIndex(max(0, self.id_type.findData(person.id_type)))
         self.id_no.setText(person.id_no)
         self.phone.setText(person.phone)
+        self.sources = {}
+        self._show_sources()
 
     def is_empty(self) -> bool:
         return not any((self.name.text().strip(), self.id_no.text().strip(), self.phone.text().strip()))
@@ -122,6 +161,8 @@ class PersonFields:
         for w in (self.name, self.id_no, self.phone):
             w.clear()
         self.id_type.setCurrentIndex(0)
+        self.sources = {}
+        self._show_sources()
 
 
 class ApplicantForm(QWidget):
@@ -229,6 +270,15 @@ class ApplicantForm(QWidget):
             self.note,
         ]
         return chain
+
+    def fill_from_card(self, card) -> str:
+        """A placed ID card fills the agent's fields while the agent section is open, else the applicant's
+        (an enterprise's contact person); returns "agent" or "applicant"."""
+        if self.agent_group.isChecked() and self.agent_group.isEnabled():
+            self.agent.fill_from_card(card)
+            return "agent"
+        self.person.fill_from_card(card)
+        return "applicant"
 
     def intake_part(self) -> dict[str, Any]:
         person = self.person.as_json()

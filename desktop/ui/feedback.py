@@ -24,6 +24,12 @@ class Presenter:
     def message(self, parent: QWidget | None, title: str, text: str, warning: bool = True) -> None:
         (QMessageBox.warning if warning else QMessageBox.information)(parent, title, text)
 
+    def ask(self, parent: QWidget | None, title: str, text: str) -> bool:
+        """A yes/no question the clerk must answer (e.g. an expired ID card); True for yes. No is the default."""
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        answer = QMessageBox.question(parent, title, text, buttons, QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes
+
     def open_file(self, parent: QWidget | None, caption: str, filters: str) -> str:
         """The file the clerk chose, or "" when he cancelled."""
         path, _ = QFileDialog.getOpenFileName(parent, caption, "", filters)

@@ -12,8 +12,10 @@ import logging
 from desktop.core import roles
 from desktop.core.types import Clerk, IntakeResult, Matter
 from desktop.ui.actions import ACTIONS, MENUS
+from desktop.ui.dialogs.lease import CaseLease
 from desktop.ui.feedback import presenter, print_with_preview, show_error
 from desktop.ui.intake.controller import IntakeController
+from desktop.ui.intake.idcard import IdCardIntake
 from desktop.ui.intake.view import IntakeView
 from desktop.ui.outbox_panel import OutboxPanel
 from desktop.ui.qt import (
@@ -35,15 +37,19 @@ from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
 log = logging.getLogger("yichuang.ui")
 
 
-class MainWindow(IntakeView, IntakeController, QMainWindow):
+class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
     """One clerk's session at the window. Calls only `services`; `data_changed(what)` drives refreshes."""
 
     data_changed = Signal(str)
     intake_finished = Signal(object)  # IntakeResult, or None when nothing was stored
     daily_report_ready = Signal(str)  # the daily report's PDF path
+    start_of_day_checked = Signal(object)  # the worklist offered at the day's first login, or None
 
-    def __init__(self, services, clerk: Clerk, parent: QWidget | None = None) -> None:
+    def __init__(self, services, clerk: Clerk, parent: QWidget | None = None, *, start_of_day: bool = False) -> None:
+        """`start_of_day`: this window opens right after a login (the program's start, not a test's frame):
+        the first login of the day on this window opens the 待办清单 when something is due."""
         super().__init__(parent)
+        self._start_of_day = start_of_day
         self.services = services
         self.clerk = clerk
         self.matter: Matter | None = None
@@ -52,6 +58,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self.supplement_record = None  # the CaseRecord reopened for 补正, or None for a new intake
         self.active_dialog: QDialog | None = None
         self.writer = writer_for(services)
+        self.case_lease = CaseLease(self)  # the lease of a case continued in the intake view (补正)
         window = services.window()
         self.setWindowTitle(f"一窗 · 综合窗口受理 — {window.centre_name} {window.window_no} 号窗口")
         self._build_intake_view()
@@ -88,6 +95,7 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self._show_result_field(False)
         self._update_summary()
         self.matter_panel.search_edit.setFocus()
+        self.start_idcard_reader()
 
     # ----- menus and keys
     def _writer_busy(self) -> None:
@@ -191,17 +199,29 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         self._open(dialog)
 
     def open_lookup(self, case_no: str | None = None) -> None:
-        """办件查询 (Ctrl+L): progress of a case for an applicant who asks; 值班长 also manage its clock."""
+        """办件查询 (Ctrl+L): find a case of the centre (number, ID, name, phone) and continue it under its
+        lease; 值班长 also manage its clock."""
         from desktop.ui.dialogs.lookup import LookupDialog
 
         dialog = LookupDialog(self, self.services, self.clerk, case_no=case_no or "")
 
         def changed(no: str) -> None:
-            self.set_message(f"办件 {no} 的办理时限已更新", "ok")
+            self.set_message(f"办件 {no} 已更新", "ok")
             self.data_changed.emit("cases")
 
+        def supplement(record, leased: str) -> None:  # 补正 goes on in the intake view, under the lease
+            self.load_supplement(record)
+            self.case_lease.adopt(leased, self.clerk)
+
         dialog.changed.connect(changed)
+        dialog.note.connect(self.status.set_activity)
+        dialog.supplement_requested.connect(supplement)
         self._open(dialog)
+
+    def _leave_supplement(self) -> None:
+        """A 补正 ends (done or given up): the case's lease, if this window holds it, goes back to the centre."""
+        super()._leave_supplement()
+        self.case_lease.release()
 
     def open_calendar(self) -> None:
         """值班长: the holiday calendar, and importing next year's arrangement."""
@@ -285,11 +305,33 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         dialog.changed.connect(lambda: self.data_changed.emit("outbox"))
         self._open(dialog)
 
-    def open_worklist(self) -> None:
-        """待办清单 (Ctrl+D): what is due at this window, and the documents owed to print."""
+    def worklist_scope(self) -> str:
+        """The 值班长 watches the whole centre; a clerk his own window (the dialog switches either way)."""
+        return "centre" if self.can("report_print") else "window"
+
+    def open_worklist(self, items=None) -> None:
+        """待办清单 (Ctrl+D): what is due at this window or the centre, and the documents owed to print."""
         from desktop.ui.dialogs.worklist import WorklistDialog
 
-        self._open(WorklistDialog(self, self.services, self.clerk))
+        self._open(WorklistDialog(self, self.services, self.clerk, scope=self.worklist_scope(), items=items))
+
+    def check_start_of_day(self) -> int:
+        """The first login of the day on this window is shown the 待办清单 when it is not empty; later logins
+        are not. Runs on the writer thread; `start_of_day_checked(items or None)` tells when it is done."""
+        clerk, scope = self.clerk, self.worklist_scope()
+
+        def checked(items) -> None:
+            if items:
+                self.open_worklist(items)
+            self.start_of_day_checked.emit(items)
+
+        def failed(error) -> None:  # the day's work goes on; the list is one Ctrl+D away
+            log.warning("start-of-day worklist failed: %s", error)
+            self.set_message("待办清单未能读取，可按 Ctrl+D 重试", "error")
+            self.start_of_day_checked.emit(None)
+
+        return DbOp(self, lambda svc: svc.start_of_day_worklist(clerk=clerk, scope=scope)).success(
+            checked).failure(failed).run()
 
     def open_daily_ratings(self) -> None:
         from desktop.ui.dialogs.ratings import DailyRatingsDialog
@@ -321,8 +363,12 @@ class MainWindow(IntakeView, IntakeController, QMainWindow):
         super().showEvent(event)
         if not self.sync.timer.isActive() and not self.sync.running:
             self.sync.start()
+        if self._start_of_day:
+            self._start_of_day = False
+            QTimer.singleShot(0, self.check_start_of_day)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_idcard_reader()
         self.writer.close()
         self.sync.stop()
         self.status_timer.stop()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from html import escape
 
+from desktop.core import centres
 from desktop.core.errors import YichuangError
 from desktop.core.types import FORM_LABELS, MODE_LABELS, Matter
 from desktop.ui.qt import (
+    QColor,
     QEvent,
     QKeyEvent,
     QLabel,
@@ -105,6 +107,7 @@ class MatterPanel(QWidget):
         layout.addWidget(guide_title)
         layout.addWidget(self.guide, 1)
         self.current: Matter | None = None
+        self.centre_type = services.setting("centre_type")  # 两个集中 ('' = every matter is taken here)
         self._found: list[Matter] = []
         self.search_edit.textChanged.connect(self.update_results)
         self.search_edit.installEventFilter(self)
@@ -128,6 +131,10 @@ class MatterPanel(QWidget):
             item = QListWidgetItem(f"{m.name}　{m.code}")
             item.setData(Qt.ItemDataRole.UserRole, m.code)
             item.setToolTip(f"{m.department} · {MODE_LABELS.get(m.mode, m.mode)}")
+            if not centres.taken_here(m, self.centre_type):  # 两个集中: shown, marked, refused at intake
+                item.setText(f"{m.name}　{m.code}　〔本中心不受理，请到{centres.where_to_go(m)}〕")
+                item.setForeground(QColor("#b00020"))
+                item.setToolTip(centres.wrong_centre_message(m, self.centre_type))
             self.results.addItem(item)
         if self._found:
             self.results.setCurrentRow(0)
@@ -148,7 +155,11 @@ class MatterPanel(QWidget):
         if matter is None:
             self.guide.clear()
             return
-        self.guide.setHtml(guide_html(matter))
+        banner = ""
+        if not centres.taken_here(matter, self.centre_type):
+            banner = (f"<p style='background:#fdecea;color:#b00020;padding:6px'><b>"
+                      f"{escape(centres.wrong_centre_message(matter, self.centre_type))}</b></p>")
+        self.guide.setHtml(banner + guide_html(matter))
 
     def reset(self) -> None:
         """Ready for the next applicant: empty search, guide kept until another matter is chosen."""

@@ -3,7 +3,8 @@
     DbOp(self, lambda svc: svc.accept_application(intake=..., clerk=...)).success(done).run()
     QueryOp(self, lambda svc: svc.case(case_no=...)).success(show).run()
 
-A DbOp runs on the ONE writer thread of its store, in submission order; a QueryOp on the reader thread.
+A DbOp runs on the ONE writer thread of its store, in submission order; a QueryOp on the reader thread; a
+NetOp (a call to the centre the clerk waits on, e.g. a case's lease) on the network thread.
 Each thread opens its OWN Services (Services is single-thread) from the home and clock of the widget's
 `services`, found on the parent widget or one of its ancestors. `op` runs on that thread and must not
 touch the UI; `success(result)` and `failure(error)` run on the GUI thread. Without a failure callback an
@@ -165,6 +166,12 @@ def reader_for(services) -> ServiceThread:
     return _thread_for(services, "yichuang-reader")
 
 
+def net_for(services) -> ServiceThread:
+    """The thread for calls the clerk waits on at the centre (a case's lease): a slow or unreachable centre
+    never holds up the window's reads or writes."""
+    return _thread_for(services, "yichuang-net")
+
+
 def close_all() -> None:
     """Stop every writer and reader thread (the app at exit; tests after each test)."""
     for thread in list(_threads.values()):
@@ -261,3 +268,10 @@ class QueryOp(_Op[T]):
 
     def _thread(self) -> ServiceThread:
         return reader_for(services_of(self._parent))
+
+
+class NetOp(_Op[T]):
+    """A call to the centre for the clerk (take or release a lease): runs on the store's network thread."""
+
+    def _thread(self) -> ServiceThread:
+        return net_for(services_of(self._parent))

@@ -263,7 +263,7 @@ def test_the_command_line_supply_gap_notice_and_worklist(services, clerk, home, 
     assert _cli(home, "worklist", "--date", "2026-12-01", "--clerk", "demo") == 0
     items = json.loads(capsys.readouterr().out)
     assert {"case_no": r.case_no, "kind": "gap_overdue", "label": "容缺材料逾期未补交", "due": "2026-11-30",
-            "colour": "red", "detail": "劳动合同（M3）"} in items
+            "colour": "red", "detail": "劳动合同（M3）", "window_no": "01"} in items
     assert _cli(home, "supply", r.case_no, "M2", "--clerk", "demo") == 2
     assert "E_NOT_GAP" in capsys.readouterr().err
     assert _cli(home, "supply", r.case_no, "M3", "--clerk", "demo", "--paper", "roll80", "--out", str(tmp_path)) == 0

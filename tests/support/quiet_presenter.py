@@ -24,9 +24,15 @@ class QuietPresenter(Presenter):
         self.messages: list[tuple[str, str]] = []  # (title, text)
         self.printed: list[PrintRecord] = []
         self.files: list[str] = []  # answers for the next file choosers, in order
+        self.answers: list[bool] = []  # answers for the next yes/no questions, in order (then: no)
+        self.questions: list[tuple[str, str]] = []  # (title, text) of every question asked
 
     def message(self, parent, title: str, text: str, warning: bool = True) -> None:
         self.messages.append((title, text))
+
+    def ask(self, parent, title: str, text: str) -> bool:
+        self.questions.append((title, text))
+        return self.answers.pop(0) if self.answers else False
 
     def open_file(self, parent, caption: str, filters: str) -> str:
         return self.files.pop(0) if self.files else ""

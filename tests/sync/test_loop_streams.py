@@ -267,3 +267,19 @@ def test_a_decision_comes_home_and_window_02_hands_it_over(w1, w2, clerk, fake_c
     assert fake_centre.cases[case_no]["status"] == "delivered"
     _sync(w1)
     assert _case(svc1, case_no).status == "delivered"
+
+
+def test_a_pulled_case_stays_in_the_encrypted_store_and_out_of_the_log(w1, w2, clerk, caplog, tmp_path):
+    """Another window's applicant arrives with the snapshot: it must not reach a log line or the disk in
+    clear (the store is SQLCipher; the snapshot is one of its tables)."""
+    import logging
+
+    case_no = _notice_case(w1, clerk)
+    id_no = w1[0].case_record(case_no=case_no).applicant.id_no
+    _sync(w1)
+    with caplog.at_level(logging.DEBUG):
+        _sync(w2)
+    assert _case(w2[0], case_no).applicant_id_no == id_no  # it did arrive
+    assert id_no not in caplog.text and "王小明" not in caplog.text
+    raw = b"".join(p.read_bytes() for p in (tmp_path / "w2").rglob("*") if p.is_file())
+    assert id_no.encode() not in raw and "王小明".encode() not in raw

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from desktop.core import caseno, users, workcalendar
 from desktop.core.audit import record_audit
 from desktop.core.cases import records
+from desktop.core.cases.limits import NOTICE_SUPPLY_DAYS, PENDING_TEXT  # noqa: F401 (re-exported)
 from desktop.core.cases.versions import record_case_change
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.documents import archive
@@ -28,9 +29,6 @@ from desktop.core.workdays import WorkdayCalendar, version_of
 
 MAX_EXTENSION = 10
 CLOCK_OUTCOMES = ("accepted",)
-NOTICE_SUPPLY_DAYS = 10  # working days an applicant has to bring what the one-time notice lists
-PENDING_TEXT = "待定（节假日安排公布后告知）"
-"""How a date is printed while it reaches into a year whose holidays are not yet published."""
 
 
 @dataclass(frozen=True)

@@ -6,16 +6,12 @@ receipt (and `verify-documents`) takes every supply of the case up to its print 
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import select
-
-from db.local.models import Case, CaseEvent, User
+from db.local.models import Case
 from desktop.core import caseno
 from desktop.core.cases import records
+from desktop.core.cases.gaphistory import SUPPLIED, document_args, supply_args, supply_detail
 from desktop.core.cases.versions import record_case_change
 from desktop.core.documents import archive
 from desktop.core.documents.gapdocs import overdue_gaps
@@ -25,13 +21,7 @@ from desktop.core.roles import require
 from desktop.core.store import Store
 from desktop.core.types import Clerk, PrintedDocument
 
-SUPPLIED = "gap.supplied"
-_DETAIL = re.compile(r"^(?P<name>.*)（(?P<code>[^（）]*)），承诺 (?P<due>\d{4}-\d{2}-\d{2}) 前补交$", re.S)
-
-
-def supply_detail(name: str, code: str, due: date) -> str:
-    return f"{name}（{code}），承诺 {due.isoformat()} 前补交"
-
+__all__ = ["SUPPLIED", "document_args", "print_gap_reminder", "supply_args", "supply_detail", "supply_gap"]
 
 def supply_gap(store: Store, *, case_no: str, material: str, clerk: Clerk, out_dir: Path | None = None,
                paper: str = "a4") -> PrintedDocument:
@@ -62,27 +52,6 @@ def supply_gap(store: Store, *, case_no: str, material: str, clerk: Clerk, out_d
                                   clerk=clerk, extra=supply_args(store, case_no, until=now), issue=True)
 
 
-def supply_args(store: Store, case_no: str, *, until: datetime | None = None) -> dict[str, Any]:
-    """What the 容缺材料补交回执 prints from the history: every supply of the case (at or before `until`),
-    oldest first, as {"code", "name", "gap_due", "at", "by"}."""
-    with store.Reader() as s:
-        q = select(CaseEvent).where(CaseEvent.case_no == case_no, CaseEvent.event == SUPPLIED)
-        if until is not None:
-            q = q.where(CaseEvent.at <= until)
-        events = list(s.scalars(q.order_by(CaseEvent.id)))
-        people = {u.login: u for u in s.scalars(select(User).where(User.login.in_({e.actor for e in events})))}
-    supplied = []
-    for ev in events:
-        m = _DETAIL.match(ev.detail)
-        if m is None:
-            continue
-        who = people.get(ev.actor)
-        by = f"{who.name}（工号 {who.staff_no}）" if who else ev.actor
-        supplied.append({"code": m["code"], "name": m["name"], "gap_due": date.fromisoformat(m["due"]), "at": ev.at,
-                         "by": by})
-    return {"supplied": supplied}
-
-
 def print_gap_reminder(store: Store, *, case_no: str, clerk: Clerk, out_dir: Path | None = None,
                        paper: str = "a4") -> PrintedDocument:
     """Print the 容缺候补通知书 for the 容缺 materials of a case whose promised date passed unsupplied: a new
@@ -94,12 +63,3 @@ def print_gap_reminder(store: Store, *, case_no: str, clerk: Clerk, out_dir: Pat
         raise BadInput("E_NO_OVERDUE_GAP", f"办件 {record.case_no} 没有逾期未补交的容缺材料", field="case_no")
     return archive.print_document(store, record=record, kind="gap_reminder", paper=paper, out_dir=out_dir,
                                   clerk=clerk, extra={"issued_at": now}, issue=True)
-
-
-def document_args(store: Store, kind: str, case_no: str, printed_at: datetime) -> dict[str, Any] | None:
-    """What a print of `kind` took from the history besides the record (for verify-documents), or None."""
-    if kind == "gap_receipt":
-        return supply_args(store, case_no, until=printed_at)
-    if kind == "gap_reminder":
-        return {"issued_at": printed_at}
-    return None

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.local.models import Case, CaseCounter, CaseEvent, CaseMaterialRow
-from desktop.core import caseno, users, workcalendar
+from desktop.core import caseno, centres, users, workcalendar
 from desktop.core.audit import record_audit
 from desktop.core.cases import deadlines, records
 from desktop.core.cases.checks import (
@@ -42,8 +42,11 @@ def check_application(store: Store, *, intake: dict[str, Any]) -> CheckedIntake:
     version = catalogue.current_version(store)
     if version is None:
         raise BadInput("E_NO_CATALOGUE", "尚未导入事项目录")
-    return check_intake(intake, lambda code: catalogue.matter(store, code=code, version=version),
+    item = check_intake(intake, lambda code: catalogue.matter(store, code=code, version=version),
                         today=store.clock().date())
+    if item.outcome != "refused":  # a 不予受理 (naming where to apply instead) may be given anywhere
+        centres.require_taken_here(item.matter, store.setting("centre_type"))
+    return item
 
 
 def _check_override(store: Store, override: dict) -> None:

@@ -11,11 +11,13 @@ from desktop.core.labels import MATERIAL_KIND_LABELS
 from desktop.core.textcheck import forbidden_char, json_depth
 from desktop.core.types import FORM_LABELS, MODE_LABELS, MaterialSpec, Matter
 
-__all__ = ["DEFAULT_REVIEW_STEPS", "REVIEW_STEP_CHOICES", "Catalogue", "catalogue_to_json", "parse_catalogue"]
+__all__ = ["DEFAULT_CENTRE_TYPES", "DEFAULT_REVIEW_STEPS", "REVIEW_STEP_CHOICES", "Catalogue", "catalogue_to_json", "parse_catalogue"]
 
 DEFAULT_REVIEW_STEPS = ("handle", "review", "decide")
 """承办 → 审核 → 决定; a matter may say ["handle", "decide"] (一审一核) instead, nothing else."""
 REVIEW_STEP_CHOICES = (DEFAULT_REVIEW_STEPS, ("handle", "decide"))
+DEFAULT_CENTRE_TYPES = ("district", "street")
+"""两个集中: a matter is taken at district centres, street/town centres, or (default) both."""
 
 _APPLICANT_KINDS = ("person", "enterprise")
 _MAX_ERRORS_SHOWN = 20
@@ -234,6 +236,14 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
     elif not isinstance(steps, list) or tuple(steps) not in REVIEW_STEP_CHOICES:
         bad("review_steps", "应为 [\"handle\", \"review\", \"decide\"]（承办、审核、决定）"
             "或 [\"handle\", \"decide\"]（一审一核）")
+    centre_types = raw.get("centre_types")
+    if centre_types is None:
+        centre_types = list(DEFAULT_CENTRE_TYPES)
+    elif (not isinstance(centre_types, list) or not centre_types or len(set(map(str, centre_types))) != len(centre_types)
+          or any(t not in DEFAULT_CENTRE_TYPES for t in centre_types)):
+        bad("centre_types", "应为 [\"district\"]（区行政服务中心）、[\"street\"]（街镇社区事务受理服务中心）"
+            "或 [\"district\", \"street\"]（两类中心都受理，缺省）")
+        centre_types = list(DEFAULT_CENTRE_TYPES)
 
     keywords = raw.get("keywords", [])
     if keywords is None:
@@ -309,6 +319,7 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
         reconsideration_body=raw.get("reconsideration_body", "").strip(),
         court=raw.get("court", "").strip(),
         review_steps=tuple(steps) if isinstance(steps, list) else DEFAULT_REVIEW_STEPS,
+        centre_types=tuple(t for t in DEFAULT_CENTRE_TYPES if t in centre_types),
     )
 
 
@@ -392,6 +403,7 @@ def _matter_json(m: Matter) -> dict[str, Any]:
         "commitment_allowed": m.commitment_allowed,
         "early_completion": m.early_completion,
         **({"review_steps": list(m.review_steps)} if m.review_steps != DEFAULT_REVIEW_STEPS else {}),
+        **({"centre_types": list(m.centre_types)} if m.centre_types != DEFAULT_CENTRE_TYPES else {}),
         "materials": [
             {
                 "code": s.code,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from reportlab.platypus import Paragraph, Spacer
 
-from desktop.core.cases.deadlines import PENDING_TEXT
+from desktop.core.cases.limits import PENDING_TEXT
 from desktop.core.errors import BadInput
 from desktop.core.types import CaseRecord
 

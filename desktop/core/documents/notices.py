@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from desktop.core.cases.deadlines import NOTICE_SUPPLY_DAYS, PENDING_TEXT
+from desktop.core.cases.limits import NOTICE_SUPPLY_DAYS, PENDING_TEXT
 from desktop.core.errors import BadInput
 from desktop.core.labels import REFUSAL_CATEGORY_LABELS
 from desktop.core.privacy import mask_phone

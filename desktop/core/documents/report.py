@@ -30,10 +30,12 @@ def _axis_step(top: int) -> int:
 
 
 def _outcome_rows(stats: DailyStats) -> list[tuple[str, int]]:
-    """Every known outcome in catalogue order (zeros included), then any unknown codes as given."""
+    """Every known outcome in catalogue order (zeros included), then any unknown codes as given. 咨询 is the
+    咨询登记 count (plus any case recorded with the old outcome 咨询): the same number as the service table."""
     counts: dict[str, int] = {}
     for code, n in stats.by_outcome:
         counts[code] = counts.get(code, 0) + int(n)
+    counts["consultation"] = counts.get("consultation", 0) + int(stats.consultations)
     rows = [(OUTCOME_LABELS[c], counts.pop(c, 0)) for c in OUTCOME_LABELS]
     rows += [(c, n) for c, n in counts.items()]
     return rows

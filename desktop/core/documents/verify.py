@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from db.local.models import Case, CaseEvent, Document, OutboxOp, User
 from desktop.core import caseno
-from desktop.core.cases import gaps, records
+from desktop.core.cases import gaphistory, records
 from desktop.core.cases.checks import applicant_from_json, person_from_json, split_refusal
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import SHANGHAI
@@ -191,7 +191,7 @@ def _extra(store: Store, row: Document) -> dict[str, Any] | None:
     """What a print took from the history besides the record: the 送达回执's delivery at its print time, the
     容缺 supplies a 补交回执 lists, a 候补通知书's issue time."""
     if row.kind in ("gap_receipt", "gap_reminder"):
-        return gaps.document_args(store, row.kind, row.case_no, row.printed_at)
+        return gaphistory.document_args(store, row.kind, row.case_no, row.printed_at)
     if row.kind != "delivery_receipt":
         return None
     try:  # the delivery (and the decision it handed over, a courier's proof) as of the print

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from desktop.core.cases.deadlines import PENDING_TEXT
+from desktop.core.cases.limits import PENDING_TEXT
 from desktop.core.types import FORM_LABELS, STATE_LABELS, CaseMaterial, CaseRecord
 
 from .blocks import case_head, fields_table, reprint_mark, section, signature_block, table

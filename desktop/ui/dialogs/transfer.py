@@ -1,4 +1,8 @@
-"""材料流转: accepted cases waiting by department → a batch (online or express) → manifest → sent / signed / returned."""
+"""材料流转: accepted cases waiting by department → a batch (online or express) → manifest → sent.
+
+签收 and 退回 are the department's, at the centre: the window shows each batch's state as the centre reports it
+(desktop/core/sync/loop.py applies the `transfers` stream): signed, or returned with the department's reason
+(the returned cases are back on the pile)."""
 
 from __future__ import annotations
 
@@ -29,8 +33,16 @@ from desktop.ui.qt import (
 from desktop.ui.tasks import DbOp
 
 PILE_HEADERS = ("办件编号", "事项", "申请人", "受理时间", "材料")
-BATCH_HEADERS = ("流转单号", "承接部门", "方式", "快递单号", "件数", "状态", "生成时间", "退回原因")
+BATCH_HEADERS = ("流转单号", "承接部门", "方式", "快递单号", "件数", "状态", "生成时间", "部门答复时间", "退回原因")
+STATE_COLUMN, REASON_COLUMN = 5, 8
 STATE_COLOURS = {"waiting": "#8a5a00", "sent": "#0d3a66", "signed": "#1b5e20", "returned": "#b00020"}
+
+
+def state_text(state: str, waiting_upload: bool = False) -> str:
+    """A batch's state as the clerk reads it: the window's own steps, then the department's answer."""
+    if state == "sent":
+        return "已发送（待上传中心）" if waiting_upload else "已发送，待部门签收"
+    return {"signed": "部门已签收", "returned": "部门已退回"}.get(state, STATES.get(state, state))
 
 
 class TransferDialog(QDialog):
@@ -89,22 +101,18 @@ class TransferDialog(QDialog):
         self.print_button.clicked.connect(self.print_manifest)
         self.sent_button = QPushButton("标记已发送", self)
         self.sent_button.clicked.connect(lambda: self.advance("sent"))
-        self.signed_button = QPushButton("标记已签收", self)
-        self.signed_button.clicked.connect(lambda: self.advance("signed"))
-        self.reason_edit = QLineEdit(self)
-        self.reason_edit.setObjectName("returnReasonEdit")
-        self.reason_edit.setPlaceholderText("退回原因（标记已退回时必填）")
-        self.returned_button = QPushButton("标记已退回", self)
-        self.returned_button.clicked.connect(lambda: self.advance("returned"))
-        batch_box = QGroupBox("流转单", self)
+        self.batch_detail = QLabel("", self)
+        self.batch_detail.setObjectName("batchDetail")
+        self.batch_detail.setWordWrap(True)
+        self.batch_detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        batch_box = QGroupBox("流转单（签收、退回由承办部门在中心办理，同步后在此显示）", self)
         batch_col = QVBoxLayout(batch_box)
         batch_col.addWidget(self.batches, 1)
+        batch_col.addWidget(self.batch_detail)
         actions = QHBoxLayout()
+        actions.addStretch(1)
         actions.addWidget(self.print_button)
         actions.addWidget(self.sent_button)
-        actions.addWidget(self.signed_button)
-        actions.addWidget(self.reason_edit, 1)
-        actions.addWidget(self.returned_button)
         batch_col.addLayout(actions)
 
         self.message = error_label(self)
@@ -163,30 +171,50 @@ class TransferDialog(QDialog):
     def _fill_batches(self) -> None:
         selected = self.selected_batch()
         try:
-            batches = self.services.transfers()
+            queued = self.services.transfers_queued()
         except YichuangError as e:
             self.show_message(e.message)
             return
-        self._batches = batches
-        self.batches.setRowCount(len(batches))
-        for row, b in enumerate(batches):
+        self._batches = [b for b, _q in queued]
+        self._queued = {b.batch_no for b, q in queued if q}
+        self.batches.setRowCount(len(queued))
+        for row, (b, waiting_upload) in enumerate(queued):
             cells = [
                 b.batch_no,
                 b.department,
                 CHANNELS.get(b.channel, b.channel),
                 b.tracking_no or "—",
                 str(len(b.cases)),
-                STATES.get(b.state, b.state),
+                state_text(b.state, waiting_upload),
                 f"{b.created_at:%m-%d %H:%M}",
-                b.return_reason,
+                f"{b.closed_at:%m-%d %H:%M}" if b.closed_at and b.state in ("signed", "returned") else "—",
+                b.return_reason if b.state == "returned" else "",
             ]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if col == 5:
+                if text:
+                    item.setToolTip(text)
+                if col in (STATE_COLUMN, REASON_COLUMN):
                     item.setForeground(QBrush(QColor(STATE_COLOURS.get(b.state, "#1a1a1a"))))
                 self.batches.setItem(row, col, item)
             if b.batch_no == selected:
                 self.batches.selectRow(row)
+
+    def batch_text(self, batch_no: str) -> str:
+        """The selected batch in one sentence, as the centre reported it."""
+        b = self._batch_info(batch_no)
+        if b is None:
+            return ""
+        when = f"{b.closed_at:%Y-%m-%d %H:%M}" if b.closed_at else ""
+        if b.state == "returned":
+            return (f"流转单 {b.batch_no} 已被{b.department}于 {when} 退回，退回原因：{b.return_reason}。"
+                    f"其中 {len(b.cases)} 件已回到待流转，补齐后可重新流转。")
+        if b.state == "signed":
+            return f"流转单 {b.batch_no} 已由{b.department}于 {when} 签收，办件进入审查。"
+        if b.state == "sent":
+            return (f"流转单 {b.batch_no} 已发送，正在等待上传中心。" if b.batch_no in self._queued
+                    else f"流转单 {b.batch_no} 已送达中心，等待{b.department}签收。")
+        return f"流转单 {b.batch_no} 待发送：打印流转清单后标记已发送。"
 
     def checked_cases(self) -> dict[str, list[str]]:
         """{department: [case numbers]} of what is ticked in the pile."""
@@ -238,8 +266,11 @@ class TransferDialog(QDialog):
         info = self._batch_info(self.selected_batch())
         allowed = NEXT.get(info.state, ()) if info else ()
         self.sent_button.setEnabled("sent" in allowed)
-        self.signed_button.setEnabled("signed" in allowed)
-        self.returned_button.setEnabled("returned" in allowed)
+        self.batch_detail.setText(self.batch_text(info.batch_no) if info else "")
+        self.batch_detail.setObjectName("errorLabel" if info is not None and info.state == "returned"
+                                       else "hintLabel")
+        self.batch_detail.style().unpolish(self.batch_detail)
+        self.batch_detail.style().polish(self.batch_detail)
         self.print_button.setEnabled(info is not None and hasattr(self.services, "print_transfer_manifest"))
         if not hasattr(self.services, "print_transfer_manifest"):
             self.print_button.setToolTip("本版本尚不支持打印流转清单")
@@ -302,16 +333,12 @@ class TransferDialog(QDialog):
         self.changed.emit()
 
     def advance(self, state: str) -> None:
+        """Move the selected batch on: the window only sends (签收/退回 are refused by the services)."""
         batch_no = self.selected_batch()
         if not batch_no:
             self.show_message("请先在流转单列表中选择一张流转单")
             return
         info = self._batch_info(batch_no)
-        reason = self.reason_edit.text().strip()
-        if state == "returned" and not reason:
-            self.show_message("标记已退回须写明退回原因")
-            self.reason_edit.setFocus()
-            return
         tracking = None
         if state == "sent" and info is not None and info.channel == "express":
             typed = self.tracking_edit.text().strip()
@@ -321,7 +348,7 @@ class TransferDialog(QDialog):
                 self.tracking_edit.setFocus()
                 return
         self._busy(True)
-        args = dict(batch_no=batch_no, state=state, clerk=self.clerk, tracking_no=tracking, reason=reason if state == "returned" else "")
+        args = dict(batch_no=batch_no, state=state, clerk=self.clerk, tracking_no=tracking)
         DbOp(self, lambda svc: svc.advance_transfer(**args)).on_done(self._advanced).run()
 
     def _advanced(self, info, error) -> None:
@@ -329,14 +356,11 @@ class TransferDialog(QDialog):
         if error is not None:
             self.show_message(error_text(error))
             return
-        if info.state == "returned":
-            self.reason_edit.clear()
         if info.state == "sent":
             self.tracking_edit.clear()
         self.refresh()
         self.select_batch(info.batch_no)
-        extra = "，其中的办件已回到待流转" if info.state == "returned" else ""
-        self.show_message(f"流转单 {info.batch_no} 已标记为“{STATES[info.state]}”{extra}", ok=True)
+        self.show_message(f"流转单 {info.batch_no} 已标记为“{STATES[info.state]}”", ok=True)
         self.changed.emit()
 
     def print_manifest(self) -> None:

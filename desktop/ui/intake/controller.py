@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from desktop.core import centres
 from desktop.core.errors import YichuangError
 from desktop.core.types import IntakeResult, Matter
 from desktop.ui.feedback import message_of, presenter, print_documents
@@ -27,7 +28,9 @@ class IntakeController:
         self.checklist.set_matter(matter)
         self._show_result_field(matter.on_the_spot)
         self.form.clear_errors()
-        self.set_message("")
+        centre_type = self.matter_panel.centre_type
+        self.set_message("" if centres.taken_here(matter, centre_type)
+                         else centres.wrong_centre_message(matter, centre_type))  # 两个集中: said before intake
         self.focus_applicant()
 
     def build_intake(self) -> dict[str, Any]:

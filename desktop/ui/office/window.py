@@ -31,7 +31,7 @@ from desktop.ui.tasks import DbOp, QueryOp
 
 BATCH_HEADERS = ("批次号", "窗口", "状态", "件数", "发送时间", "退回理由")
 BATCH_CASE_HEADERS = ("办件编号", "事项", "申请人", "承诺期限", "法定期限")
-CASE_HEADERS = ("办件编号", "事项", "申请人", "状态", "承诺期限", "剩余天数", "下一步")
+CASE_HEADERS = ("办件编号", "事项", "申请人", "状态", "承诺期限", "剩余日历天数", "下一步")
 
 
 def _cell(text: object) -> QTableWidgetItem:

@@ -1,0 +1,224 @@
+"""The statistics of a period from a window's local store, for this window or for its whole centre (the cases
+every window of the centre synced: the `cases` stream brings them here).
+
+Every figure is an SQL aggregate over the case rows of sqlparts.case_rows_sql; Python only assembles the
+grouped rows (a histogram of working days for the percentiles, a row per matter, clerk or day)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import text
+
+from desktop.core import workcalendar
+from desktop.core.errors import BadInput
+from desktop.core.roles import require
+from desktop.core.stats import tables as tbl
+from desktop.core.stats.figures import (
+    Efficiency,
+    Loop,
+    Revisits,
+    Satisfaction,
+    StatsReport,
+    Volumes,
+    mean,
+    p90,
+)
+from desktop.core.stats.sqlparts import (
+    EARLY_SQL,
+    ON_TIME_SQL,
+    ON_TIME_STATUTORY_SQL,
+    VOLUME_SQL,
+    case_rows_sql,
+)
+from desktop.core.store import Store
+from desktop.core.types import Clerk
+from desktop.core.worklist import NEAR_DUE_WORKDAYS
+
+MAX_DAYS = 3660  # a report covers at most ten years
+
+
+def check_period(start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    start, end = start or today, end or start or today
+    if end < start:
+        raise BadInput("E_PERIOD", f"统计期间的结束日期 {end.isoformat()} 早于开始日期 {start.isoformat()}",
+                       field="to")
+    if (end - start).days >= MAX_DAYS:
+        raise BadInput("E_PERIOD", "统计期间过长（最多十年）", field="to")
+    return start, end
+
+
+def check_scope(scope: str) -> str:
+    if scope not in ("window", "centre"):
+        raise BadInput("E_SCOPE", "统计范围应为 window（本窗口）或 centre（全中心）", field="scope")
+    return scope
+
+
+class _Query:
+    """The case rows of one scope and period, and the queries over them."""
+
+    def __init__(self, s, cal, *, centre: str, here: str, window_no: str | None, start: date, end: date):
+        self.s = s
+        self.here = here  # this window's number
+        self.head = case_rows_sql(cal, window=window_no is not None)
+        self.params: dict[str, Any] = {"centre": centre, "f": start.isoformat(), "t": end.isoformat()}
+        if window_no is not None:
+            self.params["win"] = window_no
+
+    def all(self, body: str, **extra) -> list[tuple]:
+        return [tuple(r) for r in self.s.execute(text(self.head + "\n" + body), {**self.params, **extra})]
+
+    def one(self, body: str, **extra) -> tuple:
+        return tuple(0 if v is None else v for v in self.all(body, **extra)[0])
+
+
+def _volumes(q: _Query, consultations: int) -> Volumes:
+    received, accepted, completed, notices, refused, withdrawn, voided = q.one(
+        f"SELECT {VOLUME_SQL} FROM cr WHERE in_received")
+    (pending,) = q.one("SELECT count(*) FROM cr WHERE in_received AND outcome = 'notice' "
+                       "AND status NOT IN ('withdrawn', 'voided')")
+    return Volumes(received=received, accepted=accepted, completed=completed, notices=notices,
+                   pending_notice=pending, refused=refused, withdrawn=withdrawn, voided=voided,
+                   consultations=consultations)
+
+
+def _efficiency(q: _Query, overdue: int, near: int) -> Efficiency:
+    decided, spot, early, in_time, p_known, p_ok, s_known, s_ok = q.one(f"""
+SELECT count(*), SUM(outcome = 'completed'), SUM({EARLY_SQL}),
+  SUM(outcome = 'accepted' AND {ON_TIME_SQL} AND NOT {EARLY_SQL}),
+  SUM(promised_date IS NOT NULL), SUM({ON_TIME_SQL}),
+  SUM(statutory_date IS NOT NULL), SUM({ON_TIME_STATUTORY_SQL})
+FROM cr WHERE in_decided""")
+    to_decision = q.all("SELECT wd_decision, count(*) FROM cr WHERE in_decided AND wd_decision IS NOT NULL "
+                        "GROUP BY wd_decision")
+    to_delivery = q.all("SELECT wd_delivery, count(*) FROM cr WHERE in_delivered AND wd_delivery IS NOT NULL "
+                        "GROUP BY wd_delivery")
+    return Efficiency(
+        decided=decided, spot=spot, early=early, in_time=in_time, promised_known=p_known,
+        on_time_promised=p_ok, statutory_known=s_known, on_time_statutory=s_ok,
+        timed=sum(n for _, n in to_decision), mean_days_decision=mean(to_decision),
+        p90_days_decision=p90(to_decision), delivered=sum(n for _, n in to_delivery),
+        mean_days_delivery=mean(to_delivery), p90_days_delivery=p90(to_delivery),
+        overdue_now=overdue, near_due_now=near)
+
+
+def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple]]:
+    """Undecided accepted cases past their promised date (red) and due within 2 working days (yellow),
+    with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
+    worklist, a case signed for or in review at the department is still undecided here."""
+    horizon = today
+    for _ in range(NEAR_DUE_WORKDAYS):
+        nxt = cal.try_add_workdays(horizon, 1)
+        if nxt is None:
+            break
+        horizon = nxt
+    body = """SELECT c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no
+FROM cr c JOIN cases k ON k.case_no = c.case_no
+WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review') AND c.promised_date IS NOT NULL
+  AND k.paused_since IS NULL AND NOT k.deadline_pending AND {cond}
+ORDER BY c.promised_date, c.case_no"""
+    overdue = q.all(body.format(cond="c.promised_date < :today"), today=today.isoformat())
+    near = q.all(body.format(cond="c.promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
+                 horizon=horizon.isoformat())
+    return overdue, near
+
+
+def _revisits(q: _Query) -> Revisits:
+    first, notice, finished, visits = q.one("""
+SELECT count(*), SUM(first_notice), SUM(decided_day IS NOT NULL),
+  SUM(CASE WHEN decided_day IS NOT NULL THEN visits ELSE 0 END)
+FROM cr WHERE in_received AND status != 'voided'""")
+    return Revisits(first_visits=first, first_notice=notice, finished=finished, visits=visits)
+
+
+def _satisfaction(q: _Query) -> Satisfaction:
+    where = ("FROM ratings r JOIN cr ON cr.case_no = r.case_no "
+             "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t")
+    stars = dict(q.all(f"SELECT r.overall, count(*) {where} GROUP BY r.overall"))
+    occasions = dict(q.all(f"SELECT r.occasion, count(*) {where} GROUP BY r.occasion"))
+    return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
+                        by_occasion=tuple((o, int(occasions.get(o, 0))) for o in ("intake", "handover")))
+
+
+def _loop(q: _Query) -> Loop:
+    states = dict(q.all("SELECT state, count(*) FROM transfer_batches "
+                        "WHERE substr(created_at, 1, 10) BETWEEN :f AND :t GROUP BY state"))
+    (pickup,) = q.one("SELECT count(*) FROM cr WHERE outcome = 'accepted' "
+                      "AND status IN ('approved', 'denied', 'result_ready')")
+    return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
+                returned=states.get("returned", 0), awaiting_pickup=pickup)
+
+
+CENTRE_CAVEATS = (
+    "全中心范围取自本窗口同步到的办件：以最近一次同步为准。",
+    "咨询登记、好差评和材料流转批次只有本窗口记录的部分（中心不向窗口下发其他窗口的记录）。",
+)
+
+
+def compute(store: Store, *, start: date, end: date, scope: str = "window") -> StatsReport:
+    """The figures of [start, end] for this window or its centre (see figures.py for the populations)."""
+    check_scope(scope)
+    today = store.clock().date()
+    start, end = check_period(start, end, today)
+    w = store.window()
+    cal = workcalendar.calendar(store)
+    window_no = w.window_no if scope == "window" else None
+    with store.Reader() as s:
+        q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=window_no, start=start, end=end)
+        consult = tbl.consultation_rows(q, window=scope == "window")
+        volumes = _volumes(q, sum(r[-1] for r in consult))
+        overdue, near = _due_now(q, cal, today)
+        efficiency = _efficiency(q, len(overdue), len(near))
+        report_tables = tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near,
+                                         today=today, centre_scope=scope == "centre")
+        satisfaction = _satisfaction(q)
+        loop = _loop(q)
+        revisits = _revisits(q)
+    try:
+        working_days = cal.workdays_between(start - timedelta(days=1), end)
+    except Exception:  # a year without a published calendar
+        working_days = None
+    return StatsReport(
+        centre_code=w.centre_code, centre_name=w.centre_name, scope=scope,
+        window_no=w.window_no if scope == "window" else "", centres=(w.centre_code,),
+        period_from=start, period_to=end, generated_at=store.clock(), working_days=working_days,
+        volumes=volumes, efficiency=efficiency, revisits=revisits,
+        satisfaction=satisfaction, loop=loop, tables=report_tables,
+        caveats=CENTRE_CAVEATS if scope == "centre" else ())
+
+
+def statistics(store: Store, *, start: date, end: date, scope: str, actor: Clerk) -> StatsReport:
+    """compute(), for a supervisor only (report_print)."""
+    require(actor, "report_print")
+    return compute(store, start=start, end=end, scope=scope)
+
+
+CSV_COLUMNS = ("办件编号", "窗口", "事项编码", "事项名称", "办理类型", "部门", "申请人类型", "收件人员", "办件结果",
+               "办件状态", "收件日期", "受理日期", "办结日期", "送达日期", "承诺办结日期", "法定办结日期",
+               "首次即一次性告知", "跑动次数", "受理至办结工作日", "承诺工作日", "受理至送达工作日", "按承诺时限办结",
+               "按法定时限办结", "提前办结", "本期收件", "本期办结", "本期送达")
+
+
+def case_rows(store: Store, *, start: date, end: date, scope: str = "window") -> Iterator[tuple]:
+    """The case-level rows behind the figures (every case received, decided or delivered in the period),
+    streamed in case-number order: what the CSV holds."""
+    check_scope(scope)
+    start, end = check_period(start, end, store.clock().date())
+    w = store.window()
+    cal = workcalendar.calendar(store)
+    with store.Reader() as s:
+        q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=w.window_no if scope == "window" else None,
+                   start=start, end=end)
+        sql = text(q.head + f"""
+SELECT case_no, window_no, matter_code, matter_name, mode, department, applicant_kind, clerk_name, outcome, status,
+  received_day, accept_day, decided_day, delivered_day, promised_date, statutory_date, first_notice, visits,
+  wd_decision, wd_promised, wd_delivery,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_SQL} END,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_STATUTORY_SQL} END,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {EARLY_SQL} END,
+  in_received, in_decided, in_delivered
+FROM cr WHERE in_received OR in_decided OR in_delivered ORDER BY case_no""")
+        for row in s.execute(sql, q.params):
+            yield tuple(row)

@@ -1,0 +1,196 @@
+"""Issue 11: the statistics a centre head signs. Figures of a hand-built history (tests/support/stats_history.py,
+counted by hand) are asserted exactly; the XLSX, the CSV and the PDF carry the same numbers; only a
+supervisor gets them."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from desktop.cli import main
+from desktop.core.errors import AuthError, BadInput
+from desktop.core.stats import local
+from desktop.core.stats.figures import mean, p90
+from tests.support import stats_history as H
+
+
+@pytest.fixture
+def history(services, clock):
+    return H.build(services, clock)
+
+
+@pytest.fixture
+def report(services, history, supervisor, tmp_path):
+    start, end = H.PERIOD
+    return services.statistics(start=start, end=end, scope="window", actor=supervisor, pdf=tmp_path / "r.pdf",
+                               xlsx=tmp_path / "r.xlsx", csv=tmp_path / "r.csv")
+
+
+def _flat(rep) -> dict:
+    d = rep.as_json()
+    out = {**d["volumes"], **d["efficiency"], **d["revisits"]}
+    out["stars"] = {int(k): n for k, n in d["satisfaction"]["by_stars"].items()}
+    out["good_rate"] = d["satisfaction"]["good_rate"]
+    return out
+
+
+def test_the_figures_of_the_hand_counted_history(report):
+    got = _flat(report)
+    assert {k: got[k] for k in H.EXPECTED} == H.EXPECTED
+    assert report.working_days == 15
+    assert report.loop.awaiting_pickup == 3  # A and B approved, C denied; E was collected
+
+
+def test_every_table_adds_up_to_the_summary_and_consultations_agree(report):
+    v = report.volumes
+    assert v.received == v.accepted + v.completed + v.pending_notice + v.refused + v.withdrawn + v.voided
+    for key in ("by_matter", "by_mode", "by_applicant", "by_clerk", "by_department"):
+        t = report.table(key)
+        assert t.total[1:] == (v.received, v.accepted, v.completed, v.notices, v.refused, v.withdrawn, v.voided,
+                               v.consultations), key
+    trend = report.table("trend")
+    assert trend.total[1:] == (v.received, report.efficiency.decided, v.notices, v.consultations)
+
+
+def test_the_materials_most_often_missing_name_the_standard(report):
+    rows = {(r[1], r[2]): (r[3], r[4]) for r in report.table("missing").rows}
+    assert rows == {("M2 居住登记凭证", "缺少"): ("派出所出具的居住登记凭证", 1),
+                    ("M3 劳动合同", "不符合要求"): ("与用人单位签订且在有效期内", 1)}
+
+
+def test_overdue_and_near_due_carry_the_worklist_colours(report, history):
+    due = {r[0]: r[-1] for r in report.table("due").rows}
+    assert due == {history["J"]: "红色：已逾期", history["L"]: "黄色：临近到期"}
+
+
+def test_p90_is_the_nearest_rank():
+    assert p90([(0, 1), (2, 1), (6, 2), (9, 1)]) == 9  # 5 values: rank ceil(4.5) = 5
+    assert p90([(v, 1) for v in range(1, 11)]) == 9  # 10 values: rank 9
+    assert p90([(3, 19), (40, 1)]) == 3  # 20 values: rank 18
+    assert p90([]) is None and mean([]) is None
+    assert mean([(1, 1), (2, 2)]) == 1.7
+
+
+def test_the_xlsx_holds_the_same_numbers(report, tmp_path):
+    wb = load_workbook(tmp_path / "r.xlsx")
+    summary = {r[0]: r[1] for r in wb["概况"].iter_rows(values_only=True) if r and r[0]}
+    for label, value in report.summary_rows():
+        assert summary[label] == value
+    for t in report.tables:
+        sheet = next(ws for ws in wb.worksheets if ws.title == t.title[:31])
+        rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+        assert rows[0] == t.columns
+        body = rows[1:1 + len(t.rows)]
+        assert [tuple("—" if v is None else v for v in r) for r in t.rows] == \
+               [tuple("—" if v is None else v for v in r) for r in body], t.key
+        if t.total:
+            assert rows[1 + len(t.rows)] == t.total
+
+
+def test_the_pdf_prints_the_summary_and_every_table(report, tmp_path):
+    reader = PdfReader(tmp_path / "r.pdf")
+    text = "".join((p.extract_text() or "") for p in reader.pages).replace(" ", "").replace("\n", "")
+    for label, value in report.summary_rows():
+        assert label.replace(" ", "") in text and value.replace(" ", "") in text, label
+    for t in report.tables:
+        assert t.title in text
+    n = len(reader.pages)
+    assert f"第{n}页共{n}页" in text and "制表：李建国" in text and "负责人" in text and "审核" in text
+
+
+def test_the_csv_rows_give_the_figures_independently(report, tmp_path):
+    """The case-level rows behind the report, counted here without the product's SQL."""
+    with (tmp_path / "r.csv").open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    received = [r for r in rows if r["本期收件"] == "1"]
+    decided = [r for r in rows if r["本期办结"] == "1"]
+    live = [r for r in received if r["办件状态"] not in ("withdrawn", "voided")]
+    assert len(received) == report.volumes.received
+    assert sum(r["办件结果"] == "accepted" for r in live) == report.volumes.accepted
+    assert sum(r["办件状态"] == "withdrawn" for r in received) == report.volumes.withdrawn
+    assert len(decided) == report.efficiency.decided
+    on_time = sum(r["按承诺时限办结"] == "1" for r in decided)
+    assert round(on_time * 100 / len(decided), 1) == report.efficiency.on_time_promised_rate
+    days = sorted(int(r["受理至办结工作日"]) for r in decided)
+    assert days[-(-len(days) * 9 // 10) - 1] == report.efficiency.p90_days_decision
+    assert round(sum(days) / len(days), 1) == report.efficiency.mean_days_decision
+    first = [r for r in received if r["办件状态"] != "voided"]
+    finished = [r for r in first if r["办结日期"]]
+    assert sum(int(r["跑动次数"]) for r in finished) / len(finished) == report.revisits.mean_visits
+    assert sum(r["首次即一次性告知"] == "1" for r in first) == report.revisits.first_notice
+
+
+def test_only_a_supervisor_gets_the_statistics(services, history, clerk, tmp_path):
+    with pytest.raises(AuthError):
+        services.statistics(start=H.PERIOD[0], end=H.PERIOD[1], actor=clerk, pdf=tmp_path / "x.pdf")
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_a_period_that_ends_before_it_starts_is_refused(services, supervisor):
+    with pytest.raises(BadInput) as e:
+        services.statistics(start=H.PERIOD[1], end=H.PERIOD[0], actor=supervisor)
+    assert e.value.code == "E_PERIOD" and "早于" in e.value.message
+
+
+def test_a_day_without_cases_gives_zeros_not_errors(services, supervisor):
+    rep = services.statistics(start=H.PERIOD[0], end=H.PERIOD[0], actor=supervisor)
+    assert rep.volumes.received == 0 and rep.efficiency.on_time_promised_rate is None
+    assert rep.revisits.mean_visits is None and rep.efficiency.p90_days_decision is None
+
+
+def test_the_window_scope_leaves_out_another_windows_case(services, history, supervisor):
+    """A case of window 02 pulled here counts for the centre, never for window 01."""
+    from db.local.models import Case
+    from desktop.core import caseno
+    from desktop.core.cases.versions import case_payload
+    from desktop.core.sync.loop import apply_cases
+
+    other = caseno.make_case_no("310104", "02", H.PERIOD[0], 7)
+    with services.store.Session.begin() as s:
+        payload = case_payload(s.get(Case, history["A"])) | {"case_no": other, "window_no": "02",
+                                                               "clerk_login": "wang"}
+        apply_cases(services.store, s, [{"key": other, "data": {
+            "case_no": other, "version": 1, "payload": payload, "status": "received", "decision": None,
+            "steps": [{"event": "accepted", "window_no": "02", "actor_name": "王芳", "at": payload["received_at"]}],
+            "last_window_no": "02"}}], H.NOW)
+    window = services.statistics(start=H.PERIOD[0], end=H.PERIOD[1], scope="window", actor=supervisor)
+    centre = services.statistics(start=H.PERIOD[0], end=H.PERIOD[1], scope="centre", actor=supervisor)
+    assert window.volumes.received == H.EXPECTED["received"]
+    assert centre.volumes.received == H.EXPECTED["received"] + 1
+    assert centre.volumes.accepted == window.volumes.accepted + 1
+    assert [r[0] for r in centre.table("by_window").rows] == ["01 号窗口", "02 号窗口"]
+    assert centre.caveats and not window.caveats
+
+
+def test_cli_stats_is_for_a_supervisor(home, history, tmp_path, capsys, monkeypatch):
+    args = ["--home", str(home), "stats", "--from", "2026-11-23", "--to", "2026-12-11",
+            "--pdf", str(tmp_path / "c.pdf"), "--xlsx", str(tmp_path / "c.xlsx"), "--csv", str(tmp_path / "c.csv")]
+    monkeypatch.setenv("YICHUANG_PASSWORD", "demo1234")
+    assert main(args + ["--clerk", "demo"]) == 2
+    out, err = capsys.readouterr()
+    assert "无权" in err and not any(tmp_path.glob("c.*"))
+    monkeypatch.setenv("YICHUANG_PASSWORD", "super1234")
+    assert main(args + ["--clerk", "super"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["volumes"]["received"] == H.EXPECTED["received"]
+    assert data["efficiency"]["on_time_promised_rate"] == 80.0
+    assert (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF") and (tmp_path / "c.xlsx").exists()
+    assert main(["--home", str(home), "report", "range", "--from", "2026-11-23", "--to", "2026-12-11",
+                 "--out", str(tmp_path / "r.txt"), "--clerk", "super"]) == 2
+    assert "扩展名" in capsys.readouterr().err
+
+
+def test_the_daily_report_no_longer_contradicts_itself(services, clerk, supervisor, tmp_path):
+    """咨询 in the outcome table is the 咨询登记 count, as in the service table beside it."""
+    from tests.support.factories import residence_permit_intake
+
+    services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    services.record_consultation(asker_name="陈先生", question="积分怎么算", answer="已告知", clerk=clerk)
+    out = services.print_daily_report(out=tmp_path / "d.pdf", actor=supervisor)
+    text = "".join(p.extract_text() or "" for p in PdfReader(out).pages)
+    assert "\n咨询\n1\n" in text and "咨询登记（首问负责）\n1 次" in text
+    assert local.check_scope("centre") == "centre"

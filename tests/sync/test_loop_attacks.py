@@ -78,6 +78,15 @@ def test_a_window_cannot_forge_the_departments_review_steps(loop):
     [new] = loop.push(op(A, "01", 2, step=_step("review.review")))
     assert new["status"] == "rejected" and "is the department's" in new["reason"]
     assert _next_step(loop, case_no) == "handle"  # the department has done nothing yet
+    # rows a window stored under c0006 (before the refusal) never count: only the department's do
+    from tests.support.central_ops import admin_connect
+
+    with admin_connect(loop.url) as con:
+        for event in ("transfer.signed", "review.handle", "review.review"):
+            con.execute("INSERT INTO yc.case_steps (case_no, centre_code, version, event, window_no, actor_login) "
+                        "VALUES (%s, %s, 1, %s, '02', 'zhangmin')", (case_no, A, event))
+        con.commit()
+    assert _next_step(loop, case_no) == "handle"
     with loop.office() as o, pytest.raises(OfficeRefused, match="尚未完成"):
         o.decide("wang", case_no, APPROVE)
 
@@ -115,10 +124,32 @@ def test_a_window_cannot_change_the_outcome_of_a_case_the_department_holds(loop)
     assert admin_scalar(loop.url, "SELECT outcome FROM yc.cases WHERE case_no = %s", (case_no,)) == "accepted"
 
 
+def test_a_window_cannot_complete_and_deliver_an_accepted_case(loop):
+    """Not yet in a batch (status received), an accepted case still waits for the department: a window cannot
+    turn it into 'completed on the spot' and deliver it. Only 补正 moves an outcome (notice -> accepted)."""
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1))
+    completed, delivered = loop.push(op(A, "01", 1, version=2, outcome="completed"),
+                                     op(A, "01", 1, version=2, outcome="completed", status="delivered"),
+                                     window_no="02")
+    assert completed["reason"] == f"the outcome of case {case_no} cannot change from accepted"
+    assert delivered["status"] == "rejected"
+    [alone] = loop.push(op(A, "01", 1, version=2, status="delivered"), window_no="02")
+    assert alone["reason"] == f"case {case_no} cannot be delivered: it is received, not decided"
+    assert admin_scalar(loop.url, "SELECT status || '/' || outcome || '/' || version FROM yc.cases "
+                        "WHERE case_no = %s", (case_no,)) == "received/accepted/1"
+    notice = no(A, "01", 2)
+    loop.push(op(A, "01", 2, outcome="notice"))
+    assert loop.push(op(A, "01", 2, version=2, outcome="accepted"), window_no="02")[0]["status"] == "applied"
+    assert admin_scalar(loop.url, "SELECT outcome FROM yc.cases WHERE case_no = %s", (notice,)) == "accepted"
+
+
 def test_a_window_cannot_freeze_a_case_with_a_huge_version(loop):
     loop.push(op(A, "01", 1))
     [answer] = loop.push(op(A, "01", 1, version=2147483647), window_no="02")
     assert answer["status"] == "rejected"
+    assert answer["reason"].endswith("this op carries 2147483647 (not the next version)")
+    assert loop.push(op(A, "01", 1, version=2), window_no="02")[0]["status"] == "applied"  # the next one is taken
 
 
 def _built_on(base_window_no: str, window_no: str = "01") -> dict:
@@ -202,6 +233,30 @@ def test_empty_batches_cannot_hide_a_real_one_from_the_departments_inbox(loop):
     loop.push(*spam, window_no="02")
     with loop.office() as o:
         assert f"LZ{A}01260212001" in [b["batch_no"] for b in o.inbox("wang")]
+
+def test_the_inbox_keeps_every_sent_batch_beyond_the_history_cap(loop):
+    """An old batch still waiting to be signed stays in the inbox however much history is newer; the cap
+    (500) is on signed/returned batches only, newest change at the centre first."""
+    from tests.support.central_ops import admin_connect
+
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1), batch(A, "01", 1, [case_no]))
+    with admin_connect(loop.url) as con:
+        con.execute("UPDATE yc.transfers SET updated_at = now() - interval '400 days' WHERE batch_no = %s",
+                    (f"LZ{A}01260212001",))
+        con.execute("""INSERT INTO yc.transfers (batch_no, centre_code, window_no, department, channel, tracking_no,
+                                                 state, return_reason, created_at, sent_at, closed_at, version, updated_at)
+                       SELECT 'LZ' || %s || '02250101' || lpad(i::text, 3, '0'), %s, '02', %s, 'online', '', 'signed',
+                              '', now(), now(), now(), 2, now() - make_interval(secs => i)
+                         FROM generate_series(1, 520) AS i""", (A, A, POLICE))
+        con.commit()
+    with loop.office() as o:
+        inbox = o.inbox("wang")
+    assert len(inbox) == 501
+    assert [b["state"] for b in inbox].count("sent") == 1 and inbox[-1]["batch_no"] == f"LZ{A}01260212001"
+    history = [b["batch_no"] for b in inbox if b["state"] == "signed"]
+    assert history == [f"LZ{A}02250101{i:03d}" for i in range(1, 501)]  # the newest 500, newest first
+
 
 # ---- leases ------------------------------------------------------------------------------------------------
 def test_a_window_cannot_steal_extend_or_release_another_windows_lease(loop):

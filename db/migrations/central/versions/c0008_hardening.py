@@ -644,7 +644,10 @@ BEGIN
     SELECT * INTO v FROM yc.caller_department();
     v_name := yc.office_actor(p_actor, v.centre_code, v.department);
     PERFORM yc.lock_stream('cases', v.centre_code);
-    IF EXISTS (SELECT 1 FROM yc.cases c WHERE c.case_no = p_case AND c.department = v.department) THEN
+    -- a case ready for its decision (any other is refused by record_decision, in its own words)
+    IF EXISTS (SELECT 1 FROM yc.cases c WHERE c.case_no = p_case AND c.department = v.department
+                                          AND c.status IN ('signed', 'in_review')
+                                          AND yc.case_review(c.case_no)->>'next_step' = 'decide') THEN
         v_done := yc.review_step_of(p_case, p_actor);
         IF v_done IS NOT NULL THEN  -- the decider handled or reviewed nothing of this case
             RAISE EXCEPTION '% recorded the % step of case %: its decide step is another person''s', p_actor,

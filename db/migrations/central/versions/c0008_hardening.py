@@ -88,6 +88,7 @@ $$
 """))
 
 # ---- replaced ----------------------------------------------------------------------------------------------
+# review state: only the department's own rows count (a window's never do)
 CASE_REVIEW = SqlFunction("yc.case_review(text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.case_review(p_case text) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -108,6 +109,7 @@ LANGUAGE sql STABLE AS $$
 $$
 """))
 
+# every case change: case_status and cases rows; the superseded cases rows of the case go
 EMIT_CASE = SqlFunction("yc.emit_case(text, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.emit_case(p_case text, p_centre text, p_note text DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -129,6 +131,8 @@ BEGIN
 END $$
 """))
 
+# a window's case version: its own step words only, exactly the next version built on the centre's last
+# window, delivery and outcome judged on what the centre holds, a new case's matter in its catalogue
 APPLY_CASE_UPSERT = SqlFunction("yc.apply_case_upsert(jsonb, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.apply_case_upsert(p jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -278,6 +282,7 @@ EXCEPTION
 END $$
 """))
 
+# a window's batch: at least one case, each of exactly the batch's department
 APPLY_TRANSFER_UPSERT = SqlFunction("yc.apply_transfer_upsert(jsonb, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.apply_transfer_upsert(p jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -402,6 +407,8 @@ EXCEPTION
 END $$
 """))
 
+# the set-based path for new cases (as c0006): a department step word or a matter its catalogue version
+# lacks is unusual too (YC199), so the checked path refuses it with its reason
 PUSH_FAST = SqlFunction("yc.push_fast(jsonb, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION yc.push_fast(p_ops jsonb, p_centre text, p_window text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -557,6 +564,7 @@ BEGIN
 END $$
 """))
 
+# the department's inbox: every sent batch, then the newest 500 of its history, by the centre's updated_at
 OFFICE_INBOX = SqlFunction("office.inbox(text)", _sql(r"""
 CREATE OR REPLACE FUNCTION office.inbox(p_actor text) RETURNS jsonb
 LANGUAGE plpgsql @FN@ AS $$
@@ -586,6 +594,7 @@ BEGIN
 END $$
 """), execute_to=("yc_office",))
 
+# a review step: not by one who recorded an earlier step of the case since it was signed for
 OFFICE_REVIEW = SqlFunction("office.review(text, text, text, text)", _sql(r"""
 CREATE OR REPLACE FUNCTION office.review(p_actor text, p_case text, p_step text, p_opinion text) RETURNS jsonb
 LANGUAGE plpgsql @FN@ AS $$
@@ -633,6 +642,7 @@ BEGIN
 END $$
 """), execute_to=("yc_office",))
 
+# the decision: not by one who recorded a review step of the case since it was signed for
 OFFICE_DECIDE = SqlFunction("office.decide(text, text, jsonb)", _sql(r"""
 CREATE OR REPLACE FUNCTION office.decide(p_actor text, p_case text, p_decision jsonb) RETURNS jsonb
 LANGUAGE plpgsql @FN@ AS $$

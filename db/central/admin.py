@@ -36,15 +36,19 @@ __all__ = [
 ]
 
 # What add-window sets on every window login: a window cannot hold connections, statements, open
-# transactions or temp files without bound (statement and idle timeouts are defaults a session may
-# lower; connection limit and temp_file_limit it cannot change).
+# transactions or temp files without bound. Statement and idle timeouts are role defaults a hostile
+# session may SET itself (docs/security.md; docs/operations.md has the operator's check for idle
+# sessions); connection limit and temp_file_limit it cannot change. An idle transaction holds the row
+# locks it took (a case, a batch) from every other window: 15 seconds, then the server ends it.
 WINDOW_CONNECTION_LIMIT = 4
 WINDOW_ROLE_SETTINGS = {
     "statement_timeout": "60s",
-    "idle_in_transaction_session_timeout": "60s",
+    "idle_in_transaction_session_timeout": "15s",
     "temp_file_limit": "64MB",
     "lock_timeout": "10s",
 }
+DEPARTMENT_ROLE_SETTINGS = dict(WINDOW_ROLE_SETTINGS)
+"""What add-department sets on a department login: the same bounds as a window's."""
 ADMIN_TIMEOUTS = {"lock_timeout": "10s", "statement_timeout": "300s"}
 """Every admin call waits at most this long: a window holding a lock cannot stall publishing."""
 
@@ -137,7 +141,7 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         ).fetchone()
         if taken and tuple(taken) != (centre_code, window_no):
             raise ValueError(f"role {role} already belongs to window {taken[0]}/{taken[1]}")
-        password = _provision_login(conn, role, "yc_window")
+        password = _provision_login(conn, role, "yc_window", WINDOW_ROLE_SETTINGS)
         conn.execute(
             "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
             "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
@@ -152,9 +156,9 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
     return _login_url(admin_url, role, password)
 
 
-def _provision_login(conn: psycopg.Connection, role: str, group: str) -> str:
-    """Create LOGIN role `role` IN ROLE `group` (or reset its password), with the window limits; returns
-    the new password (sent to the server only as a SCRAM verifier)."""
+def _provision_login(conn: psycopg.Connection, role: str, group: str, settings: Mapping[str, str]) -> str:
+    """Create LOGIN role `role` IN ROLE `group` (or reset its password), with the connection limit and the
+    role `settings`; returns the new password (sent to the server only as a SCRAM verifier)."""
     password = secrets.token_urlsafe(32)
     verifier = conn.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256")
     exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -169,7 +173,7 @@ def _provision_login(conn: psycopg.Connection, role: str, group: str) -> str:
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(ident, sql.Literal(verifier.decode())))
     conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(group), ident))
     conn.execute(sql.SQL("ALTER ROLE {} CONNECTION LIMIT {}").format(ident, sql.Literal(WINDOW_CONNECTION_LIMIT)))
-    for name, value in WINDOW_ROLE_SETTINGS.items():
+    for name, value in settings.items():
         conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident, sql.Identifier(name), sql.Literal(value)))
     # no temp objects on this database for anyone but superusers (a database made from a template
     # does not inherit the template's database privileges, so every provisioning asserts it)
@@ -214,7 +218,7 @@ def add_department(admin_url: str, centre_code: str, department: str) -> str:
             raise ValueError(f"centre {centre_code} is not registered (add a window of it first)")
         if conn.execute("SELECT 1 FROM yc.windows WHERE role_name = %s", (role,)).fetchone():
             raise ValueError(f"role {role} belongs to a window")
-        password = _provision_login(conn, role, "yc_office")
+        password = _provision_login(conn, role, "yc_office", DEPARTMENT_ROLE_SETTINGS)
         conn.execute(
             "INSERT INTO yc.departments (centre_code, name, role_name) VALUES (%s, %s, %s) "
             "ON CONFLICT (centre_code, name) DO UPDATE SET role_name = excluded.role_name",

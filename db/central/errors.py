@@ -66,6 +66,10 @@ class UnknownBatch(OfficeRefused):
     """No such transfer batch addressed to this department."""
 
 
+class SameOfficer(OfficeRefused):
+    """The staff member recorded an earlier review step of the case: 承办, 审核 and 决定 are different people."""
+
+
 # The centre's English (YC100) → what people read. First match wins; {0}, {1}… are the pattern's groups.
 _OFFICE_MESSAGES: tuple[tuple[str, str, type[OfficeRefused]], ...] = (
     (r"^unknown staff$", "工号不是本部门的在岗人员", UnknownStaff),
@@ -94,6 +98,8 @@ _OFFICE_MESSAGES: tuple[tuple[str, str, type[OfficeRefused]], ...] = (
     (r"^unknown review step (.*): the steps of case (\S+) are (.*)$", "审查环节“{0}”无效：办件 {1} 的环节为 {2}",
      OfficeRefused),
     (r"^case (\S+) is not under review \(status (.*)\)$", "办件 {0} 不在审查中（{1}）", OfficeRefused),
+    (r"^(\S+) recorded the (\S+) step of case (\S+): its (\S+) step is another person's$",
+     "{0} 已办理办件 {2} 的“{1}”环节，“{3}”环节须由另一人办理（承办、审核、决定不能是同一人）", SameOfficer),
     (r"^batch (\S+) is (\S+), not sent$", "流转批次 {0} 当前为 {1}，只能签收或退回已发送的批次", OfficeRefused),
 )
 

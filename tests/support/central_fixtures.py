@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from db.central import add_window, init_central, publish_catalogue
-from tests.support.central_ops import CATALOGUE_VERSION
+from tests.support.central_ops import CATALOGUE_MATTER, CATALOGUE_VERSION
 from tests.support.postgres import PostgresNotFound, TempPostgres, find_pg_bin
 
 TEMPLATE_DB = "yc_central_template"
@@ -57,8 +57,9 @@ def central_window(pg: TempPostgres, central_url: str) -> Callable[..., str]:
     """central_window("A", "01") registers that window in this test's database and returns its login URL, which
     pins the session's CA: "...?sslmode=verify-full&sslrootcert=<central_ca>".
 
-    Unless catalogue=None, the centre also publishes a catalogue of that version (empty) for the window's
-    centre, once: a case is accepted only under a catalogue version its centre published."""
+    Unless catalogue=None, the centre also publishes a catalogue of that version for the window's centre,
+    once: a case is accepted only under a catalogue version its centre published, for a matter that version
+    has (central c0008), so it holds the matter case_payload's cases are taken under (CATALOGUE_MATTER)."""
     published: set[str] = set()
 
     def make(centre: str, window_no: str, *, centre_name: str | None = None,
@@ -66,7 +67,8 @@ def central_window(pg: TempPostgres, central_url: str) -> Callable[..., str]:
         url = add_window(central_url, centre, window_no, centre_name=centre_name)
         assert url.endswith("?sslmode=verify-full"), url
         if catalogue is not None and centre not in published:
-            publish_catalogue(central_url, json.dumps({"version": catalogue, "matters": []}), centre_code=centre)
+            publish_catalogue(central_url, json.dumps({"version": catalogue, "matters": [CATALOGUE_MATTER]},
+                                                      ensure_ascii=False), centre_code=centre)
             published.add(centre)
         return url + "&" + pg.tls_query.lstrip("?").replace("sslmode=verify-full&", "")
 

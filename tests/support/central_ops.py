@@ -13,6 +13,12 @@ from db.central import admin_connect, freeze_op, publish_catalogue
 A, B = "310101", "310102"
 CATALOGUE_VERSION = "2026.1"  # what case_payload's cases are taken under (the window fixture publishes it)
 ZERO_MAC = "0" * 64
+CATALOGUE_MATTER = {  # the matter case_payload's cases are taken under, as the published catalogue has it
+    "code": "SH-HJ-001", "name": "户口迁移", "department": "上海市公安局", "mode": "delegated",
+    "applicant_kinds": ["person"], "on_the_spot": False, "statutory_days": 15, "promised_days": 7,
+    "commitment_allowed": False, "keywords": ["户口"],
+    "materials": [{"code": "M01", "name": "居民身份证", "required": True, "form": "original", "copies": 1,
+                   "e_licence": True, "standard": "有效期内的第二代居民身份证", "kind": "identity_document"}]}
 
 
 def case_payload(centre: str, window_no: str, serial: int, *, version: int = 1, **over) -> dict:

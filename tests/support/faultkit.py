@@ -16,7 +16,7 @@ from typing import Self
 
 from sqlalchemy import insert, select
 
-from db.local.models import Case, CaseCounter, CaseMaterialRow, OutboxOp
+from db.local.models import Case, CaseCounter, CaseMaterialRow, MatterRow, OutboxOp
 from desktop.core import caseno, chain
 from desktop.core.cases.versions import case_payload
 from desktop.core.outbox import canonical_json, sha256_hex
@@ -41,6 +41,9 @@ def queue_cases(services, n: int, *, start: date = date(2026, 11, 23), chunk: in
 
     with services.Session() as s:
         used = {c.prefix: c.last for c in s.scalars(select(CaseCounter))}
+        # a matter of that catalogue version (the centre takes no case of a matter its version lacks)
+        codes = list(s.scalars(select(MatterRow.code).where(MatterRow.version == version).order_by(MatterRow.code)))
+    matter = "T-PER-001" if "T-PER-001" in codes or not codes else codes[0]
     i = 0
     while i < n:
         cases, materials, ops = [], [], []
@@ -53,7 +56,7 @@ def queue_cases(services, n: int, *, start: date = date(2026, 11, 23), chunk: in
             case_no = caseno.make_case_no(w.centre_code, w.window_no, day, serial)
             at = datetime.combine(day, datetime.min.time()).replace(hour=9) + timedelta(seconds=serial)
             case = Case(
-                case_no=case_no, matter_code="T-PER-001", matter_name="居住证办理", catalogue_version=version,
+                case_no=case_no, matter_code=matter, matter_name="居住证办理", catalogue_version=version,
                 calendar_version="", outcome="accepted", status="received", applicant_kind="person",
                 applicant_name=f"申请人{i:06d}", applicant_id_no=f"31010419900101{i % 10000:04d}",
                 applicant_json=json.dumps({"kind": "person", "name": f"申请人{i:06d}", "id_type": "resident_id",

@@ -46,12 +46,13 @@ class Centre:
 
 
 def provision(central_url: str, window) -> Centre:
-    """Centre A: window 01, the catalogue, departments DEPT and OTHER with staff s1 (DEPT) and o1 (OTHER)."""
+    """Centre A: window 01, the catalogue, departments DEPT and OTHER with staff s1, s2, s3 (DEPT: 承办, 审核
+    and 决定 are three people, central c0008) and o1 (OTHER)."""
     window_url = window(A, "01", catalogue=None)
     publish_catalogue(central_url, json.dumps(CATALOGUE, ensure_ascii=False), centre_code=A)
     dept_url = add_department(central_url, A, DEPT)
     other_url = add_department(central_url, A, OTHER)
-    for login, name, dept in (("s1", "李审", DEPT), ("s2", "王核", DEPT), ("o1", "赵市", OTHER)):
+    for login, name, dept in (("s1", "李审", DEPT), ("s2", "王核", DEPT), ("s3", "张决", DEPT), ("o1", "赵市", OTHER)):
         upsert_user(central_url, {"login": login, "name": name, "staff_no": login.upper(), "role": "backoffice",
                                   "department": dept, "password_hash": hash_password(PASSWORD), "active": True,
                                   "centre_code": A})

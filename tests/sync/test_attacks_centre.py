@@ -21,6 +21,7 @@ from db.central import (
     CentralRefused,
     ProtocolTooOld,
     WindowBoundElsewhere,
+    add_department,
     add_window,
     admin_connect,
     freeze_op,
@@ -253,17 +254,20 @@ def test_restore_state_gives_the_last_serials_and_the_chain_head(window):
 
 
 # ---- 4. resource limits ---------------------------------------------------------------------------
-def test_add_window_sets_limits_on_the_window_role(central_url, window):
+def test_add_window_sets_limits_on_the_window_role(pg, central_url, window):
     url = window(A, "01")
     role = window_role_name(A, "01")
+    dept_url = add_department(central_url, A, "区公安分局") + "&" + pg.tls_query.lstrip("?").replace(
+        "sslmode=verify-full&", "")
     assert admin_scalar(central_url, "SELECT rolconnlimit FROM pg_roles WHERE rolname = %s", (role,)) == 4
-    with psycopg.connect(url) as conn:
-        shown = {name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
-                 for name in ("statement_timeout", "idle_in_transaction_session_timeout", "temp_file_limit")}
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute("SET temp_file_limit = -1")
-    assert shown == {"statement_timeout": "1min", "idle_in_transaction_session_timeout": "1min",
-                     "temp_file_limit": "64MB"}
+    for login in (url, dept_url):  # a department login has a window's bounds
+        with psycopg.connect(login) as conn:
+            shown = {name: conn.execute(sql.SQL("SHOW {}").format(sql.Identifier(name))).fetchone()[0]
+                     for name in ("statement_timeout", "idle_in_transaction_session_timeout", "temp_file_limit")}
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute("SET temp_file_limit = -1")
+        assert shown == {"statement_timeout": "1min", "idle_in_transaction_session_timeout": "15s",
+                         "temp_file_limit": "64MB"}, login.split(":")[1]
     conns = [psycopg.connect(url) for _ in range(4)]
     try:
         with pytest.raises(psycopg.OperationalError, match="too many connections"):
@@ -285,6 +289,35 @@ def test_size_caps_on_batch_payload_and_blob(window):
         with pytest.raises(CentralRefused, match="过大"):
             client.put_blobs([(hashlib.sha256(blob).hexdigest(), blob)])
         assert client.push([case_op(A, "01", 3)])[0]["status"] == "applied"  # the link still works
+
+
+def test_the_operators_idle_check_ends_a_login_that_lifted_its_own_timeout(central_url, window):
+    """A role setting is only a default: a hostile login SETs the idle timeout to 0 and sits in a
+    transaction. The check docs/operations.md gives the operator (run every minute) ends that session."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text(encoding="utf-8")
+    check = re.search(r"## Idle sessions at the centre.*?```sql\n(.*?)```", doc, re.S).group(1)
+    assert "interval '15 seconds'" in check
+    url = window(A, "01")
+    hostile = psycopg.connect(url)
+    honest = psycopg.connect(url)
+    try:
+        hostile.execute("SET idle_in_transaction_session_timeout = 0")  # allowed: nothing forbids it
+        hostile.execute("SELECT 1")  # and now it idles in an open transaction
+        honest.execute("SELECT 1")
+        honest.commit()  # idle, but not in a transaction: left alone
+        time.sleep(1.5)
+        with admin_connect(central_url, autocommit=True) as con:
+            ended = con.execute(check.replace("interval '15 seconds'", "interval '1 second'")).fetchall()
+        assert [(r[1], r[4]) for r in ended] == [(window_role_name(A, "01"), True)]
+        with pytest.raises(psycopg.OperationalError):
+            hostile.execute("SELECT 1")
+        assert honest.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        hostile.close()
+        honest.close()
 
 
 # ---- 5. catalogue versions are the centre's --------------------------------------------------------

@@ -31,8 +31,8 @@ from tests.support.central_ops import A, B, admin_scalar, case_op, case_payload
 
 def test_init_twice_is_idempotent(pg):
     url = pg.create_database(f"yc_init_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0007"
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0008"
+    assert init_central(url) == "c0008"
     assert admin_scalar(url, "SELECT count(*) FROM yc.changes") == 0
 
 
@@ -46,9 +46,9 @@ def test_upgrade_downgrade_upgrade(pg):
         )
         == 0
     )
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0008"
     wurl = add_window(url, A, "01")
-    assert CentralClient(wurl, ca_cert=pg.ca_file).handshake(PROTOCOL)["schema"] == "c0007"
+    assert CentralClient(wurl, ca_cert=pg.ca_file).handshake(PROTOCOL)["schema"] == "c0008"
 
 
 def test_constraints_follow_the_naming_convention(central_url):
@@ -97,7 +97,7 @@ def test_role_names_are_sanitised():
 def test_handshake_names_the_window(window):
     with CentralClient(window(A, "03", centre_name="黄浦区")) as client:
         hello = client.handshake(PROTOCOL)
-    assert hello["protocol"] == 5 >= PROTOCOL and hello["schema"] == "c0007"  # c0006: protocol 5
+    assert hello["protocol"] == 5 >= PROTOCOL and hello["schema"] == "c0008"  # c0006: protocol 5
     assert (hello["centre_code"], hello["window_no"], hello["centre_name"]) == (A, "03", "黄浦区")
     assert "T" in hello["server_time"]
 
@@ -191,13 +191,17 @@ def test_one_bad_op_does_not_stop_the_batch(central_url, window):
 def test_newer_version_updates_an_older_one_is_rejected_with_a_reason(central_url, window):
     with CentralClient(window(A, "01")) as client:
         client.push([case_op(A, "01", 1, version=1)])
-        [newer] = client.push([case_op(A, "01", 1, version=3, note="补正")])
-        [older] = client.push([case_op(A, "01", 1, version=2, note="旧")])
+        [gap] = client.push([case_op(A, "01", 1, version=3, note="跳号")])  # c0008: only the next version
+        [newer] = client.push([case_op(A, "01", 1, version=2, note="补正")])
+        [older] = client.push([case_op(A, "01", 1, version=1, note="旧")])
+    assert gap["status"] == "rejected" and gap["reason"] == (
+        "stale version: the centre has version 1 of case 310101012602120001 (last changed by window 01), "
+        "this op carries 3 (not the next version)")
     assert newer["result"]["action"] == "updated"
     assert older["status"] == "rejected" and older["reason"] == (
-        "stale version: the centre has version 3 of case 310101012602120001 (last changed by window 01), this op carries 2")
+        "stale version: the centre has version 2 of case 310101012602120001 (last changed by window 01), this op carries 1")
     assert "result" not in older
-    assert admin_scalar(central_url, "SELECT version || (payload->>'note') FROM yc.cases") == "3补正"
+    assert admin_scalar(central_url, "SELECT version || (payload->>'note') FROM yc.cases") == "2补正"
 
 
 def test_document_printed_needs_the_case_at_this_centre(central_url, window):

@@ -31,7 +31,7 @@ def consultation(centre: str, window_no: str, **over) -> dict:
 
 def transfer(centre: str, window_no: str, case_nos: list[str], **over) -> dict:
     p = {"batch_no": f"LZ{centre}{window_no}001", "centre_code": centre, "window_no": window_no,
-         "department": "区公安分局", "channel": "express", "tracking_no": "SF123", "state": "waiting",
+         "department": "上海市公安局", "channel": "express", "tracking_no": "SF123", "state": "waiting",
          "return_reason": "", "case_nos": case_nos, "created_at": "2026-02-12T16:00:00+08:00",
          "sent_at": None, "closed_at": None, "version": 1}
     p.update(over)
@@ -69,13 +69,13 @@ def test_consultation_transfer_rating_are_applied_once(central_url, window):
 def test_transfer_versions_and_case_checks(central_url, window):
     with CentralClient(window(A, "01")) as client, CentralClient(window(B, "01")) as b:
         b.push([case_op(B, "01", 1)])
-        client.push([case_op(A, "01", 1)])
+        client.push([case_op(A, "01", 1), case_op(A, "01", 2)])
         [sent] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], state="sent", version=2))])
         [old] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [CASE1], state="waiting"))])
         [foreign] = client.push([freeze_op("transfer.upsert", transfer(
             A, "01", [f"{B}01260212{1:04d}"], batch_no=f"LZ{A}01260212002"))])
-        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [], batch_no=f"LZ{A}01260212003",
-                                                                   channel="pigeon"))])
+        [bad] = client.push([freeze_op("transfer.upsert", transfer(A, "01", [f"{A}01260212{2:04d}"],
+                                                                   batch_no=f"LZ{A}01260212003", channel="pigeon"))])
         [theirs] = b.push([freeze_op("transfer.upsert", transfer(B, "01", [f"{B}01260212{1:04d}"],
                                                                  batch_no=f"LZ{A}01001", version=9))])
     assert sent["result"]["action"] == "inserted"
@@ -205,9 +205,9 @@ def test_delivered_at_the_window_is_kept_centrally(central_url, window):
 
 def test_downgrade_to_c0001_and_back(pg):
     url = pg.create_database(f"yc_v2_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0008"
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0008"
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

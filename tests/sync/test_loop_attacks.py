@@ -1,9 +1,10 @@
 """The loop (c0006) attacked at the real centre: a hostile window login of a centre, a hostile department
 login, a curious back-office clerk. Every test here tries to break one rule that keeps people or cases apart.
 
-Tests marked xfail(strict=True) are holes the review found whose fix needs new SQL (a central revision after
-c0006); each reason says what the fix is. When the fix lands the test passes, strict xfail fails, and the
-mark must go."""
+The holes the review found (a window forging or undoing the department's steps, delivering or re-deciding by
+the outcome it sends, freezing or silently overwriting versions, sending a case of no department, hiding
+batches behind empty ones, one clerk doing every step, snapshots piling up) were strict xfails; central
+revision c0008 closed them and they now pass as plain tests."""
 
 from __future__ import annotations
 
@@ -68,39 +69,39 @@ def test_a_window_cannot_un_decide_or_re_decide_a_case(loop):
                         (case_no,)) == "approve"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: yc.case_review counts every yc.case_steps row whose event is 'review.%' (and resets on any "
-    "'transfer.signed'), and apply_case_upsert/push_fast store the window's step.event as given, so a window "
-    "forges the department's 承办/审核 steps. Fix (SQL): apply_case_upsert and push_fast refuse (YC100) a "
-    "step.event starting with 'review.', 'decision.' or 'transfer.'; and case_review counts only rows with "
-    "window_no IS NULL (department steps)."))
 def test_a_window_cannot_forge_the_departments_review_steps(loop):
     case_no = loop.signed_case(1)
     answers = loop.push(op(A, "01", 1, version=2, step=_step("review.handle")),
-                        op(A, "01", 1, version=3, step=_step("review.review")), window_no="02")
-    assert [a["status"] for a in answers] in (["applied", "applied"], ["rejected", "rejected"])
+                        op(A, "01", 1, version=3, step=_step(" Decision.approved")), window_no="02")
+    assert [a["status"] for a in answers] == ["rejected", "rejected"]
+    # nor as the first step of a new case (the set-based path hands it to the checked one)
+    [new] = loop.push(op(A, "01", 2, step=_step("review.review")))
+    assert new["status"] == "rejected" and "is the department's" in new["reason"]
     assert _next_step(loop, case_no) == "handle"  # the department has done nothing yet
+    # rows a window stored under c0006 (before the refusal) never count: only the department's do
+    from tests.support.central_ops import admin_connect
+
+    with admin_connect(loop.url) as con:
+        for event in ("transfer.signed", "review.handle", "review.review"):
+            con.execute("INSERT INTO yc.case_steps (case_no, centre_code, version, event, window_no, actor_login) "
+                        "VALUES (%s, %s, 1, %s, '02', 'zhangmin')", (case_no, A, event))
+        con.commit()
+    assert _next_step(loop, case_no) == "handle"
     with loop.office() as o, pytest.raises(OfficeRefused, match="尚未完成"):
         o.decide("wang", case_no, APPROVE)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: a window un-does the department's review by pushing a step named 'transfer.signed' "
-    "(case_review restarts after the last such row). Fix: as for the forged review steps."))
 def test_a_window_cannot_undo_the_departments_review_steps(loop):
     case_no = loop.signed_case(1)
     with loop.office() as o:
         o.review("wang", case_no, "handle", "材料齐全")
-        o.review("wang", case_no, "review", "同意")
-    loop.push(op(A, "01", 1, version=2, step=_step("transfer.signed")), window_no="02")
+        o.review("qian", case_no, "review", "同意")
+    [answer] = loop.push(op(A, "01", 1, version=2, step=_step("transfer.signed")), window_no="02")
+    assert answer["status"] == "rejected"
+    assert answer["reason"] == "step event transfer.signed is the department's: a window records only its own steps"
     assert _next_step(loop, case_no) == "decide"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: apply_case_upsert judges 'delivered' on coalesce(p->>'outcome', c.outcome), the outcome the window "
-    "itself carries, and stores it: a window delivers a signed-for, undecided case by calling it "
-    "completed. Fix (SQL): judge on the stored c.outcome, and refuse any change of outcome once the case is "
-    "no longer 'received' (signed, in review, decided, delivered)."))
 def test_a_window_cannot_deliver_an_undecided_case_by_calling_it_completed(loop):
     case_no = loop.signed_case(1)
     [answer] = loop.push(op(A, "01", 1, version=2, outcome="completed", status="delivered"), window_no="02")
@@ -109,57 +110,90 @@ def test_a_window_cannot_deliver_an_undecided_case_by_calling_it_completed(loop)
                         (case_no,)) == "signed/accepted"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: a window rewrites the outcome of a case the department holds (accepted -> refused), and the "
-    "department can then never decide it ('never accepted'). Fix (SQL): outcome immutable once the status "
-    "is past 'received'."))
 def test_a_window_cannot_change_the_outcome_of_a_case_the_department_holds(loop):
     case_no = loop.signed_case(1)
     loop.push(op(A, "01", 1, version=2, outcome="refused", refusal_reason="x"), window_no="02")
     assert admin_scalar(loop.url, "SELECT outcome FROM yc.cases WHERE case_no = %s", (case_no,)) == "accepted"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: any version larger than the stored one is taken, so a window pushes version 2147483647 and no "
-    "window can ever make the next version (the int cast fails: the case is frozen for the whole centre). "
-    "Fix (SQL): an existing case's next version must be exactly c.version + 1 (stale below, refused above)."))
+def test_a_window_cannot_complete_and_deliver_an_accepted_case(loop):
+    """Not yet in a batch (status received), an accepted case still waits for the department: a window cannot
+    turn it into 'completed on the spot' and deliver it. Only 补正 moves an outcome (notice -> accepted)."""
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1))
+    completed, delivered = loop.push(op(A, "01", 1, version=2, outcome="completed"),
+                                     op(A, "01", 1, version=2, outcome="completed", status="delivered"),
+                                     window_no="02")
+    assert completed["reason"] == f"the outcome of case {case_no} cannot change from accepted"
+    assert delivered["status"] == "rejected"
+    [alone] = loop.push(op(A, "01", 1, version=2, status="delivered"), window_no="02")
+    assert alone["reason"] == f"case {case_no} cannot be delivered: it is received, not decided"
+    assert admin_scalar(loop.url, "SELECT status || '/' || outcome || '/' || version FROM yc.cases "
+                        "WHERE case_no = %s", (case_no,)) == "received/accepted/1"
+    notice = no(A, "01", 2)
+    loop.push(op(A, "01", 2, outcome="notice"))
+    assert loop.push(op(A, "01", 2, version=2, outcome="accepted"), window_no="02")[0]["status"] == "applied"
+    assert admin_scalar(loop.url, "SELECT outcome FROM yc.cases WHERE case_no = %s", (notice,)) == "accepted"
+
+
 def test_a_window_cannot_freeze_a_case_with_a_huge_version(loop):
     loop.push(op(A, "01", 1))
     [answer] = loop.push(op(A, "01", 1, version=2147483647), window_no="02")
     assert answer["status"] == "rejected"
+    assert answer["reason"].endswith("this op carries 2147483647 (not the next version)")
+    assert loop.push(op(A, "01", 1, version=2), window_no="02")[0]["status"] == "applied"  # the next one is taken
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: offline, windows 01 and 02 both make version 2; 02's arrives first, 01's version 2 is refused "
-    "(stale) but 01's version 3, built on its own lost version 2, is applied and silently overwrites 02's "
-    "change (02 is never told). Fix (SQL + the window's payload): the step carries the version it was built "
-    "on and who made it (`base_version`, `base_window_no` = case.last_window_no before the change); "
-    "apply_case_upsert refuses unless (c.version, c.last_window_no) = (base_version, base_window_no) "
-    "(stale message as now), so every version built on a lost one goes to the dead-letter list too."))
+def _built_on(base_window_no: str, window_no: str = "01") -> dict:
+    """A step as the window makes it (desktop/core/cases/versions.py): it names the window it built on."""
+    return {**_step("case.supplemented"), "window_no": window_no, "base_window_no": base_window_no}
+
+
 def test_a_version_built_on_a_lost_version_does_not_overwrite_the_winner_silently(loop):
+    from desktop.core.sync.loop import stale_reason
+
     case_no = no(A, "01", 1)
     loop.push(op(A, "01", 1))
-    [won] = loop.push(op(A, "01", 1, version=2, note="02 的补正"), window_no="02")
+    [won] = loop.push(op(A, "01", 1, version=2, note="02 的补正", step=_built_on("01", "02")), window_no="02")
     assert won["status"] == "applied"
-    lost, built_on_lost = loop.push(op(A, "01", 1, version=2, note="01 的补正"),
-                                    op(A, "01", 1, version=3, note="01 再补正"))
+    # offline, 01 made its version 2 and then 3 on top of it (its own: base 01)
+    lost, built_on_lost = loop.push(op(A, "01", 1, version=2, note="01 的补正", step=_built_on("01")),
+                                    op(A, "01", 1, version=3, note="01 再补正", step=_built_on("01")))
     assert lost["status"] == "rejected"
     assert built_on_lost["status"] == "rejected"
+    # both refusals name the window that won, in the words the window's reconcile reads
+    for answer, mine in ((lost, 2), (built_on_lost, 3)):
+        assert stale_reason(answer["reason"]) == (f"中心已采用 02 号窗口办理的第 2 版，本窗口的第 {mine} 版未被采用："
+                                                  "办件已恢复为中心的版本，如需修改请重新办理"), answer
     assert admin_scalar(loop.url, "SELECT payload->>'note' FROM yc.cases WHERE case_no = %s", (case_no,)) == "02 的补正"
+    # built on what the centre holds, the next version is taken (from either window)
+    [next_] = loop.push(op(A, "01", 1, version=3, note="01 重新补正", step=_built_on("02")))
+    assert next_["status"] == "applied"
+    assert admin_scalar(loop.url, "SELECT last_window_no FROM yc.cases WHERE case_no = %s", (case_no,)) == "01"
 
 
 # ---- transfers ---------------------------------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: a case whose matter is not in its catalogue version has department NULL, and apply_transfer_upsert "
-    "only compares a NOT NULL department: a window sends it to ANY department, whose inbox then shows the "
-    "applicant's name, and whose 签收 strands the case (signed, yet no department may review it). Fix (SQL): "
-    "compare `c.department IS DISTINCT FROM p->>'department'` without the NOT NULL guard; and refuse a new "
-    "case whose matter_code is not in yc.catalogue_matters for its catalogue_version."))
 def test_a_case_of_no_department_cannot_be_sent_to_any_department(loop):
+    from tests.support.central_ops import admin_connect
+
+    # a matter its catalogue version does not have never makes a case (nor by the fast path, nor the slow one)
     stray = no(A, "01", 5)
-    assert loop.push(op(A, "01", 5, matter_code="SH-XX-999"))[0]["status"] == "applied"
-    [answer] = loop.push(batch(A, "01", 5, [stray], department=CIVIL))
-    assert answer["status"] == "rejected"
+    for ops in ([op(A, "01", 5, matter_code="SH-XX-999")],
+                [op(A, "01", 4), op(A, "01", 5, matter_code="SH-XX-999")]):
+        answers = loop.push(*ops)
+        assert answers[-1]["status"] == "rejected"
+        assert answers[-1]["reason"] == f"matter SH-XX-999 is not in catalogue version {VERSION}"
+    assert admin_scalar(loop.url, "SELECT count(*) FROM yc.cases WHERE case_no = %s", (stray,)) == 0
+    # a case the centre holds with no department (stored before its matter was known): it goes nowhere
+    legacy = no(A, "01", 6)
+    loop.push(op(A, "01", 6))
+    with admin_connect(loop.url) as con:
+        con.execute("UPDATE yc.cases SET department = NULL WHERE case_no = %s", (legacy,))
+        con.commit()
+    for department in (CIVIL, POLICE):
+        [answer] = loop.push(batch(A, "01", 6, [legacy], department=department))
+        assert answer["status"] == "rejected"
+        assert answer["reason"] == f"case {legacy} is for no department (its matter is not in its catalogue version)"
     with loop.office(A, CIVIL) as o:
         assert o.inbox("li") == []
 
@@ -180,12 +214,6 @@ def test_a_window_cannot_move_a_case_into_another_department_nor_sign_for_it(loo
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE: a window pushes batches with no case at all, addressed to any department and dated as it likes "
-    "(sent_at is the window's), and office.inbox shows only the newest 500 by that date: 500 empty batches "
-    "hide every real one from the department's inbox. Fix (SQL): apply_transfer_upsert refuses an empty "
-    "case_nos; office.inbox lists every batch in state sent whatever its age, orders by the centre's "
-    "updated_at, and applies the 500 limit only to signed/returned history."))
 def test_empty_batches_cannot_hide_a_real_one_from_the_departments_inbox(loop):
     case_no = no(A, "01", 1)
     loop.push(op(A, "01", 1), batch(A, "01", 1, [case_no]))
@@ -197,6 +225,30 @@ def test_empty_batches_cannot_hide_a_real_one_from_the_departments_inbox(loop):
     loop.push(*spam, window_no="02")
     with loop.office() as o:
         assert f"LZ{A}01260212001" in [b["batch_no"] for b in o.inbox("wang")]
+
+def test_the_inbox_keeps_every_sent_batch_beyond_the_history_cap(loop):
+    """An old batch still waiting to be signed stays in the inbox however much history is newer; the cap
+    (500) is on signed/returned batches only, newest change at the centre first."""
+    from tests.support.central_ops import admin_connect
+
+    case_no = no(A, "01", 1)
+    loop.push(op(A, "01", 1), batch(A, "01", 1, [case_no]))
+    with admin_connect(loop.url) as con:
+        con.execute("UPDATE yc.transfers SET updated_at = now() - interval '400 days' WHERE batch_no = %s",
+                    (f"LZ{A}01260212001",))
+        con.execute("""INSERT INTO yc.transfers (batch_no, centre_code, window_no, department, channel, tracking_no,
+                                                 state, return_reason, created_at, sent_at, closed_at, version, updated_at)
+                       SELECT 'LZ' || %s || '02250101' || lpad(i::text, 3, '0'), %s, '02', %s, 'online', '', 'signed',
+                              '', now(), now(), now(), 2, now() - make_interval(secs => i)
+                         FROM generate_series(1, 520) AS i""", (A, A, POLICE))
+        con.commit()
+    with loop.office() as o:
+        inbox = o.inbox("wang")
+    assert len(inbox) == 501
+    assert [b["state"] for b in inbox].count("sent") == 1 and inbox[-1]["batch_no"] == f"LZ{A}01260212001"
+    history = [b["batch_no"] for b in inbox if b["state"] == "signed"]
+    assert history == [f"LZ{A}02250101{i:03d}" for i in range(1, 501)]  # the newest 500, newest first
+
 
 # ---- leases ------------------------------------------------------------------------------------------------
 def test_a_window_cannot_steal_extend_or_release_another_windows_lease(loop):
@@ -251,8 +303,8 @@ def test_every_step_records_who_where_and_when(loop):
     loop.push(op(A, "01", 1, version=2, step=_step("case.supplemented")), window_no="02")
     with loop.office() as o:
         o.review("wang", case_no, "handle", "材料齐全")
-        o.review("wang", case_no, "review", "同意")
-        o.decide("wang", case_no, APPROVE)
+        o.review("qian", case_no, "review", "同意")
+        o.decide("sun", case_no, APPROVE)
     from tests.support.central_ops import admin_connect
 
     with admin_connect(loop.url) as con:
@@ -261,39 +313,40 @@ def test_every_step_records_who_where_and_when(loop):
     assert rows == [
         ("case.received", "01", None, "zhangsan", True), ("transfer.signed", None, POLICE, "wang", True),
         ("case.supplemented", "02", None, "zhangmin", True), ("review.handle", None, POLICE, "wang", True),
-        ("review.review", None, POLICE, "wang", True), ("decision.approved", None, POLICE, "wang", True)]
+        ("review.review", None, POLICE, "qian", True), ("decision.approved", None, POLICE, "sun", True)]
     for window_no, department, _ in [(r[1], r[2], r[3]) for r in rows]:
         assert (window_no is None) != (department is None)  # exactly one place: a window or a department
 
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (contract silent): one back-office login does 承办, 审核 and 决定 of the same case alone, so the "
-    "审核 (a second person checking the first) is a formality a single clerk walks through. Fix (SQL): "
-    "office.review and office.decide refuse an actor who recorded an earlier review step of the case since "
-    "it was signed for (for 一审一核 matters too: the decider is not the handler)."))
 def test_one_clerk_cannot_handle_review_and_decide_his_own_case(loop):
-    from db.central import upsert_user
-
-    upsert_user(loop.url, {"login": "qian", "name": "部门qian", "staff_no": "qian", "role": "backoffice",
-                           "password_hash": "argon2-hash", "centre_code": A, "department": POLICE})
-    case_no = loop.signed_case(1)
+    case_no = loop.signed_case(1)  # wang, qian and sun are the police's staff
     with loop.office() as o:
         o.review("wang", case_no, "handle", "材料齐全")
-        with pytest.raises(OfficeRefused):
+        with pytest.raises(OfficeRefused, match="承办、审核、决定不能是同一人") as e:
             o.review("wang", case_no, "review", "我审我自己")
+        assert e.value.technical == f"wang recorded the handle step of case {case_no}: its review step is another person's"
         o.review("qian", case_no, "review", "同意")
-        assert o.decide("qian", case_no, APPROVE)["status"] == "approved"
+        for who, did in (("wang", "handle"), ("qian", "review")):  # neither the handler nor the reviewer decides
+            with pytest.raises(OfficeRefused, match=f"已办理办件 {case_no} 的“{did}”环节"):
+                o.decide(who, case_no, APPROVE)
+        assert o.decide("sun", case_no, APPROVE)["status"] == "approved"
+    assert [r[3] for r in steps(loop.url, case_no)][-3:] == ["wang", "qian", "sun"]
+
+
+def test_a_two_step_matter_is_decided_by_another_than_its_handler(loop):
+    """["handle", "decide"] (一审一决): no 审核 between, so the one rule left is that the handler does not decide."""
+    case_no = no(A, "01", 2)  # li and zhou are civil affairs' staff
+    loop.push(op(A, "01", 2, matter_code="SH-MZ-002"), batch(A, "01", 2, [case_no], department=CIVIL))
+    with loop.office(A, CIVIL) as o:
+        o.sign("li", f"LZ{A}01260212002")
+        assert o.review("li", case_no, "handle", "材料齐全")["next_step"] == "decide"
+        with pytest.raises(OfficeRefused, match="承办、审核、决定不能是同一人"):
+            o.decide("li", case_no, APPROVE)
+        assert o.decide("zhou", case_no, APPROVE)["status"] == "approved"
 
 
 # ---- the centre stays up for the others ---------------------------------------------------------------------
-@pytest.mark.xfail(strict=True, reason=(
-    "HOLE (storage): every applied version appends a whole `cases` snapshot (payload up to 256 KB plus ALL the "
-    "case's steps, so O(n^2) in the versions) to yc.changes and none is ever removed, although sync.pull "
-    "returns only the newest per case: one window pushing versions of one case fills the centre's disk and "
-    "slows every new window's first pull (it scans the superseded rows). Fix (SQL): yc.emit_case (under the "
-    "centre's stream lock it holds) deletes the older `cases` rows of the same centre and key after "
-    "appending; nothing a pull returns changes."))
 def test_versions_of_one_case_do_not_pile_up_in_the_cases_stream(loop):
     case_no = no(A, "01", 1)
     loop.push(op(A, "01", 1))

@@ -58,7 +58,9 @@ class Loop:
         publish_catalogue(central_url, json.dumps(CATALOGUE, ensure_ascii=False))
         self.w = {(c, n): window(c, n) for c, n in ((A, "01"), (A, "02"), (B, "01"))}
         self.d = {(c, d): add_department(central_url, c, d) for c, d in ((A, POLICE), (A, CIVIL), (B, POLICE))}
-        for login, centre, dept in (("wang", A, POLICE), ("li", A, CIVIL), ("zhao", B, POLICE)):
+        # 承办, 审核 and 决定 are three people (c0008): wang, qian, sun at A's police; li, zhou at A's civil affairs
+        for login, centre, dept in (("wang", A, POLICE), ("qian", A, POLICE), ("sun", A, POLICE), ("li", A, CIVIL),
+                                    ("zhou", A, CIVIL), ("zhao", B, POLICE)):
             upsert_user(central_url, {"login": login, "name": f"部门{login}", "staff_no": login, "role": "backoffice",
                                       "password_hash": "argon2-hash", "centre_code": centre, "department": dept})
 
@@ -126,10 +128,10 @@ def test_a_decision_needs_an_accepted_signed_reviewed_undecided_case(loop):
         with pytest.raises(OfficeRefused, match="审查意见不能为空"):
             o.review("wang", case_no, "handle", "  ")
         assert o.review("wang", case_no, "handle", "材料齐全")["next_step"] == "review"
-        assert o.review("wang", case_no, "review", "同意承办意见")["next_step"] == "decide"
+        assert o.review("qian", case_no, "review", "同意承办意见")["next_step"] == "decide"
         with pytest.raises(OfficeRefused, match="文书名称和文号"):
-            o.decide("wang", case_no, {"decision": "approve", "doc_name": "", "doc_no": ""})
-        decided = o.decide("wang", case_no, APPROVE)
+            o.decide("sun", case_no, {"decision": "approve", "doc_name": "", "doc_no": ""})
+        decided = o.decide("sun", case_no, APPROVE)
         assert decided["status"] == "approved"
         assert decided["decision"]["doc_no"] == APPROVE["doc_no"] and decided["decision"]["copies"] == 2
         with pytest.raises(OfficeRefused, match="已作出决定"):
@@ -166,7 +168,7 @@ def test_one_time_review_matter_has_two_steps(loop):
         [listed] = o.cases("li")
         assert (listed["review_steps"], listed["next_step"]) == (["handle", "decide"], "handle")
         assert o.review("li", case_no, "handle", "符合条件")["next_step"] == "decide"
-        assert o.decide("li", case_no, {"decision": "deny", "reason": "材料不实"})["status"] == "denied"
+        assert o.decide("zhou", case_no, {"decision": "deny", "reason": "材料不实"})["status"] == "denied"
         assert o.cases("li") == []
 
 
@@ -324,7 +326,7 @@ def test_staff_act_only_through_their_own_departments_login(loop):
             civil.review("wang", case_no, "handle", "越权")
         hello = civil.hello()
     assert (hello["centre_code"], hello["department"]) == (A, CIVIL)
-    assert [s["login"] for s in hello["staff"]] == ["li"]  # no window clerk, no other department
+    assert [s["login"] for s in hello["staff"]] == ["li", "zhou"]  # no window clerk, no other department
     upsert_user(loop.url, {"login": "wang", "name": "部门wang", "role": "backoffice", "active": False,
                            "centre_code": A, "department": POLICE})
     with loop.office(A, POLICE) as police, pytest.raises(UnknownStaff):

@@ -1,7 +1,8 @@
 """The whole loop across two windows and one department against the real PostgreSQL (issue 9):
 window 01 takes a case with a one-time notice; window 02 (after sync) continues it by 补正 and transfers it;
-the department signs, reviews in the matter's steps and approves; window 01 hands the result over and the
-applicant rates it; the centre's record shows every step with who, where and when."""
+the department signs, reviews in the matter's steps and approves (承办 李审, 审核 王核, 决定 张决: three
+people); window 01 hands the result over and the applicant rates it; the centre's record shows every step
+with who, where and when."""
 
 from __future__ import annotations
 
@@ -30,10 +31,12 @@ def window02(tmp_path, clock):
 
 
 def _office(pg, central_url, central_ca):
+    """The department and three of its staff: 承办, 审核 and 决定 are three people (central c0008)."""
     url = add_department(central_url, "310104", DEPARTMENT)
-    upsert_user(central_url, {"login": "li.shen", "name": "李审", "staff_no": "B001", "role": "backoffice",
-                              "password_hash": hash_password("office1234"), "active": True,
-                              "centre_code": "310104", "department": DEPARTMENT})
+    for login, name, staff_no in (("li.shen", "李审", "B001"), ("wang.he", "王核", "B002"), ("zhang.jue", "张决", "B003")):
+        upsert_user(central_url, {"login": login, "name": name, "staff_no": staff_no, "role": "backoffice",
+                                  "password_hash": hash_password("office1234"), "active": True,
+                                  "centre_code": "310104", "department": DEPARTMENT})
     return OfficeClient(url + "&" + pg.tls_query.lstrip("?").replace("sslmode=verify-full&", ""), ca_cert=central_ca)
 
 
@@ -71,9 +74,9 @@ def test_the_loop_across_two_windows_and_a_department(pg, services, clerk, windo
     assert [b["batch_no"] for b in inbox] == [batch.batch_no]
     office.sign("li.shen", batch.batch_no)
     office.review("li.shen", first.case_no, "handle", "材料齐全，符合条件")
-    office.review("li.shen", first.case_no, "review", "同意")
-    office.decide("li.shen", first.case_no, {"decision": "approve", "doc_name": "上海市居住证",
-                                               "doc_no": "沪居〔2026〕001号", "copies": 1})
+    office.review("wang.he", first.case_no, "review", "同意")
+    office.decide("zhang.jue", first.case_no, {"decision": "approve", "doc_name": "上海市居住证",
+                                                 "doc_no": "沪居〔2026〕001号", "copies": 1})
 
     # window 01 hands the result over and the applicant rates it
     services.sync_round()
@@ -99,5 +102,5 @@ def test_the_loop_across_two_windows_and_a_department(pg, services, clerk, windo
     assert events[-1] == ("delivered", "01", None)  # handed over at window 01
     assert all(name for *_, name in steps)  # every step names who did it
     names = {e: n for e, _, _, n in steps}
-    assert (names["notice"], names["supplemented"], names["decision.approved"], names["delivered"]) == (
-        "张敏", "李四", "李审", "张敏")
+    assert (names["notice"], names["supplemented"], names["review.handle"], names["review.review"],
+            names["decision.approved"], names["delivered"]) == ("张敏", "李四", "李审", "王核", "张决", "张敏")

@@ -97,19 +97,26 @@ def test_sign_review_in_order_and_decide(office):
     with pytest.raises(BadInput, match="E_STEP_DECIDE"):
         office.review(staff=staff, case_no=case_no(1), step="decide", opinion="同意")
     office.review(staff=staff, case_no=case_no(1), step="handle", opinion="材料齐全，拟同意")
+    with pytest.raises(BadInput, match="E_SAME_OFFICER"):  # the handler does not check his own work
+        office.review(staff=staff, case_no=case_no(1), step="review", opinion="审核同意")
     s2 = office.sign_in(login="s2", password=PASSWORD)
     office.review(staff=s2, case_no=case_no(1), step="review", opinion="审核同意")
     assert {c.case_no: c for c in office.cases(staff=staff)}[case_no(1)].next_step == "decide"
-    office.decide(staff=staff, case_no=case_no(1), decision=APPROVE)
+    for who in (staff, s2):  # nor decides it, nor does its checker
+        with pytest.raises(BadInput, match="E_SAME_OFFICER") as e:
+            office.decide(staff=who, case_no=case_no(1), decision=APPROVE)
+        assert "承办、审核、决定不能是同一人" in e.value.message
+    s3 = office.sign_in(login="s3", password=PASSWORD)
+    office.decide(staff=s3, case_no=case_no(1), decision=APPROVE)
     with pytest.raises(BadInput):  # decided: never again (a correction is its own, audited action)
-        office.decide(staff=staff, case_no=case_no(1), decision=decision("deny", reason_text="改主意"))
+        office.decide(staff=s3, case_no=case_no(1), decision=decision("deny", reason_text="改主意"))
 
     detail = office.case(staff=staff, case_no=case_no(1))
     assert detail.status == "approved"
     assert detail.decision["doc_no"] == "沪公(迁)字〔2026〕1号" and detail.decision["copies"] == 2
-    assert detail.decision["decided_by"] == "s1" and detail.decision["department"] == DEPT
+    assert detail.decision["decided_by"] == "s3" and detail.decision["department"] == DEPT
     mine = [s for s in detail.steps if s.department == DEPT]
-    assert [s.actor_name for s in mine][-3:] == ["李审", "王核", "李审"]
+    assert [s.actor_name for s in mine][-3:] == ["李审", "王核", "张决"]
     assert all(not s.window_no for s in mine)
     assert case_no(1) not in {c.case_no for c in office.cases(staff=staff)}  # decided: out of review
 
@@ -120,7 +127,10 @@ def test_one_review_one_check_matter_goes_from_handling_to_decision(office):
     office.review(staff=staff, case_no=case_no(2), step="handle", opinion="符合条件")
     with pytest.raises(BadInput):  # 一审一核 has no 审核 step
         office.review(staff=staff, case_no=case_no(2), step="review", opinion="审核")
-    office.decide(staff=staff, case_no=case_no(2), decision=decision("deny", reason_text="不符合办理条件"))
+    with pytest.raises(BadInput, match="E_SAME_OFFICER"):  # and its handler does not decide it
+        office.decide(staff=staff, case_no=case_no(2), decision=decision("deny", reason_text="不符合办理条件"))
+    s2 = office.sign_in(login="s2", password=PASSWORD)
+    office.decide(staff=s2, case_no=case_no(2), decision=decision("deny", reason_text="不符合办理条件"))
     assert office.case(staff=staff, case_no=case_no(2)).status == "denied"
 
 
@@ -171,7 +181,7 @@ def test_staff_of_another_department_cannot_sign_in_nor_act_here(office):
 
 def test_the_hello_sends_only_backoffice_staff_of_this_department(office):
     staff = {s["login"] for s in office.hello(refresh=True)["staff"]}
-    assert staff == {"s1", "s2"}
+    assert staff == {"s1", "s2", "s3"}
 
 
 def test_a_window_login_is_not_a_department(tmp_path, centre, central_ca):
@@ -217,15 +227,19 @@ def test_cli_round_trip(capsys, monkeypatch, tmp_path, centre, central_ca):
     rc, out, err = run(capsys, "--home", home, "office", "review", case_no(1), "--step", "decide", "--opinion", "x",
                        *who)
     assert rc == 2 and "yichuang office decide" in err
-    for step in ("handle", "review"):
+    for step, login in (("handle", "s1"), ("review", "s2")):  # 承办 and 审核: two people
         rc, out, err = run(capsys, "--home", home, "office", "review", case_no(1), "--step", step, "--opinion",
-                           "同意", *who)
+                           "同意", "--clerk", login)
         assert rc == 0 and out["step"] == step, err
-    rc, out, err = run(capsys, "--home", home, "office", "decide", case_no(1), "approve", "--doc-name", "决定书",
-                       "--doc-no", "沪〔2026〕7号", "--e-licence", "EL-7", "--copies", "3", *who)
+    decide = ("--home", home, "office", "decide", case_no(1), "approve", "--doc-name", "决定书", "--doc-no",
+              "沪〔2026〕7号", "--e-licence", "EL-7", "--copies", "3")
+    rc, out, err = run(capsys, *decide, "--clerk", "s2")  # the checker does not decide: exit 2, in Chinese
+    assert rc == 2 and "E_SAME_OFFICER" in err and "不能是同一人" in err and out is None
+    rc, out, err = run(capsys, *decide, "--clerk", "s3")
     assert rc == 0 and out["decision"] == {"decision": "approve", "doc_name": "决定书", "doc_no": "沪〔2026〕7号",
                                            "e_licence_ref": "EL-7", "copies": 3}, err
-    rc, out, err = run(capsys, "--home", home, "office", "decide", case_no(1), "deny", "--reason", "再来", *who)
+    rc, out, err = run(capsys, "--home", home, "office", "decide", case_no(1), "deny", "--reason", "再来",
+                       "--clerk", "s3")
     assert rc == 2 and "错误" in err  # decided already: refused by the centre, in Chinese
     rc, out, err = run(capsys, "--home", home, "office", "case", case_no(1), *who)
     assert rc == 0 and out["status"] == "approved"

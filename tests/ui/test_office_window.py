@@ -1,5 +1,6 @@
 """The department window against the real centre: sign-in with the centre's hashes, the inbox (签收, 退回
-with a reason), the cases in review with their deadlines, the review-step form and the decision form.
+with a reason), the cases in review with their deadlines, the review-step form and the decision form
+(承办, 审核 and 决定 by three people, each at his own sign-in).
 Every action runs through OfficeServices on a background thread; the window reads both lists again after.
 
 YICHUANG_SCREENSHOT=1 also saves the window as docs/screenshot-office.png."""
@@ -90,11 +91,27 @@ def test_sign_review_and_decide_in_the_window(qtbot, office):
     assert w.review_form.step == "handle" and not w.decision_form.submit_button.isEnabled()
     w.review_form.submit()  # no opinion: refused on the spot, nothing sent
     assert "审查意见" in w.review_form.note.text()
-    for step, opinion, label in (("handle", "材料齐全，拟同意", "承办"), ("review", "审核同意", "审核")):
-        assert w.review_form.step == step
-        w.review_form.opinion_edit.setPlainText(opinion)
-        _act(qtbot, w, w.review_form.submit)
-        qtbot.waitUntil(lambda: f"{label}　{DEPT}　李审" in w.history.toPlainText(), timeout=20_000)
+    w.review_form.opinion_edit.setPlainText("材料齐全，拟同意")
+    _act(qtbot, w, w.review_form.submit)
+    qtbot.waitUntil(lambda: f"承办　{DEPT}　李审" in w.history.toPlainText(), timeout=20_000)
+    # 李审 handled it: the centre refuses him its 审核, and the window says why
+    assert w.review_form.step == "review"
+    w.review_form.opinion_edit.setPlainText("审核同意")
+    _act(qtbot, w, w.review_form.submit, ok=False)
+    assert "承办、审核、决定不能是同一人" in w.status.text()
+    # 审核 by 王核 at his own sign-in, 决定 by 张决 at his
+    w = _window(qtbot, office, office.sign_in(login="s2", password=PASSWORD))
+    w.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(w.detail_loaded, timeout=20_000):
+        _select(qtbot, w, w.case_table, case_no(1))
+    assert w.review_form.step == "review"
+    w.review_form.opinion_edit.setPlainText("审核同意")
+    _act(qtbot, w, w.review_form.submit)
+    qtbot.waitUntil(lambda: f"审核　{DEPT}　王核" in w.history.toPlainText(), timeout=20_000)
+    w = _window(qtbot, office, office.sign_in(login="s3", password=PASSWORD))
+    w.tabs.setCurrentIndex(1)
+    with qtbot.waitSignal(w.detail_loaded, timeout=20_000):
+        _select(qtbot, w, w.case_table, case_no(1))
     assert w.decision_form.submit_button.isEnabled() and not w.review_form.submit_button.isEnabled()
     w.decision_form.submit()  # approve without document name and number: refused on the spot
     assert "文书名称" in w.decision_form.note.text()
@@ -112,6 +129,7 @@ def test_sign_review_and_decide_in_the_window(qtbot, office):
     assert [w.case_table.item(r, 0).text() for r in range(w.case_table.rowCount())] == [case_no(2)]
     detail = office.case(staff=staff, case_no=case_no(1))
     assert detail.status == "approved" and detail.decision["doc_no"] == "沪公(迁)字〔2026〕1号"
+    assert detail.decision["decided_by"] == "s3"
     assert detail.decision["e_licence_ref"] == "EL-2026-1" and detail.decision["copies"] == 2
 
 

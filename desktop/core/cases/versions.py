@@ -1,8 +1,11 @@
 """A case becomes its next version: the history event and the `case.upsert` operation with its frozen wire
-form, in the caller's transaction (the centre applies a version only if it is newer than what it has).
+form, in the caller's transaction (the centre applies a version only if it is the next of what it has).
 
 Any window of the centre may make the next version of any of its cases (a pulled case continues here):
-each version carries the `step` that made it (event, THIS window, the acting clerk, when)."""
+each version carries the `step` that made it (event, THIS window, the acting clerk, when) and the window
+whose version it was built on (`base_window_no`: the case's last_window_no before the change). The centre
+takes it only as the stored version + 1 whose last window is that one, so a version built on a lost one
+is refused as stale too (docs/sync-protocol.md)."""
 
 from __future__ import annotations
 
@@ -50,6 +53,8 @@ def record_case_change(s: Session, case: Case, *, clerk: Clerk | None, event: st
                                                day=now.date()):
             backup_for = case.clerk_login
     step = make_step(s, event=event, clerk=clerk, now=now, actor=actor, backup_for=backup_for)
+    # what this version is built on: the centre takes it only if its last change is that window's too
+    step["base_window_no"] = case.last_window_no or case.window_no
     case.version += 1
     case.updated_at = now
     case.last_window_no = step["window_no"]

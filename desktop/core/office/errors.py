@@ -12,6 +12,7 @@ _CODES = {
     "UnknownStaff": "E_OFFICE_STAFF",
     "UnknownCase": "E_OFFICE_CASE",
     "UnknownBatch": "E_OFFICE_BATCH",
+    "SameOfficer": "E_SAME_OFFICER",
     "DepartmentNotRegistered": "E_NOT_DEPARTMENT",
     "WindowNotRegistered": "E_NOT_DEPARTMENT",
     "OfficeRefused": "E_OFFICE_REFUSED",

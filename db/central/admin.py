@@ -40,7 +40,7 @@ __all__ = [
 # lower; connection limit and temp_file_limit it cannot change).
 WINDOW_CONNECTION_LIMIT = 4
 WINDOW_ROLE_SETTINGS = {
-    "statement_timeout": "60s",
+    "statement_timeout": "30s",  # a sync call gives up within 30 s (the client sets no startup options)
     "idle_in_transaction_session_timeout": "60s",
     "temp_file_limit": "64MB",
     "lock_timeout": "10s",

@@ -262,7 +262,7 @@ def test_add_window_sets_limits_on_the_window_role(central_url, window):
                  for name in ("statement_timeout", "idle_in_transaction_session_timeout", "temp_file_limit")}
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SET temp_file_limit = -1")
-    assert shown == {"statement_timeout": "1min", "idle_in_transaction_session_timeout": "1min",
+    assert shown == {"statement_timeout": "30s", "idle_in_transaction_session_timeout": "1min",
                      "temp_file_limit": "64MB"}
     conns = [psycopg.connect(url) for _ in range(4)]
     try:

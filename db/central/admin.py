@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +27,8 @@ __all__ = [
     "decide_case",
     "downgrade_central",
     "init_central",
+    "login_url",
+    "parse_hosts",
     "publish_calendar",
     "publish_catalogue",
     "retire_window",
@@ -42,7 +44,7 @@ __all__ = [
 # locks it took (a case, a batch) from every other window: 15 seconds, then the server ends it.
 WINDOW_CONNECTION_LIMIT = 4
 WINDOW_ROLE_SETTINGS = {
-    "statement_timeout": "60s",
+    "statement_timeout": "30s",  # a sync call gives up within 30 s (the client sets no startup options)
     "idle_in_transaction_session_timeout": "15s",
     "temp_file_limit": "64MB",
     "lock_timeout": "10s",
@@ -117,8 +119,13 @@ def window_role_name(centre_code: str, window_no: str) -> str:
     return name
 
 
-def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name: str | None = None) -> str:
+def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name: str | None = None,
+               hosts: Sequence[str] = (), pooled: bool = False) -> str:
     """Register a window (and its centre) and (re)issue its login; returns its libpq connection URL.
+
+    `hosts` ("H:P" each) replace the admin URL's host in the window's URL: the pooler, or the primary and
+    its standby (several hosts add target_session_attrs=read-write); `pooled` gives the form for a centre
+    behind PgBouncer (channel_binding=prefer: a pooler offers no channel binding). See login_url.
 
     Creates LOGIN role yc_w_<centre>_<window> IN ROLE yc_window, or resets its password when it exists.
     The password (secrets.token_urlsafe) is sent to the server only as a SCRAM verifier. The URL uses
@@ -133,6 +140,7 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         raise ValueError(f"centre code {centre_code!r} must be 6 to 12 ASCII digits")
     if not (window_no.isascii() and window_no.isdigit() and len(window_no) == 2 and window_no != "00"):
         raise ValueError(f"window number {window_no!r} must be two ASCII digits, 01 to 99")
+    host_list = parse_hosts(hosts)  # checked before anything is provisioned
     role = window_role_name(centre_code, window_no)
     with admin_connect(admin_url) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
@@ -153,7 +161,7 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
             (centre_code, window_no, role),
         )
         conn.commit()
-    return _login_url(admin_url, role, password)
+    return login_url(admin_url, role, password, hosts=host_list, pooled=pooled)
 
 
 def _provision_login(conn: psycopg.Connection, role: str, group: str, settings: Mapping[str, str]) -> str:
@@ -181,18 +189,46 @@ def _provision_login(conn: psycopg.Connection, role: str, group: str, settings: 
     return password
 
 
-def _login_url(admin_url: str, role: str, password: str) -> str:
+def parse_hosts(hosts: Sequence[str]) -> list[tuple[str, int]]:
+    """["H:P", "[v6]:P", ...] → [(host, port)...]; ValueError on a malformed one."""
+    out = []
+    for item in hosts:
+        item = (item or "").strip()
+        m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([A-Za-z0-9.-]+):(\d{1,5})", item)
+        if not m:
+            raise ValueError(f"host {item!r} must be HOST:PORT")
+        host, port = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+        if not 0 < int(port) < 65536:
+            raise ValueError(f"port of {item!r} must be 1 to 65535")
+        out.append((host, int(port)))
+    return out
+
+
+def login_url(admin_url: str, role: str, password: str, *, hosts: Sequence[tuple[str, int]] = (),
+              pooled: bool = False) -> str:
+    """The libpq URL of a login: the admin URL's host, port and database, or `hosts` (libpq's multi-host
+    form "H1:P1,H2:P2", with target_session_attrs=read-write so that a window finds the primary);
+    always sslmode=verify-full, and channel_binding=prefer when `pooled`."""
     from sqlalchemy.engine import make_url
 
     u = make_url(_sqlalchemy_url(admin_url))
-    host = u.host or "127.0.0.1"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{u.port}" if u.port else ""
+    if not hosts:
+        hosts = [(u.host or "127.0.0.1", u.port or 0)]
+
+    def netloc(host: str, port: int) -> str:
+        host = f"[{host}]" if ":" in host else host
+        return f"{host}:{port}" if port else host
+
     dbname = quote(u.database or "postgres", safe="")
     # the login must verify the centre's certificate (the CA goes with the URL: --ca-cert); the clients
     # insist on it anyway, the URL says so for anyone reading it
-    return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{host}{port}/{dbname}?sslmode=verify-full"
+    query = "sslmode=verify-full"
+    if pooled:
+        query += "&channel_binding=prefer"
+    if len(hosts) > 1:
+        query += "&target_session_attrs=read-write"
+    where = ",".join(netloc(h, p) for h, p in hosts)
+    return f"postgresql://{quote(role, safe='')}:{quote(password, safe='')}@{where}/{dbname}?{query}"
 
 
 # ---- departments (the back office) ------------------------------------------------------------------
@@ -225,7 +261,7 @@ def add_department(admin_url: str, centre_code: str, department: str) -> str:
             (centre_code, department, role),
         )
         conn.commit()
-    return _login_url(admin_url, role, password)
+    return login_url(admin_url, role, password)
 
 
 # ---- what the centre publishes (administrators and back office) -------------------------------------

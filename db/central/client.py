@@ -12,6 +12,7 @@ from os import PathLike
 from typing import Any, Self
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
 from db.central.errors import (
@@ -26,7 +27,7 @@ from db.central.errors import (
     office_error,
 )
 
-__all__ = ["CHAIN_FIELDS", "TLS_PARAMS", "CentralClient", "TlsSession", "admin_connect"]
+__all__ = ["CHAIN_FIELDS", "POOLED_CHANNEL_BINDING", "TLS_PARAMS", "TRANSIENT_STATES", "CentralClient", "TlsSession", "admin_connect"]
 
 CHAIN_FIELDS = ("chain_seq", "chain_prev", "chain_mac")
 """What a bound window's op carries beside op_id, kind, payload and sha256 (central c0005)."""
@@ -61,6 +62,19 @@ def admin_connect(url: str, *, autocommit: bool = False, connect_timeout: float 
 # and naming the host it dialled, and SCRAM bound to that TLS channel (a man in the middle who terminates
 # TLS cannot relay the login). GSSAPI encryption is off so that TLS is the only channel.
 TLS_PARAMS: dict[str, str] = {"sslmode": "verify-full", "channel_binding": "require", "gssencmode": "disable"}
+# The one relaxation a URL may ask for: a centre behind PgBouncer (which offers no channel binding) gives
+# its windows `channel_binding=prefer`; the certificate is still verified against the pinned CA.
+POOLED_CHANNEL_BINDING = "prefer"
+
+# SQLSTATEs that say "not this server, not now" rather than "no": a standby that is (still) read-only,
+# a pooler that handed the call to a server connection without the prepared statement, a server
+# shutting down or starting up. Nothing was committed (the statement itself was refused); the call is retried once on a new connection
+# (with target_session_attrs=read-write libpq then finds the primary) and otherwise is unreachable.
+TRANSIENT_STATES = frozenset({
+    "25006",  # read_only_sql_transaction (psycopg raises it as an InternalError)
+    "26000",  # invalid_sql_statement_name: prepared statement does not exist
+    "57P01", "57P02", "57P03",  # admin_shutdown, crash_shutdown, cannot_connect_now
+})
 
 # libpq's words for a refused TLS check → what the window says (the raw text follows in brackets)
 _TLS_REFUSALS: tuple[tuple[tuple[str, ...], str], ...] = (
@@ -101,6 +115,8 @@ def _translate(exc: Exception) -> CentralError:
         return office_error(detail, sqlstate=state)
     if state == "YC004":
         return CentralRefused(f"中心数据库拒绝了请求：{detail}", sqlstate=state)
+    if state in TRANSIENT_STATES and not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
+        return CentralUnreachable(f"无法连接中心数据库：服务器暂不可写或正在切换，请稍后重试（{detail}）", sqlstate=state)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         text = str(exc).strip()
         refusal = _tls_refusal(text)
@@ -137,19 +153,24 @@ class TlsSession:
     APPLICATION_NAME = "yichuang"
 
     def __init__(self, url: str, *, ca_cert: str | PathLike[str] | None = None, connect_timeout: float = 5,
-                 statement_timeout: float = 30) -> None:
+                 statement_timeout: float | None = None) -> None:
         self._url = _libpq_url(url)
         self._ca_cert = str(ca_cert) if ca_cert is not None else None
         self._connect_timeout = max(1, math.ceil(connect_timeout))
-        self._statement_timeout_ms = int(statement_timeout * 1000)
+        # None: the login's own statement_timeout (a role setting made by add-window / add-department);
+        # else a shorter one for each transaction (SET LOCAL: nothing outlives the transaction)
+        self._statement_timeout_ms = int(statement_timeout * 1000) if statement_timeout is not None else None
         self._conn: psycopg.Connection | None = None
 
     def _connect_params(self) -> dict[str, Any]:
-        """libpq parameters added to (and overriding) the URL's."""
+        """libpq parameters added to (and overriding) the URL's.
+
+        Nothing a connection pooler in transaction mode rejects or loses: no `options` startup parameter
+        (the timeouts are the login's role settings), no session state; psycopg's automatic prepared
+        statements are off (prepare_threshold=None, given to psycopg.connect)."""
         params: dict[str, Any] = dict(
             connect_timeout=self._connect_timeout,
             application_name=self.APPLICATION_NAME,
-            options=f"-c statement_timeout={self._statement_timeout_ms}",
             keepalives=1,
             keepalives_idle=30,
             keepalives_interval=10,
@@ -159,15 +180,24 @@ class TlsSession:
             tcp_user_timeout=30_000,
             **TLS_PARAMS,
         )
+        if self._url_params().get("channel_binding") == POOLED_CHANNEL_BINDING:
+            params["channel_binding"] = POOLED_CHANNEL_BINDING
         if self._ca_cert is not None:
             params["sslrootcert"] = self._ca_cert
         return params
+
+    def _url_params(self) -> dict[str, Any]:
+        try:
+            return conninfo_to_dict(self._url)
+        except psycopg.Error:
+            return {}
 
     def _connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = None
             try:
-                self._conn = psycopg.connect(self._url, autocommit=False, **self._connect_params())
+                self._conn = psycopg.connect(self._url, autocommit=False, prepare_threshold=None,
+                                             **self._connect_params())
             except psycopg.Error as exc:
                 raise _translate(exc) from None
             except OSError as exc:  # e.g. name resolution
@@ -175,9 +205,24 @@ class TlsSession:
         return self._conn
 
     def _call(self, query: str, params: tuple[Any, ...]) -> Any:
+        """One call in one transaction. A transient refusal (TRANSIENT_STATES: a read-only standby, a
+        pooler's lost prepared statement) is retried once on a new connection, never more: the caller
+        hears CentralUnreachable and marks nothing."""
+        try:
+            return self._call_once(query, params)
+        except CentralUnreachable as exc:
+            if exc.sqlstate not in TRANSIENT_STATES:
+                raise
+            self.close()
+        return self._call_once(query, params)
+
+    def _call_once(self, query: str, params: tuple[Any, ...]) -> Any:
         conn = self._connection()
         try:
             with conn.cursor() as cur:
+                if self._statement_timeout_ms is not None:
+                    cur.execute("SELECT pg_catalog.set_config('statement_timeout', %s, true)",
+                                (str(self._statement_timeout_ms),))
                 cur.execute(query, params)
                 row = cur.fetchone()
             conn.commit()

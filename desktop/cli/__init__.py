@@ -16,6 +16,7 @@ from desktop.cli.central import (
     cmd_central_add_window,
     cmd_central_decide,
     cmd_central_init,
+    cmd_central_pooler_config,
     cmd_central_publish_calendar,
     cmd_central_publish_catalogue,
     cmd_central_retire_window,
@@ -164,6 +165,18 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--centre-name")
     sp.add_argument("--ca-cert", help="(required) the CA certificate (PEM) that signed the centre's server "
                     "certificate; printed for the window")
+    sp.add_argument("--host", action="append", default=[], metavar="H:P",
+                    help="a host the window dials instead of the admin URL's (repeat: primary and standby)")
+    sp.add_argument("--pooled", action="store_true",
+                    help="the centre is behind PgBouncer: the URL says channel_binding=prefer")
+    sp = add("pooler-config", cmd_central_pooler_config,
+             "write a PgBouncer configuration (transaction pooling, logins looked up at the centre)", cen)
+    sp.add_argument("url", help="superuser URL of the central database (the pooler serves this database)")
+    sp.add_argument("--out", required=True, help="directory for pgbouncer.ini, userlist.txt and TLS files")
+    sp.add_argument("--cert", required=True, help="the pooler's TLS certificate (PEM, signed by the centre's CA)")
+    sp.add_argument("--key", required=True, help="the pooler's TLS private key (PEM)")
+    sp.add_argument("--server-ca", help="CA of the PostgreSQL server's certificate (default: the URL's sslrootcert)")
+    sp.add_argument("--listen", default="0.0.0.0:6432", metavar="H:P", help="where the pooler listens")
 
     sp = add("add-department", cmd_central_add_department,
              "provision a back-office department's login (one centre); prints its URL and the CA certificate", cen)

@@ -21,6 +21,7 @@ def cmd_central_init(args) -> int:
 
 def cmd_central_add_window(args) -> int:
     from db.central import CentralUnreachable, add_window
+    from db.central.admin import parse_hosts
     from desktop.core.sync.link import read_ca_cert
 
     if not args.ca_cert:
@@ -31,11 +32,40 @@ def cmd_central_add_window(args) -> int:
         raise BadInput("E_CENTRE_CODE", "中心代码应为 6 至 12 位数字（行政区划代码）", field="centre")
     if not (args.window.isascii() and args.window.isdigit() and len(args.window) == 2 and args.window != "00"):
         raise BadInput("E_WINDOW_NO", "窗口号应为 01 至 99 的两位数字", field="window")
+    hosts = list(getattr(args, "host", None) or [])
     try:
-        url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name)
+        parse_hosts(hosts)
+    except ValueError as e:
+        raise BadInput("E_HOST", f"--host 应为 主机:端口（例如 10.0.0.5:6432）：{e}", field="host") from e
+    try:
+        url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name, hosts=hosts,
+                         pooled=bool(getattr(args, "pooled", False)))
     except CentralUnreachable as e:
         raise YichuangError("E_CENTRAL", str(e)) from e
     _print_json({"url": url, "ca_cert": ca_pem.decode("utf-8", errors="replace")})
+    return 0
+
+
+def cmd_central_pooler_config(args) -> int:
+    """Write the centre's PgBouncer configuration (db.central.pooler) and print where it went."""
+    import psycopg
+
+    from db.central import CentralUnreachable
+    from db.central.admin import parse_hosts
+    from db.central.pooler import pooler_config
+
+    try:
+        [(host, port)] = parse_hosts([args.listen])
+    except ValueError as e:
+        raise BadInput("E_HOST", f"--listen 应为 主机:端口（例如 0.0.0.0:6432）：{e}", field="listen") from e
+    try:
+        out = pooler_config(args.url, args.out, cert_file=args.cert, key_file=args.key,
+                            server_ca_file=args.server_ca, listen_host=host, listen_port=port)
+    except ValueError as e:
+        raise BadInput("E_POOLER", f"无法生成连接池配置：{e}") from e
+    except (psycopg.OperationalError, CentralUnreachable) as e:
+        raise YichuangError("E_CENTRAL", f"无法连接中心数据库：{e}") from e
+    _print_json(out)
     return 0
 
 

@@ -11,6 +11,22 @@ from typing import Any
 from db.central import admin_connect, freeze_op, publish_catalogue
 
 A, B = "310101", "310102"
+def _central_head() -> str:
+    """The newest central revision, read from the revision files themselves (one Alembic head, or it fails)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from db.central.admin import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    (head,) = ScriptDirectory.from_config(cfg).get_heads()
+    return head
+
+
+CENTRAL_HEAD = _central_head()
+"""What `central init` must reach (tests compare against it instead of a literal that every revision edits)."""
+
 CATALOGUE_VERSION = "2026.1"  # what case_payload's cases are taken under (the window fixture publishes it)
 ZERO_MAC = "0" * 64
 CATALOGUE_MATTER = {  # the matter case_payload's cases are taken under, as the published catalogue has it

@@ -266,7 +266,7 @@ def test_add_window_sets_limits_on_the_window_role(pg, central_url, window):
                      for name in ("statement_timeout", "idle_in_transaction_session_timeout", "temp_file_limit")}
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("SET temp_file_limit = -1")
-        assert shown == {"statement_timeout": "1min", "idle_in_transaction_session_timeout": "15s",
+        assert shown == {"statement_timeout": "30s", "idle_in_transaction_session_timeout": "15s",
                          "temp_file_limit": "64MB"}, login.split(":")[1]
     conns = [psycopg.connect(url) for _ in range(4)]
     try:

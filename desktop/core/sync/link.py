@@ -8,6 +8,7 @@ A new link (URL, CA, or both) is a `CandidateLink` until a handshake over it suc
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,17 +49,27 @@ def _account(store: Store) -> str:
     return f"{w.centre_code}-{w.window_no}"
 
 
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[^\[\]:/,]+)(?::(\d{1,5}))?")
+
+
 def _check_url(url: str) -> str:
+    """A postgresql:// URL naming one host or several (libpq's "H1:P1,H2:P2" form: primary and standby),
+    each with a numeric port if any."""
     url = url.strip()
     if not url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
         raise BadInput("E_CENTRAL_URL", "中心数据库地址应以 postgresql:// 开头", field="central_url")
     try:
         parts = urlsplit(url)
-        parts.port  # noqa: B018  (raises on a port that is not a number)
     except ValueError as e:
         raise BadInput("E_CENTRAL_URL", f"中心数据库地址无效：{e}", field="central_url") from None
-    if not parts.hostname:
+    hosts = parts.netloc.rsplit("@", 1)[-1]
+    if not hosts:
         raise BadInput("E_CENTRAL_URL", "中心数据库地址中缺少服务器名", field="central_url")
+    for item in hosts.split(","):
+        m = _HOST_PORT.fullmatch(item)
+        if not m or (m.group(2) is not None and not 0 < int(m.group(2)) < 65536):
+            raise BadInput("E_CENTRAL_URL", f"中心数据库地址无效：服务器“{item}”应为 主机 或 主机:端口",
+                           field="central_url")
     return url
 
 

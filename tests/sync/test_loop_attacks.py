@@ -12,9 +12,9 @@ import pytest
 
 from db.central import OfficeRefused, UnknownBatch, UnknownCase, decide_case, freeze_op
 from tests.support.central_ops import admin_scalar, case_payload
-from tests.sync.test_loop_central import APPROVE, CIVIL, POLICE, VERSION, Loop, batch, no, op, steps
-from tests.sync.test_loop_central import A as CENTRE_A
-from tests.sync.test_loop_central import B as CENTRE_B
+from tests.support.loop_central import APPROVE, CIVIL, POLICE, VERSION, Loop, batch, no, op, steps
+from tests.support.loop_central import A as CENTRE_A
+from tests.support.loop_central import B as CENTRE_B
 
 A, B = CENTRE_A, CENTRE_B
 STEP = {"window_no": "01", "clerk_login": "zhangmin", "clerk_name": "张敏", "at": "2026-02-13T09:00:00+08:00",

@@ -44,8 +44,12 @@ def scope_sql(alias: str, window: bool) -> str:
     return f"{alias}.centre_code = :centre" + (f" AND {alias}.window_no = :win" if window else "")
 
 
-def case_rows_sql(cal: WorkdayCalendar, *, window: bool) -> str:
-    """The CTEs `cal`, `ev` and `cr`: one row per case of the scope with what every figure needs.
+CAL_TABLE = "CREATE TEMP TABLE cal (day TEXT PRIMARY KEY, ord INTEGER NOT NULL) WITHOUT ROWID"
+
+
+def case_rows_sql(cal: WorkdayCalendar | None, *, window: bool) -> str:
+    """The CTEs `cal`, `ev` and `cr`: one row per case of the scope with what every figure needs. With
+    cal None, `cal` is not a CTE but the temporary table CAL_TABLE, filled from ordinals() by the caller.
 
     cr columns: case_no, matter_code, matter_name, mode, department, applicant_kind, clerk_login, clerk_name,
     window_no, outcome, status, received_day, accept_day, decided_day, delivered_day, promised_date,
@@ -54,9 +58,8 @@ def case_rows_sql(cal: WorkdayCalendar, *, window: bool) -> str:
     decided = ",".join(f"'{s}'" for s in DECIDED_STATUSES)
     closed = ",".join(f"'{s}'" for s in CLOSED_STATUSES)
     visits = ",".join(f"'{s}'" for s in VISIT_EVENTS)
-    return f"""
-WITH {cal_cte(cal)},
-ev AS (
+    head = "WITH " if cal is None else f"WITH {cal_cte(cal)},\n"
+    return head + f"""ev AS (
   SELECT e.case_no,
     MAX(CASE WHEN e.event = 'notice' THEN 1 ELSE 0 END) AS first_notice,
     SUM(CASE WHEN e.event IN ({visits}) THEN 1

@@ -17,6 +17,7 @@ from sqlalchemy.pool import NullPool
 
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.stats import batch
 from desktop.core.stats import centralsql as csql
 from desktop.core.stats import local
 from desktop.core.stats import tables as tbl
@@ -204,10 +205,25 @@ def _reading(engine):
     return conn
 
 
+def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, multi: bool):
+    consult = q.all(csql.consultations_sql(multi=multi))
+    volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
+    overdue, near = _due_now(q, horizons, today)
+    efficiency = local.efficiency(q, len(overdue), len(near))
+    dims = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if d[0] != "by_window"]
+    if multi:
+        dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
+    dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
+    report_tables = (*dims, tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
+                     _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
+    return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
+
+
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
-            now: datetime | None = None) -> StatsReport:
+            now: datetime | None = None, legacy: bool = False) -> StatsReport:
     """The figures of [start, end] over the cases of `centres` (figures.py gives the populations); `today`
-    is the day 'now' means for overdue and near due (default: today in Shanghai)."""
+    is the day 'now' means for overdue and near due (default: today in Shanghai). Every query runs in one
+    statement (batch.py); legacy: one statement per query, as before (for the benchmark only)."""
     centres = check_centres(centres)
     now = now or datetime.now(SHANGHAI).replace(tzinfo=None)
     today = today or now.date()
@@ -218,19 +234,17 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
         with _reading(engine) as conn:
             names = _centre_names(conn, centres)
             cals = calendars(conn, centres)
-            q = _Query(conn, csql.case_rows_sql(cals, multi=multi),
-                       {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()})
-            consult = q.all(csql.consultations_sql(multi=multi))
-            volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
-            overdue, near = _due_now(q, _horizons(cals, today), today)
-            efficiency = local.efficiency(q, len(overdue), len(near))
-            dims = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if d[0] != "by_window"]
-            if multi:
-                dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
-            dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
-            report_tables = (*dims, tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
-                             _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
-            satisfaction, loop, revisits = _satisfaction(q), _loop(q), local.revisits(q)
+            head = csql.case_rows_sql(cals, multi=multi)
+            params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()}
+            horizons = _horizons(cals, today)
+            if legacy:
+                figures = _figures(_Query(conn, head, params), horizons, today, start, end, multi)
+            else:
+                recorder = batch.Recorder()
+                _figures(recorder, horizons, today, start, end, multi)
+                figures = _figures(batch.Prefetched(conn, head, params, recorder.noted), horizons, today, start,
+                                   end, multi)
+            volumes, efficiency, report_tables, satisfaction, loop, revisits = figures
             conn.rollback()
     finally:
         engine.dispose()

@@ -27,12 +27,14 @@ from desktop.core.stats.figures import (
     p90,
 )
 from desktop.core.stats.sqlparts import (
+    CAL_TABLE,
     EARLY_SQL,
     ON_TIME_SQL,
     ON_TIME_STATUTORY_SQL,
+    UNDECIDED_SQL,
     VOLUME_SQL,
-    CAL_TABLE,
     case_rows_sql,
+    csv_sql,
     n_of,
     ordinals,
 )
@@ -136,21 +138,27 @@ def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple]]:
     """Undecided accepted cases past their promised date (red) and due within 2 working days (yellow),
     with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
     worklist, a case signed for or in review at the department is still undecided here."""
+    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM cr
+WHERE {DUE_SQL} AND {{cond}} ORDER BY promised_date, case_no"""
+    overdue = q.all(body.format(cond="promised_date < :today"), today=today.isoformat())
+    near = q.all(body.format(cond="promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
+                 horizon=_horizon(cal, today).isoformat())
+    return overdue, near
+
+
+DUE_SQL = (f"{UNDECIDED_SQL} AND EXISTS (SELECT 1 FROM cases k WHERE k.case_no = cr.case_no "
+           "AND k.paused_since IS NULL AND NOT k.deadline_pending)")
+
+
+def _horizon(cal, today: date) -> date:
+    """The last day that is still near due (NEAR_DUE_WORKDAYS working days on, as far as the calendar goes)."""
     horizon = today
     for _ in range(NEAR_DUE_WORKDAYS):
         nxt = cal.try_add_workdays(horizon, 1)
         if nxt is None:
             break
         horizon = nxt
-    body = """SELECT c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no
-FROM cr c JOIN cases k ON k.case_no = c.case_no
-WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review') AND c.promised_date IS NOT NULL
-  AND k.paused_since IS NULL AND NOT k.deadline_pending AND {cond}
-ORDER BY c.promised_date, c.case_no"""
-    overdue = q.all(body.format(cond="c.promised_date < :today"), today=today.isoformat())
-    near = q.all(body.format(cond="c.promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
-                 horizon=horizon.isoformat())
-    return overdue, near
+    return horizon
 
 
 def revisits(q: _Query) -> Revisits:
@@ -229,12 +237,13 @@ def statistics(store: Store, *, start: date, end: date, scope: str, actor: Clerk
 CSV_COLUMNS = ("办件编号", "窗口", "事项编码", "事项名称", "办理类型", "部门", "申请人类型", "收件人员", "办件结果",
                "办件状态", "收件日期", "受理日期", "办结日期", "送达日期", "承诺办结日期", "法定办结日期",
                "首次即一次性告知", "跑动次数", "受理至办结工作日", "承诺工作日", "受理至送达工作日", "按承诺时限办结",
-               "按法定时限办结", "提前办结", "本期收件", "本期办结", "本期送达")
+               "按法定时限办结", "提前办结", "本期收件", "本期办结", "本期送达", "当前提示")
 
 
 def case_rows(store: Store, *, start: date, end: date, scope: str = "window") -> Iterator[tuple]:
-    """The case-level rows behind the figures (every case received, decided or delivered in the period),
-    streamed in case-number order: what the CSV holds."""
+    """The case-level rows behind the figures (every case received, decided or delivered in the period, and
+    every case overdue or near due now, the full list the PDF cuts short), streamed in case-number order:
+    what the CSV holds."""
     check_scope(scope)
     start, end = check_period(start, end, store.clock().date())
     w = store.window()
@@ -242,15 +251,9 @@ def case_rows(store: Store, *, start: date, end: date, scope: str = "window") ->
     with store.Reader() as s:
         q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=w.window_no if scope == "window" else None,
                    start=start, end=end, materialize=False)
-        sql = text(q.head + f"""
-SELECT case_no, window_no, matter_code, matter_name, mode, department, applicant_kind, clerk_name, outcome, status,
-  received_day, accept_day, decided_day, delivered_day, promised_date, statutory_date, first_notice, visits,
-  wd_decision, wd_promised, wd_delivery,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_SQL} END,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_STATUTORY_SQL} END,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {EARLY_SQL} END,
-  in_received, in_decided, in_delivered
-FROM cr WHERE in_received OR in_decided OR in_delivered ORDER BY case_no""")
-        for row in s.execute(sql, q.params):
+        today = store.clock().date()
+        sql = text(q.head + csv_sql(DUE_SQL, ":horizon"))
+        params = {**q.params, "today": today.isoformat(), "horizon": _horizon(cal, today).isoformat()}
+        for row in s.execute(sql, params):
             yield tuple(row)
         q.drop()

@@ -128,3 +128,25 @@ ON_TIME_STATUTORY_SQL = "(statutory_date IS NOT NULL AND decided_day <= statutor
 def n_of(cond: str) -> str:
     """How many rows meet `cond`: the same SQL in SQLite and PostgreSQL (which cannot SUM a boolean)."""
     return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
+
+
+UNDECIDED_SQL = ("outcome = 'accepted' AND status IN ('received', 'signed', 'in_review') "
+                 "AND promised_date IS NOT NULL")
+
+
+def csv_sql(due: str, horizon: str, source: str = "cr") -> str:
+    """The CSV's case rows (local.CSV_COLUMNS): every case received, decided or delivered in the period, and
+    every case overdue or near due now (`due`: undecided and counted on the worklist; `horizon`: the last
+    near-due day; :today), with the 当前提示 the report's due table gives it."""
+    now = (f"CASE WHEN {due} AND promised_date < :today THEN '红色：已逾期' "
+           f"WHEN {due} AND promised_date BETWEEN :today AND {horizon} THEN '黄色：临近到期' ELSE '' END")
+    return f"""
+SELECT case_no, window_no, matter_code, matter_name, mode, department, applicant_kind, clerk_name, outcome, status,
+  received_day, accept_day, decided_day, delivered_day, promised_date, statutory_date, first_notice, visits,
+  wd_decision, wd_promised, wd_delivery,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_SQL} END,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_STATUTORY_SQL} END,
+  CASE WHEN decided_day IS NULL THEN NULL ELSE {EARLY_SQL} END,
+  in_received, in_decided, in_delivered, {now}
+FROM {source} WHERE in_received OR in_decided OR in_delivered OR ({due} AND promised_date <= {horizon})
+ORDER BY case_no"""

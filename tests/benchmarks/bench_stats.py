@@ -15,10 +15,12 @@ import argparse
 import json
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -32,6 +34,7 @@ from desktop.core.bootstrap import init_store
 from desktop.core.services import Services
 from desktop.core.stats import export, local
 from desktop.core.stats import pdf as pdf_out
+from desktop.core.stats.figures import StatsReport
 from tests.support.clock import MovableClock
 
 MONTH = (date(2026, 11, 1), date(2026, 11, 30))
@@ -63,7 +66,22 @@ def generate(svc: Services, n: int, seed: int = 11) -> None:
                        "payload": body, "sha256": "0" * 64, "created_at": at, "state": "applied", "attempts": 1,
                        "last_error": "", "result": ""})
 
+    totals = [0, 0, 0, 0]
+
+    def flush() -> None:
+        with store.Session.begin() as s:
+            for table, rows in ((Case, cases), (CaseEvent, events), (CaseMaterialRow, mats), (Rating, ratings),
+                                (OutboxOp, outbox)):
+                for i in range(0, len(rows), 20_000):
+                    s.execute(insert(table.__table__), rows[i:i + 20_000])
+        for i, rows in enumerate((cases, events, ratings, outbox)):
+            totals[i] += len(rows)
+        for rows in (cases, events, mats, ratings, outbox):
+            rows.clear()
+
     for _ in range(n):
+        if len(cases) >= 50_000:  # in chunks: a million cases would not fit in memory at once
+            flush()
         m = rnd.choices(matters, weights)[0]
         day = rnd.choice(days)
         serial[day] = serial.get(day, 0) + 1
@@ -136,19 +154,79 @@ def generate(svc: Services, n: int, seed: int = 11) -> None:
             ratings.append({"case_no": case_no, "occasion": "intake", "overall": rnd.choices(
                 [5, 4, 3, 2, 1], [70, 20, 6, 3, 1])[0], "comment": "", "rated_at": at + timedelta(minutes=10),
                 "rectify_owner": "", "rectify_due": None})
-    with store.Session.begin() as s:
-        for table, rows in ((Case, cases), (CaseEvent, events), (CaseMaterialRow, mats), (Rating, ratings),
-                            (OutboxOp, outbox)):
-            for i in range(0, len(rows), 20_000):
-                s.execute(insert(table.__table__), rows[i:i + 20_000])
-    print(f"generated {len(cases)} cases, {len(events)} events, {len(ratings)} ratings, {len(outbox)} outbox ops")
+    flush()
+    print(f"generated {totals[0]} cases, {totals[1]} events, {totals[2]} ratings, {totals[3]} outbox ops")
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory: VmHWM (ru_maxrss would carry the generator's peak across exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _measure(svc: Services, boss, tmp: str, run: int, legacy: bool) -> StatsReport:
+    """One report of the month: before (legacy: the cr CTE in every query, every listed case in the PDF)
+    or after (the case rows built once per report, lists capped in the PDF)."""
+    t0 = time.perf_counter()
+    local.require(boss, "report_print")
+    rep = local.compute(svc.store, start=MONTH[0], end=MONTH[1], scope="centre", legacy=legacy)
+    t1 = time.perf_counter()
+    limit = pdf_out.LIST_LIMIT
+    pdf_out.LIST_LIMIT = 10**9 if legacy else limit
+    try:
+        (Path(tmp) / "m.pdf").write_bytes(pdf_out.render(rep, prepared_by=boss.name))
+    finally:
+        pdf_out.LIST_LIMIT = limit
+    t2 = time.perf_counter()
+    export.write_xlsx(rep, Path(tmp) / "m.xlsx")
+    t3 = time.perf_counter()
+    export.write_csv(local.CSV_COLUMNS, local.case_rows(svc.store, start=MONTH[0], end=MONTH[1], scope="centre"),
+                     Path(tmp) / "m.csv")
+    t4 = time.perf_counter()
+    with svc.store.Reader() as s:
+        s.execute(text("SELECT matter_code, count(*) FROM cases WHERE centre_code = :c AND "
+                       "received_day BETWEEN :f AND :t GROUP BY matter_code"),
+                  {"c": "310104", "f": MONTH[0].isoformat(), "t": MONTH[1].isoformat()}).all()
+    t5 = time.perf_counter()
+    print(f"run {run} {'before' if legacy else 'after '}: figures+tables {t1 - t0:.2f} s, PDF {t2 - t1:.2f} s "
+          f"({len(rep.tables)} tables, {(Path(tmp) / 'm.pdf').stat().st_size // 1024} KiB), XLSX {t3 - t2:.2f} s, "
+          f"CSV {t4 - t3:.2f} s; to PDF {t2 - t0:.2f} s; raw GROUP BY floor {t5 - t4:.3f} s; received "
+          f"{rep.volumes.received}, decided {rep.efficiency.decided}, overdue {rep.efficiency.overdue_now}; "
+          f"peak RSS so far {peak_mb():.0f} MB", flush=True)
+    return rep
+
+
+def measure(home: Path, runs: int, before_runs: int) -> None:
+    """The reports, in a process of their own: its peak RSS is the report's, not the generator's."""
+    svc = Services(home, clock=MovableClock(datetime(2026, 12, 1, 9, 0)))
+    boss = svc.login(login="super", password="super1234")
+    print(f"measuring process opened: peak RSS {peak_mb():.0f} MB", flush=True)
+    seen = None
+    for run in range(1, runs + 1):
+        for legacy in ((True, False) if run <= before_runs else (False,)):
+            rep = replace(_measure(svc, boss, str(home.parent), run, legacy), generated_at=None)
+            if seen is not None and rep != seen:
+                raise SystemExit("the figures differ between runs (before and after must be identical)")
+            seen = rep
+    svc.close()
+    print(f"peak RSS of the measuring process {peak_mb():.0f} MB")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--before-runs", type=int, default=1, help="runs that also measure the former queries")
+    ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process: a generated home
     args = ap.parse_args()
+    if args.measure:
+        measure(args.measure, args.runs, args.before_runs)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp) / "home"
         clock = MovableClock(datetime(2026, 12, 1, 9, 0))
@@ -157,29 +235,11 @@ def main() -> None:
         svc = Services(home, clock=clock)
         t = time.perf_counter()
         generate(svc, args.cases)
-        print(f"generation and insert: {time.perf_counter() - t:.1f} s")
-        boss = svc.login(login="super", password="super1234")
-        for run in range(1, args.runs + 1):
-            t0 = time.perf_counter()
-            rep = local.statistics(svc.store, start=MONTH[0], end=MONTH[1], scope="centre", actor=boss)
-            t1 = time.perf_counter()
-            (Path(tmp) / "m.pdf").write_bytes(pdf_out.render(rep, prepared_by=boss.name))
-            t2 = time.perf_counter()
-            export.write_xlsx(rep, Path(tmp) / "m.xlsx")
-            t3 = time.perf_counter()
-            export.write_csv(local.CSV_COLUMNS, local.case_rows(svc.store, start=MONTH[0], end=MONTH[1],
-                                                                scope="centre"), Path(tmp) / "m.csv")
-            t4 = time.perf_counter()
-            with svc.store.Reader() as s:
-                s.execute(text("SELECT matter_code, count(*) FROM cases WHERE centre_code = :c AND "
-                               "received_day BETWEEN :f AND :t GROUP BY matter_code"),
-                          {"c": "310104", "f": MONTH[0].isoformat(), "t": MONTH[1].isoformat()}).all()
-            t5 = time.perf_counter()
-            print(f"run {run}: figures+tables {t1 - t0:.2f} s, PDF {t2 - t1:.2f} s ({len(rep.tables)} tables), "
-                  f"XLSX {t3 - t2:.2f} s, CSV {t4 - t3:.2f} s; to PDF {t2 - t0:.2f} s; raw GROUP BY floor "
-                  f"{t5 - t4:.3f} s; received {rep.volumes.received}, decided {rep.efficiency.decided}")
+        print(f"generation and insert: {time.perf_counter() - t:.1f} s; generator's peak RSS "
+              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB", flush=True)
         svc.close()
-    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        subprocess.run([sys.executable, __file__, "--measure", str(home), "--runs", str(args.runs),
+                        "--before-runs", str(args.before_runs)], check=True)
 
 
 if __name__ == "__main__":

@@ -194,3 +194,38 @@ def test_the_daily_report_no_longer_contradicts_itself(services, clerk, supervis
     text = "".join(p.extract_text() or "" for p in PdfReader(out).pages)
     assert "\n咨询\n1\n" in text and "咨询登记（首问负责）\n1 次" in text
     assert local.check_scope("centre") == "centre"
+
+
+def test_the_rows_built_once_give_what_the_former_queries_gave(services, history, supervisor):
+    """Issue 11's speed work: the case rows in a temporary table (built once per report) give the same
+    report, table for table, as the former `cr` CTE recomputed by every query; nothing is left behind."""
+    start, end = H.PERIOD
+    for scope in ("window", "centre"):
+        new = local.compute(services.store, start=start, end=end, scope=scope).as_json()
+        old = local.compute(services.store, start=start, end=end, scope=scope, legacy=True).as_json()
+        new.pop("generated_at"), old.pop("generated_at")
+        assert new == old, scope
+    with services.store.Reader() as s:
+        from sqlalchemy import text
+        assert s.execute(text("SELECT name FROM sqlite_temp_master WHERE type = 'table'")).all() == []
+
+
+def test_the_pdf_lists_at_most_a_page_of_overdue_cases_and_says_how_many_more(report):
+    """Thousands of overdue cases must not go into the signed report: the PDF prints LIST_LIMIT of them and
+    the count of the rest; the report's table (XLSX, GUI) keeps all of them."""
+    from dataclasses import replace
+
+    from desktop.core.stats import pdf as pdf_out
+    from desktop.core.stats.figures import Table
+
+    due = report.table("due")
+    rows = tuple((f"CASE{i:05d}", "事项", "2026-12-01", "张敏", "01 号", "红色：已逾期" if i < 70 else
+                  "黄色：临近到期") for i in range(100))
+    many = replace(report, tables=tuple(Table(t.key, t.title, t.columns, rows) if t.key == "due" else t
+                                        for t in report.tables))
+    assert due.rows and len(many.table("due").rows) == 100
+    reader = PdfReader(__import__("io").BytesIO(pdf_out.render(many, prepared_by="李建国")))
+    text = "".join((p.extract_text() or "") for p in reader.pages).replace(" ", "").replace("\n", "")
+    shown = [i for i in range(100) if f"CASE{i:05d}" in text]
+    assert shown == list(range(pdf_out.LIST_LIMIT))
+    assert f"另有{100 - pdf_out.LIST_LIMIT}件办件未列出（共100）" in text and "其中已逾期70件，临近到期30件" in text

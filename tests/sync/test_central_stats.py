@@ -223,3 +223,32 @@ def test_bad_centres_are_refused():
     with pytest.raises(BadInput):
         central.check_centres(["31010x"])
     assert central.check_centres([XH, XH, CN]) == (XH, CN)
+
+
+def test_one_statement_gives_what_one_query_each_gave(district, central_url):
+    """Issue 11's speed work at the centre: every query of the report in ONE statement over the case rows
+    (nothing written, no temporary table) gives the report the former statement-per-query reading gave."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    start, end = H.PERIOD
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        for centres in ([XH], [XH, CN]):
+            seen.clear()
+            new = central.compute(central_url, centres=centres, start=start, end=end, today=TODAY).as_json()
+            heavy = [s for s in seen if "cr AS (" in s]
+            assert len(heavy) == 1 and "json_agg" in heavy[0], centres
+            seen.clear()
+            old = central.compute(central_url, centres=centres, start=start, end=end, today=TODAY,
+                                  legacy=True).as_json()
+            assert len([s for s in seen if "cr AS (" in s]) > 20
+            new.pop("generated_at"), old.pop("generated_at")
+            assert new == old, centres
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)

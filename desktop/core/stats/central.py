@@ -17,11 +17,11 @@ from sqlalchemy.pool import NullPool
 
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.stats import batch, local
 from desktop.core.stats import centralsql as csql
-from desktop.core.stats import local
 from desktop.core.stats import tables as tbl
 from desktop.core.stats.figures import Loop, Satisfaction, StatsReport, Table
-from desktop.core.stats.sqlparts import EARLY_SQL, ON_TIME_SQL, ON_TIME_STATUTORY_SQL
+from desktop.core.stats.sqlparts import UNDECIDED_SQL, csv_sql
 from desktop.core.workdays import WorkdayCalendar
 from desktop.core.worklist import NEAR_DUE_WORKDAYS
 
@@ -204,10 +204,25 @@ def _reading(engine):
     return conn
 
 
+def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, multi: bool):
+    consult = q.all(csql.consultations_sql(multi=multi))
+    volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
+    overdue, near = _due_now(q, horizons, today)
+    efficiency = local.efficiency(q, len(overdue), len(near))
+    dims = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if d[0] != "by_window"]
+    if multi:
+        dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
+    dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
+    report_tables = (*dims, tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
+                     _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
+    return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
+
+
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
-            now: datetime | None = None) -> StatsReport:
+            now: datetime | None = None, legacy: bool = False) -> StatsReport:
     """The figures of [start, end] over the cases of `centres` (figures.py gives the populations); `today`
-    is the day 'now' means for overdue and near due (default: today in Shanghai)."""
+    is the day 'now' means for overdue and near due (default: today in Shanghai). Every query runs in one
+    statement (batch.py); legacy: one statement per query, as before (for the benchmark only)."""
     centres = check_centres(centres)
     now = now or datetime.now(SHANGHAI).replace(tzinfo=None)
     today = today or now.date()
@@ -218,19 +233,17 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
         with _reading(engine) as conn:
             names = _centre_names(conn, centres)
             cals = calendars(conn, centres)
-            q = _Query(conn, csql.case_rows_sql(cals, multi=multi),
-                       {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()})
-            consult = q.all(csql.consultations_sql(multi=multi))
-            volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
-            overdue, near = _due_now(q, _horizons(cals, today), today)
-            efficiency = local.efficiency(q, len(overdue), len(near))
-            dims = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if d[0] != "by_window"]
-            if multi:
-                dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
-            dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
-            report_tables = (*dims, tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
-                             _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
-            satisfaction, loop, revisits = _satisfaction(q), _loop(q), local.revisits(q)
+            head = csql.case_rows_sql(cals, multi=multi)
+            params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()}
+            horizons = _horizons(cals, today)
+            if legacy:
+                figures = _figures(_Query(conn, head, params), horizons, today, start, end, multi)
+            else:
+                recorder = batch.Recorder()
+                _figures(recorder, horizons, today, start, end, multi)
+                figures = _figures(batch.Prefetched(conn, head, params, recorder.noted), horizons, today, start,
+                                   end, multi)
+            volumes, efficiency, report_tables, satisfaction, loop, revisits = figures
             conn.rollback()
     finally:
         engine.dispose()
@@ -246,28 +259,23 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
         revisits=revisits, satisfaction=satisfaction, loop=loop, tables=report_tables, caveats=CAVEATS)
 
 
-CSV_SQL = f"""
-SELECT case_no, window_no, matter_code, matter_name, mode, department, applicant_kind, clerk_name, outcome, status,
-  received_day, accept_day, decided_day, delivered_day, promised_date, statutory_date, first_notice, visits,
-  wd_decision, wd_promised, wd_delivery,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_SQL} END,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {ON_TIME_STATUTORY_SQL} END,
-  CASE WHEN decided_day IS NULL THEN NULL ELSE {EARLY_SQL} END,
-  in_received, in_decided, in_delivered
-FROM cr WHERE in_received OR in_decided OR in_delivered ORDER BY case_no"""
+DUE_SQL = f"{UNDECIDED_SQL} AND NOT paused AND (stat_days IS NULL OR statutory_date IS NOT NULL)"
 
 
-def case_rows(admin_url: str, *, centres, start: date, end: date):
-    """The case-level rows behind the figures (local.CSV_COLUMNS), streamed in case-number order."""
+def case_rows(admin_url: str, *, centres, start: date, end: date, today: date | None = None):
+    """The case-level rows behind the figures and every case overdue or near due now (local.CSV_COLUMNS),
+    streamed in case-number order."""
+    today = today or datetime.now(SHANGHAI).date()
     centres = check_centres(centres)
     engine = _connect(admin_url)
     try:
         with _reading(engine) as conn:
             cals = calendars(conn, centres)
-            head = csql.case_rows_sql(cals, multi=len(centres) > 1)
-            params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()}
-            for row in conn.execution_options(stream_results=True, yield_per=2000).execute(
-                    text(head + CSV_SQL), params):
+            head = csql.case_rows_sql(cals, multi=len(centres) > 1) + f"\n, {csql.horizon_cte(_horizons(cals, today))}"
+            params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat(),
+                      "today": today.isoformat()}
+            sql = csv_sql(DUE_SQL, "hz.horizon", source="cr LEFT JOIN hz ON hz.centre = cr.centre_code")
+            for row in conn.execution_options(stream_results=True, yield_per=2000).execute(text(head + sql), params):
                 yield tuple(row)
             conn.rollback()
     finally:
@@ -284,7 +292,8 @@ def report(admin_url: str, *, centres, start: date, end: date, today: date | Non
     for target, write in ((pdf, lambda p: p.write_bytes(pdf_out.render(rep, prepared_by=prepared_by))),
                           (xlsx, lambda p: export.write_xlsx(rep, p)),
                           (csv, lambda p: export.write_csv(local.CSV_COLUMNS, case_rows(
-                              admin_url, centres=rep.centres, start=rep.period_from, end=rep.period_to), p))):
+                              admin_url, centres=rep.centres, start=rep.period_from, end=rep.period_to,
+                              today=today or rep.generated_at.date()), p))):
         if target is not None:
             export.atomically(target, write)
     return rep

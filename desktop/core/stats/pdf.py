@@ -125,12 +125,29 @@ WIDTHS = {
 }
 
 
+# Lists of cases, ratings or batches print at most this many rows in the signed report; the XLSX holds
+# every row (the CSV too, for the overdue and near-due cases), and the PDF says how many more there are.
+LIST_LIMIT = 40
+LISTS = {"due": "件办件", "bad_ratings": "条差评", "returned": "个批次"}
+
+
+def _rest(t: StatTable) -> str:
+    rest = len(t.rows) - LIST_LIMIT
+    where = "导出的 XLSX“{}”工作表".format(t.title) + ("和 CSV（“当前提示”列）" if t.key == "due" else "")
+    text = f"另有 {rest} {LISTS[t.key]}未列出（共 {len(t.rows)}），完整名单见{where}。"
+    if t.key == "due":
+        red = sum(1 for r in t.rows if str(r[-1]).startswith("红色"))
+        text += f"其中已逾期 {red} 件，临近到期 {len(t.rows) - red} 件。"
+    return text
+
+
 def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
     out: list[Flowable] = [section(esc(t.title), st)]
     if not t.rows:
         out.append(Paragraph("（无）", st.body))
         return out
-    rows = [[esc(cell_text(v)) for v in r] for r in t.rows]
+    shown = t.rows[:LIST_LIMIT] if t.key in LISTS else t.rows
+    rows = [[esc(cell_text(v)) for v in r] for r in shown]
     if t.total:
         rows.append([esc(cell_text(v)) for v in t.total])
     widths = WIDTHS.get(t.key) or [36] + [12] * (len(t.columns) - 1)
@@ -141,6 +158,8 @@ def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
         cmds.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     grid.setStyle(TableStyle(cmds))
     out.append(grid)
+    if len(shown) < len(t.rows):
+        out += [Spacer(1, 1 * mm), Paragraph(esc(_rest(t)), st.small)]
     if t.note:
         out += [Spacer(1, 1 * mm), Paragraph(esc(t.note), st.small)]
     return out

@@ -194,7 +194,7 @@ class CaseStep:
         detail = d.get("detail") if isinstance(d.get("detail"), dict) else {}
         return cls(_text(d.get("event")), _text(d.get("window_no")), _text(d.get("department")),
                    _text(d.get("actor_name")), _text(d.get("at")),
-                   _text(d.get("opinion") or detail.get("opinion")))
+                   _text(d.get("opinion") or detail.get("opinion") or detail.get("reason")))
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import op
-
 from db.central.replaceable import SqlFunction, create, drop, replace, restore
 
 revision: str = "c0011"

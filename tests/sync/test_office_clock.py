@@ -21,9 +21,11 @@ from desktop.cli import main
 from desktop.core import workcalendar
 from desktop.core.auth import hash_password
 from desktop.core.errors import BadInput
+from desktop.core.catalogue import storage
 from desktop.core.office import OfficeServices
+from desktop.core.services import Services, init_store
 from tests.support.central_ops import publish_store_catalogues
-from tests.support.factories import residence_permit_intake
+from tests.support.factories import TEST_CATALOGUE, residence_permit_intake
 
 DEPARTMENT = "上海市公安局人口管理办公室"
 OTHER = "区市场监督管理局"
@@ -79,8 +81,17 @@ def _version(central_url, case_no) -> int:
         return con.execute("SELECT version FROM yc.cases WHERE case_no = %s", (case_no,)).fetchone()[0]
 
 
+def _window02(tmp_path, clock, window):
+    home = tmp_path / "w2"
+    init_store(home, centre_code="310104", window_no="02", centre_name="徐汇区行政服务中心", demo=True, clock=clock)
+    svc = Services(home, clock=clock)
+    storage.import_catalogue(svc.store, TEST_CATALOGUE.read_text(encoding="utf-8"), actor=None)
+    svc.set_central(url=window("310104", "02", centre_name="徐汇区行政服务中心", catalogue=None))
+    return svc
+
+
 def test_pause_and_resume_move_the_windows_dates_by_the_paused_working_days(loop, services, clerk, central_url,
-                                                                           tmp_path):
+                                                                           tmp_path, clock, window):
     case_no, office = loop["case_no"], loop["office"]
     before = _case(services, case_no)
     assert before.status == "signed" and before.paused_since is None and before.promised_date is not None
@@ -134,6 +145,17 @@ def test_pause_and_resume_move_the_windows_dates_by_the_paused_working_days(loop
         payload = con.execute("SELECT payload FROM yc.cases WHERE case_no = %s", (case_no,)).fetchone()[0]
     assert payload["office_clock_step"] == case.office_clock_step
     assert payload["promised_date"] == cal.add_workdays(case.promised_date, 2).isoformat()
+
+    # another window takes over that version: the steps it carries are not folded in twice
+    w2 = _window02(tmp_path, clock, window)
+    try:
+        w2.sync_round()
+        there, here = _case(w2, case_no), _case(services, case_no)
+        assert (there.promised_date, there.statutory_date, there.paused_since, there.extended_days) == (
+            here.promised_date, here.statutory_date, None, 2)
+        assert w2.documents_owed() == []  # the 告知书 is owed at the case's own window only
+    finally:
+        w2.close()
 
 
 def test_extension_within_the_law_once(loop, services, central_url):

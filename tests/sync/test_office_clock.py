@@ -20,8 +20,8 @@ from db.local.models import Case, DocumentOwed
 from desktop.cli import main
 from desktop.core import workcalendar
 from desktop.core.auth import hash_password
-from desktop.core.errors import BadInput
 from desktop.core.catalogue import storage
+from desktop.core.errors import BadInput
 from desktop.core.office import OfficeServices
 from desktop.core.services import Services, init_store
 from tests.support.central_ops import publish_store_catalogues

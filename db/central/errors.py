@@ -101,6 +101,21 @@ _OFFICE_MESSAGES: tuple[tuple[str, str, type[OfficeRefused]], ...] = (
     (r"^(\S+) recorded the (\S+) step of case (\S+): its (\S+) step is another person's$",
      "{0} 已办理办件 {2} 的“{1}”环节，“{3}”环节须由另一人办理（承办、审核、决定不能是同一人）", SameOfficer),
     (r"^batch (\S+) is (\S+), not sent$", "流转批次 {0} 当前为 {1}，只能签收或退回已发送的批次", OfficeRefused),
+    # the clock (central c0011)
+    (r"^case (\S+) is decided already \(status (.*)\): its clock has stopped$",
+     "办件 {0} 已作出决定（{1}），办理时限已结束，不能暂停、恢复或延长", OfficeRefused),
+    (r"^case (\S+) is not held by the department \(status (.*)\)$",
+     "办件 {0} 不在本部门办理中（{1}）：签收后、作出决定前才能暂停、恢复或延长时限", OfficeRefused),
+    (r"^a pause needs a reason$", "暂停计时须说明理由（听证、检验、检测、鉴定、专家评审等）", OfficeRefused),
+    (r"^the clock of case (\S+) is paused already \(since (.*)\)$", "办件 {0} 的时限已于 {1} 暂停，不能再次暂停",
+     OfficeRefused),
+    (r"^the clock of case (\S+) is not paused$", "办件 {0} 的时限未暂停，无需恢复", OfficeRefused),
+    (r"^an extension is 1\.\.(\d+) working days, not (.*)$", "延长期限应为 1 至 {0} 个工作日（不是 {1}）",
+     OfficeRefused),
+    (r"^an extension needs a reason$", "延长期限须说明理由", OfficeRefused),
+    (r"^an extension needs the approver's name$", "延长期限须写明批准的负责人姓名", OfficeRefused),
+    (r"^case (\S+) was extended already \((\d+) working days\): the law allows one extension$",
+     "办件 {0} 已延长过期限（{1} 个工作日）：依法只能延长一次", OfficeRefused),
 )
 
 

@@ -1,5 +1,5 @@
-"""A department's connection to the centre: the back office (签收/退回, review steps, decisions), over the
-office.* functions only (central c0006).
+"""A department's connection to the centre: the back office (签收/退回, review steps, decisions, the clock's
+pause, resume and extension), over the office.* functions only (central c0006, c0011).
 
 The login role (yichuang central add-department) is one department of one centre; the centre takes the
 department and centre from the login, never from an argument. Every call but hello() names the acting
@@ -67,3 +67,19 @@ class OfficeClient(TlsSession):
         """Correct the decision of a decided, not yet delivered case, with a reason (recorded as a step)."""
         return self._call("SELECT office.correct_decision(%s, %s, %s, %s)",
                           (actor, case_no, Jsonb(dict(decision)), reason))
+
+    # ----- the decision clock (central c0011): on a case the department holds (signed or in review)
+    def pause(self, actor: str, case_no: str, reason: str) -> dict[str, Any]:
+        """Stop the clock (hearing, inspection, testing, appraisal, expert review) with a reason: the case row
+        (with its "clock") plus "event" and "detail" ({"reason", "paused_on"})."""
+        return self._call("SELECT office.pause(%s, %s, %s)", (actor, case_no, reason))
+
+    def resume(self, actor: str, case_no: str) -> dict[str, Any]:
+        """Resume a paused clock; "detail" {"paused_on", "resumed_on", "reason"}: the windows move the dates by
+        the working days between the two."""
+        return self._call("SELECT office.resume(%s, %s)", (actor, case_no))
+
+    def extend(self, actor: str, case_no: str, days: int, reason: str, approver: str) -> dict[str, Any]:
+        """The one extension the law allows (1..10 working days) with a reason and the approving head's name;
+        "detail" {"days", "reason", "approver", "extended_on"}."""
+        return self._call("SELECT office.extend(%s, %s, %s, %s, %s)", (actor, case_no, days, reason, approver))

@@ -144,6 +144,8 @@ class Case(Base):
     last_window_no: Mapped[str] = mapped_column(String(8), default="", server_default="")
     online_app_no: Mapped[str] = mapped_column(String(40), default="", server_default="")  # 网上预审 number
     holiday: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # 节假日办理
+    # the newest department clock step (central yc.case_steps.id) folded into the dates; 0 = none
+    office_clock_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"

@@ -9,6 +9,9 @@
     yichuang office review CASE_NO --step handle|review --opinion TEXT --clerk LOGIN
     yichuang office decide CASE_NO approve --doc-name N --doc-no NO [--e-licence REF] [--copies K] --clerk LOGIN
     yichuang office decide CASE_NO deny --reason R --clerk LOGIN
+    yichuang office pause CASE_NO --reason R --clerk LOGIN        (听证、检验、检测、鉴定、专家评审…)
+    yichuang office resume CASE_NO --clerk LOGIN
+    yichuang office extend CASE_NO --days N --reason R --approver NAME --clerk LOGIN   (once, N ≤ 10)
 
 Input is checked first (exit 2, Chinese, nothing sent or stored); then the link (a new --central/--ca-cert
 is stored only once the centre answered over it); then the staff member's password; then the action."""
@@ -115,6 +118,35 @@ def cmd_office_decide(args) -> int:
         "result": svc.decide(staff=staff, case_no=case_no, decision=decision)})
 
 
+def cmd_office_pause(args) -> int:
+    from desktop.core.office import forms
+
+    case_no = forms.ref(args.case_no, "case_no", "办件编号")
+    reason = forms.reason(args.reason, "暂停理由")
+    return _run(args, lambda svc, staff: {"case_no": case_no, "action": "pause", "staff": staff.login,
+                                          "result": svc.pause(staff=staff, case_no=case_no, reason=reason)})
+
+
+def cmd_office_resume(args) -> int:
+    from desktop.core.office import forms
+
+    case_no = forms.ref(args.case_no, "case_no", "办件编号")
+    return _run(args, lambda svc, staff: {"case_no": case_no, "action": "resume", "staff": staff.login,
+                                          "result": svc.resume(staff=staff, case_no=case_no)})
+
+
+def cmd_office_extend(args) -> int:
+    from desktop.core.office import forms
+
+    case_no = forms.ref(args.case_no, "case_no", "办件编号")
+    days = forms.extension_days(args.days)
+    reason = forms.reason(args.reason, "延长理由")
+    approver = forms.approver(args.approver)
+    return _run(args, lambda svc, staff: {
+        "case_no": case_no, "action": "extend", "days": days, "approver": approver, "staff": staff.login,
+        "result": svc.extend(staff=staff, case_no=case_no, days=days, reason=reason, approver=approver)})
+
+
 def add_office_commands(sub, add) -> None:
     """Register `office ...` on the top-level subparsers `sub` (`add` is build_parser's leaf helper)."""
     off = sub.add_parser("office", help="the back office of a department (no init: settings in the data folder)")
@@ -152,4 +184,17 @@ def add_office_commands(sub, add) -> None:
     sp.add_argument("--e-licence", help="the e-licence reference (approve)")
     sp.add_argument("--copies", help="copies of the result document (approve; default 1)")
     sp.add_argument("--reason", help="why it is denied (deny)")
+    add_clerk(sp)
+    sp = add("pause", cmd_office_pause, "暂停计时: stop the decision clock of a case held here, with a reason", osub)
+    sp.add_argument("case_no")
+    sp.add_argument("--reason", help="听证、检验、检测、鉴定、专家评审…")
+    add_clerk(sp)
+    sp = add("resume", cmd_office_resume, "恢复计时: the windows move the dates by the paused working days", osub)
+    sp.add_argument("case_no")
+    add_clerk(sp)
+    sp = add("extend", cmd_office_extend, "延长期限 once by 1..10 working days, with a reason and the approver", osub)
+    sp.add_argument("case_no")
+    sp.add_argument("--days", help="working days (1..10, Art. 42)")
+    sp.add_argument("--reason")
+    sp.add_argument("--approver", help="the head who approved the extension (name)")
     add_clerk(sp)

@@ -101,6 +101,8 @@ def case_payload(case: Case, *, step: dict[str, str] | None = None) -> dict[str,
         payload["online_app_no"] = case.online_app_no
     if case.holiday:
         payload["holiday"] = True
+    if case.office_clock_step:  # the department clock steps folded into the dates (sync/office_clock.py)
+        payload["office_clock_step"] = case.office_clock_step
     if step is not None:
         payload["step"] = step
     return payload

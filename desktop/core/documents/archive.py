@@ -226,8 +226,12 @@ def print_owed_documents(store: Store, *, clerk: Clerk, out_dir: Path | None = N
     printed = []
     for owed_id, case_no, kind, _reason in documents_owed(store):
         record = records.case_record(store, case_no=case_no)
+        # a 告知书 owed after a department's clock step (desktop.core.sync.office_clock): a new notice with its
+        # own number, of the latest pause, resume or extension
+        extra = records.clock_args(store, case_no) if kind == "clock_notice" else None
         printed.append(print_document(store, record=record, kind=kind, paper=registry.kind(kind).paper_for(paper),
-                                      out_dir=out_dir, clerk=clerk, owed_id=owed_id, reissue=True))
+                                      out_dir=out_dir, clerk=clerk, owed_id=owed_id, extra=extra,
+                                      issue=extra is not None, reissue=extra is None))
     return printed
 
 

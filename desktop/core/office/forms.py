@@ -14,6 +14,8 @@ MAX_DOC_NO = 100
 MAX_E_LICENCE = 200
 MAX_COPIES = 99
 MAX_REF = 64  # case and batch numbers
+MAX_APPROVER = 100
+MAX_EXTENSION = 10  # 行政许可法 Art. 42: one extension of at most 10 working days (central c0011)
 
 REVIEW_STEPS = ("handle", "review")  # what office.review records; "decide" is office.decide's
 
@@ -90,3 +92,19 @@ def decision(kind: str | None, *, doc_name: str | None = None, doc_no: str | Non
             raise BadInput("E_DECISION_FIELDS", f"不予许可没有结果文书：请去掉 {'、'.join(given)}", field="decision")
         return Decision("deny", reason=reason(reason_text, "不予许可的理由"))
     raise BadInput("E_DECISION", f"决定“{kind}”无效，应为 approve（准予许可）或 deny（不予许可）", field="decision")
+
+
+def extension_days(value: int | str | None) -> int:
+    """The working days of an extension: an integer 1..MAX_EXTENSION."""
+    try:
+        days = int(str(value).strip()) if value not in (None, "") and not isinstance(value, bool) else None
+    except ValueError:
+        days = None
+    if days is None or not 1 <= days <= MAX_EXTENSION:
+        raise BadInput("E_EXTENSION", f"延长天数“{value}”无效：依法延长 1 至 {MAX_EXTENSION} 个工作日", field="days")
+    return days
+
+
+def approver(value: str | None) -> str:
+    """The name of the head who approved the extension."""
+    return text(value, "approver", "批准延长的负责人姓名", limit=MAX_APPROVER)

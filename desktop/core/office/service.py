@@ -160,6 +160,28 @@ class OfficeServices:
         reason = forms.reason(reason, "更正理由")
         return self._call(self._connected().correct_decision, staff.login, case_no, decision.wire(), reason)
 
+    # ----- the decision clock of a case the department holds (signed or in review, not decided)
+    def pause(self, *, staff: OfficeStaff, case_no: str, reason: str) -> dict[str, Any]:
+        """暂停计时 (hearing, inspection, testing, appraisal, expert review: Art. 45) with a reason; the windows
+        stop the case's clock when they sync and print the 告知书 for the applicant."""
+        case_no = forms.ref(case_no, "case_no", "办件编号")
+        reason = forms.reason(reason, "暂停理由")
+        return self._call(self._connected().pause, staff.login, case_no, reason)
+
+    def resume(self, *, staff: OfficeStaff, case_no: str) -> dict[str, Any]:
+        """恢复计时: the windows move the dates by the working days the clock stood still."""
+        case_no = forms.ref(case_no, "case_no", "办件编号")
+        return self._call(self._connected().resume, staff.login, case_no)
+
+    def extend(self, *, staff: OfficeStaff, case_no: str, days: int | str, reason: str, approver: str
+               ) -> dict[str, Any]:
+        """延长期限 once, by 1..10 working days, with a reason and the approving head named (Art. 42)."""
+        case_no = forms.ref(case_no, "case_no", "办件编号")
+        n = forms.extension_days(days)
+        reason = forms.reason(reason, "延长理由")
+        who = forms.approver(approver)
+        return self._call(self._connected().extend, staff.login, case_no, n, reason, who)
+
 
 def _close(client: Any) -> None:
     close = getattr(client, "close", None)

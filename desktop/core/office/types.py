@@ -25,6 +25,7 @@ EVENT_LABELS = {
     "transfer.returned": "退回", "transfer.sent": "流转发出", "case.received": "受理", "case.updated": "窗口更新",
     "intake": "受理", "supplement": "补正",
     "handover": "结果送达", "withdraw": "撤回", "void": "作废",
+    "clock.paused": "暂停计时", "clock.resumed": "恢复计时", "clock.extended": "延长期限",
 }
 
 
@@ -135,6 +136,12 @@ class ReviewCase:
     review_steps: tuple[str, ...]
     done_steps: tuple[str, ...]
     next_step: str
+    paused_on: date | None = None  # the clock is stopped since (central c0011), None: running
+    extended_days: int = 0  # working days the deadline was extended (Art. 42 allows one extension)
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_on is not None
 
     @property
     def status_label(self) -> str:
@@ -151,15 +158,22 @@ class ReviewCase:
     @classmethod
     def from_centre(cls, d: dict[str, Any]) -> ReviewCase:
         steps = tuple(str(s) for s in d.get("review_steps") or DEFAULT_STEPS)
+        clock = d.get("clock") if isinstance(d.get("clock"), dict) else {}
+        try:
+            extended = int(clock.get("extended_days") or 0)
+        except (TypeError, ValueError):
+            extended = 0
         return cls(_text(d.get("case_no")), _text(d.get("matter_code")), _text(d.get("applicant_name")),
                    _text(d.get("status")), _date(d.get("promised_date")), _date(d.get("statutory_date")),
-                   steps, tuple(str(s) for s in d.get("done_steps") or ()), _text(d.get("next_step")))
+                   steps, tuple(str(s) for s in d.get("done_steps") or ()), _text(d.get("next_step")),
+                   _date(clock.get("paused_on")), extended)
 
     def as_json(self) -> dict[str, Any]:
         return {"case_no": self.case_no, "matter_code": self.matter_code, "applicant_name": self.applicant_name,
                 "status": self.status, "promised_date": _iso(self.promised_date),
                 "statutory_date": _iso(self.statutory_date), "review_steps": list(self.review_steps),
-                "done_steps": list(self.done_steps), "next_step": self.next_step or None}
+                "done_steps": list(self.done_steps), "next_step": self.next_step or None,
+                "clock": {"paused_on": _iso(self.paused_on), "extended_days": self.extended_days}}
 
 
 @dataclass(frozen=True)
@@ -180,7 +194,7 @@ class CaseStep:
         detail = d.get("detail") if isinstance(d.get("detail"), dict) else {}
         return cls(_text(d.get("event")), _text(d.get("window_no")), _text(d.get("department")),
                    _text(d.get("actor_name")), _text(d.get("at")),
-                   _text(d.get("opinion") or detail.get("opinion")))
+                   _text(d.get("opinion") or detail.get("opinion") or detail.get("reason")))
 
 
 @dataclass(frozen=True)

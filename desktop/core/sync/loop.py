@@ -6,7 +6,8 @@ snapshot (its wire form, status, decision and steps); a newer version made at an
 unless we have a version of our own waiting to be pushed (the centre settles that one by version). Every
 snapshot is kept in `central_cases` (the encrypted store: it holds personal data; it is never logged), so a
 case the centre refused from us is put back to what the centre has, and the dead-letter entry says in
-Chinese which window's version won."""
+Chinese which window's version won. A department's clock steps (pause, resume, extension) are folded into
+the case's dates without a new version (desktop.core.sync.office_clock)."""
 
 from __future__ import annotations
 
@@ -32,6 +33,12 @@ from desktop.core.cases.versions import this_window_no
 from desktop.core.catalogue import matter_from_json
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import YichuangError
+from desktop.core.sync.office_clock import (
+    fold_office_clock,
+    is_office_clock_step,
+    office_clock_detail,
+    owe_clock_notice,
+)
 
 if TYPE_CHECKING:
     from desktop.core.store import Store
@@ -96,6 +103,7 @@ def _set_from_payload(s: Session, case: Case, p: dict[str, Any]) -> None:
     case.result_note = p.get("result_note") or ""
     case.paused_since = _day(p.get("paused_since"))
     case.extended_days = int(p.get("extended_days") or 0)
+    case.office_clock_step = int(p.get("office_clock_step") or 0)  # the department clock steps in these dates
     if case.outcome == "notice":
         case.deadline_pending = case.supply_due is None
     elif case.outcome == "accepted":
@@ -152,9 +160,20 @@ def _new_steps(data: dict[str, Any], before: CentralCase | None, here: str) -> l
     return [st for st in steps[seen:] if not (st.get("window_no") and st.get("window_no") == here)]
 
 
+def _calendar(s: Session, steps: list[dict[str, Any]], cal: list):
+    """The working-day calendar as the session sees it, read once per batch and only when a department clock
+    step needs it."""
+    if not cal and any(is_office_clock_step(st) for st in steps):
+        from desktop.core import workcalendar
+
+        cal.append(workcalendar.calendar_in(s))
+    return cal[0] if cal else None
+
+
 def apply_cases(store: Store, s: Session, rows: Rows, now: datetime) -> None:
     """Materialise or update the centre's cases; keep every snapshot (see the module docstring)."""
     here = this_window_no(s)
+    cal_once: list = []
     for r in rows:
         data = r.get("data") or {}
         case_no = data.get("case_no") or r.get("key")
@@ -180,11 +199,19 @@ def apply_cases(store: Store, s: Session, rows: Rows, now: datetime) -> None:
             case.status = status
         decision = data.get("decision")
         case.decision_json = json.dumps(decision, ensure_ascii=False, sort_keys=True) if decision else ""
+        cal = _calendar(s, data.get("steps") or [], cal_once)
+        if cal is not None:
+            fold_office_clock(case, data.get("steps") or [], cal)
         for st in new_steps:
+            clock = cal is not None and is_office_clock_step(st)
+            detail = office_clock_detail(cal, st) if clock else st.get("department") or ""
             s.add(CaseEvent(case_no=case_no, at=_time(st.get("at")) or now,
                             actor=(st.get("actor_name") or st.get("department") or CENTRE)[:64],
                             event=str(st.get("event") or "step")[:32], window_no=st.get("window_no") or "",
-                            detail=st.get("department") or ""))
+                            detail=detail))
+            if clock:
+                owe_clock_notice(s, case, here=here, now=now,
+                                 reason=f"{st.get('department') or ''}{_CLOCK_WORDS.get(st['event'], '')}：须向申请人送达")
         text = json.dumps(data, ensure_ascii=False, sort_keys=True)
         if before is None:
             s.add(CentralCase(case_no=case_no, version=version, data_json=text, pulled_at=now))
@@ -223,6 +250,7 @@ def apply_transfers(store: Store, s: Session, rows: Rows, now: datetime) -> None
         s.flush()
 
 
+_CLOCK_WORDS = {"clock.paused": "暂停计时", "clock.resumed": "恢复计时", "clock.extended": "延长办理期限"}
 _STALE = re.compile(r"stale version: the centre has version (\d+) of case (\S+) \(last changed by window (\S+)\), "
                     r"this op carries (\d+)")
 _LEASED = re.compile(r"case (\S+) is being handled by window (\S+) \((.*)\) until (.+?)\s*$")
@@ -272,6 +300,9 @@ def reconcile_rejected(store: Store) -> int:
             if case is None:
                 continue
             _set_from_payload(s, case, data["payload"])
+            cal = _calendar(s, data.get("steps") or [], [])
+            if cal is not None:
+                fold_office_clock(case, data.get("steps") or [], cal)
             case.version = snapshot.version
             case.status = data.get("status") or case.status
             case.decision_json = (json.dumps(data["decision"], ensure_ascii=False, sort_keys=True)

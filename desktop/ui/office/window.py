@@ -1,6 +1,6 @@
 """The department's main window: 收件箱 (transfer batches addressed to the department: 签收, or 退回 with a
 reason) and 审查中 (cases signed for or in review with their deadlines and next step; the selected case's
-history, the review-step form and the decision form). Reads run on the reader thread, actions on the
+history, the review-step form, the decision form and the 办理时限 form: pause, resume, extend). Reads run on the reader thread, actions on the
 writer thread, each through OfficeServices; after an action both lists are read again."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from desktop.core.clock import SHANGHAI
 from desktop.core.office import BATCH_STATE_LABELS, STATUS_LABELS, STEP_LABELS
 from desktop.ui.dialogs.base import error_label, read_only_table, set_note
 from desktop.ui.feedback import message_of
+from desktop.ui.office.clock_form import ClockForm
 from desktop.ui.office.forms import DecisionForm, ReviewForm
 from desktop.ui.qt import (
     QHBoxLayout,
@@ -129,6 +130,8 @@ class OfficeWindow(QMainWindow):
         self.review_form.submitted.connect(self.review_selected)
         self.decision_form = DecisionForm(tab)
         self.decision_form.submitted.connect(self.decide_selected)
+        self.clock_form = ClockForm(tab)
+        self.clock_form.submitted.connect(self.clock_selected)
         right = QWidget(tab)
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
@@ -136,6 +139,7 @@ class OfficeWindow(QMainWindow):
         rl.addWidget(self.history, 1)
         rl.addWidget(self.review_form)
         rl.addWidget(self.decision_form)
+        rl.addWidget(self.clock_form)
         split = QSplitter(Qt.Orientation.Horizontal, tab)
         split.addWidget(self.case_table)
         split.addWidget(right)
@@ -188,11 +192,13 @@ class OfficeWindow(QMainWindow):
         for r, c in enumerate(self.cases):
             left = c.days_left(today)
             left_text = "" if left is None else (f"超期 {-left} 天" if left < 0 else f"{left} 天")
+            if c.paused:
+                left_text = f"暂停计时（自 {c.paused_on:%m-%d}）"
             values = (c.case_no, c.matter_code, c.applicant_name, STATUS_LABELS.get(c.status, c.status),
                       c.promised_date or "", left_text, STEP_LABELS.get(c.next_step, c.next_step or "—"))
             for col, v in enumerate(values):
                 item = _cell(v)
-                if col == 5 and left is not None and left <= 3:
+                if col == 5 and left is not None and left <= 3 and not c.paused:
                     item.setForeground(Qt.GlobalColor.red)
                 t.setItem(r, col, item)
 
@@ -220,6 +226,7 @@ class OfficeWindow(QMainWindow):
         case = next((c for c in self.cases if c.case_no == self.selected_case_no()), None)
         self.review_form.set_step(case.next_step if case else "")
         self.decision_form.set_enabled_for(case.next_step if case else "")
+        self.clock_form.set_case(case)
         if case is None:
             self.history.clear()
             self.detail = None
@@ -281,3 +288,16 @@ class OfficeWindow(QMainWindow):
         case_no, staff = self.selected_case_no(), self.staff
         if case_no:
             self._act(lambda svc: svc.decide(staff=staff, case_no=case_no, decision=decision), self.decision_form)
+
+    def clock_selected(self, values) -> None:
+        """暂停计时 / 恢复计时 / 延长期限 of the selected case (ClockForm checked the input)."""
+        op, args = values
+        case_no, staff = self.selected_case_no(), self.staff
+        if not case_no:
+            return
+        if op == "pause":
+            self._act(lambda svc: svc.pause(staff=staff, case_no=case_no, reason=args["reason"]), self.clock_form)
+        elif op == "resume":
+            self._act(lambda svc: svc.resume(staff=staff, case_no=case_no), self.clock_form)
+        else:
+            self._act(lambda svc: svc.extend(staff=staff, case_no=case_no, **args), self.clock_form)

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from db.local.models import Case, Consultation, Setting, TransferBatch
 from desktop.core.audit import record_audit
@@ -107,13 +107,9 @@ def generate(store: Store, *, cases: int, days: int = 90, seed: int = 1, actor: 
         clerks = gen.users(s)
         for chunk in gen.run():
             for table, rows in chunk.items():
-                if rows:
-                    s.execute(insert(table.__table__), rows)
-                    counts[table.__tablename__] += len(rows)
+                counts[table.__tablename__] += _insert(s, table.__table__, rows)
         for table, rows in gen.tail().items():
-            if rows:
-                s.execute(insert(table.__table__), rows)
-                counts[table.__tablename__] += len(rows)
+            counts[table.__tablename__] += _insert(s, table.__table__, rows)
         put_setting(s, DEMO_SETTING, "1")
         record_audit(s, window=gen.window, at=now, actor=actor.login, action="demo_data.generated",
                      ref=f"seed-{seed}", queue=False,
@@ -125,3 +121,19 @@ def generate(store: Store, *, cases: int, days: int = 90, seed: int = 1, actor: 
                       last_day=gen.days[-1], seed=seed)
 
 
+
+
+def _insert(s, table, rows: list[dict[str, Any]]) -> int:
+    """Many rows of one table in the caller's transaction: each value through its column type's own bind
+    processor (the text SQLAlchemy stores for a date, a time, a flag), then one DB-API executemany."""
+    if not rows:
+        return 0
+    dialect = s.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    cols = list(rows[0])
+    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
+    sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in cols)}) "
+           f"VALUES ({', '.join('?' for _ in cols)})")
+    s.connection().exec_driver_sql(sql, [tuple(r[c] if p is None else p(r[c]) for c, p in zip(cols, procs))
+                                         for r in rows])
+    return len(rows)

@@ -86,7 +86,7 @@ def test_the_same_seed_gives_the_same_rows_and_another_seed_others(services, adm
     assert mine["cases"] != different["cases"] and mine["case_events"] != different["case_events"]
 
 
-def test_a_history_looks_like_the_services_wrote_it(services, admin, home):
+def test_a_history_looks_like_the_services_wrote_it(services, admin, home, clock):
     demodata.generate(services.store, cases=3000, days=90, seed=3, actor=admin)
     con = connect_store(home)
     try:
@@ -122,12 +122,32 @@ def test_a_history_looks_like_the_services_wrote_it(services, admin, home):
         assert ("holiday",) in kinds  # the period crosses the National Day holiday
     finally:
         con.close()
+    _same_storage_as_a_real_intake(services, home, clock)
     work = _workdays(home)
-    days = _rows(home, "SELECT received_day, holiday FROM cases")
+    days = _rows(home, "SELECT received_day, holiday FROM cases WHERE received_day < '2026-12-18'")
     off = [(d, h) for d, h in days if not work(date.fromisoformat(d[:10]))]
     assert off and all(h == 1 for _, h in off)  # holidays respected: a few 节假日办理, every one marked
     assert len(off) < 0.03 * len(days)
     assert all(h == 0 for d, h in days if work(date.fromisoformat(d[:10])))
+
+
+def _same_storage_as_a_real_intake(services, home, clock) -> None:
+    """Every column of a generated case, material and event is stored as the intake service stores it (the same
+    SQLite type and, for a date or a time, the same text length), compared with a real intake of the same matter."""
+    clock.now = datetime(2026, 12, 1, 10, 0)  # its dates in 2026 (2027's holidays may not be published)
+    real = _real_intake(services, "SH-PER-001")
+    clock.now = NOW
+    for table, cols in (("cases", ("received_at", "received_day", "complete_at", "promised_date", "statutory_date",
+                                   "holiday", "deadline_pending", "version", "updated_at", "warnings_json",
+                                   "applicant_json", "calendar_version", "catalogue_version", "agent_json")),
+                        ("case_materials", ("required", "copies", "state", "ordinal", "gap_due")),
+                        ("case_events", ("at", "window_no"))):
+        for c in cols:
+            shape = f"SELECT DISTINCT typeof({c}), CASE WHEN {c} LIKE '____-__-__%' THEN length({c}) END FROM {table}"
+            want = _rows(home, f"{shape} WHERE case_no = '{real}'")
+            demo = _rows(home, f"{shape} WHERE case_no != '{real}' AND case_no IN (SELECT case_no FROM cases "
+                         "WHERE matter_code = 'SH-PER-001' AND outcome = 'accepted')")
+            assert set(demo) - {("null", None)} == set(want) - {("null", None)}, (table, c)
 
 
 def _rows(home, sql: str) -> list[tuple]:
@@ -203,10 +223,10 @@ def _run(home, monkeypatch, capsys, *args, password="admin1234"):
     return code, capsys.readouterr()
 
 
-def _real_intake(services):
+def _real_intake(services, code: str = "SH-PER-003"):
     clerk = services.login(login="demo", password="demo1234")
-    intake = {"matter": "SH-PER-003", "applicant": person(), "agent": None, "note": "",
-              "materials": {m.code: "paper" for m in services.matter(code="SH-PER-003").materials if m.required}}
+    intake = {"matter": code, "applicant": person(), "agent": None, "note": "",
+              "materials": {m.code: "paper" for m in services.matter(code=code).materials if m.required}}
     return services.accept_application(intake=intake, clerk=clerk).case_no
 
 

@@ -40,7 +40,7 @@ from desktop.core.store import Store
 from desktop.core.types import Matter
 
 DAY_CAP = 9999  # case serials per window and day (caseno)
-CHUNK = 20_000  # cases per insert
+CHUNK = 5_000  # cases per insert (bounded memory)
 DEMO_PASSWORD = "demo1234"
 DEMO_CLERKS = (("demo", "张敏", "A0101"), ("clerk02", "李娜", "A0102"), ("clerk03", "王磊", "A0103"),
                ("clerk04", "刘洋", "A0104"), ("clerk05", "陈静", "A0105"))

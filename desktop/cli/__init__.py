@@ -24,6 +24,7 @@ from desktop.cli.central import (
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
 from desktop.cli.counter import add_catalogue_changes, add_counter_commands
+from desktop.cli.demo import add_demo_commands
 from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
@@ -238,6 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_stats_commands(sub, add, rep)  # stats, report range
     add_ops_commands(sub, add)  # doctor, backup, restore
     add_central_stats_commands(add, cen)  # central stats, central report
+    add_demo_commands(sub, add)  # demo-data (demo only, never synced)
     return p
 
 

@@ -88,6 +88,8 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "window), 0 never, empty: only where a second screen is connected", "preference"),
     SettingSpec("scan_folder", str, "", "the folder the scanner or 高拍仪 software saves to; each new file is "
                 "offered to attach to the current case's material; empty: no folder is watched", "preference"),
+    SettingSpec("demo_data", bool, "", "1: the store holds synthetic demo data (`yichuang demo-data`); it is never "
+                "synced: sync refuses to run on it", "state"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

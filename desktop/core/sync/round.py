@@ -45,6 +45,7 @@ __all__ = [
     "link_central",
     "pull_streams",
     "push_outbox",
+    "refuse_demo_store",
     "sync_round",
     "upload_blobs",
 ]
@@ -77,6 +78,7 @@ def link_central(store: Store, *, url: str | None = None, ca_cert: str | Path | 
     """Point the window at its centre: a handshake over the new URL and/or CA first, and only when it
     succeeds (the centre answers as this window) are they stored. Returns where the password went.
     A failure raises like sync_round and leaves the stored link as it was."""
+    refuse_demo_store(store)
     candidate = candidate_link(store, url, ca_cert)
     try:
         link = _open_transport(store, candidate) if transport is None else transport
@@ -92,6 +94,13 @@ def link_central(store: Store, *, url: str | None = None, ca_cert: str | Path | 
         return candidate.commit(store)
     finally:
         candidate.discard()
+
+
+def refuse_demo_store(store: Store) -> None:
+    """BadInput (exit 2) on a store holding demo data (`yichuang demo-data`): it never reaches a centre."""
+    if store.setting("demo_data") == "1":
+        raise BadInput("E_DEMO_STORE", "本数据目录存有演示数据（yichuang demo-data 生成），仅供演示，不能与中心同步；"
+                       "正式使用请另建数据目录（yichuang init）")
 
 
 def _greet(store: Store, link: Transport) -> None:
@@ -130,6 +139,7 @@ def sync_round(store: Store, *, central_url: str | None = None, ca_cert: str | P
     `central_url` and/or `ca_cert` is tried first and stored only once the handshake over it succeeded
     (a typo never replaces the working link). A transport passed in stays open, one opened here is
     closed here."""
+    refuse_demo_store(store)
     candidate = candidate_link(store, central_url, ca_cert) if (central_url or ca_cert) else None
     owned = transport is None
     try:
@@ -194,6 +204,7 @@ def push_outbox(store: Store, transport: Transport, *, batch_size: int | None = 
     (the dead-letter list) and the next batch goes on regardless. While the centre works on batch k+1
     this thread records the answers to batch k (one helper thread makes the calls, one at a time), so
     at most two batches are held in memory."""
+    refuse_demo_store(store)
     batch_size = batch_size or PUSH_BATCH
     pushed = duplicate = rejected = 0
     after_seq = 0

@@ -5,7 +5,8 @@ can; 更正 and 撤回 from 办件查询; a batch the department returned shows 
 
 The centre is the fake one (tests/support/fake_transport.py), shared by this window (01) and window 03: this
 window's lease calls reach it through the one place the services open a link for a lease (leases._open).
-YICHUANG_SCREENSHOT=1 also saves the lookup dialog as docs/screenshot-lookup.png."""
+YICHUANG_SCREENSHOT=1 also saves the lookup dialog as docs/screenshot-lookup.png and the transfer dialog as
+docs/screenshot-transfer.png."""
 
 from __future__ import annotations
 
@@ -287,6 +288,8 @@ def test_a_batch_the_department_returned_shows_its_reason(qtbot, window, service
     assert "退回原因：居住证明为复印件，请补交原件" in dialog.batch_detail.text()
     assert dialog.check_case(case_no)  # the case is back on the pile, ready for a new batch
     assert not dialog.sent_button.isEnabled()
+    if os.environ.get("YICHUANG_SCREENSHOT"):
+        dialog.grab().save(str(SCREENSHOT.with_name("screenshot-transfer.png")))
 
 
 def test_two_cases_of_one_applicant_are_listed_and_the_clerk_picks_one(qtbot, window, services, clerk):

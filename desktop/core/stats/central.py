@@ -129,15 +129,11 @@ def _loop(q: _Query) -> Loop:
 
 
 def _missing(q: _Query) -> Table:
-    """As tables._missing, from every version of the case the centre published (the `cases` stream keeps
-    each snapshot): a material missing or defective in any version counts once per case."""
+    """As tables._missing, from every version of the case the centre stored (yc.case_material_gaps, kept by a
+    trigger since c0012): a material missing or defective in any version counts once per case."""
     rows = q.all("""
 , gaps AS (
-  SELECT DISTINCT ch.key AS case_no, j->>'code' AS code, j->>'state' AS state
-  FROM yc.changes ch CROSS JOIN LATERAL jsonb_array_elements(
-    CASE WHEN jsonb_typeof(ch.data->'payload'->'materials') = 'array' THEN ch.data->'payload'->'materials'
-         ELSE '[]'::jsonb END) j
-  WHERE ch.stream = 'cases' AND ch.centre_code = ANY(:centres) AND j->>'state' IN ('missing', 'defective')
+  SELECT g.case_no, g.code, g.state FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres)
 )
 SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mt->>'name'), g.state, MAX(mt->>'standard'),
   count(DISTINCT g.case_no)

@@ -30,6 +30,7 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive, verify
+from desktop.core.errors import BadInput
 from desktop.core.firstrun import FirstRun, needs_first_run, read_enrolment, test_page_pdf
 from desktop.core.firstrun import set_up as first_run_set_up
 from desktop.core.loop_services import LoopServices
@@ -216,6 +217,21 @@ class Services(LoopServices):
     def find_prereviews(self, *, app_no: str | None = None, id_no: str | None = None,
                         waiting_only: bool = False) -> list[prereview.PrereviewItem]:
         return prereview.find_prereviews(self.store, app_no=app_no, id_no=id_no, waiting_only=waiting_only)
+
+    def search_prereviews(self, *, text: str) -> list[prereview.PrereviewItem]:
+        """The counter's search box: pre-reviews by application number or the applicant's ID number/USCC."""
+        return prereview.search_prereviews(self.store, text)
+
+    def prereview_detail(self, *, app_no: str) -> tuple[prereview.PrereviewItem, CheckedIntake | None, str]:
+        """(the pre-review, its intake as checked today or None, why it no longer passes or '') for the
+        counter: what was checked online. A taken one is not checked again (None, '')."""
+        item, data = prereview.prereview_of(self.store, app_no)
+        if item.case_no:
+            return item, None, ""
+        try:
+            return item, intake.check_application(self.store, intake=data), ""
+        except BadInput as e:
+            return item, None, e.message
 
     def accept_prereview(self, *, app_no: str, clerk: Clerk, out_dir: Path | None = None,
                          paper: str = "a4") -> IntakeResult:

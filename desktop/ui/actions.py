@@ -33,6 +33,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("materials", "case", "勾选材料", "focus_materials", ("F4",)),
     ActionSpec("supplement", "case", "补正材料（扫描告知单）…", "open_supplement", ("F6",), "intake",
                separator_before=True),
+    ActionSpec("prereview", "case", "网上预审件受理…", "open_prereview", ("Ctrl+Shift+W",), "intake"),
     ActionSpec("transfer", "case", "材料流转…", "open_transfers", ("F7",), "intake"),
     ActionSpec("handover", "case", "结果送达…", "open_handover", ("F8",), "intake"),
     ActionSpec("consult", "case", "咨询登记（首问负责）…", "open_consultation", ("F10",), "intake"),

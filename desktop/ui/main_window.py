@@ -221,6 +221,27 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed
         dialog.accepted.connect(attached)
         return self._open(dialog)
 
+    def open_prereview(self, text: str = "") -> QDialog | None:
+        """网上预审件受理 (Ctrl+Shift+W): find a pre-reviewed online application by number or ID card (typed or
+        placed on the reader), check the originals, accept it with Ctrl+Enter; its documents are printed."""
+        from desktop.ui.dialogs.prereview import PrereviewDialog
+
+        if self.intake_busy or not self.can("intake"):
+            return None
+        dialog = PrereviewDialog(self, self.services, self.clerk, text=text)
+
+        def taken(result) -> None:
+            self.last_result = result
+            self.result_panel.show_result(result, dialog.detail_matter_name())
+            self.print_button.setEnabled(True)
+            self.print_action.setEnabled(True)
+            self.set_message(f"已受理网上预审件：{result.case_no}，正在打印文书", "ok")
+            self.print_last()
+            self.data_changed.emit("cases")
+
+        dialog.taken.connect(taken)
+        return self._open(dialog)
+
     def open_lookup(self, case_no: str | None = None) -> None:
         """办件查询 (Ctrl+L): find a case of the centre (number, ID, name, phone) and continue it under its
         lease; 值班长 also manage its clock."""

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from db.local.models import Prereview
@@ -116,9 +116,37 @@ def find_prereviews(store: Store, *, app_no: str | None = None, id_no: str | Non
         if waiting_only:
             q = q.where(Prereview.case_no == "")
         rows = s.scalars(q.order_by(Prereview.imported_at.desc(), Prereview.app_no)).all()
-        return [PrereviewItem(app_no=r.app_no, matter_code=r.matter_code, applicant_name=r.applicant_name,
-                              applicant_id_masked=mask_id(r.applicant_id_no), submitted_at=r.submitted_at,
-                              case_no=r.case_no) for r in rows]
+        return [_item(r) for r in rows]
+
+
+def _item(r: Prereview) -> PrereviewItem:
+    return PrereviewItem(app_no=r.app_no, matter_code=r.matter_code, applicant_name=r.applicant_name,
+                         applicant_id_masked=mask_id(r.applicant_id_no), submitted_at=r.submitted_at,
+                         case_no=r.case_no)
+
+
+def search_prereviews(store: Store, text: str) -> list[PrereviewItem]:
+    """What the counter's one search box finds: the pre-reviews whose application number or applicant's ID
+    number (or USCC) is `text` (spaces ignored, any case), waiting ones first."""
+    key = "".join((text or "").split()).upper()
+    if not key:
+        raise BadInput("E_LOOKUP", "请输入网上申请编号或证件号码，或在读卡器上放身份证", field="app_no")
+    if len(key) > 40:
+        raise BadInput("E_LOOKUP", "网上申请编号或证件号码不超过 40 位", field="app_no")
+    with store.Reader() as s:
+        rows = s.scalars(select(Prereview).where(or_(Prereview.app_no == key, Prereview.applicant_id_no == key))
+                         .order_by(Prereview.case_no != "", Prereview.imported_at.desc(), Prereview.app_no)).all()
+        return [_item(r) for r in rows]
+
+
+def prereview_of(store: Store, app_no: str) -> tuple[PrereviewItem, dict]:
+    """One pre-review (waiting or taken) and the intake it carries; NotFound when there is none."""
+    app_no = (app_no or "").strip().upper()
+    with store.Reader() as s:
+        row = s.get(Prereview, app_no)
+        if row is None:
+            raise NotFound("E_PREREVIEW", f"没有网上申请 {app_no}（请先导入网上预审数据）", field="app_no")
+        return _item(row), json.loads(row.intake_json)
 
 
 def intake_of(store: Store, app_no: str) -> tuple[str, dict]:

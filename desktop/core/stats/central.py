@@ -209,7 +209,7 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
     if multi:
         dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
     dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
-    report_tables = (*dims, tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
+    report_tables = (*dims, tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
                      _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
     return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
 

@@ -94,6 +94,7 @@ c1 AS (
     coalesce(c.payload->>'clerk_login', '') AS clerk_login,
     coalesce(st.first_actor, u.name, c.payload->>'clerk_login', '') AS clerk_name,
     {window} AS window_no, c.outcome, c.status,
+    CASE WHEN c.payload->>'holiday' = 'true' THEN 1 ELSE 0 END AS holiday,
     {day('c.received_at')} AS received_day,
     coalesce(substr(c.payload->>'complete_at', 1, 10), {day('c.received_at')}) AS accept_day,
     CASE WHEN c.status IN ({closed}) THEN NULL

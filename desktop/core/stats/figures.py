@@ -7,6 +7,8 @@ Populations (the report prints them under 口径说明):
   delivery figures over the cases DELIVERED in the period; overdue and near due: now;
 - satisfaction: the ratings given in the period; the loop: batches created in the period, results now
   waiting for pick-up.
+节假日办理 (intakes on a non-working day of the window's calendar) is counted over the cases received, like
+the volumes, and listed per day in its own table.
 Withdrawn (撤回) and voided (作废) cases are counted apart and in no other figure but 收件.
 """
 
@@ -44,6 +46,7 @@ class Volumes:
     withdrawn: int
     voided: int
     consultations: int  # 咨询登记 (首问负责): not cases; the same number in every table
+    holiday: int = 0  # 节假日办理: received on a non-working day (neither withdrawn nor voided)
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,7 @@ class StatsReport:
             ("不予受理", f"{v.refused} 件"),
             ("撤回 / 作废", f"{v.withdrawn} 件 / {v.voided} 件"),
             ("咨询登记", f"{v.consultations} 次"),
+            ("节假日办理", f"{v.holiday} 件"),
             ("本期办结", f"{e.decided} 件（当场 {e.spot}，提前 {e.early}，限时 {e.in_time}）"),
             ("按承诺时限办结率", f"{pct(e.on_time_promised_rate)}（{e.on_time_promised}/{e.promised_known}）"),
             ("按法定时限办结率", f"{pct(e.on_time_statutory_rate)}（{e.on_time_statutory}/{e.statutory_known}）"),

@@ -29,6 +29,7 @@ from desktop.core.stats.figures import (
 from desktop.core.stats.sqlparts import (
     CAL_TABLE,
     EARLY_SQL,
+    HOLIDAY_SQL,
     ON_TIME_SQL,
     ON_TIME_STATUTORY_SQL,
     UNDECIDED_SQL,
@@ -107,11 +108,11 @@ class _Query:
 def volumes(q: _Query, consultations: int) -> Volumes:
     received, accepted, completed, notices, refused, withdrawn, voided = q.one(
         f"SELECT {VOLUME_SQL} FROM cr WHERE in_received")
-    (pending,) = q.one("SELECT count(*) FROM cr WHERE in_received AND outcome = 'notice' "
-                       "AND status NOT IN ('withdrawn', 'voided')")
+    pending_sql = n_of("outcome = 'notice' AND status NOT IN ('withdrawn', 'voided')")
+    pending, holiday = q.one(f"SELECT {pending_sql}, {n_of(HOLIDAY_SQL)} FROM cr WHERE in_received")
     return Volumes(received=received, accepted=accepted, completed=completed, notices=notices,
                    pending_notice=pending, refused=refused, withdrawn=withdrawn, voided=voided,
-                   consultations=consultations)
+                   consultations=consultations, holiday=holiday)
 
 
 def efficiency(q: _Query, overdue: int, near: int) -> Efficiency:

@@ -203,7 +203,8 @@ def _period(rep: StatsReport) -> str:
 
 
 SECTIONS = (
-    ("一、办件量", ("by_matter", "by_mode", "by_applicant", "by_clerk", "by_department", "by_centre", "by_window")),
+    ("一、办件量", ("by_matter", "by_mode", "by_applicant", "by_clerk", "by_department", "by_centre", "by_window",
+                   "holiday")),
     ("二、办理效率", ("timeliness", "due")),
     ("三、群众跑动（一次性告知）", ("missing",)),
     ("四、好差评", ("bad_ratings",)),
@@ -257,6 +258,7 @@ def story(rep: StatsReport, *, prepared_by: str = "") -> list[Flowable]:
     notes = [
         "办件量、群众跑动与各分类表按本期收件（首次到窗口的日期）统计；撤回、作废单列，不计入受理、办结等其他数字。",
         "咨询登记按次计，不属于办件；各表“咨询”列合计与概况一致。",
+        "节假日办理：在本窗口节假日安排中的非工作日收件（撤回、作废不计），其办理时限自下一个工作日起算。",
         "办理效率按本期办结（当场办结之日或后台作出决定之日）统计；按时办结指办结日不晚于承诺（法定）办结日期。",
         "提前办结：受理至办结的工作日不超过承诺工作日的 70%；工作日按本窗口的节假日安排计算，暂停计时的工作日不计入；"
         "P90 为 90% 的办件不超过的工作日数。",

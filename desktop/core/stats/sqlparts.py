@@ -54,7 +54,7 @@ def case_rows_sql(cal: WorkdayCalendar | None, *, window: bool) -> str:
     cr columns: case_no, matter_code, matter_name, mode, department, applicant_kind, clerk_login, clerk_name,
     window_no, outcome, status, received_day, accept_day, decided_day, delivered_day, promised_date,
     statutory_date, first_notice, visits, wd_decision, wd_promised, wd_delivery, in_received, in_decided,
-    in_delivered. Days are ISO text (the store's own form)."""
+    in_delivered, holiday (1: 节假日办理, taken on a non-working day). Days are ISO text (the store's own form)."""
     decided = ",".join(f"'{s}'" for s in DECIDED_STATUSES)
     closed = ",".join(f"'{s}'" for s in CLOSED_STATUSES)
     visits = ",".join(f"'{s}'" for s in VISIT_EVENTS)
@@ -81,6 +81,7 @@ c1 AS (
   SELECT c.case_no, c.matter_code, c.matter_name,
     {matter_cols},
     c.applicant_kind, c.clerk_login, c.clerk_name, c.window_no, c.outcome, c.status,
+    CASE WHEN c.holiday THEN 1 ELSE 0 END AS holiday,
     substr(c.received_day, 1, 10) AS received_day,
     substr(COALESCE(c.complete_at, c.received_day), 1, 10) AS accept_day,
     CASE WHEN c.status IN ({closed}) THEN NULL
@@ -135,6 +136,9 @@ def n_of(cond: str) -> str:
     """How many rows meet `cond`: the same SQL in SQLite and PostgreSQL (which cannot SUM a boolean)."""
     return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"
 
+
+#: 节假日办理 among the rows of cr received in the period: taken on a non-working day, neither withdrawn nor voided
+HOLIDAY_SQL = "(holiday = 1 AND status NOT IN (" + ",".join(f"'{s}'" for s in CLOSED_STATUSES) + "))"
 
 UNDECIDED_SQL = ("outcome = 'accepted' AND status IN ('received', 'signed', 'in_review') "
                  "AND promised_date IS NOT NULL")

@@ -10,6 +10,7 @@ from desktop.core.labels import APPLICANT_KIND_LABELS, MATERIAL_STATE_LABELS, MO
 from desktop.core.stats.figures import Table, mean, p90, pct, rate
 from desktop.core.stats.sqlparts import (
     EARLY_SQL,
+    HOLIDAY_SQL,
     ON_TIME_SQL,
     VOLUME_COLUMNS,
     VOLUME_SQL,
@@ -116,6 +117,19 @@ def trend(q, consult, start: date, end: date) -> Table:
     return Table("trend", "每日趋势", ("日期", "收件", "办结", "一次性告知", "咨询"), body, total)
 
 
+def holiday_table(q) -> Table:
+    """节假日办理: each non-working day of the period on which cases were taken, with what became of them (the
+    total is the summary's figure)."""
+    rows = q.all(f"""SELECT received_day, count(*), {n_of("outcome = 'accepted'")}, {n_of("outcome = 'completed'")},
+  {n_of("outcome = 'notice'")}, {n_of("outcome = 'refused'")}
+FROM cr WHERE in_received AND {HOLIDAY_SQL} GROUP BY received_day ORDER BY received_day""")
+    body = tuple((day,) + tuple(int(n or 0) for n in counts) for day, *counts in rows)
+    total = ("合计",) + tuple(sum(r[i] for r in body) for i in range(1, 6))
+    return Table("holiday", "节假日办理（非工作日收件）", ("日期", "收件", "受理", "当场办结", "一次性告知", "不予受理"),
+                 body, total, note="按本窗口的节假日安排，非工作日（周末、法定节假日）收件计为节假日办理；"
+                 "办理时限自下一个工作日起算。撤回、作废不计。")
+
+
 def _missing(q) -> Table:
     """The materials most often missing or defective in the cases received in the period, per matter, with
     the standard that failed: what the notices said (the versions this window sent, as queued) and what is
@@ -147,7 +161,7 @@ def missing_table(rows: list[tuple]) -> Table:
 def build_tables(q, consult, *, start: date, end: date, overdue, near, today: date,
                  centre_scope: bool) -> tuple[Table, ...]:
     out = [dimension(q, consult, *d) for d in DIMENSIONS if centre_scope or d[0] != "by_window"]
-    out += [timeliness(q), trend(q, consult, start, end), _missing(q), _bad_ratings(q, today),
+    out += [holiday_table(q), timeliness(q), trend(q, consult, start, end), _missing(q), _bad_ratings(q, today),
             _returned(q), due_table(overdue, near)]
     return tuple(out)
 

@@ -41,6 +41,10 @@ class IdCardIntake:
 
     def card_placed(self, card) -> None:
         """A card was read (on the GUI thread): fill the form, after the clerk confirmed an expired card."""
+        dialog = getattr(self, "active_dialog", None)
+        if dialog is not None and dialog.isVisible() and hasattr(dialog, "use_card"):
+            dialog.use_card(card)  # e.g. 网上预审件受理: the card finds its holder's online applications
+            return
         if self.supplement_record is not None or self.intake_busy:
             self.set_message("补正或受理进行中，未读入身份证信息", "ok")
             return

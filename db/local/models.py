@@ -60,6 +60,8 @@ class CatalogueVersion(Base):
     matter_count: Mapped[int] = mapped_column(Integer)
     # {text: [full-pinyin forms, initials forms]} computed once at import, so start-up needs no pypinyin
     search_forms: Mapped[str] = mapped_column(Text, default="{}", server_default="{}")
+    # the centre directory the catalogue carries (its top-level "centres" list, as parsed)
+    centres_json: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
 
 
 class MatterRow(Base):
@@ -140,6 +142,8 @@ class Case(Base):
     decision_json: Mapped[str] = mapped_column(Text, default="", server_default="")
     # the window that made the latest version (this one, or another window of the centre: a pulled case)
     last_window_no: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    online_app_no: Mapped[str] = mapped_column(String(40), default="", server_default="")  # 网上预审 number
+    holiday: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # 节假日办理
 
     materials: Mapped[list[CaseMaterialRow]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseMaterialRow.ordinal"
@@ -351,6 +355,7 @@ class Rating(Base):
     rated_at: Mapped[datetime] = mapped_column(DateTime)
     rectify_owner: Mapped[str] = mapped_column(String(64), default="")  # 差评: who rectifies
     rectify_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    source: Mapped[str] = mapped_column(String(16), default="", server_default="")  # applicant_screen | clerk_fallback
 
 
 class Blob(Base):
@@ -371,3 +376,41 @@ class CaseAttachment(Base):
     sha256: Mapped[str] = mapped_column(String(64), ForeignKey("blobs.sha256"), primary_key=True)
     filename: Mapped[str] = mapped_column(String(255))
     added_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class Backup(Base):
+    """AB角: a supervisor named `backup_login` (B角) to stand in for `clerk_login` (A角) from `date_from` to
+    `date_to` (both included). Made at any window of the centre and pulled by every other (stream `backups`)."""
+
+    __tablename__ = "backups"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # uuid, the same at every window
+    clerk_login: Mapped[str] = mapped_column(String(64), index=True)
+    backup_login: Mapped[str] = mapped_column(String(64))
+    date_from: Mapped[date] = mapped_column(Date)
+    date_to: Mapped[date] = mapped_column(Date)
+    assigned_by: Mapped[str] = mapped_column(String(64))
+    assigned_at: Mapped[datetime] = mapped_column(DateTime)
+    window_no: Mapped[str] = mapped_column(String(8))  # where it was assigned
+
+
+class Prereview(Base):
+    """A pre-reviewed online application (网上预审) waiting for the applicant to bring the originals."""
+
+    __tablename__ = "prereviews"
+    app_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    matter_code: Mapped[str] = mapped_column(String(64))
+    applicant_name: Mapped[str] = mapped_column(String(400))
+    applicant_id_no: Mapped[str] = mapped_column(String(64), index=True)
+    intake_json: Mapped[str] = mapped_column(Text)  # the intake as checked online
+    submitted_at: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    case_no: Mapped[str] = mapped_column(String(40), default="", server_default="")  # once accepted
+
+
+class CatalogueAck(Base):
+    """A clerk saw and acknowledged what a catalogue version changed."""
+
+    __tablename__ = "catalogue_acks"
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), primary_key=True)
+    acked_at: Mapped[datetime] = mapped_column(DateTime)

@@ -23,11 +23,14 @@ from desktop.cli.central import (
     cmd_central_verify,
 )
 from desktop.cli.common import NEW_PASSWORD_ENV, add_clerk
+from desktop.cli.counter import add_catalogue_changes, add_counter_commands
 from desktop.cli.devices import add_device_commands
 from desktop.cli.gaps import add_gap_commands
 from desktop.cli.loop import add_loop_commands
 from desktop.cli.office import add_office_commands
-from desktop.cli.stats import add_stats_commands
+from desktop.cli.ops import add_ops_commands
+from desktop.cli.people import add_people_commands
+from desktop.cli.stats import add_central_stats_commands, add_stats_commands
 from desktop.cli.window import (
     cmd_attach,
     cmd_audit_verify,
@@ -84,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("verify", cmd_audit_verify, "check the outbox and audit chains (exit 1 naming the first broken record)", aud)
 
     cat = sub.add_parser("catalogue", help="the matter catalogue").add_subparsers(dest="sub", required=True)
+    add_catalogue_changes(cat, add)
     sp = add("import", cmd_catalogue_import, "load or update the matter catalogue from JSON (an administrator)", cat)
     sp.add_argument("file")
     add_clerk(sp)
@@ -220,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_loop_commands(sub, add)  # supplement, handover, lookup, correct, withdraw, void, transfer
     seal_cli.register(sub, add, cen)  # central seal-key / certify-seal, seal request / install, verify-seal
     add_office_commands(sub, add)
+    add_people_commands(sub, add)  # backup assign / list (AB角)
 
     add("gui", cmd_gui, "open the window client")
 
@@ -229,7 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true", help="the differences as JSON")
     add_gap_commands(sub, add)
     add_device_commands(sub, add)  # idcard read
+    add_counter_commands(sub, add)  # guide, prereview
     add_stats_commands(sub, add, rep)  # stats, report range
+    add_ops_commands(sub, add)  # doctor, backup, restore
+    add_central_stats_commands(add, cen)  # central stats, central report
     return p
 
 

@@ -5,6 +5,7 @@ clerk (`--clerk` and the password) first, prints JSON, and refuses bad input wit
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 from desktop.cli.common import _actor, _print_json, _read_json_file, _services, add_clerk
@@ -25,12 +26,17 @@ def add_loop_commands(sub, add) -> None:
     sp.add_argument("--paper", default="a4", choices=["a4", "roll80"])
     add_clerk(sp)
 
-    sp = add("handover", cmd_handover, "结果送达: hand the result over (window, express or e-licence)")
+    sp = add("handover", cmd_handover, "结果送达: hand the result over (window, express or e-licence); "
+             "--courier-signed records an express delivery's proof")
     sp.add_argument("case_no")
-    sp.add_argument("--receiver-name", required=True)
+    sp.add_argument("--receiver-name", default="")
     sp.add_argument("--receiver-id-no", default="")
     sp.add_argument("--by", default="window", choices=DELIVERY_CHOICES)
     sp.add_argument("--tracking", default="", help="the express tracking number (required with --by express)")
+    sp.add_argument("--e-licence-ref", default="", help="the e-licence reference (default: the decision's)")
+    sp.add_argument("--courier-signed", action="store_true",
+                    help="the courier's proof of delivery of a result posted earlier (prints the final receipt)")
+    sp.add_argument("--signed-at", default="", help="when the courier's receiver signed (ISO 8601; default now)")
     add_clerk(sp)
 
     sp = add("lookup", cmd_lookup, "find cases by number, exact ID number, applicant name or phone (JSON list)")
@@ -98,21 +104,46 @@ def cmd_supplement(args) -> int:
     return 0
 
 
+def _signed_at(value: str) -> datetime | None:
+    if not value.strip():
+        return None
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise BadInput("E_SIGNED_AT", f"签收时间“{value[:40]}”不是 ISO 8601 时间（如 2025-03-04T15:30）",
+                       field="signed_at") from None
+
+
 def cmd_handover(args) -> int:
     case_no = _case_no(args.case_no)
-    if args.by == "express" and not args.tracking.strip():
-        raise BadInput("E_TRACKING", "快递送达须用 --tracking 填写快递单号", field="tracking_no")
+    if args.courier_signed:
+        if args.receiver_name.strip() or args.tracking.strip() or args.by != "window":
+            raise BadInput("E_COURIER_SIGNED", "--courier-signed 只登记快递签收：不要同时给出领取人、送达方式或单号",
+                           field="courier_signed")
+        signed_at = _signed_at(args.signed_at)
+    else:
+        if args.signed_at.strip():
+            raise BadInput("E_SIGNED_AT", "--signed-at 只与 --courier-signed 一起使用", field="signed_at")
+        if not args.receiver_name.strip():
+            raise BadInput("E_FIELD_REQUIRED", "请用 --receiver-name 填写领取人姓名", field="receiver_name")
+        if args.by == "express" and not args.tracking.strip():
+            raise BadInput("E_TRACKING", "快递送达须用 --tracking 填写快递单号", field="tracking_no")
     svc = _services(args)
     try:
         clerk = _actor(args, svc, "intake")
         before = {d.path for d in svc.documents(case_no=case_no)}
-        svc.hand_over_result(case_no=case_no, clerk=clerk, receiver_name=args.receiver_name,
-                             receiver_id_no=args.receiver_id_no, how=args.by, tracking_no=args.tracking)
+        if args.courier_signed:
+            svc.courier_signed(case_no=case_no, clerk=clerk, signed_at=signed_at)
+        else:
+            svc.hand_over_result(case_no=case_no, clerk=clerk, receiver_name=args.receiver_name,
+                                 receiver_id_no=args.receiver_id_no, how=args.by, tracking_no=args.tracking,
+                                 e_licence_ref=args.e_licence_ref)
         record = svc.case_record(case_no=case_no)
+        delivery = svc.delivery(case_no=case_no)
         docs = [d.path for d in svc.documents(case_no=case_no) if d.path not in before]
     finally:
         svc.close()
-    _print_json({"case_no": case_no, "status": record.status, "documents": docs})
+    _print_json({"case_no": case_no, "status": record.status, "delivery": delivery, "documents": docs})
     return 0
 
 

@@ -16,6 +16,7 @@ from desktop.cli.common import (
     _read_text,
     _services,
 )
+from desktop.cli.counter import guide_for_wrong_centre
 from desktop.core import config
 from desktop.core.errors import BadInput, YichuangError
 
@@ -126,7 +127,11 @@ def cmd_intake(args) -> int:
             results = svc.accept_batch(intakes=data, clerk=clerk, out_dir=out, paper=args.paper)
             _print_json([r.as_json() for r in results])
         else:
-            result = svc.accept_application(intake=data, clerk=clerk, out_dir=out, paper=args.paper)
+            try:
+                result = svc.accept_application(intake=data, clerk=clerk, out_dir=out, paper=args.paper)
+            except BadInput as e:  # 两个集中: the applicant leaves with a 导办单
+                guide_for_wrong_centre(svc, data, e, out, clerk)
+                raise
             _print_json(result.as_json())
     finally:
         svc.close()

@@ -38,6 +38,7 @@ PERMISSIONS: Mapping[str, frozenset[str]] = MappingProxyType({
     "case_withdraw": _WINDOW,  # record that the applicant withdrew the application (撤回)
     "case_void": _SUPERVISOR,  # void a case entered in error (作废)
     "settings_edit": _ADMIN,  # the window's preference settings (yichuang setting set)
+    "backup_assign": _SUPERVISOR,  # AB角: name a backup clerk for an absent clerk (yichuang backup-clerk assign)
 })
 
 #: the words for "what one may not do", in `require`'s error message
@@ -59,6 +60,7 @@ PERMISSION_LABELS: Mapping[str, str] = MappingProxyType({
     "case_withdraw": "撤回办件",
     "case_void": "作废办件",
     "settings_edit": "修改窗口设置",
+    "backup_assign": "指定B角",
 })
 assert set(PERMISSION_LABELS) == set(PERMISSIONS)
 

@@ -10,11 +10,12 @@ it in its feature module through desktop.core.roles. A `Services` object is used
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from desktop.core import chain, preferences, roles, stats, sync, users, workcalendar, worklist
+from desktop.core import backup, chain, preferences, roles, stats, sync, users, workcalendar, worklist
+from desktop.core import backup_clerks as ab
 from desktop.core.bootstrap import DEMO_USERS, init_store
 from desktop.core.cases import (
     attachments,
@@ -26,6 +27,7 @@ from desktop.core.cases import (
     intake,
     leases,
     lookup,
+    prereview,
     records,
     transfers,
 )
@@ -34,6 +36,8 @@ from desktop.core.catalogue import Catalogue
 from desktop.core.catalogue import storage as catalogue
 from desktop.core.clock import Clock, shanghai_now
 from desktop.core.documents import archive, verify
+from desktop.core.firstrun import FirstRun, needs_first_run, read_enrolment, test_page_pdf
+from desktop.core.firstrun import set_up as first_run_set_up
 from desktop.core.outbox import deadletter, queue
 from desktop.core.store import Store
 from desktop.core.types import (
@@ -51,7 +55,8 @@ from desktop.core.types import (
 )
 from desktop.core.workdays import WorkdayCalendar
 
-__all__ = ["DEMO_USERS", "Services", "init_store"]
+__all__ = ["DEMO_USERS", "FirstRun", "Services", "first_run_set_up", "init_store", "needs_first_run",
+           "read_enrolment", "test_page_pdf"]
 
 
 class Services:
@@ -141,6 +146,27 @@ class Services:
     def matter(self, *, code: str, version: str | None = None) -> Matter:
         return catalogue.matter(self.store, code=code, version=version)
 
+    def catalogue_changes(self, *, clerk: Clerk):
+        """What the current catalogue changed per matter, while `clerk` has not acknowledged it (else None)."""
+        from desktop.core.catalogue import changes
+
+        return changes.unacknowledged(self.store, clerk)
+
+    def acknowledge_catalogue(self, *, version: str, clerk: Clerk) -> None:
+        from desktop.core.catalogue import changes
+
+        changes.acknowledge(self.store, clerk, version)
+
+    def centre_directory(self):
+        """The centre directory the current catalogue carries (导办单: name, address, phone, hours)."""
+        return catalogue.centre_directory(self.store)
+
+    def print_guide(self, *, matter_code: str, out: Path, clerk: Clerk | None = None) -> Path:
+        """The 导办单 of a matter as a PDF at `out`: where it is taken, what to bring, the online route."""
+        from desktop.core.guide import print_guide
+
+        return print_guide(self.store, code=matter_code, out=out, clerk=clerk)
+
     # ----- the working-day clock
     def calendar(self) -> WorkdayCalendar:
         return workcalendar.calendar(self.store)
@@ -167,6 +193,12 @@ class Services:
                                       approver_login=approver_login, approver_password=approver_password,
                                       clerk=clerk)
 
+    def promised_preview(self, *, matter: Matter) -> date | None:
+        """The promised date a complete file of `matter` taken today would get (None while 待定)."""
+        outcome = "completed" if matter.on_the_spot else "accepted"
+        return deadlines.compute_deadlines(self.calendar(), matter=matter, outcome=outcome,
+                                           start=self.clock().date()).promised
+
     # ----- intake and 补正
     def check_application(self, *, intake: dict[str, Any]) -> CheckedIntake:
         return globals()["intake"].check_application(self.store, intake=intake)
@@ -179,6 +211,23 @@ class Services:
     def accept_batch(self, *, intakes: list[dict[str, Any]], clerk: Clerk, out_dir: Path | None = None,
                      paper: str = "a4") -> list[IntakeResult]:
         return intake.accept_batch(self.store, intakes=intakes, clerk=clerk, out_dir=out_dir, paper=paper)
+
+    # ----- 网上预审: applied online first
+    def import_prereviews(self, *, data: Any, clerk: Clerk) -> list[str]:
+        """Store pre-reviewed online applications (one record or a list; all or nothing); their numbers."""
+        return prereview.import_prereviews(self.store, data, clerk=clerk,
+                                           check=lambda i: intake.check_application(self.store, intake=i))
+
+    def find_prereviews(self, *, app_no: str | None = None, id_no: str | None = None,
+                        waiting_only: bool = False) -> list[prereview.PrereviewItem]:
+        return prereview.find_prereviews(self.store, app_no=app_no, id_no=id_no, waiting_only=waiting_only)
+
+    def accept_prereview(self, *, app_no: str, clerk: Clerk, out_dir: Path | None = None,
+                         paper: str = "a4") -> IntakeResult:
+        """The originals checked: the pre-reviewed application is taken as a case keeping its number."""
+        number, data = prereview.intake_of(self.store, app_no)
+        return intake.accept_batch(self.store, intakes=[data], clerk=clerk, out_dir=out_dir, paper=paper,
+                                   online_app_no=number)[0]
 
     def supplement_case(self, *, case_no: str, materials: dict[str, Any], clerk: Clerk,
                         out_dir: Path | None = None, paper: str = "a4") -> IntakeResult:
@@ -309,15 +358,37 @@ class Services:
     # ----- closing the loop
     def record_rating(self, *, case_no: str, overall: int, efficiency: int | None = None,
                       service: int | None = None, attitude: int | None = None, comment: str = "",
-                      occasion: str | None = None) -> closing.RatingRecord:
+                      occasion: str | None = None, source: str = "clerk_fallback") -> closing.RatingRecord:
+        """好差评 of one visit; `source`: applicant_screen (the applicant's own screen) or clerk_fallback."""
         return closing.record_rating(self.store, case_no=case_no, overall=overall, efficiency=efficiency,
-                                     service=service, attitude=attitude, comment=comment, occasion=occasion)
+                                     service=service, attitude=attitude, comment=comment, occasion=occasion,
+                                     source=source)
 
     def hand_over_result(self, *, case_no: str, clerk: Clerk, receiver_name: str, receiver_id_no: str = "",
-                         how: str = "window", tracking_no: str = "") -> str:
+                         how: str = "window", tracking_no: str = "", e_licence_ref: str = "") -> str:
         with leases.held(self.store, case_no=case_no, clerk=clerk):
             return closing.hand_over_result(self.store, case_no=case_no, clerk=clerk, receiver_name=receiver_name,
-                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no)
+                                            receiver_id_no=receiver_id_no, how=how, tracking_no=tracking_no,
+                                            e_licence_ref=e_licence_ref)
+
+    def assign_backup(self, *, clerk_login: str, backup_login: str, date_from: date | str, date_to: date | str,
+                      by: Clerk) -> ab.BackupRecord:
+        """AB角: a supervisor names a backup clerk for a clerk for a period (reaches every window)."""
+        return ab.assign_backup(self.store, clerk_login=clerk_login, backup_login=backup_login,
+                                     date_from=date_from, date_to=date_to, by=by)
+
+    def backup_clerks(self, *, on: date | None = None) -> list[ab.BackupRecord]:
+        return ab.backups(self.store, on=on)
+
+    def delivery(self, *, case_no: str) -> dict[str, Any]:
+        """How the result went home: {"how", "state": handed_over | posted | signed, "tracking_no",
+        "e_licence_ref", "delivered_at", "signed_at"} (JSON-ready)."""
+        return closing.delivery_state(self.store, case_no=case_no)
+
+    def courier_signed(self, *, case_no: str, clerk: Clerk, signed_at: datetime | None = None) -> str:
+        """The courier's proof of delivery of a result sent by express; prints the final 送达回执."""
+        with leases.held(self.store, case_no=case_no, clerk=clerk):
+            return closing.courier_signed(self.store, case_no=case_no, clerk=clerk, signed_at=signed_at)
 
     def ratings(self, *, day: date | None = None) -> list[closing.RatingRecord]:
         return closing.ratings(self.store, day=day)
@@ -390,6 +461,40 @@ class Services:
         """The centre's CA certificate the window pins, or None when none is stored yet."""
         path = sync.central_ca_path(self.store)
         return path if path.is_file() else None
+
+    # ----- backups (backup.py)
+    def backup(self, *, to: str | Path | None = None) -> backup.BackupResult:
+        """An encrypted copy of the open store into `to` (default: the backup_dir setting), rotated."""
+        from desktop.core import config
+
+        folder = backup.backup_folder(self.home, self.setting("backup_dir"), to)
+        result = backup.make_backup(self.engine, config.store_key(self.home), folder, now=self.clock(),
+                                    daily=int(self.setting("backup_keep_daily")),
+                                    weekly=int(self.setting("backup_keep_weekly")))
+        users.audit(self.store, "system", "store.backup", result.path.name, str(folder))
+        return result
+
+    def backup_if_due(self, *, max_age_hours: int = 24) -> backup.BackupResult | None:
+        """The daily backup (the GUI at start): made when the newest in the backup folder is older than a day."""
+        folder = backup.backup_folder(self.home, self.setting("backup_dir"))
+        last = backup.last_backup_at(folder)
+        if last is not None and self.clock().replace(tzinfo=None) - last < timedelta(hours=max_age_hours):
+            return None
+        return self.backup()
+
+    def record_restore(self, *, result: backup.RestoreResult, actor: str = "system") -> None:
+        """After `backup.restore`: the chain heads in the keyring follow the restored store (else its shorter
+        chain reads as cut off), and the restore is audited."""
+        window = self.window()
+        chain.checkpoint(self.engine, self.home, window.centre_code, window.window_no)
+        users.audit(self.store, actor, "store.restored", result.restored_from.name,
+                    f"replaced kept at {result.replaced_kept_at}; unsent overwritten: {result.unsent_overwritten}")
+
+    def doctor(self, *, printers=None) -> list:
+        """The self-check (desktop/core/doctor.py) on this open store: [Check(check, ok, detail)]."""
+        from desktop.core import doctor
+
+        return doctor.run_checks(self.home, store=self.store, printers=printers)
 
     # ----- the tamper-evident record (chain.py)
     def verify_records(self) -> chain.ChainReport:

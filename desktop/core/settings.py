@@ -74,6 +74,20 @@ SETTINGS: Mapping[str, SettingSpec] = MappingProxyType({s.key: s for s in (
                 "one); empty: no reader, the clerk types the applicant's identity", "preference"),
     SettingSpec("idcard_baud", int, "115200", "the ID card reader's speed (9600, 19200, 38400, 57600 or 115200)",
                 "preference"),
+    SettingSpec("backup_dir", str, "", "the folder daily backups go to (may be on another disk); empty: the data "
+                "folder's backups/", "preference"),
+    SettingSpec("backup_keep_daily", int, "7", "backups kept: the newest of each of this many last days", "preference",
+                minimum=1),
+    SettingSpec("backup_keep_weekly", int, "4", "backups kept: the newest of each of this many last ISO weeks",
+                "preference", minimum=0),
+    SettingSpec("printer_a4", str, "", "the A4 printer's queue name (empty: the system's default printer)",
+                "preference"),
+    SettingSpec("printer_roll", str, "", "the 80 mm receipt printer's queue name (empty: none; vouchers print on A4)",
+                "preference"),
+    SettingSpec("applicant_screen", bool, "", "the applicant's screen (评价屏): 1 always (on one screen a movable "
+                "window), 0 never, empty: only where a second screen is connected", "preference"),
+    SettingSpec("scan_folder", str, "", "the folder the scanner or 高拍仪 software saves to; each new file is "
+                "offered to attach to the current case's material; empty: no folder is watched", "preference"),
     SettingSpec("sync_last_success", str, "", "when the last sync round succeeded (ISO time)", "state"),
     SettingSpec("sync_online", bool, "", "1 when the last round reached the centre, 0 when it failed", "state"),
     SettingSpec("sync_last_error", str, "", "what the last failed round said", "state"),

@@ -105,6 +105,7 @@ class Clerk:
     name: str
     staff_no: str
     role: str  # clerk | supervisor | admin | backoffice
+    backup_for: str = ""  # AB角: the absent clerk's name when this clerk acts as his backup (B角) on a document
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,8 @@ class CaseRecord:
     decided_at: datetime | None = None  # the window's latest decision on the file (from the history: the
     #                                     first visit or the 补正 visit): a notice's 告知时间, the refusal's date
     corrected: bool = False  # printed as a corrected version (更正) after a correction of the case
+    online_app_no: str = ""  # 网上预审: the online application this case was taken from
+    holiday: bool = False  # 节假日办理: taken on a non-working day (the clock starts on the next working day)
 
     @property
     def accepted_on(self) -> date | None:

@@ -20,7 +20,8 @@ class ActionSpec:
     separator_before: bool = False
 
 
-MENUS: dict[str, str] = {"case": "办件(&C)", "sync": "同步(&S)", "supervisor": "值班长(&Z)"}
+MENUS: dict[str, str] = {"case": "办件(&C)", "sync": "同步(&S)", "stats": "统计(&T)", "supervisor": "值班长(&Z)",
+                         "help": "帮助(&H)"}
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("accept", "case", "受理", "accept_intake", ("Ctrl+Return", "Ctrl+Enter"), "intake"),
@@ -43,11 +44,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("quit", "case", "退出", "close", ("Ctrl+Q",), separator_before=True),
     ActionSpec("sync", "sync", "立即同步", "sync_now", ("F5",)),
     ActionSpec("settings", "sync", "设置…", "open_settings", separator_before=True),
+    ActionSpec("statistics", "stats", "统计报表…", "open_statistics", ("Ctrl+T",), "report_print"),
     ActionSpec("daily", "supervisor", "打印当日统计", "print_daily_report", permission="report_print"),
     ActionSpec("rejected", "supervisor", "异常件（上传被拒）…", "open_rejected", permission="deadletter_resolve"),
     ActionSpec("ratings", "supervisor", "当日评价…", "open_daily_ratings", permission="report_print"),
     ActionSpec("calendar", "supervisor", "节假日日历…", "open_calendar", permission="calendar_import",
                separator_before=True),
+    ActionSpec("doctor", "help", "自检…", "open_doctor"),
 )
 
 #: What a clerk may continue on a case found in 办件查询 (desktop/ui/dialogs/lookup.py), at any window of the

@@ -117,6 +117,28 @@ def _warm_imports() -> None:
         log.exception("warming the services import failed")
 
 
+def start_daily_backup(home: Path) -> threading.Thread:
+    """The daily backup, off the GUI thread with its own services: made when the newest is older than a day.
+    A failure is logged (doctor reports a missing backup); the clerk's work never waits for it."""
+    def run() -> None:
+        from desktop.core.services import Services
+
+        try:
+            svc = Services(home)
+            try:
+                made = svc.backup_if_due()
+            finally:
+                svc.close()
+            if made is not None:
+                log.info("daily backup written to %s", made.path)
+        except Exception as e:  # noqa: BLE001 - logged; the window goes on
+            log.warning("daily backup failed: %s", getattr(e, "message", e))
+
+    thread = threading.Thread(target=run, name="daily-backup", daemon=True)
+    thread.start()
+    return thread
+
+
 def run_gui(home: Path, argv: list[str]) -> int:
     """Run the window client on the data folder `home` until the clerk quits; returns the exit code."""
     _setup_logging(home)
@@ -129,6 +151,18 @@ def run_gui(home: Path, argv: list[str]) -> int:
         from desktop.ui.office.app import run_office
 
         return run_office(home, app)
+
+    from desktop.core.firstrun import needs_first_run  # a light module: the services import is warmed later
+
+    if needs_first_run(home):  # an empty data folder: the first-run wizard, then the login
+        from desktop.ui.first_run import FirstRunWizard
+
+        wizard = FirstRunWizard(home)
+        if wizard.exec() != QDialog.DialogCode.Accepted or not wizard.done_ok:
+            return 0
+        if wizard.link_message:
+            show_error(None, f"本窗口已设置好，但暂未连上中心：{wizard.link_message}。离线也可受理；"
+                       "请稍后在 设置 中或用 yichuang sync --central 重新接入。", "接入中心")
 
     from desktop.ui.dialogs.login import LoginDialog
 
@@ -156,6 +190,7 @@ def run_gui(home: Path, argv: list[str]) -> int:
 
     window = MainWindow(services, dialog.clerk, start_of_day=True)
     window.showMaximized()
+    start_daily_backup(home)
     try:
         return app.exec()
     finally:

@@ -35,6 +35,11 @@ class Presenter:
         path, _ = QFileDialog.getOpenFileName(parent, caption, "", filters)
         return path
 
+    def save_file(self, parent: QWidget | None, caption: str, suggested: str, filters: str) -> str:
+        """Where the clerk chose to save a file, or "" when he cancelled."""
+        path, _ = QFileDialog.getSaveFileName(parent, caption, suggested, filters)
+        return path
+
     def exec(self, dialog: QDialog) -> int:
         """Run a modal dialog; its result code (QDialog.DialogCode)."""
         return dialog.exec()

@@ -14,6 +14,7 @@ from desktop.core.types import Clerk, IntakeResult, Matter
 from desktop.ui.actions import ACTIONS, MENUS
 from desktop.ui.dialogs.lease import CaseLease
 from desktop.ui.feedback import presenter, print_with_preview, show_error
+from desktop.ui.intake.applicant_feed import ApplicantScreenFeed
 from desktop.ui.intake.controller import IntakeController
 from desktop.ui.intake.idcard import IdCardIntake
 from desktop.ui.intake.view import IntakeView
@@ -30,6 +31,7 @@ from desktop.ui.qt import (
     QWidget,
     Signal,
 )
+from desktop.ui.scan_watch import ScanFolderIntake
 from desktop.ui.status import WindowStatusBar
 from desktop.ui.sync_worker import SyncController
 from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
@@ -37,7 +39,7 @@ from desktop.ui.tasks import DbOp, QueryOp, bus, writer_for
 log = logging.getLogger("yichuang.ui")
 
 
-class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
+class MainWindow(IntakeView, IntakeController, IdCardIntake, ApplicantScreenFeed, ScanFolderIntake, QMainWindow):
     """One clerk's session at the window. Calls only `services`; `data_changed(what)` drives refreshes."""
 
     data_changed = Signal(str)
@@ -96,6 +98,8 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         self._update_summary()
         self.matter_panel.search_edit.setFocus()
         self.start_idcard_reader()
+        self.start_applicant_screen()
+        self.start_scan_folder()
 
     # ----- menus and keys
     def _writer_busy(self) -> None:
@@ -151,13 +155,29 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
                 + (f"，拒收 {result.rejected} 条" if result.rejected else "")
             )
         self.data_changed.emit("sync")
+        if result is not None and result.pulled:
+            self.check_catalogue()
 
     # ----- dialogs
+    catalogue_dialog = None
+
+    def check_catalogue(self) -> int:
+        """目录更新: the clerk sees what a new catalogue version changed until he acknowledges it."""
+        from desktop.ui.dialogs.catalogue_changes import check_catalogue_changes
+
+        return check_catalogue_changes(self)
+
     def open_settings(self) -> None:
         from desktop.ui.dialogs.settings import SettingsDialog
 
         presenter().exec(SettingsDialog(self, self.services, self.clerk))
         self.data_changed.emit("settings")
+
+    def open_doctor(self) -> None:
+        """帮助 → 自检: the checks of `yichuang doctor`, with 复制 for a support call."""
+        from desktop.ui.dialogs.doctor import DoctorDialog
+
+        self._open(DoctorDialog(self, self.services))
 
     def _open(self, dialog: QDialog) -> QDialog:
         """Show a workflow dialog window-modally without blocking (tests drive it through `active_dialog`)."""
@@ -183,12 +203,15 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         dialog.accepted.connect(reprinted)
         self._open(dialog)
 
-    def open_attach(self) -> None:
-        """附加扫描件 (Ctrl+U): a scanned material for the last case, or a case typed or scanned."""
+    def open_attach(self, case_no: str | None = None, file: str = "") -> QDialog:
+        """附加扫描件 (Ctrl+U): a scanned material for the current case, or a case typed or scanned; `file`: a
+        scan from the watched folder."""
         from desktop.ui.dialogs.attach import AttachDialog
 
-        last = self.last_result.case_no if self.last_result is not None else ""
-        dialog = AttachDialog(self, self.services, self.clerk, case_no=last)
+        dialog = AttachDialog(self, self.services, self.clerk, case_no=self.current_case_no() if case_no is None
+                              else case_no)
+        if file:
+            dialog.file_edit.setText(file)
 
         def attached() -> None:
             if dialog.attachment is not None:
@@ -196,7 +219,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
                 self.data_changed.emit("outbox")
 
         dialog.accepted.connect(attached)
-        self._open(dialog)
+        return self._open(dialog)
 
     def open_lookup(self, case_no: str | None = None) -> None:
         """办件查询 (Ctrl+L): find a case of the centre (number, ID, name, phone) and continue it under its
@@ -260,7 +283,7 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
                 receipts = [d for d in documents if d.kind == "delivery_receipt"]
                 if receipts:
                     print_with_preview(self, receipts[-1].path)
-                QTimer.singleShot(0, lambda: self.open_rating(case_no))
+                QTimer.singleShot(0, lambda: self.invite_rating(case_no, "handover"))
 
             QueryOp(self, lambda svc: svc.documents(case_no=case_no)).success(print_receipt).run()
 
@@ -268,7 +291,8 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         self._open(dialog)
 
     def open_rating(self, case_no: str | None = None) -> None:
-        """好差评 (F11): for the given case, or the last case taken at this window."""
+        """好差评 (F11), the clerk's fallback when the applicant's screen cannot be used (recorded as such): for the
+        given case, or the last case taken at this window."""
         from desktop.ui.dialogs.rating import RatingDialog
 
         if case_no is None and self.last_result is not None:
@@ -333,6 +357,14 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         return DbOp(self, lambda svc: svc.start_of_day_worklist(clerk=clerk, scope=scope)).success(
             checked).failure(failed).run()
 
+    def open_statistics(self) -> None:
+        """统计报表 (Ctrl+T, a supervisor): any period, this window or the centre, exported or printed."""
+        from desktop.ui.dialogs.statistics import StatisticsDialog
+
+        if not self.can("report_print"):
+            return
+        self._open(StatisticsDialog(self, self.services, self.clerk))
+
     def open_daily_ratings(self) -> None:
         from desktop.ui.dialogs.ratings import DailyRatingsDialog
 
@@ -366,9 +398,11 @@ class MainWindow(IntakeView, IntakeController, IdCardIntake, QMainWindow):
         if self._start_of_day:
             self._start_of_day = False
             QTimer.singleShot(0, self.check_start_of_day)
+            QTimer.singleShot(0, self.check_catalogue)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.stop_idcard_reader()
+        self.stop_applicant_screen()
         self.writer.close()
         self.sync.stop()
         self.status_timer.stop()

@@ -43,6 +43,8 @@ class WindowStatusBar(QStatusBar):
         self.skew = QLabel(self)
         self.skew.setObjectName("skewWarning")
         self.activity = QLabel(self)
+        self.catalogue = QLabel(self)
+        self.catalogue.setObjectName("catalogueVersion")
         self.calendar_warning = QLabel(self)
         self.calendar_warning.setObjectName("hintLabel")
         self.calendar_warning.setToolTip("请值班长在“值班长 → 节假日日历”中导入明年的日历文件")
@@ -54,6 +56,7 @@ class WindowStatusBar(QStatusBar):
         for w in (self.connection, self.queue, self.oldest, self.last_sync, self.skew, self.activity):
             self.addWidget(w)
         self.addPermanentWidget(self.calendar_warning)
+        self.addPermanentWidget(self.catalogue)
         self.addPermanentWidget(self.identity)
         self.refresh()
         self.check_calendar()
@@ -80,6 +83,7 @@ class WindowStatusBar(QStatusBar):
             st = self.services.sync_status()
             skew_raw = self.services.setting("sync_clock_skew")
             now = self.services.clock()
+            self.catalogue.setText(f"事项目录 {self.services.current_catalogue_version() or '未导入'}")
         except YichuangError as e:
             self.connection.setText(e.message)
             return

@@ -271,7 +271,19 @@ def test_top_level_shape(text, field):
     assert rejected(text).field == field
 
 
-def test_unknown_keys_are_ignored():
+def test_an_import_refuses_unknown_fields_by_name_and_a_pulled_catalogue_ignores_them():
+    """Issue 18: a typo (`materails`, `requird`) must not pass an import silently; a catalogue the centre
+    publishes with a newer field still loads on an older window (the pull is not strict)."""
     raw = base_matter()
     raw["future_field"] = {"anything": 1}
-    assert parse_catalogue(file_with(raw)).matters[2].code == "310101-001"
+    raw["materials"][0]["requird"] = True
+    text = json.loads(file_with(raw))
+    text["matters_note"] = "x"
+    text = json.dumps(text, ensure_ascii=False)
+    with pytest.raises(BadInput) as e:
+        parse_catalogue(text)
+    assert e.value.code == "E_CATALOGUE_INVALID"
+    assert "未知字段“future_field”" in e.value.message and "未知字段“requird”" in e.value.message
+    assert "未知字段“matters_note”" in e.value.message
+    assert any(f == "matters[2].future_field" for f, _ in e.value.problems)
+    assert parse_catalogue(text, strict=False).matters[2].code == "310101-001"

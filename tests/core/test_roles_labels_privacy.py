@@ -15,7 +15,7 @@ ADMIN = Clerk(login="admin", name="钱敏", staff_no="XH0000", role="admin")
 BACK = Clerk(login="back", name="孙立", staff_no="MZ0101", role="backoffice")
 
 SUPERVISOR_ONLY = ("reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
-                   "calendar_import", "deadletter_resolve", "report_print", "case_void")
+                   "calendar_import", "deadletter_resolve", "report_print", "case_void", "backup_assign")
 ADMIN_ONLY = ("catalogue_import", "user_manage", "settings_central", "settings_edit")
 
 
@@ -23,7 +23,7 @@ def test_the_permission_names_are_exactly_the_agreed_ones():
     assert set(roles.PERMISSIONS) == {
         "intake", "reprint_own", "reprint_any", "clock_pause", "clock_extend_approve", "override_approve",
         "calendar_import", "deadletter_resolve", "report_print", "catalogue_import", "user_manage",
-        "settings_central", "user_unlock", "case_correct", "case_withdraw", "case_void", "settings_edit",
+        "settings_central", "user_unlock", "case_correct", "case_withdraw", "case_void", "settings_edit", "backup_assign",
     }
 
 

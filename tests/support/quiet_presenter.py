@@ -37,6 +37,9 @@ class QuietPresenter(Presenter):
     def open_file(self, parent, caption: str, filters: str) -> str:
         return self.files.pop(0) if self.files else ""
 
+    def save_file(self, parent, caption: str, suggested: str, filters: str) -> str:
+        return self.files.pop(0) if self.files else ""
+
     def exec(self, dialog) -> int:
         return 0
 

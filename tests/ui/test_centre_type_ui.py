@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tests.support.clerk_actions import ctrl_enter, fill_person, pick_matter, wait_intake
+from tests.support.ids import ZHANG_SAN_ID
 
 
 def _window(qtbot, services, clerk, centre_type: str):
@@ -33,7 +34,13 @@ def test_district_centre_marks_and_refuses_a_street_matter(qtbot, services, cler
         fill_person(qtbot, w)
         result = wait_intake(qtbot, w, lambda: ctrl_enter(qtbot, w.form.person.name))
         assert result is None and "不在区行政服务中心受理" in w.message_label.text()
-        assert print_log == []
+        qtbot.waitUntil(lambda: len(print_log) == 1, timeout=10_000)  # the 导办单, nothing else
+        guide = print_log[0].pdf_path
+        assert "guide-SH-PER-002-" in str(guide) and "已打印导办单" in w.message_label.text()
+        from pypdf import PdfReader
+
+        text = "".join("".join((p.extract_text() or "").split()) for p in PdfReader(str(guide)).pages)
+        assert "田林街道社区事务受理服务中心" in text and services.lookup_cases(id_no=ZHANG_SAN_ID) == []
     finally:
         w.close()
 

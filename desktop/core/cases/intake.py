@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from db.local.models import Case, CaseCounter, CaseEvent, CaseMaterialRow
 from desktop.core import caseno, centres, users, workcalendar
 from desktop.core.audit import record_audit
-from desktop.core.cases import deadlines, records
+from desktop.core.cases import deadlines, prereview, records
 from desktop.core.cases.checks import (
     CheckedIntake,
     applicant_json,
@@ -55,8 +55,11 @@ def _check_override(store: Store, override: dict) -> None:
 
 
 def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, out_dir: Path | None = None,
-                 paper: str = "a4") -> list[IntakeResult]:
+                 paper: str = "a4", online_app_no: str = "") -> list[IntakeResult]:
     """Check every intake first; store all of them in one transaction, or nothing.
+
+    `online_app_no`: a single intake taken from a pre-reviewed online application (网上预审): the case keeps
+    the number and the pre-review is marked taken in the same transaction (refused when already taken).
 
     Documents are rendered after the commit (a voucher is never printed for a case that was not stored).
     A batch item that fails names its position in the message."""
@@ -82,8 +85,11 @@ def accept_batch(store: Store, *, intakes: list[dict[str, Any]], clerk: Clerk, o
     now = store.clock()
     window = store.window()
     version = workcalendar.calendar_version(store)
+    if online_app_no and len(checked) != 1:
+        raise BadInput("E_PREREVIEW", "网上预审件须逐件受理", field="online_app_no")
     with store.Session.begin() as s:
-        stored = [_store_case(s, item, clerk=clerk, window=window, now=now, cal=cal, calendar_version=version)
+        stored = [_store_case(s, item, clerk=clerk, window=window, now=now, cal=cal, calendar_version=version,
+                              online_app_no=online_app_no)
                   for item in checked]
         # the documents each case owes, durable with the case: a print that fails or is killed leaves them
         # listed (yichuang reprint --owed), never a stored case silently without its voucher
@@ -108,8 +114,9 @@ def _material_rows(materials: tuple[CaseMaterial, ...]) -> list[CaseMaterialRow]
 
 
 def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window, now: datetime,
-                cal: WorkdayCalendar, calendar_version: str) -> CaseRecord:
+                cal: WorkdayCalendar, calendar_version: str, online_app_no: str = "") -> CaseRecord:
     day = now.date()
+    holiday = not cal.is_workday(day)  # 节假日办理: marked; the clock still starts on the next working day
     matter = item.matter
     dates = deadlines.compute_deadlines(cal, matter=matter, outcome=item.outcome, start=day)
     complete_at = now if item.outcome in ("accepted", "completed") else None
@@ -143,15 +150,24 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         last_window_no=window.window_no,
         updated_at=now, refusal_reason=join_refusal(item.refusal_category, item.refusal_reason),
         apply_instead=item.apply_instead,
-        result_note=item.result_note, deadline_pending=dates.pending,
+        result_note=item.result_note, deadline_pending=dates.pending, online_app_no=online_app_no,
+        holiday=holiday,
     )
     case.materials.extend(_material_rows(item.materials))
     s.add(case)
+    if online_app_no:
+        prereview.mark_taken(s, online_app_no, case_no)
     if item.uscc_override:
         record_audit(s, window=window, at=now, actor=str(item.uscc_override["by"]), action="override.uscc_check",
                      ref=case_no, detail=str(item.uscc_override["reason"]))
     s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event=item.outcome,
                     detail=OUTCOME_LABELS[item.outcome], window_no=window.window_no))
+    if holiday:
+        s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="holiday_service",
+                        detail="节假日办理：办理时限自下一个工作日起算", window_no=window.window_no))
+    if online_app_no:
+        s.add(CaseEvent(case_no=case_no, at=now, actor=clerk.login, event="prereview_taken",
+                        detail=f"网上预审件 {online_app_no}：已核验原件", window_no=window.window_no))
     s.flush()
     enqueue(s, kind="case.upsert", ref=case_no, now=now,
             payload=case_payload(case, step=make_step(s, event=item.outcome, clerk=clerk, now=now)))
@@ -161,7 +177,7 @@ def _store_case(s: Session, item: CheckedIntake, *, clerk: Clerk, window: Window
         statutory_date=dates.statutory, window=window, clerk=clerk, note=item.note,
         warnings=tuple(warnings), refusal_reason=item.refusal_reason, apply_instead=item.apply_instead,
         result_note=item.result_note, complete_at=complete_at, deadline_pending=dates.pending, decided_at=now,
-        refusal_category=item.refusal_category,
+        refusal_category=item.refusal_category, online_app_no=online_app_no, holiday=holiday,
     )
 
 

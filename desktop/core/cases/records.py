@@ -48,7 +48,8 @@ def case_record(store: Store, *, case_no: str) -> CaseRecord:
         note=case.note, warnings=tuple(json.loads(case.warnings_json)), refusal_reason=refusal_reason,
         refusal_category=refusal_category, apply_instead=case.apply_instead, result_note=case.result_note, complete_at=case.complete_at,
         status=case.status, paused_since=case.paused_since, extended_days=case.extended_days,
-        deadline_pending=case.deadline_pending, decided_at=decided_at,
+        deadline_pending=case.deadline_pending, decided_at=decided_at, online_app_no=case.online_app_no,
+        holiday=case.holiday,
     )
 
 
@@ -67,16 +68,30 @@ def documents(store: Store, *, case_no: str) -> list[PrintedDocument]:
                                 printed_at=r.printed_at) for r in rows]
 
 
-def delivery_args(store: Store, case_no: str) -> dict[str, Any]:
-    """What the 送达回执 needs from the history: who received the result, how and when."""
+def delivery_args(store: Store, case_no: str, *, until: datetime | None = None) -> dict[str, Any]:
+    """What the 送达回执 needs from the history: who received the result, how and when, the decision handed
+    over (as the centre sent it, frozen in the `delivered` event), an e-licence reference, and for express the
+    courier's proof of delivery (`delivery.signed`) once recorded. `until`: as of that time (a print's)."""
     with store.Reader() as s:
-        ev = s.scalar(select(CaseEvent).where(CaseEvent.case_no == case_no, CaseEvent.event == "delivered")
-                      .order_by(CaseEvent.id.desc()))
-    if ev is None:
+        q = select(CaseEvent).where(CaseEvent.case_no == case_no,
+                                    CaseEvent.event.in_(("delivered", "delivery.signed")))
+        if until is not None:
+            q = q.where(CaseEvent.at <= until)
+        events = list(s.scalars(q.order_by(CaseEvent.id)))
+    delivered = [i for i, e in enumerate(events) if e.event == "delivered"]
+    if not delivered:
         raise BadInput("E_NOT_DELIVERED", f"办件 {case_no} 尚未送达", field="case_no")
+    ev = events[delivered[-1]]
     d = json.loads(ev.detail)
-    return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""),
-            "how": d["how"], "delivered_at": ev.at}
+    args: dict[str, Any] = {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""),
+                            "how": d["how"], "delivered_at": ev.at, "tracking_no": d.get("tracking_no", ""),
+                            "decision": d.get("decision"), "e_licence_ref": d.get("e_licence_ref", "")}
+    signed = next((e for e in events[delivered[-1] + 1:] if e.event == "delivery.signed"), None)
+    if d["how"] == "express" and d.get("posted"):
+        args["posted"] = True
+        if signed is not None:
+            args["signed_at"] = datetime.fromisoformat(json.loads(signed.detail)["signed_at"])
+    return args
 
 
 def material_input(m: CaseMaterial) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.local.models import Case, CaseEvent, Setting
+from desktop.core.backup_clerks import active_backup
 from desktop.core.clock import to_iso
 from desktop.core.outbox import enqueue
 from desktop.core.types import Clerk
@@ -39,9 +40,15 @@ def make_step(s: Session, *, event: str, clerk: Clerk | None, now: datetime, act
 
 
 def record_case_change(s: Session, case: Case, *, clerk: Clerk | None, event: str, detail: str, now: datetime,
-                       actor: str = "", backup_for: str = "") -> None:
+                       actor: str = "", backup_for: str | None = None) -> None:
     """A changed case becomes its next version: history event and `case.upsert` op carrying the step.
-    `clerk` is who acts (None only for a change the system makes, named by `actor`)."""
+    `clerk` is who acts (None only for a change the system makes, named by `actor`). `backup_for` (AB角):
+    by default the case's clerk when `clerk` acts as his backup (B角) today, else ''."""
+    if backup_for is None:
+        backup_for = ""
+        if clerk is not None and active_backup(s, absent_login=case.clerk_login, backup_login=clerk.login,
+                                               day=now.date()):
+            backup_for = case.clerk_login
     step = make_step(s, event=event, clerk=clerk, now=now, actor=actor, backup_for=backup_for)
     case.version += 1
     case.updated_at = now
@@ -85,6 +92,10 @@ def case_payload(case: Case, *, step: dict[str, str] | None = None) -> dict[str,
         "extended_days": case.extended_days,
         "version": case.version,
     }
+    if case.online_app_no:  # optional keys, sent only when set (older payloads stay as they were)
+        payload["online_app_no"] = case.online_app_no
+    if case.holiday:
+        payload["holiday"] = True
     if step is not None:
         payload["step"] = step
     return payload

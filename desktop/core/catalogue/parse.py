@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.core import centres as centre_directory
 from desktop.core.errors import BadInput
 from desktop.core.labels import MATERIAL_KIND_LABELS
 from desktop.core.textcheck import forbidden_char, json_depth
@@ -40,6 +41,7 @@ NEVER_GAP_KINDS = ("application_form", "identity_document")
 class Catalogue:
     version: str
     matters: tuple[Matter, ...]
+    centres: tuple[centre_directory.CentreEntry, ...] = ()  # the centre directory (导办单), top-level "centres"
 
     def by_code(self) -> dict[str, Matter]:
         return {m.code: m for m in self.matters}
@@ -99,10 +101,31 @@ def _matter_label(raw: Any, index: int) -> str:
     return f"事项（第 {index + 1} 项）"
 
 
-def _material(raw: Any, where: str, label: str, problems: _Problems) -> MaterialSpec | None:
+#: the fields a catalogue file may hold; an import refuses any other (a typo must not pass silently), a
+#: catalogue pulled from the centre only ignores them (a newer centre's file still loads on an older window)
+CATALOGUE_FIELDS = frozenset({"version", "matters", "centres"})
+MATTER_FIELDS = frozenset({
+    "code", "name", "department", "mode", "applicant_kinds", "on_the_spot", "statutory_days", "promised_days",
+    "commitment_allowed", "early_completion", "review_steps", "centre_types", "materials", "keywords",
+    "legal_basis", "fee", "reconsideration_body", "court"})
+MATERIAL_FIELDS = frozenset({
+    "code", "name", "required", "form", "copies", "e_licence", "standard", "kind", "gap_allowed",
+    "commitment_text"})
+
+
+def _unknown_fields(raw: dict, known: frozenset[str], where: str, label: str, problems: _Problems) -> None:
+    for key in raw:
+        if key not in known:
+            shown = key if isinstance(key, str) and key.isprintable() and len(key) <= 40 else repr(key)[:40]
+            problems.add(f"{where}.{shown}", f"{label}：未知字段“{shown}”（可用字段：{'、'.join(sorted(known))}）")
+
+
+def _material(raw: Any, where: str, label: str, problems: _Problems, strict: bool = True) -> MaterialSpec | None:
     if not isinstance(raw, dict):
         problems.add(where, f"{label}：应为对象")
         return None
+    if strict:
+        _unknown_fields(raw, MATERIAL_FIELDS, where, label, problems)
     ok = True
 
     def bad(key: str, message: str) -> None:
@@ -169,13 +192,15 @@ def _material(raw: Any, where: str, label: str, problems: _Problems) -> Material
     )
 
 
-def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter | None:
+def _matter(raw: Any, index: int, version: str, problems: _Problems, strict: bool = True) -> Matter | None:
     where = f"matters[{index}]"
     label = _matter_label(raw, index)
     if not isinstance(raw, dict):
         problems.add(where, f"{label}：应为对象")
         return None
     before = len(problems.items)
+    if strict:
+        _unknown_fields(raw, MATTER_FIELDS, where, label, problems)
 
     def bad(key: str, message: str) -> None:
         problems.add(f"{where}.{key}", f"{label}字段 {key}：{message}")
@@ -282,7 +307,7 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
             m_label = (
                 f"{label}材料 {m_code}（第 {j + 1} 项）" if _text(m_code) else f"{label}材料（第 {j + 1} 项）"
             )
-            spec = _material(m_raw, f"{where}.materials[{j}]", m_label, problems)
+            spec = _material(m_raw, f"{where}.materials[{j}]", m_label, problems, strict)
             if spec is None:
                 continue
             if spec.code in seen:
@@ -326,19 +351,21 @@ def _matter(raw: Any, index: int, version: str, problems: _Problems) -> Matter |
 def matter_from_json(raw: Any, version: str) -> Matter:
     """One stored matter (its JSON as imported) back into a Matter, by the same rules as the import."""
     problems = _Problems()
-    matter = _matter(raw, 0, version, problems)
+    matter = _matter(raw, 0, version, problems, strict=False)  # stored: it passed its own import or pull
     problems.raise_if_any()
     assert matter is not None
     return matter
 
 
-def parse_catalogue(text: str) -> Catalogue:
+def parse_catalogue(text: str, *, strict: bool = True) -> Catalogue:
     """Parse and validate a catalogue file; raise BadInput naming every matter and field at fault.
 
     Codes: E_CATALOGUE_JSON (not JSON; the message gives line and column) and E_CATALOGUE_INVALID
     (the message lists every problem, `field` is the first one's path such as
-    `matters[2].promised_days`; the list is also on the exception as `problems`). Unknown keys are
-    ignored so that a newer server catalogue still loads on an older window.
+    `matters[2].promised_days`; the list is also on the exception as `problems`). `strict` (an import, a
+    publication): an unknown field anywhere is refused, named (a typo such as `materails` must not pass);
+    not strict (a catalogue pulled from the centre): unknown fields are ignored so that a newer centre's
+    catalogue still loads on an older window.
     """
     if len(text) > MAX_CATALOGUE_CHARS:
         raise BadInput("E_CATALOGUE_JSON", f"事项目录过大（超过 {MAX_CATALOGUE_CHARS} 个字符）", field="catalogue")
@@ -358,6 +385,8 @@ def parse_catalogue(text: str) -> Catalogue:
     if not isinstance(data, dict):
         problems.add("catalogue", "事项目录应为 JSON 对象，包含 version 和 matters")
         problems.raise_if_any()
+    if strict:
+        _unknown_fields(data, CATALOGUE_FIELDS, "catalogue", "事项目录", problems)
     version = data.get("version")
     if not _text(version):
         problems.add("version", "字段 version：目录版本不能为空")
@@ -375,7 +404,7 @@ def parse_catalogue(text: str) -> Catalogue:
     matters: list[Matter] = []
     codes: dict[str, int] = {}
     for i, raw in enumerate(matters_raw):
-        matter = _matter(raw, i, version.strip(), problems)
+        matter = _matter(raw, i, version.strip(), problems, strict)
         if matter is None:
             continue
         if matter.code in codes:
@@ -386,8 +415,12 @@ def parse_catalogue(text: str) -> Catalogue:
             continue
         codes[matter.code] = i
         matters.append(matter)
+    found: list[tuple[str, str]] = []
+    directory = centre_directory.parse_directory(data.get("centres"), found)
+    for field, message in found:
+        problems.add(field, message)
     problems.raise_if_any()
-    return Catalogue(version=version.strip(), matters=tuple(matters))
+    return Catalogue(version=version.strip(), matters=tuple(matters), centres=directory)
 
 
 def _matter_json(m: Matter) -> dict[str, Any]:
@@ -429,5 +462,7 @@ def _matter_json(m: Matter) -> dict[str, Any]:
 
 def catalogue_to_json(cat: Catalogue) -> str:
     """Serialise a catalogue in the import format; parse_catalogue(catalogue_to_json(c)) == c."""
-    data = {"version": cat.version, "matters": [_matter_json(m) for m in cat.matters]}
+    data: dict[str, Any] = {"version": cat.version, "matters": [_matter_json(m) for m in cat.matters]}
+    if cat.centres:
+        data["centres"] = centre_directory.directory_json(cat.centres)
     return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

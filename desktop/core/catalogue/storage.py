@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from db.local.models import AuditEntry, CatalogueVersion, MatterRow
 from desktop.core.audit import record_audit
 from desktop.core.catalogue.parse import Catalogue, matter_from_json, parse_catalogue
+from desktop.core.centres import CentreEntry, directory_from_json, directory_json
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.roles import require
 from desktop.core.search import MatterIndex, catalogue_forms
@@ -38,6 +39,7 @@ def store_catalogue(s: Session, catalogue: Catalogue, text: str, *, now, source:
         raw = json.loads(text)
         s.add(CatalogueVersion(version=catalogue.version, imported_at=now, sha256=digest, is_current=False,
                                matter_count=len(catalogue.matters),
+                               centres_json=json.dumps(directory_json(catalogue.centres), ensure_ascii=False),
                                search_forms=json.dumps(catalogue_forms(catalogue.matters), ensure_ascii=False)))
         s.flush()
         for m in raw["matters"]:
@@ -110,3 +112,10 @@ def _index(store: Store) -> MatterIndex:
 
 def search_matters(store: Store, *, query: str, limit: int = 20) -> list[Matter]:
     return _index(store).search(query, limit)
+
+
+def centre_directory(store: Store) -> tuple[CentreEntry, ...]:
+    """The centre directory of the current catalogue (empty when it carries none)."""
+    with store.Reader() as s:
+        text = s.scalar(select(CatalogueVersion.centres_json).where(CatalogueVersion.is_current))
+    return directory_from_json(text or "[]")

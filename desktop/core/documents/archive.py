@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from db.local.models import CaseEvent, Document, DocumentNumber, DocumentOwed
 from desktop.core import config
+from desktop.core.backup_clerks import active_backup
 from desktop.core.cases import records
 from desktop.core.clock import to_iso
 from desktop.core.documents import numbers, registry
@@ -122,7 +123,8 @@ def print_document(store: Store, *, record: CaseRecord, kind: str, paper: str = 
     with store.Session.begin() as s:
         earlier, reprint, number = numbers.edition(s, store, case_no=record.case_no, kind=kind, now=now,
                                                    issue=issue, reissue=reissue)
-        record = replace(record, clerk=document_clerk(s, record=record, kind=kind, reprint=reprint, printer=who))
+        record = replace(record, clerk=document_clerk(s, record=record, kind=kind, reprint=reprint, printer=who,
+                                                      at=now))
         from desktop.core.seal.sealing import render_sealed  # the seal QR of a decision document
 
         pdf, warning = render_sealed(store, kind, record, paper=paper, reprint=reprint, extra=extra, now=now,
@@ -187,16 +189,21 @@ def print_warnings(docs) -> tuple[str, ...]:
 
 def reprint(store: Store, *, case_no: str, kind: str = "voucher", paper: str = "a4", clerk: Clerk) -> PrintedDocument:
     """Print a case's document again, marked 补打 with its count. A clerk reprints only cases he took or
-    continued (at any window of the centre: a pulled case he supplemented or handed over counts); a
-    supervisor any case of this window."""
+    continued (at any window of the centre: a pulled case he supplemented or handed over counts) and, as
+    its clerk's B角 during the period, the absent clerk's cases; a supervisor any case of this window."""
     record = records.case_record(store, case_no=case_no)
     require(clerk, "reprint_own")
-    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login and not _acted_on(store, record.case_no,
-                                                                                           clerk.login):
+    if not can(clerk, "reprint_any") and record.clerk.login != clerk.login and not _acted_on(
+            store, record.case_no, clerk.login) and not _backup_today(store, record.clerk.login, clerk.login):
         raise AuthError("E_REPRINT_ROLE", f"办件 {record.case_no} 由 {record.clerk.name} 受理：请由本人或值班长补打",
                         field="case_no")
     extra = records.delivery_args(store, record.case_no) if kind == "delivery_receipt" else None
     return print_document(store, record=record, kind=kind, paper=paper, clerk=clerk, extra=extra)
+
+
+def _backup_today(store: Store, absent: str, login: str) -> bool:
+    with store.Reader() as s:
+        return active_backup(s, absent_login=absent, backup_login=login, day=store.clock().date())
 
 
 def _acted_on(store: Store, case_no: str, login: str) -> bool:

@@ -17,7 +17,7 @@ from desktop.core.types import ID_TYPE_LABELS, MODE_LABELS, CaseRecord, Enterpri
 from . import sealmark
 from .codes import barcode_flowable
 from .layout import Paper, Styles
-from .text import esc, fmt_date, fmt_datetime
+from .text import clerk_text, esc, fmt_date, fmt_datetime
 
 BLANK = "＿" * 8  # a line to write on by hand
 
@@ -56,7 +56,7 @@ def case_fields(case: CaseRecord) -> list[Field]:
         ("收件时间", fmt_datetime(case.received_at), False),
         ("服务中心", f"{esc(w.centre_name)}（{esc(w.centre_code)}）", False),
         ("窗口", f"{esc(w.window_no)} 号窗口", False),
-        ("窗口工作人员", f"{esc(c.name)}（工号 {esc(c.staff_no)}）", False),
+        ("窗口工作人员", clerk_text(c), bool(c.backup_for)),  # a B角 takes the whole row
         ("办理方式", esc(MODE_LABELS.get(m.mode, m.mode)), False),
         ("申请事项", f"{esc(m.name)}（事项编码 {esc(m.code)}）", True),
     ]

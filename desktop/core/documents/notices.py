@@ -22,7 +22,7 @@ from .blocks import (
     table,
 )
 from .layout import Paper, Styles, build_pdf, paper_spec, styles
-from .text import esc, fmt_date, fmt_datetime
+from .text import clerk_text, esc, fmt_date, fmt_datetime
 
 LICENSING_LAW = "《中华人民共和国行政许可法》"
 HOTLINE = "12345 市民服务热线"
@@ -62,7 +62,7 @@ def _receipt_signatures(case: CaseRecord, spec: Paper, st: Styles) -> Flowable:
 
 
 def _clerk(case: CaseRecord) -> str:
-    return f"{esc(case.clerk.name)}（工号 {esc(case.clerk.staff_no)}）"
+    return clerk_text(case.clerk)
 
 
 def _contact_phone(case: CaseRecord) -> str:

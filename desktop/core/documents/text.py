@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from desktop.core.types import CaseRecord
+from desktop.core.types import CaseRecord, Clerk
 
 from .fonts import fallback_font
 
@@ -59,6 +59,12 @@ def fmt_datetime(t: datetime | None, missing: str = "—") -> str:
     if t is None:
         return missing
     return f"{fmt_date(t)} {t.hour:02d}:{t.minute:02d}"
+
+
+def clerk_text(c: Clerk) -> str:
+    """The clerk as documents name him: '张敏（工号 A001）', and as a backup 'B角（代 王芳）' after it."""
+    text = f"{esc(c.name)}（工号 {esc(c.staff_no)}）"
+    return f"{text} B角（代 {esc(c.backup_for)}）" if c.backup_for else text
 
 
 def query_url(case: CaseRecord) -> str:

@@ -99,7 +99,8 @@ def verify_documents(store: Store, case_no: str) -> list[Difference]:
             printer = Clerk(login=row.clerk_login, name=user.name if user else row.clerk_login,
                             staff_no=user.staff_no if user else "", role=user.role if user else "clerk")
             record = replace(record, clerk=document_clerk(s, record=record, kind=row.kind, reprint=row.reprint,
-                                                                  printer=printer, before_id=row.id))
+                                                                  printer=printer, before_id=row.id,
+                                                                  at=row.printed_at))
         if (row.kind, row.sha256) in corrected:
             record = replace(record, corrected=True)
         found += _compare(store, row, record)
@@ -193,15 +194,10 @@ def _extra(store: Store, row: Document) -> dict[str, Any] | None:
         return gaphistory.document_args(store, row.kind, row.case_no, row.printed_at)
     if row.kind != "delivery_receipt":
         return None
-    with store.Reader() as s:
-        ev = s.scalar(select(CaseEvent).where(
-            CaseEvent.case_no == row.case_no, CaseEvent.event == "delivered", CaseEvent.at <= row.printed_at,
-        ).order_by(CaseEvent.id.desc()))
-    if ev is None:
+    try:  # the delivery (and the decision it handed over, a courier's proof) as of the print
+        return records.delivery_args(store, row.case_no, until=row.printed_at)
+    except YichuangError:
         return None
-    d = json.loads(ev.detail)
-    return {"receiver_name": d["receiver_name"], "receiver_id_no": d.get("receiver_id_no", ""), "how": d["how"],
-            "delivered_at": ev.at}
 
 
 def _number(store: Store, row: Document) -> str:

@@ -112,6 +112,10 @@ def render_voucher(case: CaseRecord, *, paper: str = "a4", reprint: int = 0) -> 
     spec = paper_spec(paper)
     st = styles(spec)
     story = case_head(case, "收件凭证", spec, st, reprint=reprint)
+    marks = ([f"网上预审申请编号：{esc(case.online_app_no)}"] if case.online_app_no else []) + (
+        ["节假日办理（办理时限自下一个工作日起算）"] if case.holiday else [])
+    if marks:
+        story.append(Paragraph("　".join(marks), st.body))
     story += _materials(case, spec, st)
     story += _deadlines(case, spec, st)
     story.append(section("查询与评价", st))

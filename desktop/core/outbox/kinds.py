@@ -44,7 +44,7 @@ KINDS: dict[str, OpKind] = {k.kind: k for k in (
           "case_no centre_code window_no version matter_code outcome received_at applicant",
           "catalogue_version calendar_version status promised_date statutory_date supply_due clerk_login "
           "agent materials note refusal_reason apply_instead result_note complete_at paused_since extended_days "
-          "step"),  # step (protocol 5): {event, window_no, clerk_login, clerk_name, at, backup_for}
+          "step online_app_no holiday"),  # step (protocol 5): {event, window_no, clerk_login, clerk_name, at, backup_for}
     _kind("document.printed", "文书打印", 1, "case_no kind sha256 printed_at", "reprint paper clerk_login corrected"),
     _kind("consultation.recorded", "咨询登记", 2,
           "id centre_code window_no asked_at asker_name question answer",
@@ -53,10 +53,12 @@ KINDS: dict[str, OpKind] = {k.kind: k for k in (
           "batch_no centre_code window_no version case_nos department channel state created_at",
           "tracking_no return_reason sent_at closed_at"),
     _kind("rating.recorded", "好差评", 2, "case_no centre_code overall rated_at",
-          "occasion window_no efficiency service attitude comment"),
+          "occasion window_no efficiency service attitude comment source"),
     _kind("attachment.linked", "扫描件", 2, "case_no material_code sha256", "filename mime size clerk_login",
           blob_keys=("sha256",)),
     _kind("audit.recorded", "审计记录", 3, "centre_code at actor action", "window_no ref detail"),
+    _kind("backup.assigned", "指定B角", 5,
+          "id centre_code window_no clerk_login backup_login date_from date_to assigned_by assigned_at"),
 )}
 """kind → OpKind; the centre applies each with yc.apply_… through yc.op_kinds (central revision c0004)."""
 

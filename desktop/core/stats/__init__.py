@@ -5,6 +5,8 @@ figures.py  the frozen result (StatsReport) and its tables, shared by the PDF, t
 local.py    the figures from a window's local store (scope window | centre)
 sqlparts.py the SQL both stores share in spirit: the working-day ordinals of the window calendar
 export.py   XLSX (one sheet per table) and CSV (the case-level rows behind the figures)
+central.py  the figures of one or several centres of a district from the central PostgreSQL (read-only),
+            over case rows of the same shape (centralsql.py)
 """
 
 from desktop.core.stats.daily import daily_stats, print_daily_report

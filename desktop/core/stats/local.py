@@ -32,6 +32,7 @@ from desktop.core.stats.sqlparts import (
     ON_TIME_STATUTORY_SQL,
     VOLUME_SQL,
     case_rows_sql,
+    n_of,
 )
 from desktop.core.store import Store
 from desktop.core.types import Clerk
@@ -74,7 +75,7 @@ class _Query:
         return tuple(0 if v is None else v for v in self.all(body, **extra)[0])
 
 
-def _volumes(q: _Query, consultations: int) -> Volumes:
+def volumes(q: _Query, consultations: int) -> Volumes:
     received, accepted, completed, notices, refused, withdrawn, voided = q.one(
         f"SELECT {VOLUME_SQL} FROM cr WHERE in_received")
     (pending,) = q.one("SELECT count(*) FROM cr WHERE in_received AND outcome = 'notice' "
@@ -84,12 +85,12 @@ def _volumes(q: _Query, consultations: int) -> Volumes:
                    consultations=consultations)
 
 
-def _efficiency(q: _Query, overdue: int, near: int) -> Efficiency:
+def efficiency(q: _Query, overdue: int, near: int) -> Efficiency:
     decided, spot, early, in_time, p_known, p_ok, s_known, s_ok = q.one(f"""
-SELECT count(*), SUM(outcome = 'completed'), SUM({EARLY_SQL}),
-  SUM(outcome = 'accepted' AND {ON_TIME_SQL} AND NOT {EARLY_SQL}),
-  SUM(promised_date IS NOT NULL), SUM({ON_TIME_SQL}),
-  SUM(statutory_date IS NOT NULL), SUM({ON_TIME_STATUTORY_SQL})
+SELECT count(*), {n_of("outcome = 'completed'")}, {n_of(EARLY_SQL)},
+  {n_of(f"outcome = 'accepted' AND {ON_TIME_SQL} AND NOT {EARLY_SQL}")},
+  {n_of("promised_date IS NOT NULL")}, {n_of(ON_TIME_SQL)},
+  {n_of("statutory_date IS NOT NULL")}, {n_of(ON_TIME_STATUTORY_SQL)}
 FROM cr WHERE in_decided""")
     to_decision = q.all("SELECT wd_decision, count(*) FROM cr WHERE in_decided AND wd_decision IS NOT NULL "
                         "GROUP BY wd_decision")
@@ -125,9 +126,9 @@ ORDER BY c.promised_date, c.case_no"""
     return overdue, near
 
 
-def _revisits(q: _Query) -> Revisits:
-    first, notice, finished, visits = q.one("""
-SELECT count(*), SUM(first_notice), SUM(decided_day IS NOT NULL),
+def revisits(q: _Query) -> Revisits:
+    first, notice, finished, visits = q.one(f"""
+SELECT count(*), SUM(first_notice), {n_of("decided_day IS NOT NULL")},
   SUM(CASE WHEN decided_day IS NOT NULL THEN visits ELSE 0 END)
 FROM cr WHERE in_received AND status != 'voided'""")
     return Revisits(first_visits=first, first_notice=notice, finished=finished, visits=visits)
@@ -168,14 +169,14 @@ def compute(store: Store, *, start: date, end: date, scope: str = "window") -> S
     with store.Reader() as s:
         q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=window_no, start=start, end=end)
         consult = tbl.consultation_rows(q, window=scope == "window")
-        volumes = _volumes(q, sum(r[-1] for r in consult))
+        vol = volumes(q, sum(r[-1] for r in consult))
         overdue, near = _due_now(q, cal, today)
-        efficiency = _efficiency(q, len(overdue), len(near))
+        eff = efficiency(q, len(overdue), len(near))
         report_tables = tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near,
                                          today=today, centre_scope=scope == "centre")
         satisfaction = _satisfaction(q)
         loop = _loop(q)
-        revisits = _revisits(q)
+        rev = revisits(q)
     try:
         working_days = cal.workdays_between(start - timedelta(days=1), end)
     except Exception:  # a year without a published calendar
@@ -184,7 +185,7 @@ def compute(store: Store, *, start: date, end: date, scope: str = "window") -> S
         centre_code=w.centre_code, centre_name=w.centre_name, scope=scope,
         window_no=w.window_no if scope == "window" else "", centres=(w.centre_code,),
         period_from=start, period_to=end, generated_at=store.clock(), working_days=working_days,
-        volumes=volumes, efficiency=efficiency, revisits=revisits,
+        volumes=vol, efficiency=eff, revisits=rev,
         satisfaction=satisfaction, loop=loop, tables=report_tables,
         caveats=CENTRE_CAVEATS if scope == "centre" else ())
 

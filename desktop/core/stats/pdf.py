@@ -184,7 +184,7 @@ def _period(rep: StatsReport) -> str:
 
 
 SECTIONS = (
-    ("一、办件量", ("by_matter", "by_mode", "by_applicant", "by_clerk", "by_department", "by_window")),
+    ("一、办件量", ("by_matter", "by_mode", "by_applicant", "by_clerk", "by_department", "by_centre", "by_window")),
     ("二、办理效率", ("timeliness", "due")),
     ("三、群众跑动（一次性告知）", ("missing",)),
     ("四、好差评", ("bad_ratings",)),

@@ -120,3 +120,8 @@ EARLY_SQL = ("(outcome = 'accepted' AND wd_decision IS NOT NULL AND wd_promised 
              "AND wd_decision * 10 <= wd_promised * 7)")
 ON_TIME_SQL = "(promised_date IS NOT NULL AND decided_day <= promised_date)"
 ON_TIME_STATUTORY_SQL = "(statutory_date IS NOT NULL AND decided_day <= statutory_date)"
+
+
+def n_of(cond: str) -> str:
+    """How many rows meet `cond`: the same SQL in SQLite and PostgreSQL (which cannot SUM a boolean)."""
+    return f"SUM(CASE WHEN {cond} THEN 1 ELSE 0 END)"

@@ -13,6 +13,7 @@ from desktop.core.stats.sqlparts import (
     ON_TIME_SQL,
     VOLUME_COLUMNS,
     VOLUME_SQL,
+    n_of,
     scope_sql,
 )
 
@@ -53,7 +54,7 @@ DIMENSIONS = (
 DIM_COLUMNS = ("项目",) + VOLUME_COLUMNS + ("咨询",)
 
 
-def _dimension(q, consult, key, title, col, name_col, c_key, c_name, labels) -> Table:
+def dimension(q, consult, key, title, col, name_col, c_key, c_name, labels) -> Table:
     rows: dict[str, list] = {}
     names: dict[str, str] = {}
     for k, name, *counts in q.all(f"SELECT {col}, MAX({name_col}), {VOLUME_SQL} FROM cr WHERE in_received "
@@ -80,10 +81,10 @@ def _dimension(q, consult, key, title, col, name_col, c_key, c_name, labels) -> 
     return Table(key, title, DIM_COLUMNS, body, total)
 
 
-def _timeliness(q) -> Table:
+def timeliness(q) -> Table:
     cols = ("事项", "办结", "当场办结", "提前办结", "按承诺时限办结率", "平均工作日", "P90 工作日")
-    head = q.all(f"""SELECT matter_code, MAX(matter_name), count(*), SUM(outcome = 'completed'), SUM({EARLY_SQL}),
-  SUM({ON_TIME_SQL}), SUM(promised_date IS NOT NULL) FROM cr WHERE in_decided GROUP BY matter_code""")
+    head = q.all(f"""SELECT matter_code, MAX(matter_name), count(*), {n_of("outcome = 'completed'")},
+  {n_of(EARLY_SQL)}, {n_of(ON_TIME_SQL)}, {n_of("promised_date IS NOT NULL")} FROM cr WHERE in_decided GROUP BY matter_code""")
     hist: dict[str, list] = {}
     for code, wd, n in q.all("SELECT matter_code, wd_decision, count(*) FROM cr WHERE in_decided "
                              "AND wd_decision IS NOT NULL GROUP BY matter_code, wd_decision"):
@@ -96,14 +97,15 @@ def _timeliness(q) -> Table:
                  note="提前办结：受理至办结的工作日不超过承诺工作日的 70%；平均与 P90 为受理至办结的工作日。")
 
 
-def _trend(q, consult, start: date, end: date) -> Table:
+def trend(q, consult, start: date, end: date) -> Table:
     days: dict[str, list[int]] = {}
     d = start
     while d <= end:
         days[d.isoformat()] = [0, 0, 0, 0]
         d += timedelta(days=1)
-    for day, n, notice in q.all("SELECT received_day, count(*), SUM(first_notice AND status != 'voided') "
-                                "FROM cr WHERE in_received GROUP BY received_day"):
+    notices = n_of("first_notice = 1 AND status != 'voided'")
+    for day, n, notice in q.all(f"SELECT received_day, count(*), {notices} FROM cr WHERE in_received "
+                                "GROUP BY received_day"):
         days[day][0], days[day][2] = n, notice or 0
     for day, n in q.all("SELECT decided_day, count(*) FROM cr WHERE in_decided GROUP BY decided_day"):
         days[day][1] = n
@@ -131,6 +133,11 @@ FROM gaps g JOIN cr ON cr.case_no = g.case_no AND cr.in_received AND cr.status !
 LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
 GROUP BY cr.matter_code, g.code, g.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30""")
+    return missing_table(rows)
+
+
+def missing_table(rows: list[tuple]) -> Table:
+    """(matter code, matter name, material code, material name, state, standard, cases) rows as the table."""
     body = tuple((f"{code} {mname}", f"{mcode} {name or ''}".strip(), label(MATERIAL_STATE_LABELS, state),
                   standard or "—", n) for code, mname, mcode, name, state, standard, n in rows)
     return Table("missing", "最常缺少或不符合要求的材料", ("事项", "材料", "情形", "审查标准", "件数"), body,
@@ -139,9 +146,9 @@ ORDER BY 7 DESC, 1, 3, 5 LIMIT 30""")
 
 def build_tables(q, consult, *, start: date, end: date, overdue, near, today: date,
                  centre_scope: bool) -> tuple[Table, ...]:
-    out = [_dimension(q, consult, *d) for d in DIMENSIONS if centre_scope or d[0] != "by_window"]
-    out += [_timeliness(q), _trend(q, consult, start, end), _missing(q), _bad_ratings(q, today),
-            _returned(q), _due(overdue, near)]
+    out = [dimension(q, consult, *d) for d in DIMENSIONS if centre_scope or d[0] != "by_window"]
+    out += [timeliness(q), trend(q, consult, start, end), _missing(q), _bad_ratings(q, today),
+            _returned(q), due_table(overdue, near)]
     return tuple(out)
 
 
@@ -169,7 +176,7 @@ FROM transfer_batches WHERE state = 'returned' AND substr(created_at, 1, 10) BET
                  tuple(tuple(r) for r in rows))
 
 
-def _due(overdue, near) -> Table:
+def due_table(overdue, near) -> Table:
     body = tuple((c, m, str(d), n, f"{w} 号", "红色：已逾期") for c, m, d, n, w in overdue)
     body += tuple((c, m, str(d), n, f"{w} 号", "黄色：临近到期") for c, m, d, n, w in near)
     return Table("due", "当前逾期与临近到期办件", ("办件编号", "事项", "承诺办结日期", "收件人员", "窗口", "提示"), body)

@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from db.local.models import AuditEntry, CalendarDay, CalendarYear, Case, CaseEvent, CatalogueVersion, User
+from desktop.core.backup_clerks import apply_backups
 from desktop.core.cases import deadlines
 from desktop.core.catalogue import parse_catalogue
 from desktop.core.catalogue.storage import store_catalogue
@@ -24,7 +25,7 @@ from desktop.core.sync.loop import apply_cases, apply_transfers
 if TYPE_CHECKING:
     from desktop.core.store import Store
 
-__all__ = ["CENTRE_ACTOR", "PULL_LIMITS", "STREAMS", "Stream", "apply_calendar", "apply_case_status",
+__all__ = ["CENTRE_ACTOR", "PULL_LIMITS", "STREAMS", "Stream", "apply_backups", "apply_calendar", "apply_case_status",
            "apply_cases", "apply_catalogue", "apply_transfers", "apply_users"]
 
 CENTRE_ACTOR = "centre"
@@ -67,7 +68,7 @@ def apply_catalogue(store: Store, s: Session, rows: Rows, now: datetime) -> None
         if not version or s.get(CatalogueVersion, version) is not None:
             continue
         try:
-            catalogue = parse_catalogue(text)
+            catalogue = parse_catalogue(text, strict=False)  # a newer centre's fields are ignored
             if catalogue.version != version:
                 raise BadInput("E_CATALOGUE_VERSION", f"目录版本号不符：{catalogue.version} ≠ {version}")
         except YichuangError as e:  # a bad catalogue must not stop the stream: record it and go on
@@ -142,6 +143,7 @@ STREAMS: dict[str, Stream] = {s.name: s for s in (
     Stream("case_status", 1, 1000, apply_case_status),
     Stream("cases", 5, 500, apply_cases),
     Stream("transfers", 5, 500, apply_transfers),
+    Stream("backups", 5, 500, apply_backups),
 )}
 """Pulled in this order every round (users and the catalogue before the cases that name them; `cases` after
 the older `case_status`, so the centre's full snapshot has the last word)."""

@@ -23,6 +23,7 @@ from desktop.ui.qt import (
 
 DIMENSIONS = (("efficiency", "办事效率"), ("service", "服务水平"), ("attitude", "服务态度"))
 INVITATION = "欢迎您对本次服务进行评价。评价自愿，不评价不影响办理。"
+FALLBACK_NOTE = "（窗口代录：仅在申请人评价屏不可用时使用，记录为“窗口人员代录”）"
 
 
 def stars(n: int) -> str:
@@ -41,7 +42,7 @@ class RatingDialog(FormDialog):
         super().__init__(parent, services, clerk, title="好差评", ok_text="提交评价", buttons=QDialogButtonBox.StandardButton.NoButton)
         self.record = None
         self.skip_button = self.buttons.addButton("不评价", QDialogButtonBox.ButtonRole.RejectRole)
-        invite = QLabel(INVITATION, self)
+        invite = QLabel(INVITATION + "\n" + FALLBACK_NOTE, self)
         invite.setWordWrap(True)
         self.case_edit = case_no_edit(self, "ratingCaseEdit")
         self.case_edit.setText(case_no)
@@ -105,6 +106,7 @@ class RatingDialog(FormDialog):
             self.fail("请选择总体评价（1–5），或按“不评价”关闭")
             return None
         return dict(case_no=self.case_edit.text().strip(), overall=overall, comment=self.comment_edit.text(),
+                    source="clerk_fallback",
                     **{k: c.currentData() for k, c in self.dimension_combos.items()})
 
     def act(self, args) -> None:

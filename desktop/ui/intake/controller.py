@@ -13,7 +13,7 @@ from desktop.core.errors import YichuangError
 from desktop.core.types import IntakeResult, Matter
 from desktop.ui.feedback import message_of, presenter, print_documents
 from desktop.ui.intake.parts import ACCEPT_TEXT, BUSY_TEXT, SUPPLEMENT_TEXT
-from desktop.ui.tasks import DbOp
+from desktop.ui.tasks import DbOp, QueryOp
 
 
 class IntakeController:
@@ -158,12 +158,27 @@ class IntakeController:
         if error is not None:
             if isinstance(error, YichuangError):
                 self.show_input_error(error)
+                if error.code == "E_WRONG_CENTRE" and self.matter is not None:
+                    self.print_guide(self.matter.code)
             else:
                 self.set_message(message_of(error))
             self.intake_finished.emit(None)
             return
         self._accepted(result)
         self.intake_finished.emit(result)
+
+    def print_guide(self, code: str) -> int:
+        """两个集中: the 导办单 of a matter not taken here (where to go, what to bring), rendered off the GUI thread
+        into the data folder, then previewed/printed."""
+        clerk = self.clerk
+        out = self.services.home / "guides" / f"guide-{code}-{self.services.clock():%Y%m%d-%H%M%S}.pdf"
+
+        def printed(path) -> None:
+            self.set_message(f"{self.message_label.text()} 已打印导办单。")
+            print_documents(self, [str(path)])
+
+        op = QueryOp(self, lambda svc: svc.print_guide(matter_code=code, out=out, clerk=clerk))
+        return op.success(printed).failure(lambda e: self.set_message(message_of(e))).run()
 
     def _set_busy(self, busy: bool) -> None:
         """Lock the form while the writer works: nothing can be edited or submitted twice."""

@@ -1,7 +1,7 @@
 """Central schema: the connection pooler's login lookup (PgBouncer `auth_query`), issue 17.
 
 Revision ID: c0009
-Revises: c0006 (the integrator re-chains it after c0007/c0008; it only ADDS objects)
+Revises: c0007 (the integrator re-chains it after c0007/c0008; it only ADDS objects)
 Create Date: 2025-01-09
 
 PgBouncer in transaction mode keeps one pool per login, and each window has its own login. Rather than a
@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c0009"
-down_revision: str | Sequence[str] | None = "c0006"
+down_revision: str | Sequence[str] | None = "c0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,157 @@
+"""The case rows of the central PostgreSQL (yc.cases, yc.case_steps, the published catalogues and calendars)
+in the same shape as the window's (sqlparts.case_rows_sql), so that the figures and tables computed over `cr`
+are the same SQL at the window and at the centre.
+
+Read-only and without temporary objects (it must run on a hot standby): the working-day ordinals of each
+centre's calendar are literal VALUES rows, the catalogue is read from the published JSON texts.
+
+Where the centre keeps something differently from a window:
+- days are Shanghai days of the stored instants; a window step counts at the window's clock (client_at);
+- the decision day is the centre's decided_at; the clock shift is the working days between each
+  clock.paused step and the clock.resumed step after it (what the window adds up at resume);
+- the clerk's name is the one the intake step carried (the centre keeps no window user's name otherwise);
+- a delivery at the window is not a visit here: the centre does not record how a result was delivered."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from desktop.core.stats.sqlparts import CLOSED_STATUSES, DECIDED_STATUSES, VISIT_EVENTS, ordinals
+from desktop.core.workdays import WorkdayCalendar
+
+TZ = "Asia/Shanghai"
+
+
+def day(expr: str) -> str:
+    """The Shanghai day of a timestamptz expression, as ISO text (the form every cr day column has)."""
+    return f"to_char(({expr}) AT TIME ZONE '{TZ}', 'YYYY-MM-DD')"
+
+
+def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
+    """`cal(centre, day, ord)`: literal rows, one calendar per centre (codes and dates the code checked)."""
+    rows = [f"('{centre}','{d.isoformat()}',{n})" for centre, cal in sorted(calendars.items())
+            for d, n in ordinals(cal)]
+    if not rows:
+        return "cal(centre, day, ord) AS (SELECT NULL::text, NULL::text, NULL::int WHERE false)"
+    return "cal(centre, day, ord) AS (VALUES " + ",".join(rows) + ")"
+
+
+def horizon_cte(horizons: dict[str, date]) -> str:
+    """`hz(centre, horizon)`: the last day that is still 'near due' at each centre."""
+    if not horizons:
+        return "hz(centre, horizon) AS (SELECT NULL::text, NULL::text WHERE false)"
+    return "hz(centre, horizon) AS (VALUES " + ",".join(
+        f"('{c}','{d.isoformat()}')" for c, d in sorted(horizons.items())) + ")"
+
+
+def _list(values) -> str:
+    return ",".join(f"'{v}'" for v in values)
+
+
+def case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
+    """The CTEs `cal`, `cat`, `st`, `sh`, `c1` and `cr` over the centres :centres (a text array).
+
+    cr has every column of the window's cr (see sqlparts.case_rows_sql) plus centre_code, centre_name and
+    stat_days (the matter's statutory days). With several centres a window is named CENTRE/NN."""
+    decided, closed, visits = _list(DECIDED_STATUSES), _list(CLOSED_STATUSES), _list(VISIT_EVENTS)
+    window = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
+    step_day = day("coalesce(s.client_at, s.at)")
+    return f"""
+WITH {cal_cte(calendars)},
+cat AS (
+  SELECT k.version, k.published_at, e->>'code' AS code, e->>'name' AS name, coalesce(e->>'mode', '') AS mode,
+    coalesce(e->>'department', '') AS department, e->'materials' AS materials, e->>'statutory_days' AS stat_days
+  FROM yc.catalogues k CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(k.text::jsonb->'matters') = 'array' THEN k.text::jsonb->'matters' ELSE '[]'::jsonb END) e
+  WHERE jsonb_typeof(e) = 'object'
+),
+st AS (
+  SELECT s.case_no,
+    MAX(CASE WHEN s.event = 'notice' THEN 1 ELSE 0 END) AS first_notice,
+    SUM(CASE WHEN s.event IN ({visits}) THEN 1 ELSE 0 END)::int AS extra_visits,
+    MIN(CASE WHEN s.event IN ('decision.approved', 'decision.denied') THEN {day('s.at')} END) AS ev_decided,
+    MIN(CASE WHEN s.event = 'delivered' THEN {step_day} END) AS delivered_day,
+    (array_agg(s.actor_name ORDER BY s.id) FILTER (WHERE s.actor_name <> '' AND s.window_no IS NOT NULL))[1]
+      AS first_actor
+  FROM yc.case_steps s WHERE s.centre_code = ANY(:centres)
+  GROUP BY s.case_no
+),
+sh AS (
+  SELECT r.case_no, SUM(kr.ord - kp.ord)::int AS shift
+  FROM yc.case_steps r
+  CROSS JOIN LATERAL (SELECT p.client_at, p.at FROM yc.case_steps p
+                       WHERE p.case_no = r.case_no AND p.event = 'clock.paused' AND p.id < r.id
+                       ORDER BY p.id DESC LIMIT 1) p
+  JOIN cal kr ON kr.centre = r.centre_code AND kr.day = {day('coalesce(r.client_at, r.at)')}
+  JOIN cal kp ON kp.centre = r.centre_code AND kp.day = {day('coalesce(p.client_at, p.at)')}
+  WHERE r.event = 'clock.resumed' AND r.centre_code = ANY(:centres)
+  GROUP BY r.case_no
+),
+c1 AS (
+  SELECT c.case_no, c.centre_code, coalesce(cn.name, c.centre_code) AS centre_name, c.matter_code,
+    coalesce(m.name, c.matter_code) AS matter_name, coalesce(m.mode, '') AS mode,
+    coalesce(m.department, '') AS department, c.applicant_kind,
+    coalesce(c.payload->>'clerk_login', '') AS clerk_login,
+    coalesce(st.first_actor, u.name, c.payload->>'clerk_login', '') AS clerk_name,
+    {window} AS window_no, c.outcome, c.status,
+    {day('c.received_at')} AS received_day,
+    coalesce(substr(c.payload->>'complete_at', 1, 10), {day('c.received_at')}) AS accept_day,
+    CASE WHEN c.status IN ({closed}) THEN NULL
+         WHEN c.outcome = 'completed' THEN coalesce(substr(c.payload->>'complete_at', 1, 10), {day('c.received_at')})
+         WHEN c.outcome = 'accepted' AND c.status IN ({decided}) THEN coalesce(
+           {day("(c.decision->>'decided_at')::timestamptz")}, st.ev_decided, st.delivered_day)
+    END AS decided_day,
+    CASE WHEN c.status IN ({closed}) THEN NULL ELSE st.delivered_day END AS delivered_day,
+    to_char(c.promised_date, 'YYYY-MM-DD') AS promised_date,
+    to_char(c.statutory_date, 'YYYY-MM-DD') AS statutory_date,
+    coalesce(sh.shift, 0) AS shift,
+    coalesce(st.first_notice, 0) AS first_notice,
+    1 + coalesce(st.extra_visits, 0) AS visits,
+    m.stat_days,
+    coalesce(c.payload->>'paused_since', '') <> '' AS paused
+  FROM yc.cases c
+  LEFT JOIN st ON st.case_no = c.case_no
+  LEFT JOIN sh ON sh.case_no = c.case_no
+  LEFT JOIN cat m ON m.version = c.catalogue_version AND m.code = c.matter_code
+  LEFT JOIN yc.users u ON u.login = c.payload->>'clerk_login'
+  LEFT JOIN yc.centres cn ON cn.code = c.centre_code
+  WHERE c.centre_code = ANY(:centres) AND c.outcome <> 'consultation'
+),
+cr AS (
+  SELECT c1.*,
+    kd.ord - ka.ord - c1.shift AS wd_decision,
+    kp.ord - ka.ord - c1.shift AS wd_promised,
+    kv.ord - ka.ord - c1.shift AS wd_delivery,
+    (c1.received_day BETWEEN :f AND :t) AS in_received,
+    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
+    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+  FROM c1
+  LEFT JOIN cal ka ON ka.centre = c1.centre_code AND ka.day = c1.accept_day
+  LEFT JOIN cal kd ON kd.centre = c1.centre_code AND kd.day = c1.decided_day
+  LEFT JOIN cal kp ON kp.centre = c1.centre_code AND kp.day = c1.promised_date
+  LEFT JOIN cal kv ON kv.centre = c1.centre_code AND kv.day = c1.delivered_day
+)"""
+
+
+def consultations_sql(*, multi: bool) -> str:
+    """Consultations of the period, grouped as tables.consultation_rows groups them, with the centre's code
+    and name after the day (count last): yc.consultations and any case with the old outcome 咨询."""
+    window_k = "k.centre_code || '/' || k.window_no" if multi else "k.window_no"
+    window_c = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
+    return f"""
+, cur AS (SELECT DISTINCT ON (code) code, name, mode, department FROM cat ORDER BY code, published_at DESC)
+SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login,
+  coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login),
+  coalesce(m.mode, ''), coalesce(m.department, ''), {window_k}, {day('k.asked_at')} AS d, k.centre_code,
+  coalesce(cn.name, k.centre_code), count(*)
+FROM yc.consultations k LEFT JOIN cur m ON m.code = k.matter_code LEFT JOIN yc.centres cn ON cn.code = k.centre_code
+WHERE k.centre_code = ANY(:centres) AND {day('k.asked_at')} BETWEEN :f AND :t
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+UNION ALL
+SELECT c.matter_code, coalesce(m.name, ''), coalesce(c.payload->>'clerk_login', ''), coalesce(c.payload->>'clerk_login', ''),
+  coalesce(m.mode, ''), coalesce(m.department, ''), {window_c}, {day('c.received_at')}, c.centre_code,
+  coalesce(cn.name, c.centre_code), count(*)
+FROM yc.cases c LEFT JOIN cat m ON m.version = c.catalogue_version AND m.code = c.matter_code
+LEFT JOIN yc.centres cn ON cn.code = c.centre_code
+WHERE c.centre_code = ANY(:centres) AND c.outcome = 'consultation' AND {day('c.received_at')} BETWEEN :f AND :t
+GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"""

@@ -1,0 +1,186 @@
+"""Benchmark: the statistics of a month for a whole centre from a window's local store (issue 11), run by hand:
+
+    .venv/bin/python tests/benchmarks/bench_stats.py [--cases 100000] [--runs 3]
+
+A demo store gets a synthetic November 2026 written straight into its tables (every case received on a
+working day of the month; matters of the demo catalogue; outcomes 当场办结 / 受理 / 一次性告知 (most come back
+for 补正) / 不予受理, a few withdrawn and voided; decisions after 1..promised+3 working days, half delivered at
+the window; ratings for 30 %; every case version's `case.upsert` payload in the outbox, as a window keeps
+them until they are purged). Then, each run: the figures and tables (centre scope), the A4 PDF, the XLSX,
+and the raw floor: one `SELECT count(*) … GROUP BY matter_code` over the same month's cases. Peak RSS last."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import tempfile
+import time
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sqlalchemy import insert, text
+
+from db.local.models import Case, CaseEvent, CaseMaterialRow, OutboxOp, Rating
+from desktop.core import workcalendar
+from desktop.core.bootstrap import init_store
+from desktop.core.services import Services
+from desktop.core.stats import export, local
+from desktop.core.stats import pdf as pdf_out
+from tests.support.clock import MovableClock
+
+MONTH = (date(2026, 11, 1), date(2026, 11, 30))
+CLERKS = [(f"clerk{i:02d}", name) for i, name in enumerate(
+    ["张敏", "李强", "王芳", "刘洋", "陈静", "杨磊", "赵丽", "黄伟"], 1)]
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat() + "+08:00"
+
+
+def generate(svc: Services, n: int, seed: int = 11) -> None:
+    rnd = random.Random(seed)
+    store = svc.store
+    cal = workcalendar.calendar(store)
+    w = store.window()
+    with store.Reader() as s:
+        matters = [json.loads(d) for (d,) in s.execute(text(
+            "SELECT data FROM matters WHERE version = (SELECT version FROM catalogue_versions WHERE is_current)"))]
+        version = s.execute(text("SELECT version FROM catalogue_versions WHERE is_current")).scalar()
+    weights = [rnd.uniform(0.2, 5.0) for _ in matters]
+    days = [MONTH[0] + timedelta(days=i) for i in range(30) if cal.is_workday(MONTH[0] + timedelta(days=i))]
+    cases, events, ratings, mats, outbox = [], [], [], [], []
+    serial: dict[date, int] = {}
+
+    def op(case_no: str, at: datetime, payload: dict) -> None:
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
+        outbox.append({"op_id": str(uuid.UUID(int=rnd.getrandbits(128))), "kind": "case.upsert", "ref": case_no,
+                       "payload": body, "sha256": "0" * 64, "created_at": at, "state": "applied", "attempts": 1,
+                       "last_error": "", "result": ""})
+
+    for _ in range(n):
+        m = rnd.choices(matters, weights)[0]
+        day = rnd.choice(days)
+        serial[day] = serial.get(day, 0) + 1
+        case_no = f"{w.centre_code}{w.window_no}{day:%y%m%d}{serial[day]:05d}"
+        at = datetime.combine(day, datetime.min.time()) + timedelta(minutes=rnd.randint(9 * 60, 17 * 60))
+        login, name = rnd.choice(CLERKS)
+        r = rnd.random()
+        outcome = ("completed" if r < 0.9 else "notice") if m["on_the_spot"] else (
+            "accepted" if r < 0.8 else "notice" if r < 0.94 else "refused")
+        status, complete_at, decision = "received", at if outcome == "completed" else None, ""
+        ev = [(at, outcome, "")]
+        missing = None
+        if outcome == "notice":
+            missing = rnd.choice(m["materials"])
+            if rnd.random() < 0.6:  # back for 补正
+                back = cal.add_workdays(day, rnd.randint(1, 5))
+                if back <= MONTH[1]:
+                    complete_at = datetime.combine(back, at.time())
+                    outcome = "completed" if m["on_the_spot"] else "accepted"
+                    ev.append((complete_at, "supplemented", ""))
+        promised = statutory = None
+        if outcome == "accepted":
+            start = (complete_at or at).date()
+            promised = cal.try_add_workdays(start, max(1, m["promised_days"] or 1))  # None: 待定 (next year)
+            statutory = cal.try_add_workdays(start, m["statutory_days"]) if m.get("statutory_days") else None
+            took = rnd.randint(1, (m["promised_days"] or 1) + 3)
+            decided = cal.add_workdays(start, took)
+            if rnd.random() < 0.8 and decided <= MONTH[1]:
+                status = "approved" if rnd.random() < 0.92 else "denied"
+                stamp = datetime.combine(decided, datetime.min.time()) + timedelta(hours=15)
+                decision = json.dumps({"decision": "approve" if status == "approved" else "deny",
+                                       "decided_at": _iso(stamp)}, ensure_ascii=False)
+                ev.append((stamp, f"decision.{status}", ""))
+                gone = cal.add_workdays(decided, rnd.randint(1, 3))
+                if rnd.random() < 0.5 and gone <= MONTH[1]:
+                    status = "delivered"
+                    ev.append((datetime.combine(gone, at.time()), "delivered", '{"how": "window"}'))
+        elif outcome == "completed":
+            complete_at = complete_at or at
+        if outcome != "notice" and rnd.random() < 0.02:
+            status = rnd.choice(("withdrawn", "voided"))
+        cases.append({
+            "case_no": case_no, "matter_code": m["code"], "matter_name": m["name"], "catalogue_version": version,
+            "calendar_version": "", "outcome": outcome, "status": status,
+            "applicant_kind": m["applicant_kinds"][0], "applicant_name": "申请人", "applicant_id_no": "",
+            "applicant_json": "{}", "agent_json": None, "note": "", "warnings_json": "[]", "received_at": at,
+            "received_day": day, "complete_at": complete_at, "promised_date": promised, "statutory_date": statutory,
+            "supply_due": None, "clerk_login": login, "clerk_name": name, "centre_code": w.centre_code,
+            "window_no": w.window_no, "version": len(ev), "updated_at": ev[-1][0], "refusal_reason": "",
+            "apply_instead": "", "result_note": "", "paused_since": None, "extended_days": 0, "clock_shift_days": 0,
+            "deadline_pending": outcome == "accepted" and promised is None, "decision_json": decision, "last_window_no": w.window_no})
+        for when, what, detail in ev:
+            events.append({"case_no": case_no, "at": when, "actor": login, "event": what, "detail": detail,
+                           "window_no": w.window_no})
+        materials = [{"code": x["code"], "state": "missing" if missing and x["code"] == missing["code"]
+                      and outcome == "notice" else "received", "copies": 1, "form": "original"}
+                     for x in m["materials"]]
+        op(case_no, at, {"case_no": case_no, "matter_code": m["code"], "outcome": outcome, "version": 1,
+                         "received_at": _iso(at), "materials": [
+                             {**x, "state": "missing"} if missing and x["code"] == missing["code"] else x
+                             for x in materials]})
+        for k in range(2, len(ev) + 1):
+            op(case_no, ev[k - 1][0], {"case_no": case_no, "matter_code": m["code"], "outcome": outcome,
+                                       "version": k, "received_at": _iso(at), "materials": materials})
+        if missing and outcome == "notice":
+            mats.append({"case_no": case_no, "code": missing["code"], "ordinal": 0, "name": missing["name"],
+                         "required": True, "form": "original", "copies": 1, "state": "missing",
+                         "standard": missing.get("standard", ""), "e_licence_ref": "", "reason": "", "gap_due": None})
+        if rnd.random() < 0.3:
+            ratings.append({"case_no": case_no, "occasion": "intake", "overall": rnd.choices(
+                [5, 4, 3, 2, 1], [70, 20, 6, 3, 1])[0], "comment": "", "rated_at": at + timedelta(minutes=10),
+                "rectify_owner": "", "rectify_due": None})
+    with store.Session.begin() as s:
+        for table, rows in ((Case, cases), (CaseEvent, events), (CaseMaterialRow, mats), (Rating, ratings),
+                            (OutboxOp, outbox)):
+            for i in range(0, len(rows), 20_000):
+                s.execute(insert(table.__table__), rows[i:i + 20_000])
+    print(f"generated {len(cases)} cases, {len(events)} events, {len(ratings)} ratings, {len(outbox)} outbox ops")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        clock = MovableClock(datetime(2026, 12, 1, 9, 0))
+        init_store(home, centre_code="310104", window_no="01", centre_name="徐汇区行政服务中心", demo=True,
+                   clock=clock)
+        svc = Services(home, clock=clock)
+        t = time.perf_counter()
+        generate(svc, args.cases)
+        print(f"generation and insert: {time.perf_counter() - t:.1f} s")
+        boss = svc.login(login="super", password="super1234")
+        for run in range(1, args.runs + 1):
+            t0 = time.perf_counter()
+            rep = local.statistics(svc.store, start=MONTH[0], end=MONTH[1], scope="centre", actor=boss)
+            t1 = time.perf_counter()
+            (Path(tmp) / "m.pdf").write_bytes(pdf_out.render(rep, prepared_by=boss.name))
+            t2 = time.perf_counter()
+            export.write_xlsx(rep, Path(tmp) / "m.xlsx")
+            t3 = time.perf_counter()
+            export.write_csv(local.CSV_COLUMNS, local.case_rows(svc.store, start=MONTH[0], end=MONTH[1],
+                                                                scope="centre"), Path(tmp) / "m.csv")
+            t4 = time.perf_counter()
+            with svc.store.Reader() as s:
+                s.execute(text("SELECT matter_code, count(*) FROM cases WHERE centre_code = :c AND "
+                               "received_day BETWEEN :f AND :t GROUP BY matter_code"),
+                          {"c": "310104", "f": MONTH[0].isoformat(), "t": MONTH[1].isoformat()}).all()
+            t5 = time.perf_counter()
+            print(f"run {run}: figures+tables {t1 - t0:.2f} s, PDF {t2 - t1:.2f} s ({len(rep.tables)} tables), "
+                  f"XLSX {t3 - t2:.2f} s, CSV {t4 - t3:.2f} s; to PDF {t2 - t0:.2f} s; raw GROUP BY floor "
+                  f"{t5 - t4:.3f} s; received {rep.volumes.received}, decided {rep.efficiency.decided}")
+        svc.close()
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

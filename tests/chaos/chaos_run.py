@@ -183,14 +183,15 @@ def main() -> None:
     intake = base / "intake.json"
     intake.write_text(json.dumps(residence_permit_intake(), ensure_ascii=False), encoding="utf-8")
     t_setup = time.monotonic()
-    cluster = Cluster()
     windows = [WindowProc(base, i + 1, intake, faketime) for i in range(args.windows)]
+    for w in windows:  # the windows make their stores while the servers start
+        w.start(fresh=True)
     proxies: dict[str, list[nemesis.LinkProxy]] = {}
     faults: Counter = Counter()
     server_thread: threading.Thread | None = None
+    cluster: Cluster | None = None
     try:
-        for w in windows:
-            w.start(fresh=True)
+        cluster = Cluster()
         for w in windows:
             if not w.wait_for("ready", 180):
                 raise RuntimeError(f"window {w.window_no} did not start: {(base / (w.home.name + '.log')).read_text()[-2000:]}")
@@ -314,7 +315,8 @@ def main() -> None:
         for w in windows:
             if w.proc is not None and w.proc.poll() is None:
                 w.kill()
-        cluster.stop()
+        if cluster is not None:
+            cluster.stop()
     syncs = [s for w in windows for s in w.sync_seconds]
     codes = sum((w.codes for w in windows), Counter())
     out = {"seed": args.seed, "seconds": args.seconds, "windows": args.windows, **result, "drained_s": drained_s,

@@ -74,6 +74,7 @@ class Window:
         self.serial = 0
         self.outbox: list[dict] = []  # chained ops not yet acknowledged (the window's outbox)
         self.made: list[dict] = []  # every op this window made
+        self.acked: set[str] = set()  # op ids the centre answered applied or duplicate
         self.cases: dict[str, dict] = {}  # case_no -> its last payload made
         self.unrated: list[str] = []  # cases whose applicant has not rated the visit yet
         self.cursors = dict.fromkeys(STREAMS, 0)
@@ -155,6 +156,7 @@ def sync_once(w: Window, *, persistent: bool, stats: Stats, timed: bool = True) 
                 with stats.lock:
                     stats.errors[f"rejected: {bad[0].get('reason')}"] += len(bad)
             pushed = len(w.outbox)
+            w.acked.update(a["op_id"] for a in answers if a["status"] in ("applied", "duplicate"))
             w.outbox = []
         phases["push"] = time.perf_counter() - t
         t = time.perf_counter()
@@ -294,21 +296,23 @@ def drive(windows: list[Window], args: argparse.Namespace, stats: Stats, rng: ra
 
 
 def check(admin_dsn: str, windows: list[Window]) -> tuple[int, int, dict]:
-    """lost: ops made and not at the centre (yc.ops and the chain); duplicated: an op or a case held more
-    than once, or a chain longer than the ops the window made; and the cases' versions."""
-    made = {op["op_id"]: (w.centre, w.window_no) for w in windows for op in w.made}
+    """lost: ops the centre acknowledged (applied or duplicate) and does not hold (yc.ops and the chain);
+    duplicated: an op held more than once, or a chain longer than the ops the window made; unsent: ops
+    never acknowledged by the end (still in a window's outbox); and the cases' versions."""
+    made = {op["op_id"] for w in windows for op in w.made}
+    acked = {op_id for w in windows for op_id in w.acked}
     with admin_connect(admin_dsn) as con:
         held = Counter(str(r[0]) for r in con.execute("SELECT op_id FROM yc.ops"))
         chained = Counter(str(r[0]) for r in con.execute("SELECT op_id FROM yc.chain"))
         chain_len = dict(((c, n), s) for c, n, s in con.execute(
             "SELECT centre_code, window_no, count(*) FROM yc.chain GROUP BY 1, 2"))
         versions = dict(con.execute("SELECT case_no, version FROM yc.cases").fetchall())
-    lost = sum(1 for op_id in made if held[op_id] == 0 or chained[op_id] == 0)
+    lost = sum(1 for op_id in acked if held[op_id] == 0 or chained[op_id] == 0)
     duplicated = sum(n - 1 for n in held.values() if n > 1) + sum(n - 1 for n in chained.values() if n > 1)
     duplicated += sum(max(0, chain_len.get((w.centre, w.window_no), 0) - len(w.made)) for w in windows)
     stale = sum(1 for w in windows for c, p in w.cases.items() if versions.get(c) != p["version"])
     return lost, duplicated, {"cases_made": sum(len(w.cases) for w in windows), "cases_wrong_version": stale,
-                              "ops_made": len(made), "ops_held": len(held)}
+                              "ops_made": len(made), "ops_held": len(held), "unsent": len(made - acked)}
 
 
 def floor_rate(admin_dsn: str, windows: list[Window], workers: int, seconds: float) -> float:
@@ -393,9 +397,15 @@ def main() -> None:
             elapsed = drive(windows, args, stats, rng)
             sampler.stop.set()
             sampler.join()
-            # drain: whatever is still queued (a sync that failed) is pushed now, untimed
-            drain_errors = run_pool(8, [w for w in windows if w.outbox],
-                                    lambda w: sync_once(w, persistent=False, stats=stats, timed=False))
+            # drain: whatever is still queued (a sync that failed) is pushed now, untimed, as a window
+            # retries: up to 10 rounds
+            drain_errors: list[Exception] = []
+            for _ in range(10):
+                todo = [w for w in windows if w.outbox]
+                if not todo:
+                    break
+                drain_errors = run_pool(8, todo, lambda w: sync_once(w, persistent=False, stats=stats, timed=False))
+                time.sleep(1)
             for w in windows:
                 if w.client is not None:
                     w.client.close()

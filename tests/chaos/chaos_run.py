@@ -77,9 +77,10 @@ class WindowProc:
     def start(self, *, fresh: bool) -> None:
         args = [sys.executable, "-m", "tests.chaos.window_child", str(self.home), CENTRE, self.window_no,
                 str(self.intake)] + (["--fresh"] if fresh else [])
-        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      env=self.env, cwd=str(ROOT))
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        threading.Thread(target=self._log, args=(self.proc,), daemon=True).start()
         if not fresh:
             self.go()
 
@@ -87,6 +88,12 @@ class WindowProc:
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.write(f"{self.url}\t{self.ca}\n".encode())
         self.proc.stdin.flush()
+
+    def _log(self, proc: subprocess.Popen) -> None:
+        assert proc.stderr is not None
+        with open(self.home.parent / f"{self.home.name}.log", "ab") as log:
+            for raw in proc.stderr:
+                log.write(raw)
 
     def _read(self, proc: subprocess.Popen) -> None:
         assert proc.stdout is not None
@@ -172,6 +179,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", action="store_true", help="only the JSON object")
     ap.add_argument("--keep", action="store_true", help="keep the windows' folders (named on stderr)")
+    ap.add_argument("--kinds", default="", help="only these fault kinds (comma-separated), to study one")
     args = ap.parse_args()
     if not (1 <= args.windows <= 20 and 10 <= args.seconds <= 3600):
         ap.error("windows 1..20, seconds 10..3600")
@@ -179,6 +187,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     faketime = nemesis.find_libfaketime()
     kinds = [k for k in WINDOW_KINDS if k != "skew" or faketime] + list(SERVER_KINDS)
+    if args.kinds:
+        kinds = [k for k in kinds if k in args.kinds.split(",")]
+        if not kinds:
+            ap.error(f"--kinds: none of {args.kinds} is available")
     base = Path(tempfile.mkdtemp(prefix="yc-chaos-"))
     intake = base / "intake.json"
     intake.write_text(json.dumps(residence_permit_intake(), ensure_ascii=False), encoding="utf-8")
@@ -188,6 +200,7 @@ def main() -> None:
         w.start(fresh=True)
     proxies: dict[str, list[nemesis.LinkProxy]] = {}
     faults: Counter = Counter()
+    exits: Counter = Counter()
     server_thread: threading.Thread | None = None
     cluster: Cluster | None = None
     try:
@@ -275,6 +288,10 @@ def main() -> None:
                 disk_full.add(w.window_no)
                 later(rng.uniform(5, 15), lambda pid=w.proc.pid: nemesis.full_disk(pid, False))
             faults[kind] += 1
+            for other in windows:  # a window process that exited by itself is counted and started again
+                if other.proc is not None and other.proc.poll() is not None:
+                    exits[f"window exit {other.proc.returncode}"] += 1
+                    other.start(fresh=False)
             say(f"{time.monotonic() - end + args.seconds:6.1f} s  {kind} {w.window_no if kind in WINDOW_KINDS else ''}")
 
         # heal everything
@@ -321,7 +338,8 @@ def main() -> None:
     codes = sum((w.codes for w in windows), Counter())
     out = {"seed": args.seed, "seconds": args.seconds, "windows": args.windows, **result, "drained_s": drained_s,
            "faults": dict(faults), "setup_s": round(setup_s, 1), "max_sync_s": max(syncs, default=0.0),
-           "steps": dict(codes), "libfaketime": bool(faketime)}
+           "steps": dict(codes), "window_exits": dict(exits),
+           "libfaketime": bool(faketime)}
     print(json.dumps(out, ensure_ascii=False))
     if args.keep:
         say(f"kept {base}")

@@ -23,6 +23,7 @@ __all__ = [
     "MIGRATIONS_DIR",
     "add_department",
     "add_window",
+    "add_windows",
     "department_role_name",
     "decide_case",
     "downgrade_central",
@@ -132,6 +133,35 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
     the host, port and database of admin_url: "postgresql://role:password@host:port/dbname?sslmode=verify-full".
     """
 
+    _check_window(centre_code, window_no)
+    host_list = parse_hosts(hosts)  # checked before anything is provisioned
+    with admin_connect(admin_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
+        role, password = _register_window(conn, centre_code, window_no, centre_name)
+        conn.commit()
+    return login_url(admin_url, role, password, hosts=host_list, pooled=pooled)
+
+
+def add_windows(admin_url: str, windows: Sequence[tuple[str, str]], *, centre_names: Mapping[str, str] | None = None,
+                hosts: Sequence[str] = (), pooled: bool = False) -> list[str]:
+    """add_window for many windows at once [(centre_code, window_no)...]: one connection and one
+    transaction (all or nothing), the same checks, roles and rows; returns their URLs in order.
+    What a district provisioning its centres uses (and the load generator: thousands of windows)."""
+    host_list = parse_hosts(hosts)
+    for centre_code, window_no in windows:  # all checked before anything is provisioned
+        _check_window(centre_code, window_no)
+    names = dict(centre_names or {})
+    urls = []
+    with admin_connect(admin_url) as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
+        for centre_code, window_no in windows:
+            role, password = _register_window(conn, centre_code, window_no, names.get(centre_code))
+            urls.append(login_url(admin_url, role, password, hosts=host_list, pooled=pooled))
+        conn.commit()
+    return urls
+
+
+def _check_window(centre_code: str, window_no: str) -> None:
     if not centre_code or not window_no:
         raise ValueError("centre_code and window_no are required")
     # the formats the windows number by (init refuses anything else): a centre code of 6-12 ASCII digits and a
@@ -140,28 +170,30 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         raise ValueError(f"centre code {centre_code!r} must be 6 to 12 ASCII digits")
     if not (window_no.isascii() and window_no.isdigit() and len(window_no) == 2 and window_no != "00"):
         raise ValueError(f"window number {window_no!r} must be two ASCII digits, 01 to 99")
-    host_list = parse_hosts(hosts)  # checked before anything is provisioned
+
+
+def _register_window(conn: psycopg.Connection, centre_code: str, window_no: str,
+                     centre_name: str | None) -> tuple[str, str]:
+    """The rows and the login of one window, inside the caller's transaction: (role, new password)."""
+    _check_window(centre_code, window_no)
     role = window_role_name(centre_code, window_no)
-    with admin_connect(admin_url) as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
-        taken = conn.execute(
-            "SELECT centre_code, window_no FROM yc.windows WHERE role_name = %s", (role,)
-        ).fetchone()
-        if taken and tuple(taken) != (centre_code, window_no):
-            raise ValueError(f"role {role} already belongs to window {taken[0]}/{taken[1]}")
-        password = _provision_login(conn, role, "yc_window", WINDOW_ROLE_SETTINGS)
-        conn.execute(
-            "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
-            "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
-            (centre_code, centre_name, centre_code, centre_name),
-        )
-        conn.execute(
-            "INSERT INTO yc.windows (centre_code, window_no, role_name) VALUES (%s, %s, %s) "
-            "ON CONFLICT (centre_code, window_no) DO UPDATE SET role_name = excluded.role_name",
-            (centre_code, window_no, role),
-        )
-        conn.commit()
-    return login_url(admin_url, role, password, hosts=host_list, pooled=pooled)
+    taken = conn.execute(
+        "SELECT centre_code, window_no FROM yc.windows WHERE role_name = %s", (role,)
+    ).fetchone()
+    if taken and tuple(taken) != (centre_code, window_no):
+        raise ValueError(f"role {role} already belongs to window {taken[0]}/{taken[1]}")
+    password = _provision_login(conn, role, "yc_window", WINDOW_ROLE_SETTINGS)
+    conn.execute(
+        "INSERT INTO yc.centres (code, name) VALUES (%s, coalesce(%s, %s)) "
+        "ON CONFLICT (code) DO UPDATE SET name = coalesce(%s, yc.centres.name)",
+        (centre_code, centre_name, centre_code, centre_name),
+    )
+    conn.execute(
+        "INSERT INTO yc.windows (centre_code, window_no, role_name) VALUES (%s, %s, %s) "
+        "ON CONFLICT (centre_code, window_no) DO UPDATE SET role_name = excluded.role_name",
+        (centre_code, window_no, role),
+    )
+    return role, password
 
 
 def _provision_login(conn: psycopg.Connection, role: str, group: str, settings: Mapping[str, str]) -> str:

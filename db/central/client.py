@@ -196,8 +196,10 @@ class TlsSession:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self._conn = None
             try:
-                self._conn = psycopg.connect(self._url, autocommit=False, prepare_threshold=None,
-                                             **self._connect_params())
+                # one call is one statement: without a statement timeout of our own it runs in autocommit
+                # (the statement is its own transaction), one round trip instead of BEGIN, call, COMMIT
+                self._conn = psycopg.connect(self._url, autocommit=self._statement_timeout_ms is None,
+                                             prepare_threshold=None, **self._connect_params())
             except psycopg.Error as exc:
                 raise _translate(exc) from None
             except OSError as exc:  # e.g. name resolution
@@ -225,10 +227,14 @@ class TlsSession:
                                 (str(self._statement_timeout_ms),))
                 cur.execute(query, params)
                 row = cur.fetchone()
-            conn.commit()
+            if not conn.autocommit:
+                conn.commit()
         except psycopg.Error as exc:
             try:
-                if not conn.broken and not conn.closed:
+                if conn.autocommit:
+                    if conn.broken or conn.closed:
+                        self.close()
+                elif not conn.broken and not conn.closed:
                     conn.rollback()
                 else:
                     self.close()

@@ -10,7 +10,7 @@ import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -119,7 +119,7 @@ FALLBACK_FONTS = (
     Path("/usr/share/fonts/truetype/hanazono/HanaMinA.ttf"),
 )
 
-_fallback: tuple[str, frozenset[int], frozenset[int]] | None = None  # name, main cmap, fallback cmap
+_fallback: tuple[str, Collection[int], Collection[int]] | None = None  # name, main cmap, fallback cmap
 _fallback_done = False
 
 
@@ -133,20 +133,30 @@ def _fallback_candidates() -> Iterator[Path]:
     yield from FALLBACK_FONTS
 
 
-def fallback_font() -> tuple[str, frozenset[int], frozenset[int]] | None:
+def main_cmap() -> Collection[int]:
+    """The code points the main font has (its own cmap, not a copy): text made only of these never needs
+    the fallback, so the fallback font is not loaded for it."""
+    from reportlab.pdfbase import pdfmetrics
+
+    return pdfmetrics.getFont(register_cjk_font()).face.charToGlyph
+
+
+def fallback_font() -> tuple[str, Collection[int], Collection[int]] | None:
     """(reportlab name, code points the main font has, code points the fallback has), registered once;
-    None where no fallback font is installed (rare characters then print blank, as before)."""
+    None where no fallback font is installed (rare characters then print blank, as before).
+
+    Loaded on first need only: HanaMinB is a 30 MB file that reportlab holds whole, with its cmap and
+    widths (about 58 MB resident), so a client that never prints a rare character never pays for it."""
     global _fallback, _fallback_done
     if _fallback_done:
         return _fallback
-    main = register_cjk_font()
+    main = main_cmap()
     with _lock:
         if _fallback_done:
             return _fallback
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFont
 
-        main_cmap = frozenset(pdfmetrics.getFont(main).face.charToGlyph)
         for path in _fallback_candidates():
             if not path.is_file():
                 continue
@@ -155,7 +165,43 @@ def fallback_font() -> tuple[str, frozenset[int], frozenset[int]] | None:
             except Exception:  # noqa: BLE001 - unreadable or CFF: try the next one
                 continue
             pdfmetrics.registerFont(font)
-            _fallback = (FALLBACK_NAME, main_cmap, frozenset(font.face.charToGlyph))
+            _fallback = (FALLBACK_NAME, main, font.face.charToGlyph)
             break
         _fallback_done = True
         return _fallback
+
+
+def fallback_has(code_point: int) -> bool | None:
+    """Whether the fallback font has a character, without keeping the font (the doctor's check): None
+    where no fallback font is installed. Uses the registered fallback when a document loaded it already."""
+    if _fallback_done:
+        return None if _fallback is None else code_point in _fallback[2]
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    for path in _fallback_candidates():
+        if not path.is_file():
+            continue
+        try:
+            face = TTFontFile(str(path))
+        except Exception:  # noqa: BLE001 - unreadable or CFF: try the next one, as fallback_font() does
+            continue
+        found = code_point in face.charToGlyph
+        del face
+        release_memory()
+        return found
+    return None
+
+
+def release_memory() -> None:
+    """Give freed heap back to the system (glibc malloc_trim): parsing a font or a large answer leaves
+    megabytes of freed small objects that the allocator would otherwise keep resident. No-op elsewhere."""
+    import ctypes
+    import ctypes.util
+    import gc
+
+    gc.collect()
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass

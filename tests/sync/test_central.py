@@ -31,8 +31,8 @@ from tests.support.central_ops import A, B, admin_scalar, case_op, case_payload
 
 def test_init_twice_is_idempotent(pg):
     url = pg.create_database(f"yc_init_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0007"
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0010"
+    assert init_central(url) == "c0010"
     assert admin_scalar(url, "SELECT count(*) FROM yc.changes") == 0
 
 
@@ -46,9 +46,9 @@ def test_upgrade_downgrade_upgrade(pg):
         )
         == 0
     )
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0010"
     wurl = add_window(url, A, "01")
-    assert CentralClient(wurl, ca_cert=pg.ca_file).handshake(PROTOCOL)["schema"] == "c0007"
+    assert CentralClient(wurl, ca_cert=pg.ca_file).handshake(PROTOCOL)["schema"] == "c0010"
 
 
 def test_constraints_follow_the_naming_convention(central_url):
@@ -97,7 +97,7 @@ def test_role_names_are_sanitised():
 def test_handshake_names_the_window(window):
     with CentralClient(window(A, "03", centre_name="黄浦区")) as client:
         hello = client.handshake(PROTOCOL)
-    assert hello["protocol"] == 5 >= PROTOCOL and hello["schema"] == "c0007"  # c0006: protocol 5
+    assert hello["protocol"] == 5 >= PROTOCOL and hello["schema"] == "c0010"  # c0006: protocol 5
     assert (hello["centre_code"], hello["window_no"], hello["centre_name"]) == (A, "03", "黄浦区")
     assert "T" in hello["server_time"]
 

@@ -205,9 +205,9 @@ def test_delivered_at_the_window_is_kept_centrally(central_url, window):
 
 def test_downgrade_to_c0001_and_back(pg):
     url = pg.create_database(f"yc_v2_{uuid.uuid4().hex[:8]}")
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0010"
     assert downgrade_central(url, "c0001") == "c0001"
     assert admin_scalar(url, "SELECT to_regclass('yc.blobs') IS NULL")
-    assert init_central(url) == "c0007"
+    assert init_central(url) == "c0010"
     with pytest.raises(psycopg.errors.InvalidParameterValue):
         admin(url, "SELECT admin.publish_catalogue('not json')")

@@ -26,12 +26,9 @@ from db.central.errors import (
     WindowNotRegistered,
     office_error,
 )
+from db.central.wire import CHAIN_FIELDS
 
 __all__ = ["CHAIN_FIELDS", "POOLED_CHANNEL_BINDING", "TLS_PARAMS", "TRANSIENT_STATES", "CentralClient", "TlsSession", "admin_connect"]
-
-CHAIN_FIELDS = ("chain_seq", "chain_prev", "chain_mac")
-"""What a bound window's op carries beside op_id, kind, payload and sha256 (central c0005)."""
-
 
 # ---- URLs ---------------------------------------------------------------------------------------
 _SCHEME_RE = re.compile(r"^(postgres|postgresql)(\+psycopg)?://")

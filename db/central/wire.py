@@ -18,7 +18,10 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["canonical_json", "freeze_op", "sha256_hex", "verify_op"]
+__all__ = ["CHAIN_FIELDS", "canonical_json", "freeze_op", "sha256_hex", "verify_op"]
+
+CHAIN_FIELDS = ("chain_seq", "chain_prev", "chain_mac")
+"""What a bound window's op carries beside op_id, kind, payload and sha256 (central c0005)."""
 
 
 def _json_default(value: Any) -> Any:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 
 from desktop.core.types import CaseRecord, Clerk
 
-from .fonts import fallback_font
+from .fonts import fallback_font, main_cmap
 
 QUERY_URL_BASE = "https://zwdt.sh.gov.cn/query?case="
 RATING_URL_BASE = "https://zwdt.sh.gov.cn/rate?case="
@@ -31,16 +31,17 @@ def esc(value: object) -> str:
     text = clean(value).translate(_ESCAPES)
     if text.isascii():
         return text
+    main = main_cmap()
+    if all(ord(ch) in main for ch in text):
+        return text  # the common case: the fallback font is not even loaded
     fb = fallback_font()
     if fb is None:
         return text
-    name, main_cmap, fb_cmap = fb
-    if all(ord(ch) in main_cmap for ch in text):
-        return text
+    name, _, fb_cmap = fb
     out: list[str] = []
     for ch in text:
         cp = ord(ch)
-        if cp not in main_cmap and cp in fb_cmap:
+        if cp not in main and cp in fb_cmap:
             out.append(f'<font name="{name}">{ch}</font>')
         else:
             out.append(ch)

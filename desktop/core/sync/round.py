@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from db.central.client import CHAIN_FIELDS, CentralClient
 from db.central.errors import CentralError, CentralUnreachable, ProtocolTooOld
+from db.central.wire import CHAIN_FIELDS
 from db.local.models import Blob, OutboxOp, SyncCheckpoint
 from desktop.core import chain, retention
 from desktop.core.clock import SHANGHAI
@@ -68,6 +68,8 @@ def client_identity(store: Store) -> dict[str, str]:
 def _open_transport(store: Store, candidate: CandidateLink | None = None) -> Transport:
     """The real transport: the central PostgreSQL at the stored URL (or the candidate's), over TLS with
     the pinned CA."""
+    from db.central.client import CentralClient  # psycopg (with asyncio, ~23 MB) loads at the first round
+
     if candidate is None:
         candidate = candidate_link(store)
     return CentralClient(candidate.url, ca_cert=candidate.ca_file)

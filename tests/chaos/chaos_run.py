@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
 from db.central import add_window, admin_connect, init_central, verify_central  # noqa: E402
-from tests.chaos import nemesis  # noqa: E402
+from tests.support import nemesis  # noqa: E402
 from tests.support.factories import residence_permit_intake  # noqa: E402
 from tests.support.faultkit import child_env  # noqa: E402
 from tests.support.postgres import TempPostgres  # noqa: E402

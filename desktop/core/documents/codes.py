@@ -154,6 +154,30 @@ def qr_modules(data: str) -> tuple[tuple[bool, ...], ...]:
     return tuple(tuple(bool(v) for v in row) for row in qr.modules)
 
 
+def draw_modules(canv, modules: tuple[tuple[bool, ...], ...], *, box: float, offset: float) -> None:
+    """Draw QR modules on `canv` as one filled path of whole-module rectangles (one per run of dark modules
+    in a row), each module `box` points, the code's lower left corner at (offset, offset)."""
+    n = len(modules)
+    ops = []
+    for r, row in enumerate(modules):
+        y = n - 1 - r
+        c = 0
+        while c < n:
+            if row[c]:
+                start = c
+                while c < n and row[c]:
+                    c += 1
+                ops.append(f"{start} {y} {c - start} 1 re")
+            else:
+                c += 1
+    canv.saveState()
+    canv.translate(offset, offset)
+    canv.scale(box, box)
+    canv.setFillColor(colors.black)
+    canv.addLiteral("\n".join(ops) + "\nf")
+    canv.restoreState()
+
+
 class QrCode(Flowable):
     """A vector QR code drawn as one path of whole-module rectangles (fast to render and to write).
 
@@ -175,26 +199,7 @@ class QrCode(Flowable):
         return self.width, self.height
 
     def draw(self) -> None:
-        n = len(self.modules)
-        ops = []
-        for r, row in enumerate(self.modules):
-            y = n - 1 - r
-            c = 0
-            while c < n:
-                if row[c]:
-                    start = c
-                    while c < n and row[c]:
-                        c += 1
-                    ops.append(f"{start} {y} {c - start} 1 re")
-                else:
-                    c += 1
-        canv = self.canv
-        canv.saveState()
-        canv.translate(4 * self.box, 4 * self.box)
-        canv.scale(self.box, self.box)
-        canv.setFillColor(colors.black)
-        canv.addLiteral("\n".join(ops) + "\nf")
-        canv.restoreState()
+        draw_modules(self.canv, self.modules, box=self.box, offset=4 * self.box)
 
 
 _QR_PAD = 1

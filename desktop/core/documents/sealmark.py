@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 
-from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
 
-from .codes import qr_modules
+from .codes import draw_modules, qr_modules
 from .layout import PRINTER_DOT, Paper, Styles
 
 #: the caption under the seal QR (a line of its own in the PDF's text: verify-documents and
@@ -64,26 +63,7 @@ class _SealQr(Flowable):
         if not self.modules:
             return
         n = len(self.modules)
-        ops = []
-        for r, row in enumerate(self.modules):
-            y = n - 1 - r
-            c = 0
-            while c < n:
-                if row[c]:
-                    start = c
-                    while c < n and row[c]:
-                        c += 1
-                    ops.append(f"{start} {y} {c - start} 1 re")
-                else:
-                    c += 1
-        offset = (self.width - self.box * (n + 8)) / 2 + 4 * self.box
-        canv = self.canv
-        canv.saveState()
-        canv.translate(offset, offset)
-        canv.scale(self.box, self.box)
-        canv.setFillColor(colors.black)
-        canv.addLiteral("\n".join(ops) + "\nf")
-        canv.restoreState()
+        draw_modules(self.canv, self.modules, box=self.box, offset=(self.width - self.box * (n + 8)) / 2 + 4 * self.box)
 
 
 def beside(mark: SealMark, seal_lines: list[Flowable], paper: Paper, st: Styles) -> list[Flowable]:

@@ -71,6 +71,7 @@ class WindowProc:
         self.lock = threading.Lock()
         self.events: list[tuple[float, str]] = []
         self.sync_seconds: list[float] = []
+        self.sync_started: float | None = None
         self.codes = Counter()
         self.url = self.ca = ""
 
@@ -104,10 +105,15 @@ class WindowProc:
                 self.events.append((now, line))
                 if line == "S":
                     self.state = "sync"
+                    self.sync_started = now
                 elif line.startswith("s "):
-                    _, code, secs, _queue = line.split()
+                    # the round's length on this process's clock: the window's own monotonic clock is
+                    # faked by libfaketime too, so a skew during the round would count as its length
+                    _, code, _secs, _queue = line.split()
                     self.state = "idle"
-                    self.sync_seconds.append(float(secs))
+                    if self.sync_started is not None:
+                        self.sync_seconds.append(round(now - self.sync_started, 2))
+                    self.sync_started = None
                     self.codes[f"sync {code}"] += 1
                 elif line.startswith("I "):
                     self.codes[f"intake {line.split()[1]}"] += 1

@@ -182,7 +182,7 @@ def test_a_window_or_a_department_cannot_read_or_change_the_summary(loop, centra
                "0, '2026-02-12', 0, 1, false)",
                "SELECT yc.case_summary_on_new()")
     for who, login in logins.items():
-        with psycopg.connect(_libpq_url(login), autocommit=True) as conn:
+        with psycopg.connect(_libpq_url(login), autocommit=True, sslrootcert=str(loop.ca)) as conn:
             conn.execute("SELECT set_config('yc.centre', %s, false)", (B,))  # claims the other centre
             for attack in attacks:
                 with pytest.raises(psycopg.errors.InsufficientPrivilege):

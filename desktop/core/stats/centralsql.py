@@ -14,6 +14,7 @@ Where the centre keeps something differently from a window:
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from desktop.core.stats.sqlparts import CLOSED_STATUSES, DECIDED_STATUSES, VISIT_EVENTS, ordinals
@@ -34,6 +35,17 @@ def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
     if not rows:
         return "cal(centre, day, ord) AS (SELECT NULL::text, NULL::text, NULL::int WHERE false)"
     return "cal(centre, day, ord) AS (VALUES " + ",".join(rows) + ")"
+
+
+def ords(calendars: dict[str, WorkdayCalendar]) -> str:
+    """The working-day ordinals as ONE flat jsonb constant {"centre/day": ord}: `(ORDS ->> centre/day)::int` is
+    the ord the `cal` join finds, or NULL where it finds no row (a day outside the published years, a
+    malformed day), looked up in the constant instead of joined (a join on literal rows the planner cannot
+    estimate spilled the case rows to disk). Codes and dates the code checked; nothing quoted from input."""
+    doc = json.dumps({f"{centre}/{d.isoformat()}": n for centre, cal in sorted(calendars.items())
+                      for d, n in ordinals(cal)},
+                     separators=(",", ": "))  # ": " so that no ":name" reads as a bind parameter
+    return f"'{doc}'::jsonb"
 
 
 def horizon_cte(horizons: dict[str, date]) -> str:
@@ -82,9 +94,12 @@ def case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     cr has every column of the window's cr (see sqlparts.case_rows_sql) plus centre_code, centre_name and
     stat_days (the matter's statutory days). With several centres a window is named CENTRE/NN."""
     window = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
+    def ord_of(centre: str, day_col: str) -> str:
+        return f"(o.j ->> ({centre} || '/' || {day_col}))::int"
+
     return f"""
-WITH {cal_cte(calendars)},
-{CAT},
+WITH {CAT},
+ords AS (SELECT {ords(calendars)} AS j),
 c1 AS (
   SELECT c.case_no, c.centre_code, coalesce(cn.name, c.centre_code) AS centre_name, c.matter_code,
     coalesce(m.name, c.matter_code) AS matter_name, coalesce(m.mode, '') AS mode,
@@ -94,11 +109,13 @@ c1 AS (
     {window} AS window_no, c.outcome, c.status, c.holiday, c.received_day, c.accept_day, c.decided_day,
     c.delivered_day, c.promised_date, c.statutory_date,
     CASE WHEN c.resume_days IS NULL THEN 0 ELSE coalesce((
-      SELECT SUM(kr.ord - kp.ord)::int FROM unnest(c.pause_days, c.resume_days) AS z(pd, rd)
-      JOIN cal kr ON kr.centre = c.centre_code AND kr.day = z.rd
-      JOIN cal kp ON kp.centre = c.centre_code AND kp.day = z.pd), 0) END AS shift,
-    c.first_notice, c.visits, m.stat_days, c.paused
-  FROM yc.case_summary c
+      SELECT SUM({ord_of("c.centre_code", "z.rd")} - {ord_of("c.centre_code", "z.pd")})::int
+      FROM unnest(c.pause_days, c.resume_days) AS z(pd, rd)), 0) END AS shift,
+    c.first_notice, c.visits, m.stat_days, c.paused,
+    {ord_of("c.centre_code", "c.accept_day")} AS o_accept, {ord_of("c.centre_code", "c.decided_day")} AS o_decided,
+    {ord_of("c.centre_code", "c.promised_date")} AS o_promised,
+    {ord_of("c.centre_code", "c.delivered_day")} AS o_delivered
+  FROM yc.case_summary c CROSS JOIN ords o
   LEFT JOIN cat m ON m.version = c.catalogue_version AND m.code = c.matter_code
   LEFT JOIN yc.users u ON u.login = c.clerk_login
   LEFT JOIN yc.centres cn ON cn.code = c.centre_code
@@ -109,7 +126,16 @@ c1 AS (
     OR c.case_no IN (SELECT r.case_no FROM yc.ratings r WHERE r.centre_code = ANY(:centres)
                      AND {day('r.rated_at')} BETWEEN :f AND :t))
 ),
-{CR}"""
+cr AS (
+  SELECT c1.*,
+    c1.o_decided - c1.o_accept - c1.shift AS wd_decision,
+    c1.o_promised - c1.o_accept - c1.shift AS wd_promised,
+    c1.o_delivered - c1.o_accept - c1.shift AS wd_delivery,
+    (c1.received_day BETWEEN :f AND :t) AS in_received,
+    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
+    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+  FROM c1
+)"""
 
 
 def legacy_case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:

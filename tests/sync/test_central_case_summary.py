@@ -17,7 +17,7 @@ import pytest
 from db.central import admin_connect, downgrade_central, init_central, publish_calendar
 from db.central.client import _libpq_url
 from desktop.core.stats import central
-from tests.support.central_ops import A, B, CENTRAL_HEAD, admin_scalar
+from tests.support.central_ops import CENTRAL_HEAD, A, B, admin_scalar
 from tests.support.loop_central import APPROVE, POLICE, Loop, no, op
 
 START = date(2026, 2, 1)

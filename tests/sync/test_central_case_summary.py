@@ -16,6 +16,7 @@ import pytest
 
 from db.central import admin_connect, downgrade_central, init_central, publish_calendar
 from db.central.client import _libpq_url
+from desktop.core.clock import SHANGHAI
 from desktop.core.stats import central
 from tests.support.central_ops import CENTRAL_HEAD, A, B, admin_scalar
 from tests.support.loop_central import APPROVE, POLICE, Loop, no, op
@@ -31,7 +32,8 @@ def loop(central_url, window, central_ca) -> Loop:
 
 
 def _today() -> date:
-    return datetime.now().date()
+    """Today in Shanghai (the day the office API's decisions are dated with at the centre)."""
+    return datetime.now(SHANGHAI).date()
 
 
 def _row(url: str, case_no: str) -> dict:

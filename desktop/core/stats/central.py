@@ -191,6 +191,12 @@ def _reading(engine):
     except OperationalError as e:
         raise YichuangError("E_CENTRAL", f"无法连接中心数据库：{str(e.orig).strip()}") from e
     conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    # The calendar is literal rows the planner cannot estimate: a merge join on it rescans it per case
+    # (seconds at 20,000 cases); hash joins on it are linear. Work memory for the case rows' one pass.
+    # SET LOCAL is allowed in a read-only transaction and on a hot standby, and ends with it.
+    conn.execute(text("SET LOCAL enable_mergejoin = off"))
+    conn.execute(text("SET LOCAL work_mem = '64MB'"))
+    conn.execute(text("SET LOCAL jit = off"))  # compiling the one statement's ~600 expressions took 20 s
     sees_all = conn.execute(text("SELECT rolsuper OR rolbypassrls FROM pg_catalog.pg_roles "
                                  "WHERE rolname = current_user")).scalar()
     if not sees_all:  # row-level security would hide every centre's cases: an empty report is a wrong one
@@ -200,8 +206,8 @@ def _reading(engine):
     return conn
 
 
-def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, multi: bool):
-    consult = q.all(csql.consultations_sql(multi=multi))
+def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, multi: bool, legacy: bool = False):
+    consult = q.all(csql.consultations_sql(multi=multi, legacy=legacy))
     volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
     overdue, near = _due_now(q, horizons, today)
     efficiency = local.efficiency(q, len(overdue), len(near))
@@ -217,8 +223,10 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
             now: datetime | None = None, legacy: bool = False) -> StatsReport:
     """The figures of [start, end] over the cases of `centres` (figures.py gives the populations); `today`
-    is the day 'now' means for overdue and near due (default: today in Shanghai). Every query runs in one
-    statement (batch.py); legacy: one statement per query, as before (for the benchmark only)."""
+    is the day 'now' means for overdue and near due (default: today in Shanghai). The case rows come from
+    yc.case_summary (c0013) and every query runs in one statement (batch.py); legacy: the former reading,
+    the case rows derived from yc.cases and yc.case_steps and one statement per query (for the comparison
+    tests and the benchmark)."""
     centres = check_centres(centres)
     now = now or datetime.now(SHANGHAI).replace(tzinfo=None)
     today = today or now.date()
@@ -229,11 +237,11 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
         with _reading(engine) as conn:
             names = _centre_names(conn, centres)
             cals = calendars(conn, centres)
-            head = csql.case_rows_sql(cals, multi=multi)
+            head = (csql.legacy_case_rows_sql if legacy else csql.case_rows_sql)(cals, multi=multi)
             params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()}
             horizons = _horizons(cals, today)
             if legacy:
-                figures = _figures(_Query(conn, head, params), horizons, today, start, end, multi)
+                figures = _figures(_Query(conn, head, params), horizons, today, start, end, multi, legacy=True)
             else:
                 recorder = batch.Recorder()
                 _figures(recorder, horizons, today, start, end, multi)
@@ -258,16 +266,18 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
 DUE_SQL = f"{UNDECIDED_SQL} AND NOT paused AND (stat_days IS NULL OR statutory_date IS NOT NULL)"
 
 
-def case_rows(admin_url: str, *, centres, start: date, end: date, today: date | None = None):
+def case_rows(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
+              legacy: bool = False):
     """The case-level rows behind the figures and every case overdue or near due now (local.CSV_COLUMNS),
-    streamed in case-number order."""
+    streamed in case-number order (legacy: from the former reading, see compute)."""
     today = today or datetime.now(SHANGHAI).date()
     centres = check_centres(centres)
     engine = _connect(admin_url)
     try:
         with _reading(engine) as conn:
             cals = calendars(conn, centres)
-            head = csql.case_rows_sql(cals, multi=len(centres) > 1) + f"\n, {csql.horizon_cte(_horizons(cals, today))}"
+            rows_sql = csql.legacy_case_rows_sql if legacy else csql.case_rows_sql
+            head = rows_sql(cals, multi=len(centres) > 1) + f"\n, {csql.horizon_cte(_horizons(cals, today))}"
             params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat(),
                       "today": today.isoformat()}
             sql = csv_sql(DUE_SQL, "hz.horizon", source="cr LEFT JOIN hz ON hz.centre = cr.centre_code")

@@ -14,6 +14,7 @@ Where the centre keeps something differently from a window:
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from desktop.core.stats.sqlparts import CLOSED_STATUSES, DECIDED_STATUSES, VISIT_EVENTS, ordinals
@@ -36,6 +37,17 @@ def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
     return "cal(centre, day, ord) AS (VALUES " + ",".join(rows) + ")"
 
 
+def ords(calendars: dict[str, WorkdayCalendar]) -> str:
+    """The working-day ordinals as ONE flat jsonb constant {"centre/day": ord}: `(ORDS ->> centre/day)::int` is
+    the ord the `cal` join finds, or NULL where it finds no row (a day outside the published years, a
+    malformed day), looked up in the constant instead of joined (a join on literal rows the planner cannot
+    estimate spilled the case rows to disk). Codes and dates the code checked; nothing quoted from input."""
+    doc = json.dumps({f"{centre}/{d.isoformat()}": n for centre, cal in sorted(calendars.items())
+                      for d, n in ordinals(cal)},
+                     separators=(",", ": "))  # ": " so that no ":name" reads as a bind parameter
+    return f"'{doc}'::jsonb"
+
+
 def horizon_cte(horizons: dict[str, date]) -> str:
     """`hz(centre, horizon)`: the last day that is still 'near due' at each centre."""
     if not horizons:
@@ -48,8 +60,88 @@ def _list(values) -> str:
     return ",".join(f"'{v}'" for v in values)
 
 
+CAT = """cat AS (
+  SELECT k.version, k.published_at, e->>'code' AS code, e->>'name' AS name, coalesce(e->>'mode', '') AS mode,
+    coalesce(e->>'department', '') AS department, e->'materials' AS materials, e->>'statutory_days' AS stat_days
+  FROM yc.catalogues k CROSS JOIN LATERAL jsonb_array_elements(
+    CASE WHEN jsonb_typeof(k.text::jsonb->'matters') = 'array' THEN k.text::jsonb->'matters' ELSE '[]'::jsonb END) e
+  WHERE jsonb_typeof(e) = 'object'
+)"""
+
+CR = """cr AS (
+  SELECT c1.*,
+    kd.ord - ka.ord - c1.shift AS wd_decision,
+    kp.ord - ka.ord - c1.shift AS wd_promised,
+    kv.ord - ka.ord - c1.shift AS wd_delivery,
+    (c1.received_day BETWEEN :f AND :t) AS in_received,
+    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
+    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+  FROM c1
+  LEFT JOIN cal ka ON ka.centre = c1.centre_code AND ka.day = c1.accept_day
+  LEFT JOIN cal kd ON kd.centre = c1.centre_code AND kd.day = c1.decided_day
+  LEFT JOIN cal kp ON kp.centre = c1.centre_code AND kp.day = c1.promised_date
+  LEFT JOIN cal kv ON kv.centre = c1.centre_code AND kv.day = c1.delivered_day
+)"""
+
+
 def case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
-    """The CTEs `cal`, `cat`, `st`, `sh`, `c1` and `cr` over the centres :centres (a text array).
+    """The CTEs `cal`, `cat`, `c1` and `cr` over the centres :centres (a text array), from yc.case_summary
+    (c0013: one row per case, kept by the writers' triggers) and only the rows a figure of [:f, :t] can
+    read: received, decided or delivered in the period, accepted and still open or waiting for pick-up
+    (overdue / near due now, the loop), or rated in the period. What needs a calendar (working days, the
+    clock shift between each pause and its resumption) or a name (matter, clerk, centre) is joined here.
+
+    cr has every column of the window's cr (see sqlparts.case_rows_sql) plus centre_code, centre_name and
+    stat_days (the matter's statutory days). With several centres a window is named CENTRE/NN."""
+    window = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
+    def ord_of(centre: str, day_col: str) -> str:
+        return f"(o.j ->> ({centre} || '/' || {day_col}))::int"
+
+    return f"""
+WITH {CAT},
+ords AS (SELECT {ords(calendars)} AS j),
+c1 AS (
+  SELECT c.case_no, c.centre_code, coalesce(cn.name, c.centre_code) AS centre_name, c.matter_code,
+    coalesce(m.name, c.matter_code) AS matter_name, coalesce(m.mode, '') AS mode,
+    coalesce(m.department, '') AS department, c.applicant_kind,
+    coalesce(c.clerk_login, '') AS clerk_login,
+    coalesce(c.first_actor, u.name, c.clerk_login, '') AS clerk_name,
+    {window} AS window_no, c.outcome, c.status, c.holiday, c.received_day, c.accept_day, c.decided_day,
+    c.delivered_day, c.promised_date, c.statutory_date,
+    CASE WHEN c.resume_days IS NULL THEN 0 ELSE coalesce((
+      SELECT SUM({ord_of("c.centre_code", "z.rd")} - {ord_of("c.centre_code", "z.pd")})::int
+      FROM unnest(c.pause_days, c.resume_days) AS z(pd, rd)), 0) END AS shift,
+    c.first_notice, c.visits, m.stat_days, c.paused,
+    {ord_of("c.centre_code", "c.accept_day")} AS o_accept, {ord_of("c.centre_code", "c.decided_day")} AS o_decided,
+    {ord_of("c.centre_code", "c.promised_date")} AS o_promised,
+    {ord_of("c.centre_code", "c.delivered_day")} AS o_delivered
+  FROM yc.case_summary c CROSS JOIN ords o
+  LEFT JOIN cat m ON m.version = c.catalogue_version AND m.code = c.matter_code
+  LEFT JOIN yc.users u ON u.login = c.clerk_login
+  LEFT JOIN yc.centres cn ON cn.code = c.centre_code
+  WHERE c.centre_code = ANY(:centres) AND c.outcome <> 'consultation' AND (
+    c.received_day BETWEEN :f AND :t OR c.decided_day BETWEEN :f AND :t OR c.delivered_day BETWEEN :f AND :t
+    OR (c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review', 'approved', 'denied',
+                                                 'result_ready'))
+    OR c.case_no IN (SELECT r.case_no FROM yc.ratings r WHERE r.centre_code = ANY(:centres)
+                     AND {day('r.rated_at')} BETWEEN :f AND :t))
+),
+cr AS (
+  SELECT c1.*,
+    c1.o_decided - c1.o_accept - c1.shift AS wd_decision,
+    c1.o_promised - c1.o_accept - c1.shift AS wd_promised,
+    c1.o_delivered - c1.o_accept - c1.shift AS wd_delivery,
+    (c1.received_day BETWEEN :f AND :t) AS in_received,
+    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
+    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+  FROM c1
+)"""
+
+
+def legacy_case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
+    """The former reading (before c0013, kept for the comparison tests and the benchmark): the CTEs `cal`,
+    `cat`, `st`, `sh`, `c1` and `cr` over the centres :centres (a text array), derived from yc.cases and the
+    whole history of yc.case_steps at every report.
 
     cr has every column of the window's cr (see sqlparts.case_rows_sql) plus centre_code, centre_name and
     stat_days (the matter's statutory days). With several centres a window is named CENTRE/NN."""
@@ -58,13 +150,7 @@ def case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     step_day = day("coalesce(s.client_at, s.at)")
     return f"""
 WITH {cal_cte(calendars)},
-cat AS (
-  SELECT k.version, k.published_at, e->>'code' AS code, e->>'name' AS name, coalesce(e->>'mode', '') AS mode,
-    coalesce(e->>'department', '') AS department, e->'materials' AS materials, e->>'statutory_days' AS stat_days
-  FROM yc.catalogues k CROSS JOIN LATERAL jsonb_array_elements(
-    CASE WHEN jsonb_typeof(k.text::jsonb->'matters') = 'array' THEN k.text::jsonb->'matters' ELSE '[]'::jsonb END) e
-  WHERE jsonb_typeof(e) = 'object'
-),
+{CAT},
 st AS (
   SELECT s.case_no,
     MAX(CASE WHEN s.event = 'notice' THEN 1 ELSE 0 END) AS first_notice,
@@ -118,28 +204,16 @@ c1 AS (
   LEFT JOIN yc.centres cn ON cn.code = c.centre_code
   WHERE c.centre_code = ANY(:centres) AND c.outcome <> 'consultation'
 ),
-cr AS (
-  SELECT c1.*,
-    kd.ord - ka.ord - c1.shift AS wd_decision,
-    kp.ord - ka.ord - c1.shift AS wd_promised,
-    kv.ord - ka.ord - c1.shift AS wd_delivery,
-    (c1.received_day BETWEEN :f AND :t) AS in_received,
-    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
-    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
-  FROM c1
-  LEFT JOIN cal ka ON ka.centre = c1.centre_code AND ka.day = c1.accept_day
-  LEFT JOIN cal kd ON kd.centre = c1.centre_code AND kd.day = c1.decided_day
-  LEFT JOIN cal kp ON kp.centre = c1.centre_code AND kp.day = c1.promised_date
-  LEFT JOIN cal kv ON kv.centre = c1.centre_code AND kv.day = c1.delivered_day
-)"""
+{CR}"""
 
 
-def consultations_sql(*, multi: bool) -> str:
+def consultations_sql(*, multi: bool, legacy: bool = False) -> str:
     """Consultations of the period, grouped as tables.consultation_rows groups them, with the centre's code
-    and name after the day (count last): yc.consultations and any case with the old outcome 咨询."""
+    and name after the day (count last): yc.consultations and any case with the old outcome 咨询 (from
+    yc.case_summary by its received day; legacy: from yc.cases, as before c0013)."""
     window_k = "k.centre_code || '/' || k.window_no" if multi else "k.window_no"
     window_c = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
-    return f"""
+    sql = f"""
 , cur AS (SELECT DISTINCT ON (code) code, name, mode, department FROM cat ORDER BY code, published_at DESC)
 SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login,
   coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login),
@@ -156,3 +230,7 @@ FROM yc.cases c LEFT JOIN cat m ON m.version = c.catalogue_version AND m.code = 
 LEFT JOIN yc.centres cn ON cn.code = c.centre_code
 WHERE c.centre_code = ANY(:centres) AND c.outcome = 'consultation' AND {day('c.received_at')} BETWEEN :f AND :t
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"""
+    if legacy:
+        return sql
+    return sql.replace("coalesce(c.payload->>'clerk_login', '')", "coalesce(c.clerk_login, '')").replace(
+        f"{day('c.received_at')}", "c.received_day").replace("FROM yc.cases c", "FROM yc.case_summary c")

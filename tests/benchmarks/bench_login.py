@@ -67,6 +67,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--only", default="", help="comma-separated steps (default: all)")
     args = ap.parse_args()
     out: dict = {"machine": machine()}
     with TempPostgres(shared_buffers="128MB") as pg, tempfile.TemporaryDirectory() as tmp:
@@ -105,11 +106,22 @@ def main() -> None:
             c = clients_t[k][n % len(clients_t[k])]
             c.pull_all(dict.fromkeys(STREAMS, 10**12), PULL_LIMITS)
 
-        def cold_round(k: int, n: int) -> None:  # a new connection: log-in, handshake, pull_all, close
-            i = (k + n * args.threads) % len(urls)
-            with CentralClient(urls[i], ca_cert=pg.ca_file) as c:
-                c.handshake(PROTOCOL, {"machine_id": f"{i:032x}", "key_sha256": "", "client_time": ""})
-                c.pull_all(dict.fromkeys(STREAMS, 10**12), PULL_LIMITS)
+        def cold_round(seven: bool | None, handshake: bool = True):  # a new connection: log-in, calls, close
+            def fn(k: int, n: int) -> None:
+                i = (k + n * args.threads) % len(urls)
+                with CentralClient(urls[i], ca_cert=pg.ca_file) as c:
+                    if not handshake:
+                        c._call("SELECT 1", ())
+                        return
+                    c.handshake(PROTOCOL, {"machine_id": f"{i:032x}", "key_sha256": "", "client_time": ""})
+                    if seven is None:
+                        return
+                    if seven:
+                        for s in STREAMS:
+                            c.pull(s, 10**12, PULL_LIMITS[s])
+                    else:
+                        c.pull_all(dict.fromkeys(STREAMS, 10**12), PULL_LIMITS)
+            return fn
 
         serials = [0] * len(urls)
         chains = [Chain(bytes.fromhex(f"{i:064x}")) for i in range(len(urls))]
@@ -130,9 +142,14 @@ def main() -> None:
 
         for name, fn in (("login_scram", login(urls)), ("login_cert", login(cert_urls)),
                          ("handshake", handshake), ("pulls7", pulls7), ("pull_all", pull_all),
-                         ("cold_round_no_push", cold_round),
+                         ("cold_select1", cold_round(None, handshake=False)),
+                         ("cold_handshake", cold_round(None)),
+                         ("cold_handshake_pulls7", cold_round(True)),
+                         ("cold_handshake_pull_all", cold_round(False)),
                          ("push1_warm", push_one(lambda i: clients[i])),
                          ("push1_cold", push_one(lambda i: CentralClient(urls[i], ca_cert=pg.ca_file)))):
+            if args.only and name not in args.only.split(","):
+                continue
             out[name] = run_step(meter, args.threads, args.seconds, fn)
             if not args.json:
                 print(name, out[name], file=sys.stderr, flush=True)

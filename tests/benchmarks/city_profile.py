@@ -65,13 +65,16 @@ class CpuMeter:
         self.t0: dict[str, float] = {}
         self.extra_generator = 0.0
 
-    def _postgres(self) -> float:
-        return proc_cpu(self.postmaster, children=True) + sum(proc_cpu(p) for p in _children(self.postmaster))
+    @staticmethod
+    def _tree(pid: int) -> float:
+        """A process, its live children and the children it has reaped (the postmaster and its backends;
+        runuser and the pgbouncer it runs as the postgres user)."""
+        return proc_cpu(pid, children=True) + sum(proc_cpu(p, children=True) for p in _children(pid))
 
     def _now(self) -> dict[str, float]:
         busy, total = _machine_busy()
-        return {"generator": proc_cpu(os.getpid()), "postgres": self._postgres(),
-                "pgbouncer": proc_cpu(self.pgbouncer) if self.pgbouncer else 0.0,
+        return {"generator": proc_cpu(os.getpid()), "postgres": self._tree(self.postmaster),
+                "pgbouncer": self._tree(self.pgbouncer) if self.pgbouncer else 0.0,
                 "machine_busy": busy, "machine_total": total}
 
     def start(self) -> None:

@@ -264,6 +264,7 @@ class CentralClient(TlsSession):
     """
 
     APPLICATION_NAME = "yichuang-window"
+    _no_pull_all = False  # set when the centre answered that it has no sync.pull_all (before c0015)
 
     def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time" (ISO text), "centre_code",
@@ -319,6 +320,22 @@ class CentralClient(TlsSession):
         """{"rows": [{"seq", "key", "data"}…] (seq > after, ascending, this centre's and global rows),
         "last_seq": seq of the last row, or `after` when there is none}."""
         return self._call("SELECT sync.pull(%s, %s, %s)", (stream, after, limit))
+
+    def pull_all(self, cursors: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, dict[str, Any]]:
+        """One page of every stream in `cursors` ({stream: after}) in one call (central c0015's sync.pull_all):
+        {stream: {"rows", "last_seq"}}, each page what pull(stream, after, limits[stream]) answers. A centre
+        before c0015 has no sync.pull_all: then (and from then on, for this connection's life) one pull per
+        stream, the same answer."""
+        if not self._no_pull_all:
+            try:
+                return self._call("SELECT sync.pull_all(%s)", (Jsonb({
+                    name: {"after": int(after), "limit": int(limits.get(name, 1000))}
+                    for name, after in cursors.items()}),))
+            except CentralRefused as exc:
+                if exc.sqlstate != "42883":  # undefined_function: an older centre
+                    raise
+                self._no_pull_all = True
+        return {name: self.pull(name, after, limits.get(name, 1000)) for name, after in cursors.items()}
 
     def lease_case(self, case_no: str, clerk_login: str, clerk_name: str) -> dict[str, Any]:
         """Hold a case of this centre for 10 minutes (renewable by this window): {"granted": true, "until"},

@@ -51,7 +51,7 @@ from db.central.admin import add_windows
 from db.central.errors import CentralError
 from desktop.core.sync import PROTOCOL, PULL_LIMITS, STREAMS
 from tests.benchmarks.bench_sync import machine
-from tests.support.central_ops import CATALOGUE_VERSION, Chain, case_payload
+from tests.support.central_ops import CATALOGUE_MATTER, CATALOGUE_VERSION, Chain, case_payload
 from tests.support.postgres import TempPostgres
 
 WINDOWS_PER_CENTRE = 14  # ~3,000 comprehensive windows over ~215 centres (docs/scaling.md)
@@ -133,6 +133,9 @@ class Stats:
         self.syncs = 0
 
 
+args_pull_all = True  # --pulls seven: one sync.pull per stream, as before central c0015
+
+
 def sync_once(w: Window, *, persistent: bool, stats: Stats, timed: bool = True) -> None:
     """One sync round of window `w` (handshake, push, pulls); raises CentralError (ops stay queued)."""
     phases: dict[str, float] = {}
@@ -160,10 +163,13 @@ def sync_once(w: Window, *, persistent: bool, stats: Stats, timed: bool = True) 
             w.outbox = []
         phases["push"] = time.perf_counter() - t
         t = time.perf_counter()
+        # as desktop.core.sync.round.pull_streams: every stream's first page in one call (sync.pull_all),
+        # a stream whose page was full paged on with sync.pull
+        first = client.pull_all(dict(w.cursors), PULL_LIMITS) if args_pull_all else {}
         for name in STREAMS:
             limit = PULL_LIMITS[name]
             for _page in range(50):
-                page = client.pull(name, w.cursors[name], limit)
+                page = first.pop(name, None) or client.pull(name, w.cursors[name], limit)
                 w.cursors[name] = page["last_seq"]
                 if len(page["rows"]) < limit:
                     break
@@ -248,11 +254,23 @@ def drive(windows: list[Window], args: argparse.Namespace, stats: Stats, rng: ra
     ready: queue.Queue = queue.Queue()
     busy: set[int] = set()
 
+    profiles: list = getattr(args, "profiles", [])
+
     def worker() -> None:
         wrng = random.Random(rng.random())
+        prof = None
+        if args.cprofile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
         while True:
             item = ready.get()
             if item is None:
+                if prof is not None:
+                    prof.disable()
+                    with hlock:
+                        profiles.append(prof)
                 return
             due, i, first = item
             w = windows[i]
@@ -343,6 +361,47 @@ def floor_rate(admin_dsn: str, windows: list[Window], workers: int, seconds: flo
     return sum(count) / (time.monotonic() - t)
 
 
+def profile_start(pg: TempPostgres, admin_dsn: str, pgb) -> tuple:
+    """track_functions = 'all' (a reload), then the first readings of CPU and per-function time."""
+    from tests.benchmarks.city_profile import CpuMeter, function_snapshot, postmaster_pid
+
+    with admin_connect(admin_dsn, autocommit=True) as con:
+        con.execute("ALTER SYSTEM SET track_functions = 'all'")
+        con.execute("SELECT pg_reload_conf()")
+        time.sleep(0.5)
+        fn0 = function_snapshot(con)
+    assert pg.datadir is not None
+    meter = CpuMeter(postmaster_pid(pg.datadir), pgb.proc.pid if pgb is not None and pgb.proc else None)
+    meter.start()
+    return meter, fn0
+
+
+def profile_stop(meter, fn0: dict, admin_dsn: str, profiles: list, syncs: int) -> dict:
+    """CPU seconds per group and per round, the server's top functions by self time, the generator's
+    top Python functions (cProfile over every worker thread, by internal time)."""
+    import io
+    import pstats
+
+    from tests.benchmarks.city_profile import function_snapshot, function_times
+
+    cpu = meter.stop()
+    time.sleep(1.5)  # backends flush their function statistics at exit / when idle
+    with admin_connect(admin_dsn, autocommit=True) as con:
+        fns = function_times(fn0, function_snapshot(con))
+    per_round = {k: round(v / max(1, syncs) * 1000, 1) for k, v in cpu.items()
+                 if k in ("generator", "postgres", "pgbouncer")}
+    top: list = []
+    if profiles:
+        buf = io.StringIO()
+        st = pstats.Stats(profiles[0], stream=buf)
+        for p in profiles[1:]:
+            st.add(p)
+        rows = sorted(st.stats.items(), key=lambda kv: -kv[1][2])[:15]  # by internal (own) time
+        top = [{"fn": f"{Path(k[0]).name}:{k[1]}:{k[2]}", "calls": v[1], "own_s": round(v[2], 2),
+                "cum_s": round(v[3], 2)} for k, v in rows]
+    return {"cpu_s": cpu, "cpu_ms_per_round": per_round, "server_functions": fns, "generator_top": top}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--windows", type=int, default=300)
@@ -353,10 +412,20 @@ def main() -> None:
     ap.add_argument("--floor-seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--json", action="store_true", help="only the JSON object")
+    ap.add_argument("--pulls", choices=("all", "seven"), default="all",
+                    help="all: one sync.pull_all a round (central c0015, what the window does); seven: one "
+                         "sync.pull per stream (before c0015)")
+    ap.add_argument("--profile", action="store_true",
+                    help="where the CPU goes: CPU seconds of generator, PostgreSQL and PgBouncer, server time per "
+                         "function (track_functions)")
+    ap.add_argument("--cprofile", action="store_true",
+                    help="with --profile: also the generator's worker threads under cProfile (costs generator CPU)")
     args = ap.parse_args()
     if not (1 <= args.windows <= 99 * 9000 and 0 < args.minutes <= 60 and 1 <= args.workers <= 90):
         ap.error("windows 1..891000, minutes (0, 60], workers 1..90")
     rng = random.Random(args.seed)
+    global args_pull_all
+    args_pull_all = args.pulls == "all"
     say = (lambda *a: None) if args.json else (lambda *a: print(*a, file=sys.stderr, flush=True))
     info = machine()
     pgb = None
@@ -366,7 +435,8 @@ def main() -> None:
             admin_url = pg.create_database("yc_city")
             init_central(admin_url)
             admin_dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-            publish_catalogue(admin_url, json.dumps({"version": CATALOGUE_VERSION, "matters": []}))
+            publish_catalogue(admin_url, json.dumps({"version": CATALOGUE_VERSION, "matters": [CATALOGUE_MATTER]},
+                                                ensure_ascii=False))
             hosts: list[str] = []
             if args.via == "pooler":
                 from tests.support.pgbouncer import TempPgBouncer
@@ -394,7 +464,13 @@ def main() -> None:
             stats = Stats()
             sampler = ConnectionSampler(pg.admin_dsn)
             sampler.start()
+            args.profiles = []
+            meter, fn0 = None, {}
+            if args.profile:
+                meter, fn0 = profile_start(pg, admin_dsn, pgb)
             elapsed = drive(windows, args, stats, rng)
+            if meter is not None:
+                profile = profile_stop(meter, fn0, admin_dsn, args.profiles, stats.syncs)
             sampler.stop.set()
             sampler.join()
             # drain: whatever is still queued (a sync that failed) is pushed now, untimed, as a window
@@ -425,11 +501,13 @@ def main() -> None:
         "burst_p99_ms": round(pct(stats.burst, 99), 1), "max_server_connections": sampler.max,
         "errors": sum(stats.errors.values()) + len(drain_errors), "lost": lost, "duplicated": duplicated,
         "floor_ops_per_s": round(floor, 1),
-        "via": args.via, "workers": args.workers, "sync_every_s": args.sync_every,
+        "via": args.via, "pulls": args.pulls, "workers": args.workers, "sync_every_s": args.sync_every,
         "syncs_per_s": round(stats.syncs / elapsed, 1), "offered_syncs_per_s": round(args.windows / args.sync_every, 1),
         "phases": phases, "error_kinds": dict(stats.errors.most_common(5)), "check": detail,
         "provision_s": round(provision_s, 1), "bind_s": round(bind_s, 1), "machine": info,
     }
+    if args.profile:
+        result["profile"] = profile
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -346,16 +346,24 @@ def upload_blobs(store: Store, transport: Transport, shas: Iterable[str]) -> int
 def pull_streams(store: Store, transport: Transport, streams: Sequence[str] = tuple(down.STREAMS)) -> int:
     """Pull every stream page by page from its checkpoint; each page is applied in one local transaction
     together with its new checkpoint, then the store drops the caches that page made stale. Returns the
-    number of rows applied."""
+    number of rows applied.
+
+    The first page of every stream comes in one call when the transport has `pull_all` (central c0015: one
+    round trip and one log-in check instead of one per stream); the streams are still applied in their order,
+    each paged to its end with `pull` before the next (a later stream's first page was read earlier, which
+    only makes it older: the next round continues from its checkpoint)."""
+    first = _first_pages(store, transport, streams)
     total = 0
     for name in streams:
         stream = down.STREAMS[name]
         limit = down.PULL_LIMITS.get(name, stream.page_limit)
         while True:
-            with store.Reader() as s:
-                cp = s.get(SyncCheckpoint, name)
-                after = cp.last_seq if cp else 0
-            page = transport.pull(name, after, limit)
+            page = first.pop(name, None)
+            if page is None:
+                with store.Reader() as s:
+                    cp = s.get(SyncCheckpoint, name)
+                    after = cp.last_seq if cp else 0
+                page = transport.pull(name, after, limit)
             rows = page.get("rows", [])
             if not rows:
                 break
@@ -373,3 +381,14 @@ def pull_streams(store: Store, transport: Transport, streams: Sequence[str] = tu
             if len(rows) < limit:
                 break
     return total
+
+
+def _first_pages(store: Store, transport: Transport, streams: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """{stream: its next page} from one transport.pull_all call, or {} when the transport has none."""
+    pull_all = getattr(transport, "pull_all", None)
+    if pull_all is None or not streams:
+        return {}
+    with store.Reader() as s:
+        cps = {cp.stream: cp.last_seq for cp in s.scalars(select(SyncCheckpoint))}
+    limits = {name: down.PULL_LIMITS.get(name, down.STREAMS[name].page_limit) for name in streams}
+    return dict(pull_all({name: cps.get(name, 0) for name in streams}, limits))

@@ -3,7 +3,11 @@
 The real transport is db.central.client.CentralClient (psycopg to the central PostgreSQL); unit tests use
 tests/support/fake_transport.py, which refuses to run outside tests. Errors are db.central.errors:
 CentralUnreachable (nothing of that call was committed: try again later), ProtocolTooOld, and other
-CentralError subclasses for a refusal."""
+CentralError subclasses for a refusal.
+
+Optional beyond the Protocol: `pull_all(cursors: {stream: after}, limits: {stream: limit}) -> {stream: page}`,
+every stream's next page in one call (CentralClient has it, central c0015); round.pull_streams uses it when
+the transport has it and one `pull` per stream otherwise."""
 
 from __future__ import annotations
 

@@ -96,7 +96,7 @@ def test_an_older_centre_without_pull_all_gets_the_seven_pulls(window, central_u
     _fill(url_a, url_b, central_url)
     with CentralClient(url_a) as c:
         before = c.pull_all(dict.fromkeys(STREAMS, 0), LIMITS)
-        downgrade_central(central_url, "c0012")
+        downgrade_central(central_url, "c0013")
         try:
             assert c.pull_all(dict.fromkeys(STREAMS, 0), LIMITS) == before
             assert c._no_pull_all

@@ -1,7 +1,7 @@
 """Central schema: every stream's page in one call (city scale, issue 17).
 
 Revision ID: c0015
-Revises: c0012
+Revises: c0013
 Create Date: 2026-12-07
 
 What changes:
@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from db.central.replaceable import SqlFunction, create, drop, replace, restore
 
 revision: str = "c0015"
-down_revision: str | Sequence[str] | None = "c0012"
+down_revision: str | Sequence[str] | None = "c0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,13 +6,15 @@ yc.case_snapshot per case, and checks each distinct catalogue version once inste
 from __future__ import annotations
 
 import json
+import secrets
 
 import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
 from db.central import CentralClient, admin_connect, freeze_op, publish_catalogue
-from tests.support.central_ops import CATALOGUE_MATTER, A, B, admin_scalar, case_op
+from desktop.core.sync import PROTOCOL
+from tests.support.central_ops import CATALOGUE_MATTER, A, B, Chain, admin_scalar, case_op, machine
 
 
 def _snapshots(url: str) -> list[tuple[str, dict, dict]]:
@@ -105,3 +107,27 @@ def test_a_case_number_taken_by_another_window_still_sends_the_batch_to_the_loop
         conn.execute("SELECT yc.push_fast(%s, %s, %s)", (Jsonb([case_op(A, "01", 2), case_op(A, "01", 1)]), A, "01"))
     assert err.value.sqlstate == "YC199"
     assert admin_scalar(central_url, "SELECT count(*) FROM yc.case_steps") == 1
+
+
+def test_a_bound_windows_chained_batch_takes_the_fast_path(central_url, window):
+    url = window(A, "01")
+    key = secrets.token_bytes(32)
+    with CentralClient(url) as client:
+        assert client.handshake(PROTOCOL, machine(key, "a" * 32))["bound"] is False
+        client.bind_window("a" * 32, key.hex())
+    chain = Chain(key)
+    ops = chain.all(_batch(A, "01"))
+    with admin_connect(central_url) as conn:
+        answers = conn.execute("SELECT yc.push_fast(%s, %s, %s)", (Jsonb(ops), A, "01")).fetchone()[0]
+        conn.commit()
+    assert [a["status"] for a in answers] == ["applied"] * 5
+    assert admin_scalar(central_url, "SELECT chain_seq FROM yc.windows WHERE centre_code = %s AND window_no = '01'",
+                        (A,)) == 5
+    for case_no, written, now in _snapshots(central_url):
+        assert written == now, case_no
+    # a forged link in the middle: the fast path refuses the whole batch
+    more = chain.all([case_op(A, "01", 6), case_op(A, "01", 7)])
+    more[1] = {**more[1], "chain_mac": "0" * 64}
+    with admin_connect(central_url) as conn, pytest.raises(psycopg.Error) as err:
+        conn.execute("SELECT yc.push_fast(%s, %s, %s)", (Jsonb(more), A, "01"))
+    assert err.value.sqlstate == "YC199"

@@ -10,10 +10,11 @@ case number's centre and window, the chain, known ops and cases; anything unusua
 sync.push answers op by op through apply_case_upsert, which keeps the next-version and base_window_no
 rules). Measured on 10,000 queued cases (docs/performance.md):
 - the published-catalogue check runs once per distinct catalogue version of the batch, not once per case;
-- the cases, their first steps and their two change rows (`case_status`, `cases`) are one statement: the
-  step and the snapshot are built from the rows just inserted (RETURNING) instead of looking every case up
-  twice more and calling yc.case_snapshot, a SQL function PostgreSQL does not inline, once per case; for a
-  new case the snapshot is what yc.case_snapshot gives (tests/sync/test_push_speed.py compares them);
+- each new case's two change rows (`case_status`, `cases`) come from one lookup of the case and its step,
+  the snapshot written inline instead of a call per case to yc.case_snapshot (a SQL function PostgreSQL
+  does not inline, so planned on every call); for a new case it is what yc.case_snapshot gives
+  (tests/sync/test_push_speed.py compares them). Joins of the batch with itself are avoided: PostgreSQL
+  plans a PL/pgSQL array's unnest as one row, and a nested loop over 1,000 rows twice is quadratic;
 - the document ids are drawn only when the batch has documents.
 The function is a replaceable object (db/central/replaceable.py): the downgrade puts c0008's body back.
 """
@@ -131,65 +132,35 @@ BEGIN
     THEN
         RAISE EXCEPTION 'not for the fast path' USING ERRCODE = 'YC199';
     END IF;
-    -- c0014: the cases, their first steps and their two change rows in one statement: the steps and the
-    -- `cases` snapshot are built from the rows just inserted (RETURNING) instead of looking each case up
-    -- again and calling yc.case_snapshot (not inlined: planned on every call) once per case. For a new
-    -- case the snapshot is exactly what yc.case_snapshot returns: its one step, no decision unless stored,
-    -- no transfer batch (transfer_items references yc.cases, so none can name a case inserted here).
-    WITH f AS MATERIALIZED (
-        SELECT g.*, (g.p->>'received_at')::timestamptz AS received_at,
-               pg_catalog.round(extract(epoch FROM (g.p->>'received_at')::timestamptz - pg_catalog.now()))::int
-                   AS skew
-          FROM unnest(v_rows) g WHERE g.kind = 'case.upsert'),
-    c AS (
-        INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, catalogue_version, outcome,
-                              status, received_at, promised_date, statutory_date, applicant_name,
-                              applicant_kind, payload, version, updated_at, centre_received_at, clock_skew_s,
-                              clock_flag, department, last_window_no)
-        SELECT f.case_no, p_centre, p_window, f.p->>'matter_code', f.p->>'catalogue_version', f.p->>'outcome',
-               CASE WHEN f.p->>'status' IN ('delivered', 'withdrawn', 'voided') THEN f.p->>'status' ELSE 'received' END,
-               f.received_at, (f.p->>'promised_date')::date, (f.p->>'statutory_date')::date,
-               f.p->'applicant'->>'name', f.p->'applicant'->>'kind', f.p, (f.p->>'version')::int,
-               pg_catalog.now(), pg_catalog.now(), f.skew, abs(f.skew) > @TOLERANCE@, m.department, p_window
-          FROM f
-          LEFT JOIN yc.catalogue_matters m ON m.version = f.p->>'catalogue_version' AND m.code = f.p->>'matter_code'
-         ORDER BY f.n
-        ON CONFLICT (case_no) DO NOTHING
-        RETURNING case_no, version, payload, status, outcome, decision, last_window_no),
-    s AS (
-        INSERT INTO yc.case_steps (case_no, centre_code, version, event, window_no, department, actor_login,
-                                   actor_name, client_at, detail)
-        SELECT f.case_no, p_centre, (f.p->>'version')::int,
-               pg_catalog.left(coalesce(nullif(f.p->'step'->>'event', ''), 'case.received'), 64), p_window, NULL,
-               coalesce(f.p->'step'->>'clerk_login', f.p->>'clerk_login', ''), coalesce(f.p->'step'->>'clerk_name', ''),
-               (f.p->'step'->>'at')::timestamptz,
-               pg_catalog.jsonb_build_object('status', c.status, 'backup_for', coalesce(f.p->'step'->>'backup_for', ''))
-          FROM f JOIN c ON c.case_no = f.case_no
-         ORDER BY f.n
-        RETURNING case_no, event, window_no, department, actor_name, at),
-    ch AS (
-        -- the centre's stream lock is held by the caller (sync.push takes it first)
-        INSERT INTO yc.changes (seq, stream, centre_code, key, data)
-        SELECT pg_catalog.nextval('yc.changes_seq'), x.stream, p_centre, x.case_no, x.data
-          FROM (SELECT f.n, 1 AS k, 'case_status' AS stream, f.case_no,
-                       pg_catalog.jsonb_build_object('case_no', c.case_no, 'status', c.status, 'outcome', c.outcome)
-                           AS data
-                  FROM f JOIN c ON c.case_no = f.case_no
-                UNION ALL
-                SELECT f.n, 2, 'cases', f.case_no,
-                       pg_catalog.jsonb_build_object(
-                           'case_no', c.case_no, 'version', c.version, 'payload', c.payload, 'status', c.status,
-                           'decision', c.decision,
-                           'steps', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
-                               'event', s.event, 'window_no', s.window_no, 'department', s.department,
-                               'actor_name', s.actor_name, 'at', s.at)),
-                           'batch_no', NULL::text, 'last_window_no', c.last_window_no)
-                  FROM f JOIN c ON c.case_no = f.case_no JOIN s ON s.case_no = f.case_no) x
-         ORDER BY x.n, x.k)
-    SELECT count(*) INTO v_inserted FROM c;
-    IF v_inserted <> v_cases THEN  -- a case number seen before (at any centre); the caller rolls all back
+    INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, catalogue_version, outcome,
+                          status, received_at, promised_date, statutory_date, applicant_name,
+                          applicant_kind, payload, version, updated_at, centre_received_at, clock_skew_s,
+                          clock_flag, department, last_window_no)
+    SELECT f.case_no, p_centre, p_window, f.p->>'matter_code', f.p->>'catalogue_version', f.p->>'outcome',
+           CASE WHEN f.p->>'status' IN ('delivered', 'withdrawn', 'voided') THEN f.p->>'status' ELSE 'received' END,
+           f.received_at, (f.p->>'promised_date')::date, (f.p->>'statutory_date')::date,
+           f.p->'applicant'->>'name', f.p->'applicant'->>'kind', f.p, (f.p->>'version')::int,
+           pg_catalog.now(), pg_catalog.now(), f.skew, abs(f.skew) > @TOLERANCE@, m.department, p_window
+      FROM (SELECT g.*, (g.p->>'received_at')::timestamptz AS received_at,
+                   pg_catalog.round(extract(epoch FROM (g.p->>'received_at')::timestamptz - pg_catalog.now()))::int
+                       AS skew
+              FROM unnest(v_rows) g WHERE g.kind = 'case.upsert') f
+      LEFT JOIN yc.catalogue_matters m ON m.version = f.p->>'catalogue_version' AND m.code = f.p->>'matter_code'
+     ORDER BY f.n
+    ON CONFLICT (case_no) DO NOTHING;
+    GET DIAGNOSTICS v_inserted = ROW_COUNT;
+    IF v_inserted <> v_cases THEN  -- a case number seen before (at any centre)
         RAISE EXCEPTION 'a case exists already' USING ERRCODE = 'YC199';
     END IF;
+    INSERT INTO yc.case_steps (case_no, centre_code, version, event, window_no, department, actor_login,
+                               actor_name, client_at, detail)
+    SELECT f.case_no, p_centre, (f.p->>'version')::int,
+           pg_catalog.left(coalesce(nullif(f.p->'step'->>'event', ''), 'case.received'), 64), p_window, NULL,
+           coalesce(f.p->'step'->>'clerk_login', f.p->>'clerk_login', ''), coalesce(f.p->'step'->>'clerk_name', ''),
+           (f.p->'step'->>'at')::timestamptz,
+           pg_catalog.jsonb_build_object('status', c.status, 'backup_for', coalesce(f.p->'step'->>'backup_for', ''))
+      FROM unnest(v_rows) f JOIN yc.cases c ON c.case_no = f.case_no
+     WHERE f.kind = 'case.upsert' ORDER BY f.n;
     SELECT bool_or(f.kind = 'document.printed') INTO v_docs FROM unnest(v_rows) f;
     IF v_docs THEN  -- c0014: the document ids only when the batch has documents
         v_rows := ARRAY(
@@ -203,6 +174,30 @@ BEGIN
                (f.p->>'printed_at')::timestamptz, coalesce((f.p->>'reprint')::int, 0)
           FROM unnest(v_rows) f WHERE f.kind = 'document.printed' ORDER BY f.n;
     END IF;
+    -- the centre's stream lock is held by the caller (sync.push takes it first)
+    -- c0014: each new case's two change rows from one lookup of the case and of its step, the `cases`
+    -- snapshot written inline instead of a call per case to yc.case_snapshot (a SQL function PostgreSQL
+    -- does not inline, so planned on every call). For a case inserted just above it is exactly what
+    -- yc.case_snapshot returns: the one step written above (case_steps references yc.cases, so no other),
+    -- no transfer batch (transfer_items references yc.cases too), the decision and status as stored.
+    INSERT INTO yc.changes (seq, stream, centre_code, key, data)
+    SELECT pg_catalog.nextval('yc.changes_seq'), v.stream, p_centre, f.case_no, v.data
+      FROM unnest(v_rows) f
+      JOIN yc.cases c ON c.case_no = f.case_no
+      JOIN yc.case_steps s ON s.case_no = f.case_no
+     CROSS JOIN LATERAL (VALUES
+           (1, 'case_status',
+            pg_catalog.jsonb_build_object('case_no', f.case_no, 'status', c.status, 'outcome', c.outcome)),
+           (2, 'cases',
+            pg_catalog.jsonb_build_object(
+                'case_no', c.case_no, 'version', c.version, 'payload', c.payload, 'status', c.status,
+                'decision', c.decision,
+                'steps', pg_catalog.jsonb_build_array(pg_catalog.jsonb_build_object(
+                    'event', s.event, 'window_no', s.window_no, 'department', s.department,
+                    'actor_name', s.actor_name, 'at', s.at)),
+                'batch_no', NULL::text, 'last_window_no', c.last_window_no))) AS v(k, stream, data)
+     WHERE f.kind = 'case.upsert'
+     ORDER BY f.n, v.k;
     INSERT INTO yc.ops (op_id, centre_code, window_no, kind, sha256, result)
     SELECT f.op_id, p_centre, p_window, f.kind, f.sha,
            CASE WHEN f.kind = 'case.upsert'

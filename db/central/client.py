@@ -5,6 +5,7 @@ Also the URL forms and the translation of driver errors into db.central.errors, 
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -29,6 +30,10 @@ from db.central.errors import (
 from db.central.wire import CHAIN_FIELDS
 
 __all__ = ["CHAIN_FIELDS", "POOLED_CHANNEL_BINDING", "TLS_PARAMS", "TRANSIENT_STATES", "CentralClient", "TlsSession", "admin_connect"]
+
+# the push's batch document: UTF-8 as is (the payloads are UTF-8 text already; \uXXXX escapes would make
+# Chinese text half again as long and the centre's JSON parser decode every one), no spaces
+_PUSH_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 # ---- URLs ---------------------------------------------------------------------------------------
 _SCHEME_RE = re.compile(r"^(postgres|postgresql)(\+psycopg)?://")
@@ -306,7 +311,7 @@ class CentralClient(TlsSession):
             batch.append(item)
         if not batch:
             return []
-        return self._call("SELECT sync.push(%s)", (Jsonb(batch),))
+        return self._call("SELECT sync.push(%s)", (Jsonb(batch, dumps=_PUSH_DUMPS),))
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> list[str]:
         """Upload contents [(sha256, data)…]; returns the sha256 of those the centre now holds for this

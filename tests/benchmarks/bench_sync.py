@@ -5,7 +5,11 @@ window connects) and one without (ssl=off, a plain connection), in the same run.
 
     .venv/bin/python tests/benchmarks/bench_sync.py [--cases 10000] [--memory-cases 100000] [--no-tls-compare]
 
-Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue 4)", "## TLS (issue 8)").
+Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue 4)", "## TLS (issue 8)",
+"### Push speed": push.server_ms is the time inside sync.push and yc.push_fast, and their calls: a batch that
+left the fast path shows apply_case_upsert calls). The push figures alone, as issue 13 measured them:
+
+    .venv/bin/python tests/benchmarks/bench_sync.py --memory-cases 0 --no-tls-compare
 """
 
 from __future__ import annotations
@@ -104,6 +108,17 @@ def raw_rate(admin_url: str, services: Services) -> tuple[float, int]:
             cur.executemany(RAW_UPSERT, rows)
         conn.commit()
         return time.perf_counter() - t0, len(rows)
+
+
+def server_ms(admin_url: str) -> dict[str, float]:
+    """Milliseconds spent inside sync.push and yc.push_fast (pg_stat_user_functions, track_functions = pl:
+    the window's connection is closed by now, so its counts are flushed)."""
+    time.sleep(0.5)
+    with admin_connect(admin_url) as conn:
+        rows = conn.execute("SELECT schemaname || '.' || funcname, calls, total_time FROM pg_stat_user_functions "
+                            "WHERE funcname IN ('push', 'push_fast', 'apply_case_upsert')").fetchall()
+    return {name: round(total, 1) for name, _calls, total in rows} | {
+        f"{name} calls": calls for name, calls, _total in rows}
 
 
 # The child's own peak is VmHWM in /proc/self/status. getrusage's ru_maxrss is not: Linux carries the
@@ -208,6 +223,8 @@ def main() -> None:
         wurl = add_window(url, CENTRE, WINDOW) + pg.tls_query.replace("?sslmode=verify-full", "")
         svc = new_home(base, "w")
         publish_store_catalogues(url, svc)  # the centre accepts cases only under versions it published
+        with admin_connect(url, autocommit=True) as conn:  # the server's own time, per PL/pgSQL function
+            conn.execute("ALTER DATABASE bench SET track_functions = 'pl'")
         t0 = time.perf_counter()
         queue_cases(svc, args.cases)
         out["queue_seconds"] = round(time.perf_counter() - t0, 2)
@@ -221,6 +238,7 @@ def main() -> None:
         raw_s, raw_n = raw_rate(url, svc)
         out["push"] = {"cases": args.cases, "seconds": round(push_s, 3), "per_second": round(args.cases / push_s),
                        "batch": sync.PUSH_BATCH}
+        out["push"]["server_ms"] = server_ms(url)
         out["raw_executemany"] = {"rows": raw_n, "seconds": round(raw_s, 3), "per_second": round(raw_n / raw_s)}
         out["push_vs_raw"] = round((args.cases / push_s) / (raw_n / raw_s), 2)
 

@@ -1,7 +1,8 @@
-"""The push's fast path as c0014 made it: the same rows and refusals as before, built with fewer lookups.
+"""The push's fast path (yc.push_fast): the same rows and refusals as the per-op loop.
 
-yc.push_fast writes a new case's `cases` snapshot from the rows it has just inserted instead of calling
-yc.case_snapshot per case, and checks each distinct catalogue version once instead of once per case."""
+Written for a c0014 that rewrote yc.push_fast for speed (measured, not faster on this machine, not merged:
+docs/performance.md); they hold any fast path to the same snapshots and refusals as yc.case_snapshot and
+the per-op loop."""
 
 from __future__ import annotations
 

@@ -101,3 +101,29 @@ def test_the_compact_main_font_embeds_the_same_subset_as_reportlab_and_lets_its_
         "print(resident(os.path.realpath(path)) < 256)\n"
     )
     assert out.splitlines() == ["_PackedCmap _MappedFile", "True True True True -1 True True", "True", "True"], out
+
+
+def test_the_qt_gateway_resolves_every_name_as_the_star_imports_did_without_building_them_all():
+    """desktop.ui.qt resolves names on first use: each one must be the very object the star imports gave,
+    and importing the gateway must not make the binding build its types."""
+    out = _python(
+        "import os, sys\n"
+        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "def anon():\n"
+        "    return next(int(l.split()[1]) for l in open('/proc/self/smaps_rollup') if l.startswith('Anonymous:'))\n"
+        "import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets, PySide6.QtPrintSupport, PySide6.QtPdf\n"
+        "before = anon()\n"
+        "from desktop.ui import qt\n"
+        "from desktop.ui.qt import QWidget, QPdfDocument, Qt, Signal\n"
+        "print(anon() - before < 2048)\n"
+        "old = {}\n"
+        "exec('from PySide6.QtCore import *\\nfrom PySide6.QtGui import *\\nfrom PySide6.QtPdf import QPdfDocument\\n'\n"
+        "     'from PySide6.QtPrintSupport import *\\nfrom PySide6.QtWidgets import *', old)\n"
+        "old.pop('__builtins__')\n"
+        "print(len(old) > 600, [n for n, v in old.items() if getattr(qt, n) is not v])\n"
+        "try:\n"
+        "    from desktop.ui.qt import QNoSuchThing\n"
+        "except ImportError:\n"
+        "    print('ImportError')\n"
+    )
+    assert out.splitlines() == ["True", "True []", "ImportError"], out

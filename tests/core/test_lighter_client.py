@@ -100,7 +100,7 @@ def test_the_compact_main_font_embeds_the_same_subset_as_reportlab_and_lets_its_
         "import os\n"
         "print(resident(os.path.realpath(path)) < 256)\n"
     )
-    assert out.splitlines() == ["_PackedCmap _MappedFile", "True True True True -1 True True", "True", "True"], out
+    assert out.splitlines() == ["_PackedCmap mmap", "True True True True -1 True True", "True", "True"], out
 
 
 def test_the_qt_gateway_resolves_every_name_as_the_star_imports_did_without_building_them_all():

@@ -155,8 +155,9 @@ class _PackedCmap:
 
 
 class _Window:
-    """A large table of the mapped file (reportlab takes the whole `glyf`, 4.5 MB for WenQuanYi, to copy a
-    few glyphs out of it): sliced on demand, so only the pages of the glyphs a document uses are read."""
+    """A large table of the mapped file (reportlab's subsetting takes the whole `glyf`, 4.5 MB for WenQuanYi,
+    to copy a few glyphs out of it): sliced on demand, so only the pages of the glyphs a document uses are
+    read, and nothing is copied whole."""
 
     __slots__ = ("_data", "_start", "_stop")
 
@@ -182,17 +183,7 @@ class _Window:
         return self._data[self._start:self._stop]
 
 
-class _MappedFile(mmap.mmap):
-    """The font file mapped read-only; a slice over _WINDOW bytes is a _Window instead of a copy."""
-
-    _WINDOW = 1 << 20
-
-    def __getitem__(self, key: int | slice) -> int | bytes | _Window:
-        if isinstance(key, slice) and key.step is None:
-            start, stop, _ = key.indices(len(self))
-            if stop - start > self._WINDOW:
-                return _Window(self, start, stop)
-        return super().__getitem__(key)
+_WHOLE_TABLE = 1 << 20  # a table this large is handed out as a _Window, not copied
 
 
 def _map_file(face) -> None:  # noqa: ANN001 - reportlab's TTFontFile
@@ -202,14 +193,18 @@ def _map_file(face) -> None:  # noqa: ANN001 - reportlab's TTFontFile
     using the font), so the client does not keep the font file resident."""
     try:
         with open(face.filename, "rb") as fh:
-            mapped = _MappedFile(fh.fileno(), 0, access=mmap.ACCESS_READ)
+            mapped = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):
         return  # keep the bytes reportlab read
-    if len(mapped) != len(face._ttf_data) or bytes(mapped[:4096]) != face._ttf_data[:4096]:
+    if len(mapped) != len(face._ttf_data) or mapped[:4096] != face._ttf_data[:4096]:
         mapped.close()  # the file changed since it was parsed: keep what was parsed
         return
     face._ttf_data = mapped
-    make_subset = face.makeSubset
+    get_table, make_subset = face.get_table, face.makeSubset
+
+    def table(tag: str) -> bytes | _Window:
+        pos, length = face.get_table_pos(tag)
+        return _Window(mapped, pos, pos + length) if length > _WHOLE_TABLE else get_table(tag)
 
     def subset_then_release(subset: list[int]) -> bytes:
         try:
@@ -218,7 +213,7 @@ def _map_file(face) -> None:  # noqa: ANN001 - reportlab's TTFontFile
             if hasattr(mmap, "MADV_DONTNEED"):
                 mapped.madvise(mmap.MADV_DONTNEED)
 
-    face.makeSubset = subset_then_release
+    face.get_table, face.makeSubset = table, subset_then_release
     if hasattr(mmap, "MADV_DONTNEED"):
         mapped.madvise(mmap.MADV_DONTNEED)
 

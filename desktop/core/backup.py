@@ -257,6 +257,11 @@ def restore(home: Path, file: Path, *, force: bool, now: datetime) -> RestoreRes
     if current and (ident.get("centre_code"), ident.get("window_no")) != current:
         raise BadInput("E_BACKUP_WINDOW", f"备份属于中心 {ident.get('centre_code')} {ident.get('window_no')} 号窗口，"
                        f"本机是中心 {current[0]} {current[1]} 号窗口，未恢复", field="file")
+    behind = _behind_current(home, key, file)
+    if behind and not force:
+        raise BadInput("E_BACKUP_OLDER", f"本窗口已连接中心，而备份早于当前数据库（{behind}）：恢复后会再次使用中心已有的"
+                       "受理号和操作链位置。请改用较新的备份，或从中心恢复（yichuang init --restore-from-central）；"
+                       "确需恢复，请加 --force", field="force")
     unsent = pending_ops(home)
     if unsent and not force:
         raise BadInput("E_UNSENT_OPS", f"当前数据库还有 {unsent} 条操作尚未上传到中心，恢复会丢失它们：请先同步"
@@ -278,6 +283,42 @@ def restore(home: Path, file: Path, *, force: bool, now: datetime) -> RestoreRes
         os.replace(incoming, path)
         local_engine.fsync_dir(home)
     return RestoreResult(restored_from=file, replaced_kept_at=aside, unsent_overwritten=unsent)
+
+
+def _position(path: Path, key: str) -> tuple[bool, int, dict[str, int]] | None:
+    """(linked to a centre, the outbox chain's last position, the last case-number serial per prefix) of
+    a store file; None when it cannot be read."""
+    try:
+        con = local_engine.connect(path, key)
+    except local_engine.sqlcipher.DatabaseError:
+        return None
+    try:
+        linked = con.execute("SELECT count(*) FROM settings WHERE key = 'central_url' AND value != ''").fetchone()[0]
+        seq = con.execute("SELECT coalesce(max(chain_seq), 0) FROM outbox").fetchone()[0]
+        serials = dict(con.execute("SELECT prefix, last FROM case_counters"))
+    except local_engine.sqlcipher.DatabaseError:
+        return None
+    finally:
+        con.close()
+    return bool(linked), int(seq), {str(k): int(v) for k, v in serials.items()}
+
+
+def _behind_current(home: Path, key: str, file: Path) -> str:
+    """Where the backup is behind the current store of a window linked to a centre, in words ('' when it
+    is not, the store is not linked, or either cannot be read): what the centre may already hold."""
+    path = config.db_path(home)
+    current = _position(path, key) if path.exists() else None
+    incoming = _position(file, key)
+    if current is None or incoming is None or not current[0]:
+        return ""
+    said = []
+    if incoming[1] < current[1]:
+        said.append(f"操作链位置 {incoming[1]}，当前 {current[1]}")
+    for prefix, last in sorted(current[2].items()):
+        if incoming[2].get(prefix, 0) < last:
+            said.append(f"受理号 {prefix} 序号 {incoming[2].get(prefix, 0)}，当前 {last}")
+            break
+    return "；".join(said)
 
 
 def stored_identity(home: Path, key: str) -> tuple[str, str] | None:

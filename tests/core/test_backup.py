@@ -144,3 +144,57 @@ sys.exit(main(["--home", {str(home)!r}, "backup"]))
     assert after == before  # no partial file left, nothing rotated away, every byte as it was
     for name in after:
         backup.check_backup(folder / name, config.store_key(home))
+
+
+def test_an_older_backup_of_a_window_linked_to_a_centre_is_refused_unless_forced(home, services, clerk, capsys):
+    """A backup from before cases the centre already holds would number cases and chain ops again at
+    positions the centre has: refused (exit 2, nothing changed) while the store is linked, unless --force."""
+    services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    old = services.backup()
+    services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    services.close()
+    before = _cases(home)
+
+    def acknowledge_all() -> None:  # every op acknowledged by the centre: nothing unsent to lose
+        con = connect_store(home)
+        try:
+            con.execute("UPDATE outbox SET state = 'applied'")
+            con.commit()
+        finally:
+            con.close()
+        assert backup.pending_ops(home) == 0
+
+    acknowledge_all()
+
+    # not linked to a centre: an older backup restores as before (nothing unsent)
+    code, out, _ = _cli(capsys, "--home", str(home), "restore", str(old.path))
+    assert code == 0, out
+    assert len(_cases(home)) == 1
+    acknowledge_all()
+    code, _, err = _cli(capsys, "--home", str(home), "restore", out["replaced_kept_at"])  # back to both
+    assert code == 0 and _cases(home) == before, err
+    acknowledge_all()
+
+    con = connect_store(home)
+    try:
+        con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('central_url', 'postgresql://centre/yc')")
+        con.commit()
+        head = con.execute("SELECT max(chain_seq) FROM outbox").fetchone()[0]
+    finally:
+        con.close()
+    kept = sorted((home / "replaced").iterdir())
+    code, _, err = _cli(capsys, "--home", str(home), "restore", str(old.path))
+    assert code == 2 and "E_BACKUP_OLDER" in err and "早于当前数据库" in err and f"当前 {head}" in err, err
+    assert _cases(home) == before and sorted((home / "replaced").iterdir()) == kept  # nothing changed
+
+    # a backup as new as the store is not refused
+    svc = Services(home)
+    same = svc.backup()
+    svc.close()
+    acknowledge_all()
+    code, _, err = _cli(capsys, "--home", str(home), "restore", str(same.path))
+    assert code == 0 and _cases(home) == before, err
+    acknowledge_all()
+
+    code, out, _ = _cli(capsys, "--home", str(home), "restore", str(old.path), "--force")
+    assert code == 0 and len(_cases(home)) == 1

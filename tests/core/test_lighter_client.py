@@ -65,3 +65,65 @@ def test_the_windows_store_and_outbox_do_not_import_psycopg():
     out = _python("import sys\nimport desktop.core.services\nprint('psycopg' in sys.modules)\n"
                   "from db.central import CentralClient\nprint('psycopg' in sys.modules)\n")
     assert out.splitlines() == ["False", "True"], out
+
+
+def test_the_compact_main_font_embeds_the_same_subset_as_reportlab_and_lets_its_file_pages_go():
+    """The cmap packed in a table and the file mapped instead of read: the subset a document embeds is
+    byte for byte reportlab's own, every code point maps as in reportlab's dict, and after a document the
+    client holds (almost) none of the font file's pages."""
+    out = _python(
+        "from reportlab.pdfbase import pdfmetrics\n"
+        "from reportlab.pdfbase.ttfonts import TTFontFile\n"
+        "from desktop.core.documents import fonts, render_voucher\n"
+        "from tests.core.test_documents import sample_case\n"
+        "face = pdfmetrics.getFont(fonts.register_cjk_font()).face\n"
+        "path = fonts.cjk_font_path()\n"
+        "full = TTFontFile(path, subfontIndex=0) if path.endswith('.ttc') else TTFontFile(path)\n"
+        "print(type(face.charToGlyph).__name__, type(face._ttf_data).__name__)\n"
+        "codes = list(range(0x10FFFF + 2))\n"
+        "print(all((c in face.charToGlyph) == (c in full.charToGlyph) for c in codes),\n"
+        "      all(face.charToGlyph[c] == g for c, g in full.charToGlyph.items()),\n"
+        "      sorted(face.charToGlyph.keys()) == sorted(full.charToGlyph), len(face.charToGlyph) == len(full.charToGlyph),\n"
+        "      face.charToGlyph.get(0x20BB7, -1), -1 not in face.charToGlyph, '字' not in face.charToGlyph)\n"
+        "subset = [0, *range(32, 127), *sorted(c for c in full.charToGlyph if c >= 0x4e00)[::40], 0x3002, 0xff0c]\n"
+        "print(face.makeSubset(subset) == full.makeSubset(subset))\n"
+        "render_voucher(sample_case())\n"
+        "def resident(name):\n"
+        "    kb, inside = 0, False\n"
+        "    for line in open('/proc/self/smaps'):\n"
+        "        parts = line.split()\n"
+        "        if '-' in parts[0] and not parts[0].endswith(':'):\n"
+        "            inside = parts[-1] == name\n"
+        "        elif inside and parts[0] == 'Rss:':\n"
+        "            kb += int(parts[1])\n"
+        "    return kb\n"
+        "import os\n"
+        "print(resident(os.path.realpath(path)) < 256)\n"
+    )
+    assert out.splitlines() == ["_PackedCmap mmap", "True True True True -1 True True", "True", "True"], out
+
+
+def test_the_qt_gateway_resolves_every_name_as_the_star_imports_did_without_building_them_all():
+    """desktop.ui.qt resolves names on first use: each one must be the very object the star imports gave,
+    and importing the gateway must not make the binding build its types."""
+    out = _python(
+        "import os, sys\n"
+        "os.environ.setdefault('QT_QPA_PLATFORM', 'offscreen')\n"
+        "def anon():\n"
+        "    return next(int(l.split()[1]) for l in open('/proc/self/smaps_rollup') if l.startswith('Anonymous:'))\n"
+        "import PySide6.QtCore, PySide6.QtGui, PySide6.QtWidgets, PySide6.QtPrintSupport, PySide6.QtPdf\n"
+        "before = anon()\n"
+        "from desktop.ui import qt\n"
+        "from desktop.ui.qt import QWidget, QPdfDocument, Qt, Signal\n"
+        "print(anon() - before < 2048)\n"
+        "old = {}\n"
+        "exec('from PySide6.QtCore import *\\nfrom PySide6.QtGui import *\\nfrom PySide6.QtPdf import QPdfDocument\\n'\n"
+        "     'from PySide6.QtPrintSupport import *\\nfrom PySide6.QtWidgets import *', old)\n"
+        "old.pop('__builtins__')\n"
+        "print(len(old) > 600, [n for n, v in old.items() if getattr(qt, n) is not v])\n"
+        "try:\n"
+        "    from desktop.ui.qt import QNoSuchThing\n"
+        "except ImportError:\n"
+        "    print('ImportError')\n"
+    )
+    assert out.splitlines() == ["True", "True []", "ImportError"], out

@@ -32,12 +32,16 @@ from desktop.core.stats.sqlparts import (
     HOLIDAY_SQL,
     ON_TIME_SQL,
     ON_TIME_STATUTORY_SQL,
+    SUMMARY_DUE_SQL,
+    SUMMARY_MISSING_SQL,
     UNDECIDED_SQL,
     VOLUME_SQL,
     case_rows_sql,
     csv_sql,
     n_of,
     ordinals,
+    scope_sql,
+    summary_rows_sql,
 )
 from desktop.core.store import Store
 from desktop.core.types import Clerk
@@ -65,31 +69,40 @@ def check_scope(scope: str) -> str:
 class _Query:
     """The case rows of one scope and period, and the queries over them.
 
-    The rows are built once: the working-day ordinals go into a temporary table `cal` and (materialize)
-    the case rows into a temporary table `cr`, in this reader's own connection (SQLite's temporary
-    database, in memory; nothing is written to the store, and the reader's rollback drops both). Every
-    figure then reads `cr`. legacy=True keeps the former form, the literal calendar and the `cr` CTE
-    recomputed by every query: the benchmark measures it beside the new one."""
+    The rows come from the per-case summary the writers keep (case_summary, migration 0013): the working-day
+    ordinals go into a temporary table `cal` and the period's summary rows (received, decided or delivered
+    in the period: index ranges) into a temporary table `cr`, in this reader's own connection (SQLite's
+    temporary database, in memory; nothing is written to the store, and the reader's rollback drops both).
+    The figures of the period read `cr`; what is "now" (overdue, pick-up) or joined from the period's
+    ratings reads `self.cases`, every summary row of the scope. legacy=True keeps the first form (the
+    literal calendar and the `cr` CTE over the events and the outbox, recomputed by every query): the tests
+    and the benchmark compare the two."""
 
     def __init__(self, s, cal, *, centre: str, here: str, window_no: str | None, start: date, end: date,
                  materialize: bool = True, legacy: bool = False):
         self.s = s
         self.here = here  # this window's number
+        self.legacy = legacy
         self.params: dict[str, Any] = {"centre": centre, "f": start.isoformat(), "t": end.isoformat()}
-        if window_no is not None:
+        window = window_no is not None
+        if window:
             self.params["win"] = window_no
+        # every case of the scope (overdue now, pick-up, the cases of the period's ratings), and "due now"
+        self.cases, self.due = "cr", DUE_SQL
         if legacy:
-            self.head = case_rows_sql(cal, window=window_no is not None)
+            self.head = case_rows_sql(cal, window=window)
             return
+        self.cases = f"(SELECT * FROM case_summary cs WHERE {scope_sql('cs', window)})"
+        self.due = SUMMARY_DUE_SQL
         self.drop()
         s.execute(text(CAL_TABLE))
         days = [{"d": d.isoformat(), "n": n} for d, n in ordinals(cal)]
         if days:
             s.execute(text("INSERT INTO temp.cal (day, ord) VALUES (:d, :n)"), days)
-        rows = case_rows_sql(None, window=window_no is not None)
-        if not materialize:
-            self.head = rows
+        if not materialize:  # the CSV: every summary row of the scope, streamed
+            self.head = summary_rows_sql(window=window, period_only=False)
             return
+        rows = summary_rows_sql(window=window, period_only=True)
         s.execute(text(f"CREATE TEMP TABLE cr AS {rows} SELECT * FROM cr"), self.params)
         s.execute(text("CREATE INDEX temp.ix_cr_case_no ON cr (case_no)"))
         self.head = "WITH _rows AS (SELECT 1)"  # a body may add CTEs of its own (", gaps AS (...)")
@@ -139,8 +152,8 @@ def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple]]:
     """Undecided accepted cases past their promised date (red) and due within 2 working days (yellow),
     with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
     worklist, a case signed for or in review at the department is still undecided here."""
-    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM cr
-WHERE {DUE_SQL} AND {{cond}} ORDER BY promised_date, case_no"""
+    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM {q.cases} cr
+WHERE {q.due} AND {{cond}} ORDER BY promised_date, case_no"""
     overdue = q.all(body.format(cond="promised_date < :today"), today=today.isoformat())
     near = q.all(body.format(cond="promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
                  horizon=_horizon(cal, today).isoformat())
@@ -171,7 +184,7 @@ FROM cr WHERE in_received AND status != 'voided'""")
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
-    where = ("FROM ratings r JOIN cr ON cr.case_no = r.case_no "
+    where = (f"FROM ratings r JOIN {q.cases} cr ON cr.case_no = r.case_no "
              "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t")
     stars = dict(q.all(f"SELECT r.overall, count(*) {where} GROUP BY r.overall"))
     occasions = dict(q.all(f"SELECT r.occasion, count(*) {where} GROUP BY r.occasion"))
@@ -182,10 +195,23 @@ def _satisfaction(q: _Query) -> Satisfaction:
 def _loop(q: _Query) -> Loop:
     states = dict(q.all("SELECT state, count(*) FROM transfer_batches "
                         "WHERE substr(created_at, 1, 10) BETWEEN :f AND :t GROUP BY state"))
-    (pickup,) = q.one("SELECT count(*) FROM cr WHERE outcome = 'accepted' "
+    (pickup,) = q.one(f"SELECT count(*) FROM {q.cases} cr WHERE outcome = 'accepted' "
                       "AND status IN ('approved', 'denied', 'result_ready')")
     return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
+
+
+def _tables(q: _Query, consult, *, start: date, end: date, overdue, near, today: date,
+            centre_scope: bool) -> tuple:
+    """tables.build_tables, with the materials and the 差评 read from what the writers keep."""
+    if q.legacy:
+        return tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
+                                centre_scope=centre_scope)
+    out = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if centre_scope or d[0] != "by_window"]
+    out += [tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
+            tbl.missing_table(q.all(SUMMARY_MISSING_SQL)), tbl._bad_ratings(q, today, cases=q.cases),
+            tbl._returned(q), tbl.due_table(overdue, near)]
+    return tuple(out)
 
 
 CENTRE_CAVEATS = (
@@ -210,8 +236,8 @@ def compute(store: Store, *, start: date, end: date, scope: str = "window", lega
         vol = volumes(q, sum(r[-1] for r in consult))
         overdue, near = _due_now(q, cal, today)
         eff = efficiency(q, len(overdue), len(near))
-        report_tables = tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near,
-                                         today=today, centre_scope=scope == "centre")
+        report_tables = _tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
+                                centre_scope=scope == "centre")
         satisfaction = _satisfaction(q)
         loop = _loop(q)
         rev = revisits(q)
@@ -241,7 +267,8 @@ CSV_COLUMNS = ("办件编号", "窗口", "事项编码", "事项名称", "办理
                "按法定时限办结", "提前办结", "本期收件", "本期办结", "本期送达", "当前提示")
 
 
-def case_rows(store: Store, *, start: date, end: date, scope: str = "window") -> Iterator[tuple]:
+def case_rows(store: Store, *, start: date, end: date, scope: str = "window",
+              legacy: bool = False) -> Iterator[tuple]:
     """The case-level rows behind the figures (every case received, decided or delivered in the period, and
     every case overdue or near due now, the full list the PDF cuts short), streamed in case-number order:
     what the CSV holds."""
@@ -251,9 +278,9 @@ def case_rows(store: Store, *, start: date, end: date, scope: str = "window") ->
     cal = workcalendar.calendar(store)
     with store.Reader() as s:
         q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=w.window_no if scope == "window" else None,
-                   start=start, end=end, materialize=False)
+                   start=start, end=end, materialize=False, legacy=legacy)
         today = store.clock().date()
-        sql = text(q.head + csv_sql(DUE_SQL, ":horizon"))
+        sql = text(q.head + csv_sql(q.due, ":horizon"))
         params = {**q.params, "today": today.isoformat(), "horizon": _horizon(cal, today).isoformat()}
         for row in s.execute(sql, params):
             yield tuple(row)

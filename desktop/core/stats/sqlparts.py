@@ -160,3 +160,47 @@ SELECT case_no, window_no, matter_code, matter_name, mode, department, applicant
   in_received, in_decided, in_delivered, {now}
 FROM {source} WHERE in_received OR in_decided OR in_delivered OR ({due} AND promised_date <= {horizon})
 ORDER BY case_no"""
+
+
+def summary_rows_sql(*, window: bool, period_only: bool) -> str:
+    """The CTEs `mt` and `cr` over the per-case summary that the writers keep (local migration
+    0013_case_summary: triggers on cases, case_events, case_materials and the outbox), with the temporary
+    table CAL_TABLE for the working days: the same columns as case_rows_sql's `cr`, then due_counted (1: the
+    worklist counts the case for overdue: clock not paused, deadline not pending). period_only: only the cases
+    received, decided or delivered in [:f, :t] (each an index range of case_summary)."""
+    period = (" AND (s.received_day BETWEEN :f AND :t OR s.decided_day BETWEEN :f AND :t "
+              "OR s.delivered_day BETWEEN :f AND :t)") if period_only else ""
+    return f"""WITH mt AS MATERIALIZED (SELECT version, code, json_extract(data, '$.mode') AS mode,
+  json_extract(data, '$.department') AS department FROM matters),
+cr AS (
+  SELECT s.case_no, s.matter_code, s.matter_name, COALESCE(m.mode, '') AS mode,
+    COALESCE(m.department, '') AS department, s.applicant_kind, s.clerk_login, s.clerk_name, s.window_no,
+    s.outcome, s.status, s.holiday, s.received_day, s.accept_day, s.decided_day, s.delivered_day,
+    s.promised_date, s.statutory_date, s.shift, s.first_notice, s.visits,
+    kd.ord - ka.ord - s.shift AS wd_decision,
+    kp.ord - ka.ord - s.shift AS wd_promised,
+    kv.ord - ka.ord - s.shift AS wd_delivery,
+    (s.received_day BETWEEN :f AND :t) AS in_received,
+    (s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t) AS in_decided,
+    (s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t) AS in_delivered,
+    s.due_counted
+  FROM case_summary s
+  LEFT JOIN mt m ON m.version = s.catalogue_version AND m.code = s.matter_code
+  LEFT JOIN cal ka ON ka.day = s.accept_day
+  LEFT JOIN cal kd ON kd.day = s.decided_day
+  LEFT JOIN cal kp ON kp.day = s.promised_date
+  LEFT JOIN cal kv ON kv.day = s.delivered_day
+  WHERE {scope_sql('s', window)}{period}
+)"""
+
+
+#: undecided and counted on the worklist, over case_summary rows (the legacy form is local.DUE_SQL)
+SUMMARY_DUE_SQL = f"{UNDECIDED_SQL} AND due_counted = 1"
+
+#: the materials most often missing or defective (tables._missing) from the gaps the writers keep
+SUMMARY_MISSING_SQL = """
+SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mr.name), g.state, MAX(mr.standard), count(DISTINCT g.case_no)
+FROM case_gaps g JOIN cr ON cr.case_no = g.case_no AND cr.in_received AND cr.status != 'voided'
+LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
+GROUP BY cr.matter_code, g.code, g.state
+ORDER BY 7 DESC, 1, 3, 5 LIMIT 30"""

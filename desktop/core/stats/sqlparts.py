@@ -162,14 +162,11 @@ FROM {source} WHERE in_received OR in_decided OR in_delivered OR ({due} AND prom
 ORDER BY case_no"""
 
 
-def summary_rows_sql(*, window: bool, period_only: bool) -> str:
+def summary_rows_sql(*, window: bool) -> str:
     """The CTEs `mt` and `cr` over the per-case summary that the writers keep (local migration
     0013_case_summary: triggers on cases, case_events, case_materials and the outbox), with the temporary
     table CAL_TABLE for the working days: the same columns as case_rows_sql's `cr`, then due_counted (1: the
-    worklist counts the case for overdue: clock not paused, deadline not pending). period_only: only the cases
-    received, decided or delivered in [:f, :t] (each an index range of case_summary)."""
-    period = (" AND (s.received_day BETWEEN :f AND :t OR s.decided_day BETWEEN :f AND :t "
-              "OR s.delivered_day BETWEEN :f AND :t)") if period_only else ""
+    worklist counts the case for overdue: clock not paused, deadline not pending). What the CSV streams."""
     return f"""WITH mt AS MATERIALIZED (SELECT version, code, json_extract(data, '$.mode') AS mode,
   json_extract(data, '$.department') AS department FROM matters),
 cr AS (
@@ -190,17 +187,57 @@ cr AS (
   LEFT JOIN cal kd ON kd.day = s.decided_day
   LEFT JOIN cal kp ON kp.day = s.promised_date
   LEFT JOIN cal kv ON kv.day = s.delivered_day
-  WHERE {scope_sql('s', window)}{period}
+  WHERE {scope_sql('s', window)}
 )"""
+
+
+def summary_groups_sql(*, window: bool) -> str:
+    """The period's summary rows GROUPED, with their count `n`: one group per combination of what the figures
+    of the received cases read (matter, mode, department, applicant kind, clerk, window, outcome, status,
+    holiday, day, first-visit notice, visits, decided or not), then per (matter, outcome, decided day,
+    promised and statutory dates, working days) for the decided ones, then per working days to delivery.
+    Each group carries in_received / in_decided / in_delivered like a case row of `cr`; a query over it
+    weighs every row by n (local._weighted). A month of a million cases is some ten thousand groups.
+    The three parts read a range of the table (clustered by received day) and two covering indexes."""
+    scope = scope_sql("s", window)
+    ka = "LEFT JOIN cal ka ON ka.day = s.accept_day"
+    return f"""WITH mt AS MATERIALIZED (SELECT version, code, json_extract(data, '$.mode') AS mode,
+  json_extract(data, '$.department') AS department FROM matters)
+SELECT s.matter_code AS matter_code, MAX(s.matter_name) AS matter_name, COALESCE(m.mode, '') AS mode,
+  COALESCE(m.department, '') AS department, s.applicant_kind AS applicant_kind, s.clerk_login AS clerk_login,
+  MAX(s.clerk_name) AS clerk_name, s.window_no AS window_no, s.outcome AS outcome, s.status AS status,
+  s.holiday AS holiday, s.received_day AS received_day,
+  CASE WHEN s.decided_day IS NULL THEN NULL ELSE '*' END AS decided_day, NULL AS delivered_day,
+  NULL AS promised_date, NULL AS statutory_date, s.first_notice AS first_notice, s.visits AS visits,
+  NULL AS wd_decision, NULL AS wd_promised, NULL AS wd_delivery, 1 AS in_received, 0 AS in_decided,
+  0 AS in_delivered, count(*) AS n
+FROM case_summary s LEFT JOIN mt m ON m.version = s.catalogue_version AND m.code = s.matter_code
+WHERE s.received_day BETWEEN :f AND :t AND {scope}
+GROUP BY 1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 17, 18
+UNION ALL
+SELECT s.matter_code, MAX(s.matter_name), NULL, NULL, NULL, NULL, NULL, NULL, s.outcome, NULL, NULL, NULL,
+  s.decided_day, NULL, s.promised_date, s.statutory_date, NULL, NULL,
+  kd.ord - ka.ord - s.shift, kp.ord - ka.ord - s.shift, NULL, 0, 1, 0, count(*)
+FROM case_summary s {ka} LEFT JOIN cal kd ON kd.day = s.decided_day LEFT JOIN cal kp ON kp.day = s.promised_date
+WHERE s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t AND {scope}
+GROUP BY 1, 9, 13, 15, 16, 19, 20
+UNION ALL
+SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+  NULL, NULL, kv.ord - ka.ord - s.shift, 0, 0, 1, count(*)
+FROM case_summary s {ka} LEFT JOIN cal kv ON kv.day = s.delivered_day
+WHERE s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t AND {scope}
+GROUP BY 21"""
 
 
 #: undecided and counted on the worklist, over case_summary rows (the legacy form is local.DUE_SQL)
 SUMMARY_DUE_SQL = f"{UNDECIDED_SQL} AND due_counted = 1"
 
-#: the materials most often missing or defective (tables._missing) from the gaps the writers keep
+#: the materials most often missing or defective (tables._missing) from the gaps the writers keep, over
+#: {cases}: every summary row of the scope
 SUMMARY_MISSING_SQL = """
 SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mr.name), g.state, MAX(mr.standard), count(DISTINCT g.case_no)
-FROM case_gaps g JOIN cr ON cr.case_no = g.case_no AND cr.in_received AND cr.status != 'voided'
+FROM case_gaps g JOIN {cases} cr ON cr.case_no = g.case_no AND cr.received_day BETWEEN :f AND :t
+  AND cr.status != 'voided'
 LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
 GROUP BY cr.matter_code, g.code, g.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30"""

@@ -247,13 +247,14 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=100_000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--before-runs", type=int, default=1, help="runs that also measure the former queries")
+    ap.add_argument("--keep", type=Path, help="generate the store in this (empty) folder and keep it")
     ap.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child process: a generated home
     args = ap.parse_args()
     if args.measure:
         measure(args.measure, args.runs, args.before_runs)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        home = Path(tmp) / "home"
+        home = (args.keep or Path(tmp)) / "home"
         clock = MovableClock(datetime(2026, 12, 1, 9, 0))
         init_store(home, centre_code="310104", window_no="01", centre_name="徐汇区行政服务中心", demo=True,
                    clock=clock)

@@ -128,3 +128,18 @@ def test_a_new_intake_and_its_notice_reach_the_gaps_at_once(services, clock, cle
     assert gaps == {("M3", "missing", "o")}  # what the notice said stays; nothing is missing now
     assert summary_rows(services.store)[case_no]["visits"] == 2
     assert_summary_matches_history(services.store)
+
+
+def test_a_query_over_case_rows_is_weighed_by_the_group_counts_or_refused():
+    import pytest
+
+    from desktop.core.stats import local
+
+    body = local._weighted("SELECT count(*), SUM(CASE WHEN a THEN 1 ELSE 0 END), SUM(first_notice), "
+                           "SUM(CASE WHEN b THEN visits ELSE 0 END) FROM cr WHERE in_received")
+    assert body == ("SELECT SUM(n), SUM(CASE WHEN a THEN n ELSE 0 END), SUM(first_notice * n), "
+                    "SUM(CASE WHEN b THEN visits * n ELSE 0 END) FROM cr WHERE in_received")
+    for bad in ("SELECT avg(wd_decision) FROM cr", "SELECT SUM(wd_decision) FROM cr",
+                "SELECT count(DISTINCT case_no) FROM cr", "SELECT SUM(CASE WHEN a THEN 2 ELSE 0 END) FROM cr"):
+        with pytest.raises(RuntimeError):
+            local._weighted(bad)

@@ -208,8 +208,11 @@ FROM cr WHERE in_received AND status != 'voided'""")
 def _satisfaction(q: _Query) -> Satisfaction:
     where = (f"FROM ratings r JOIN {q.cases} cr ON cr.case_no = r.case_no "
              "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t")
-    stars = dict(q.all(f"SELECT r.overall, count(*) {where} GROUP BY r.overall"))
-    occasions = dict(q.all(f"SELECT r.occasion, count(*) {where} GROUP BY r.occasion"))
+    stars: dict[int, int] = {}
+    occasions: dict[str, int] = {}
+    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {where} GROUP BY 1, 2"):
+        stars[overall] = stars.get(overall, 0) + n
+        occasions[occasion] = occasions.get(occasion, 0) + n
     return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
                         by_occasion=tuple((o, int(occasions.get(o, 0))) for o in ("intake", "handover")))
 

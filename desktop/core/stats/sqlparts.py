@@ -193,40 +193,46 @@ cr AS (
 
 def summary_groups_sql(*, window: bool) -> str:
     """The period's summary rows GROUPED, with their count `n`: one group per combination of what the figures
-    of the received cases read (matter, mode, department, applicant kind, clerk, window, outcome, status,
-    holiday, day, first-visit notice, visits, decided or not), then per (matter, outcome, decided day,
-    promised and statutory dates, working days) for the decided ones, then per working days to delivery.
-    Each group carries in_received / in_decided / in_delivered like a case row of `cr`; a query over it
-    weighs every row by n (local._weighted). A month of a million cases is some ten thousand groups.
-    The three parts read a range of the table (clustered by received day) and two covering indexes."""
+    of the received cases read (matter and catalogue version, applicant kind, clerk, window, outcome, status,
+    holiday, day, first-visit notice, visits, decided or not), then per (matter, outcome, decided day, accept
+    day, promised and statutory dates, clock shift) for the decided ones, then per (accept day, shift) for
+    the delivered ones. Each group carries in_received / in_decided / in_delivered like a case row of `cr`
+    and the columns those figures read (the others NULL); a query over it weighs every row by n
+    (local._weighted). A month of a million cases is some ten thousand groups. Each part reads one range of
+    the table's primary key or of a covering index, in the order of its GROUP BY: no sort, no row lookup."""
     scope = scope_sql("s", window)
-    ka = "LEFT JOIN cal ka ON ka.day = s.accept_day"
+    received = ("s.received_day, s.centre_code, s.window_no, s.matter_code, s.catalogue_version, s.applicant_kind, "
+                "s.clerk_login, s.outcome, s.status, s.holiday, s.first_notice, s.visits, s.decided")
+    decided = ("s.decided_day, s.centre_code, s.window_no, s.matter_code, s.outcome, s.accept_day, s.promised_date, "
+               "s.statutory_date, s.shift")
+    delivered = "s.delivered_day, s.centre_code, s.window_no, s.accept_day, s.shift"
     return f"""WITH mt AS MATERIALIZED (SELECT version, code, json_extract(data, '$.mode') AS mode,
   json_extract(data, '$.department') AS department FROM matters)
-SELECT s.matter_code AS matter_code, MAX(s.matter_name) AS matter_name, COALESCE(m.mode, '') AS mode,
-  COALESCE(m.department, '') AS department, s.applicant_kind AS applicant_kind, s.clerk_login AS clerk_login,
-  MAX(s.clerk_name) AS clerk_name, s.window_no AS window_no, s.outcome AS outcome, s.status AS status,
-  s.holiday AS holiday, s.received_day AS received_day,
-  CASE WHEN s.decided_day IS NULL THEN NULL ELSE '*' END AS decided_day, NULL AS delivered_day,
-  NULL AS promised_date, NULL AS statutory_date, s.first_notice AS first_notice, s.visits AS visits,
+SELECT g.matter_code AS matter_code, g.matter_name AS matter_name, COALESCE(m.mode, '') AS mode,
+  COALESCE(m.department, '') AS department, g.applicant_kind AS applicant_kind, g.clerk_login AS clerk_login,
+  g.clerk_name AS clerk_name, g.window_no AS window_no, g.outcome AS outcome, g.status AS status,
+  g.holiday AS holiday, g.received_day AS received_day,
+  CASE WHEN g.decided THEN '*' END AS decided_day, NULL AS delivered_day,
+  NULL AS promised_date, NULL AS statutory_date, g.first_notice AS first_notice, g.visits AS visits,
   NULL AS wd_decision, NULL AS wd_promised, NULL AS wd_delivery, 1 AS in_received, 0 AS in_decided,
-  0 AS in_delivered, count(*) AS n
-FROM case_summary s LEFT JOIN mt m ON m.version = s.catalogue_version AND m.code = s.matter_code
-WHERE s.received_day BETWEEN :f AND :t AND {scope}
-GROUP BY 1, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 17, 18
+  0 AS in_delivered, g.n AS n
+FROM (SELECT {received}, MAX(s.matter_name) AS matter_name, MAX(s.clerk_name) AS clerk_name, count(*) AS n
+  FROM case_summary s WHERE s.received_day BETWEEN :f AND :t AND {scope} GROUP BY {received}) g
+LEFT JOIN mt m ON m.version = g.catalogue_version AND m.code = g.matter_code
 UNION ALL
-SELECT s.matter_code, MAX(s.matter_name), NULL, NULL, NULL, NULL, NULL, NULL, s.outcome, NULL, NULL, NULL,
-  s.decided_day, NULL, s.promised_date, s.statutory_date, NULL, NULL,
-  kd.ord - ka.ord - s.shift, kp.ord - ka.ord - s.shift, NULL, 0, 1, 0, count(*)
-FROM case_summary s {ka} LEFT JOIN cal kd ON kd.day = s.decided_day LEFT JOIN cal kp ON kp.day = s.promised_date
-WHERE s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t AND {scope}
-GROUP BY 1, 9, 13, 15, 16, 19, 20
+SELECT g.matter_code, g.matter_name, NULL, NULL, NULL, NULL, NULL, NULL, g.outcome, NULL, NULL, NULL,
+  g.decided_day, NULL, g.promised_date, g.statutory_date, NULL, NULL,
+  kd.ord - ka.ord - g.shift, kp.ord - ka.ord - g.shift, NULL, 0, 1, 0, g.n
+FROM (SELECT {decided}, MAX(s.matter_name) AS matter_name, count(*) AS n FROM case_summary s
+  WHERE s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t AND {scope} GROUP BY {decided}) g
+LEFT JOIN cal ka ON ka.day = g.accept_day LEFT JOIN cal kd ON kd.day = g.decided_day
+LEFT JOIN cal kp ON kp.day = g.promised_date
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
-  NULL, NULL, kv.ord - ka.ord - s.shift, 0, 0, 1, count(*)
-FROM case_summary s {ka} LEFT JOIN cal kv ON kv.day = s.delivered_day
-WHERE s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t AND {scope}
-GROUP BY 21"""
+  NULL, NULL, kv.ord - ka.ord - g.shift, 0, 0, 1, g.n
+FROM (SELECT {delivered}, count(*) AS n FROM case_summary s
+  WHERE s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t AND {scope} GROUP BY {delivered}) g
+LEFT JOIN cal ka ON ka.day = g.accept_day LEFT JOIN cal kv ON kv.day = g.delivered_day"""
 
 
 #: undecided and counted on the worklist, over case_summary rows (the legacy form is local.DUE_SQL)

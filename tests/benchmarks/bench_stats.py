@@ -1,13 +1,18 @@
 """Benchmark: the statistics of a month for a whole centre from a window's local store (issue 11), run by hand:
 
-    .venv/bin/python tests/benchmarks/bench_stats.py [--cases 100000] [--runs 3]
+    PYTHONPATH=. .venv/bin/python tests/benchmarks/bench_stats.py [--cases 100000] [--runs 3] [--before-runs 1]
 
 A demo store gets a synthetic November 2026 written straight into its tables (every case received on a
 working day of the month; matters of the demo catalogue; outcomes 当场办结 / 受理 / 一次性告知 (most come back
 for 补正) / 不予受理, a few withdrawn and voided; decisions after 1..promised+3 working days, half delivered at
 the window; ratings for 30 %; every case version's `case.upsert` payload in the outbox, as a window keeps
-them until they are purged). Then, each run: the figures and tables (centre scope), the A4 PDF, the XLSX,
-and the raw floor: one `SELECT count(*) … GROUP BY matter_code` over the same month's cases. Peak RSS last."""
+them until they are purged), in bulk (executemany on the raw connection, one transaction): the triggers of
+local migration 0013 fill the per-case summary tables as they would for the services. Then, in a child
+process (its VmHWM is the report's peak RSS), each run: the figures and tables (centre scope), the A4 PDF,
+the XLSX, the CSV, and the raw floor: one `SELECT matter_code, count(*) … GROUP BY matter_code` over the same
+month's cases (and over their summary rows). --before-runs N also measures the legacy reading (the `cr`
+CTE over events and outbox, every listed case in the PDF) in the first N runs and checks both give the same
+report; use 0 for a million cases (the legacy reading takes many minutes there). --keep DIR keeps the store."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """The statistics of a period from a window's local store, for this window or for its whole centre (the cases
 every window of the centre synced: the `cases` stream brings them here).
 
-Every figure is an SQL aggregate over the case rows of sqlparts.case_rows_sql; Python only assembles the
-grouped rows (a histogram of working days for the percentiles, a row per matter, clerk or day)."""
+Every figure is an SQL aggregate over the per-case summary rows the writers keep (migration 0013, grouped
+once per report: sqlparts.summary_groups_sql); Python only assembles the grouped rows (a histogram of working
+days for the percentiles, a row per matter, clerk or day). legacy=True: the former case rows of
+sqlparts.case_rows_sql, derived from the events and the outbox at report time (for the tests and the
+benchmark)."""
 
 from __future__ import annotations
 
@@ -72,11 +75,12 @@ class _Query:
     """The case rows of one scope and period, and the queries over them.
 
     The rows come from the per-case summary the writers keep (case_summary, migration 0013): the working-day
-    ordinals go into a temporary table `cal` and the period's summary rows (received, decided or delivered
-    in the period: index ranges) into a temporary table `cr`, in this reader's own connection (SQLite's
-    temporary database, in memory; nothing is written to the store, and the reader's rollback drops both).
-    The figures of the period read `cr`; what is "now" (overdue, pick-up) or joined from the period's
-    ratings reads `self.cases`, every summary row of the scope. legacy=True keeps the first form (the
+    ordinals go into a temporary table `cal` and the period's summary rows, GROUPED with their count n
+    (sqlparts.summary_groups_sql: received, decided, delivered in the period), into a temporary table `cr`,
+    in this reader's own connection (SQLite's temporary database, in memory; nothing is written to the
+    store, and the reader's rollback drops both). A query over `cr` is weighed by n (_weighted); what is
+    "now" (overdue, pick-up) or joined from the period's ratings and material gaps reads `self.cases`, every
+    summary row of the scope. legacy=True keeps the first form (the
     literal calendar and the `cr` CTE over the events and the outbox, recomputed by every query): the tests
     and the benchmark compare the two."""
 

@@ -138,6 +138,8 @@ INDEXES = {
     # the overdue-now and near-due-now lists: undecided accepted cases with a promised date
     "ix_case_summary_due": ("case_summary (promised_date) WHERE outcome = 'accepted' "
                             "AND status IN ('received', 'signed', 'in_review') AND promised_date IS NOT NULL"),
+    # the consultations recorded as cases (the old outcome 咨询), which the report reads from cases itself
+    "ix_cases_consultation": "cases (centre_code, window_no) WHERE outcome = 'consultation'",
     # results waiting for pick-up
     "ix_case_summary_pickup": ("case_summary (centre_code, window_no) WHERE outcome = 'accepted' "
                                "AND status IN ('approved', 'denied', 'result_ready')"),
@@ -168,5 +170,6 @@ def downgrade() -> None:
     """Downgrade schema."""
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    op.execute("DROP INDEX IF EXISTS ix_cases_consultation")
     op.execute("DROP TABLE IF EXISTS case_gaps")
     op.execute("DROP TABLE IF EXISTS case_summary")

@@ -208,6 +208,7 @@ def _measure(svc: Services, boss, tmp: str, run: int, legacy: bool) -> StatsRepo
     finally:
         pdf_out.LIST_LIMIT = limit
     t2 = time.perf_counter()
+    to_pdf_mb = peak_mb()  # the month -> PDF part's peak, before the XLSX (openpyxl holds its sheets in memory)
     export.write_xlsx(rep, Path(tmp) / "m.xlsx")
     t3 = time.perf_counter()
     export.write_csv(local.CSV_COLUMNS, local.case_rows(svc.store, start=MONTH[0], end=MONTH[1], scope="centre"),
@@ -228,7 +229,7 @@ def _measure(svc: Services, boss, tmp: str, run: int, legacy: bool) -> StatsRepo
           f"CSV {t4 - t3:.2f} s; to PDF {t2 - t0:.2f} s; raw GROUP BY floor {t5 - t4:.3f} s "
           f"(cases) / {t6 - t5:.3f} s (case_summary); received "
           f"{rep.volumes.received}, decided {rep.efficiency.decided}, overdue {rep.efficiency.overdue_now}; "
-          f"peak RSS so far {peak_mb():.0f} MB", flush=True)
+          f"peak RSS so far {to_pdf_mb:.0f} MB after the PDF, {peak_mb():.0f} MB after XLSX and CSV", flush=True)
     return rep
 
 

@@ -1,11 +1,15 @@
 """The statistics of a period from a window's local store, for this window or for its whole centre (the cases
 every window of the centre synced: the `cases` stream brings them here).
 
-Every figure is an SQL aggregate over the case rows of sqlparts.case_rows_sql; Python only assembles the
-grouped rows (a histogram of working days for the percentiles, a row per matter, clerk or day)."""
+Every figure is an SQL aggregate over the per-case summary rows the writers keep (migration 0013, grouped
+once per report: sqlparts.summary_groups_sql); Python only assembles the grouped rows (a histogram of working
+days for the percentiles, a row per matter, clerk or day). legacy=True: the former case rows of
+sqlparts.case_rows_sql, derived from the events and the outbox at report time (for the tests and the
+benchmark)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -32,12 +36,17 @@ from desktop.core.stats.sqlparts import (
     HOLIDAY_SQL,
     ON_TIME_SQL,
     ON_TIME_STATUTORY_SQL,
+    SUMMARY_DUE_SQL,
+    SUMMARY_MISSING_SQL,
     UNDECIDED_SQL,
     VOLUME_SQL,
     case_rows_sql,
     csv_sql,
     n_of,
     ordinals,
+    scope_sql,
+    summary_groups_sql,
+    summary_rows_sql,
 )
 from desktop.core.store import Store
 from desktop.core.types import Clerk
@@ -65,44 +74,74 @@ def check_scope(scope: str) -> str:
 class _Query:
     """The case rows of one scope and period, and the queries over them.
 
-    The rows are built once: the working-day ordinals go into a temporary table `cal` and (materialize)
-    the case rows into a temporary table `cr`, in this reader's own connection (SQLite's temporary
-    database, in memory; nothing is written to the store, and the reader's rollback drops both). Every
-    figure then reads `cr`. legacy=True keeps the former form, the literal calendar and the `cr` CTE
-    recomputed by every query: the benchmark measures it beside the new one."""
+    The rows come from the per-case summary the writers keep (case_summary, migration 0013): the working-day
+    ordinals go into a temporary table `cal` and the period's summary rows, GROUPED with their count n
+    (sqlparts.summary_groups_sql: received, decided, delivered in the period), into a temporary table `cr`,
+    in this reader's own connection (SQLite's temporary database, in memory; nothing is written to the
+    store, and the reader's rollback drops both). A query over `cr` is weighed by n (_weighted); what is
+    "now" (overdue, pick-up) or joined from the period's ratings and material gaps reads `self.cases`, every
+    summary row of the scope. legacy=True keeps the first form (the
+    literal calendar and the `cr` CTE over the events and the outbox, recomputed by every query): the tests
+    and the benchmark compare the two."""
 
     def __init__(self, s, cal, *, centre: str, here: str, window_no: str | None, start: date, end: date,
                  materialize: bool = True, legacy: bool = False):
         self.s = s
         self.here = here  # this window's number
+        self.legacy = legacy
+        self.grouped = False  # `cr` holds groups of case rows with their count n (summary_groups_sql)
         self.params: dict[str, Any] = {"centre": centre, "f": start.isoformat(), "t": end.isoformat()}
-        if window_no is not None:
+        window = window_no is not None
+        if window:
             self.params["win"] = window_no
+        # every case of the scope (overdue now, pick-up, the cases of the period's ratings), and "due now"
+        self.cases, self.due = "cr", DUE_SQL
         if legacy:
-            self.head = case_rows_sql(cal, window=window_no is not None)
+            self.head = case_rows_sql(cal, window=window)
             return
+        self.cases = f"(SELECT * FROM case_summary cs WHERE {scope_sql('cs', window)})"
+        self.due = SUMMARY_DUE_SQL
         self.drop()
         s.execute(text(CAL_TABLE))
         days = [{"d": d.isoformat(), "n": n} for d, n in ordinals(cal)]
         if days:
             s.execute(text("INSERT INTO temp.cal (day, ord) VALUES (:d, :n)"), days)
-        rows = case_rows_sql(None, window=window_no is not None)
-        if not materialize:
-            self.head = rows
+        if not materialize:  # the CSV: every summary row of the scope, streamed
+            self.head = summary_rows_sql(window=window)
             return
-        s.execute(text(f"CREATE TEMP TABLE cr AS {rows} SELECT * FROM cr"), self.params)
-        s.execute(text("CREATE INDEX temp.ix_cr_case_no ON cr (case_no)"))
+        s.execute(text(f"CREATE TEMP TABLE cr AS {summary_groups_sql(window=window)}"), self.params)
         self.head = "WITH _rows AS (SELECT 1)"  # a body may add CTEs of its own (", gaps AS (...)")
+        self.grouped = True
 
     def drop(self) -> None:
         self.s.execute(text("DROP TABLE IF EXISTS temp.cr"))
         self.s.execute(text("DROP TABLE IF EXISTS temp.cal"))
 
     def all(self, body: str, **extra) -> list[tuple]:
+        if self.grouped and re.search(r"\bFROM cr\b", body):
+            body = _weighted(body)
         return [tuple(r) for r in self.s.execute(text(self.head + "\n" + body), {**self.params, **extra})]
 
     def one(self, body: str, **extra) -> tuple:
         return tuple(0 if v is None else v for v in self.all(body, **extra)[0])
+
+
+_WEIGHTS = (("count(*)", "SUM(n)"), ("THEN 1 ELSE 0 END", "THEN n ELSE 0 END"),
+            ("SUM(first_notice)", "SUM(first_notice * n)"), ("THEN visits ELSE 0 END", "THEN visits * n ELSE 0 END"))
+
+
+def _weighted(body: str) -> str:
+    """A query over case rows made a query over groups of them (summary_groups_sql): every count and every
+    sum of a case's value weighed by the group's n. Refuses (a programming error, caught by the tests that
+    compare with the legacy reading) a body with an aggregate it cannot weigh."""
+    for plain, weighed in _WEIGHTS:
+        body = body.replace(plain, weighed)
+    sums = re.findall(r"SUM\((n\)|first_notice \* n\)|CASE WHEN)", body)
+    thens = re.findall(r"THEN (visits \* n|n|[^\s]+)", body)
+    if (re.search(r"\b(count|avg|total|group_concat|min)\(", body, re.I) or len(sums) != body.count("SUM(")
+            or any(t not in ("n", "visits * n") for t in thens)):
+        raise RuntimeError(f"a statistics query the case groups cannot answer: {body}")
+    return body
 
 
 def volumes(q: _Query, consultations: int) -> Volumes:
@@ -139,8 +178,8 @@ def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple]]:
     """Undecided accepted cases past their promised date (red) and due within 2 working days (yellow),
     with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
     worklist, a case signed for or in review at the department is still undecided here."""
-    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM cr
-WHERE {DUE_SQL} AND {{cond}} ORDER BY promised_date, case_no"""
+    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM {q.cases} cr
+WHERE {q.due} AND {{cond}} ORDER BY promised_date, case_no"""
     overdue = q.all(body.format(cond="promised_date < :today"), today=today.isoformat())
     near = q.all(body.format(cond="promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
                  horizon=_horizon(cal, today).isoformat())
@@ -171,10 +210,13 @@ FROM cr WHERE in_received AND status != 'voided'""")
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
-    where = ("FROM ratings r JOIN cr ON cr.case_no = r.case_no "
+    where = (f"FROM ratings r JOIN {q.cases} cr ON cr.case_no = r.case_no "
              "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t")
-    stars = dict(q.all(f"SELECT r.overall, count(*) {where} GROUP BY r.overall"))
-    occasions = dict(q.all(f"SELECT r.occasion, count(*) {where} GROUP BY r.occasion"))
+    stars: dict[int, int] = {}
+    occasions: dict[str, int] = {}
+    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {where} GROUP BY 1, 2"):
+        stars[overall] = stars.get(overall, 0) + n
+        occasions[occasion] = occasions.get(occasion, 0) + n
     return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
                         by_occasion=tuple((o, int(occasions.get(o, 0))) for o in ("intake", "handover")))
 
@@ -182,10 +224,23 @@ def _satisfaction(q: _Query) -> Satisfaction:
 def _loop(q: _Query) -> Loop:
     states = dict(q.all("SELECT state, count(*) FROM transfer_batches "
                         "WHERE substr(created_at, 1, 10) BETWEEN :f AND :t GROUP BY state"))
-    (pickup,) = q.one("SELECT count(*) FROM cr WHERE outcome = 'accepted' "
+    (pickup,) = q.one(f"SELECT count(*) FROM {q.cases} cr WHERE outcome = 'accepted' "
                       "AND status IN ('approved', 'denied', 'result_ready')")
     return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
+
+
+def _tables(q: _Query, consult, *, start: date, end: date, overdue, near, today: date,
+            centre_scope: bool) -> tuple:
+    """tables.build_tables, with the materials and the 差评 read from what the writers keep."""
+    if q.legacy:
+        return tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
+                                centre_scope=centre_scope)
+    out = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if centre_scope or d[0] != "by_window"]
+    out += [tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
+            tbl.missing_table(q.all(SUMMARY_MISSING_SQL.format(cases=q.cases))), tbl._bad_ratings(q, today, cases=q.cases),
+            tbl._returned(q), tbl.due_table(overdue, near)]
+    return tuple(out)
 
 
 CENTRE_CAVEATS = (
@@ -210,8 +265,8 @@ def compute(store: Store, *, start: date, end: date, scope: str = "window", lega
         vol = volumes(q, sum(r[-1] for r in consult))
         overdue, near = _due_now(q, cal, today)
         eff = efficiency(q, len(overdue), len(near))
-        report_tables = tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near,
-                                         today=today, centre_scope=scope == "centre")
+        report_tables = _tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
+                                centre_scope=scope == "centre")
         satisfaction = _satisfaction(q)
         loop = _loop(q)
         rev = revisits(q)
@@ -241,7 +296,8 @@ CSV_COLUMNS = ("办件编号", "窗口", "事项编码", "事项名称", "办理
                "按法定时限办结", "提前办结", "本期收件", "本期办结", "本期送达", "当前提示")
 
 
-def case_rows(store: Store, *, start: date, end: date, scope: str = "window") -> Iterator[tuple]:
+def case_rows(store: Store, *, start: date, end: date, scope: str = "window",
+              legacy: bool = False) -> Iterator[tuple]:
     """The case-level rows behind the figures (every case received, decided or delivered in the period, and
     every case overdue or near due now, the full list the PDF cuts short), streamed in case-number order:
     what the CSV holds."""
@@ -251,9 +307,9 @@ def case_rows(store: Store, *, start: date, end: date, scope: str = "window") ->
     cal = workcalendar.calendar(store)
     with store.Reader() as s:
         q = _Query(s, cal, centre=w.centre_code, here=w.window_no, window_no=w.window_no if scope == "window" else None,
-                   start=start, end=end, materialize=False)
+                   start=start, end=end, materialize=False, legacy=legacy)
         today = store.clock().date()
-        sql = text(q.head + csv_sql(DUE_SQL, ":horizon"))
+        sql = text(q.head + csv_sql(q.due, ":horizon"))
         params = {**q.params, "today": today.isoformat(), "horizon": _horizon(cal, today).isoformat()}
         for row in s.execute(sql, params):
             yield tuple(row)

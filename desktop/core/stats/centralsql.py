@@ -138,6 +138,94 @@ cr AS (
 )"""
 
 
+def _shift(alias: str) -> str:
+    """The clock shift of a summary row (or of a group of them): the working days between each clock pause and
+    the resumption after it, through the `ords` constant (`o.j`)."""
+    def ord_of(day_col: str) -> str:
+        return f"(o.j ->> ({alias}.centre_code || '/' || {day_col}))::int"
+
+    return (f"CASE WHEN {alias}.resume_days IS NULL THEN 0 ELSE coalesce((SELECT SUM({ord_of('z.rd')} - "
+            f"{ord_of('z.pd')})::int FROM unnest({alias}.pause_days, {alias}.resume_days) AS z(pd, rd)), 0) END")
+
+
+#: the summary rows every figure may read: the centres', consultations apart
+SCOPE = "s.centre_code = ANY(:centres) AND s.outcome <> 'consultation'"
+
+
+def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
+    """The CTEs `cat`, `ords`, `cr` and `cs` over the centres :centres (a text array), for the figures (the
+    CSV's case rows are case_rows_sql).
+
+    `cr` (computed once: PostgreSQL materializes a CTE that several subqueries read) is the period's yc.case_summary rows GROUPED with their count `n`, as
+    sqlparts.summary_groups_sql groups a window's: one group per combination of what the figures of the
+    received cases read (centre, window, matter and catalogue version, applicant kind, clerk and the name the
+    intake step carried, outcome, status, holiday, day, first-visit notice, visits, decided or not), then per
+    (centre, matter and catalogue version, outcome, decided day, accept day, promised and statutory dates,
+    clock pauses) for the decided ones, then per (centre, accept day, delivered day, clock pauses) for the
+    delivered ones. The working days and the names are joined per group, after grouping. Each group carries
+    in_received / in_decided / in_delivered as a case row of case_rows_sql's `cr` and the columns those
+    figures read (the others NULL): a query over it weighs every row by n (sqlparts.weighted).
+
+    `cs` (NOT MATERIALIZED: each query's conditions reach yc.case_summary's indexes) is every summary row of
+    the centres with the columns the case-level queries read (overdue / near due now, pick-up, the rated
+    cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
+    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days."""
+    window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
+    window_s = "s.centre_code || '/' || s.window_no" if multi else "s.window_no"
+
+    def ord_of(day_col: str) -> str:
+        return f"(o.j ->> (g.centre_code || '/' || {day_col}))::int"
+
+    received = ("s.centre_code, s.window_no, s.catalogue_version, s.matter_code, s.applicant_kind, s.clerk_login, "
+                "s.first_actor, s.outcome, s.status, s.holiday, s.received_day, s.first_notice, s.visits, "
+                "(s.decided_day IS NOT NULL)")
+    decided = ("s.centre_code, s.catalogue_version, s.matter_code, s.outcome, s.decided_day, s.accept_day, "
+               "s.promised_date, s.statutory_date, s.pause_days, s.resume_days")
+    delivered = "s.centre_code, s.accept_day, s.delivered_day, s.pause_days, s.resume_days"
+    return f"""
+WITH {CAT},
+ords AS (SELECT {ords(calendars)} AS j),
+cr AS (
+  SELECT g.matter_code, coalesce(m.name, g.matter_code) AS matter_name, coalesce(m.mode, '') AS mode,
+    coalesce(m.department, '') AS department, g.applicant_kind, coalesce(g.clerk_login, '') AS clerk_login,
+    coalesce(g.first_actor, u.name, g.clerk_login, '') AS clerk_name, {window} AS window_no, g.centre_code,
+    coalesce(cn.name, g.centre_code) AS centre_name, g.outcome, g.status, g.holiday, g.received_day,
+    CASE WHEN g.decided THEN '*' END AS decided_day, NULL::text AS promised_date, NULL::text AS statutory_date,
+    g.first_notice, g.visits, NULL::int AS wd_decision, NULL::int AS wd_promised, NULL::int AS wd_delivery,
+    true AS in_received, false AS in_decided, false AS in_delivered, g.n
+  FROM (SELECT {received} AS decided, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.received_day BETWEEN :f AND :t GROUP BY {received}) g
+  LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
+  LEFT JOIN yc.users u ON u.login = g.clerk_login
+  LEFT JOIN yc.centres cn ON cn.code = g.centre_code
+  UNION ALL
+  SELECT g.matter_code, coalesce(m.name, g.matter_code), NULL, NULL, NULL, NULL, NULL, NULL, g.centre_code, NULL,
+    g.outcome, NULL, NULL, NULL, g.decided_day, g.promised_date, g.statutory_date, NULL, NULL,
+    {ord_of('g.decided_day')} - {ord_of('g.accept_day')} - sh.shift,
+    {ord_of('g.promised_date')} - {ord_of('g.accept_day')} - sh.shift, NULL, false, true, false, g.n
+  FROM (SELECT {decided}, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.decided_day BETWEEN :f AND :t GROUP BY {decided}) g
+  CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
+  LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
+  UNION ALL
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.centre_code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, {ord_of('g.delivered_day')} - {ord_of('g.accept_day')} - sh.shift,
+    false, false, true, g.n
+  FROM (SELECT {delivered}, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.delivered_day BETWEEN :f AND :t GROUP BY {delivered}) g
+  CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
+),
+cs AS NOT MATERIALIZED (
+  SELECT s.case_no, s.centre_code, s.catalogue_version, s.matter_code, coalesce(m.name, s.matter_code) AS matter_name,
+    coalesce(s.first_actor, u.name, s.clerk_login, '') AS clerk_name, {window_s} AS window_no, s.outcome,
+    s.status, s.received_day, s.promised_date, s.statutory_date, s.paused, m.stat_days
+  FROM yc.case_summary s
+  LEFT JOIN cat m ON m.version = s.catalogue_version AND m.code = s.matter_code
+  LEFT JOIN yc.users u ON u.login = s.clerk_login
+  WHERE {SCOPE}
+)"""
+
+
 def legacy_case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     """The former reading (before c0013, kept for the comparison tests and the benchmark): the CTEs `cal`,
     `cat`, `st`, `sh`, `c1` and `cr` over the centres :centres (a text array), derived from yc.cases and the

@@ -167,7 +167,8 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     figures read (the others NULL): a query over it weighs every row by n (sqlparts.weighted).
 
     `cs` (NOT MATERIALIZED: each query's conditions reach yc.case_summary's indexes) is every summary row of
-    the centres with the columns the case-level queries read (overdue / near due now, pick-up, the rated
+    the centres (the matter's name and statutory days looked up in `catj`, one jsonb constant of the
+    catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now, pick-up, the rated
     cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
     clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days."""
     window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
@@ -215,12 +216,15 @@ cr AS (
         WHERE {SCOPE} AND s.delivered_day BETWEEN :f AND :t GROUP BY {delivered}) g
   CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
 ),
+catj AS (SELECT coalesce(jsonb_object_agg(version || '/' || code, jsonb_build_object('name', name, 'stat_days',
+  stat_days)), '{{}}') AS j FROM cat WHERE version IS NOT NULL AND code IS NOT NULL),
 cs AS NOT MATERIALIZED (
-  SELECT s.case_no, s.centre_code, s.catalogue_version, s.matter_code, coalesce(m.name, s.matter_code) AS matter_name,
+  SELECT s.case_no, s.centre_code, s.catalogue_version, s.matter_code,
+    coalesce(cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'name', s.matter_code) AS matter_name,
     coalesce(s.first_actor, u.name, s.clerk_login, '') AS clerk_name, {window_s} AS window_no, s.outcome,
-    s.status, s.received_day, s.promised_date, s.statutory_date, s.paused, m.stat_days
-  FROM yc.case_summary s
-  LEFT JOIN cat m ON m.version = s.catalogue_version AND m.code = s.matter_code
+    s.status, s.received_day, s.promised_date, s.statutory_date, s.paused,
+    cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'stat_days' AS stat_days
+  FROM yc.case_summary s CROSS JOIN catj cj
   LEFT JOIN yc.users u ON u.login = s.clerk_login
   WHERE {SCOPE}
 )"""

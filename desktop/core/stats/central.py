@@ -124,7 +124,7 @@ ORDER BY c.promised_date, c.case_no"""
 
 
 # the period's ratings of the centres' cases (`cs`: every case of the centres, as the former reading's `cr`)
-RATED = f"FROM yc.ratings r JOIN cs ON cs.case_no = r.case_no WHERE {csql.day('r.rated_at')} BETWEEN :f AND :t"
+RATED = f"FROM yc.ratings r JOIN cs ON cs.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
@@ -150,18 +150,24 @@ def _loop(q: _Query) -> Loop:
 
 def _missing(q: _Query) -> Table:
     """As tables._missing, from every version of the case the centre stored (yc.case_material_gaps, kept by a
-    trigger since c0012): a material missing or defective in any version counts once per case."""
+    trigger since c0012): a material missing or defective in any version counts once per case. Counted per
+    catalogue version first (a case has one), the catalogue's names joined to those few groups only."""
     rows = q.all("""
 , gaps AS (
   SELECT g.case_no, g.code, g.state FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres)
+),
+gv AS (
+  SELECT cs.matter_code, MAX(cs.matter_name) AS matter_name, cs.catalogue_version, g.code, g.state,
+    count(DISTINCT g.case_no) AS n
+  FROM gaps g JOIN cs ON cs.case_no = g.case_no AND cs.received_day BETWEEN :f AND :t AND cs.status <> 'voided'
+  GROUP BY cs.matter_code, cs.catalogue_version, g.code, g.state
 )
-SELECT cs.matter_code, MAX(cs.matter_name), g.code, MAX(mt->>'name'), g.state, MAX(mt->>'standard'),
-  count(DISTINCT g.case_no)
-FROM gaps g JOIN cs ON cs.case_no = g.case_no AND cs.received_day BETWEEN :f AND :t AND cs.status <> 'voided'
-LEFT JOIN cat m ON m.version = cs.catalogue_version AND m.code = cs.matter_code
+SELECT gv.matter_code, MAX(gv.matter_name), gv.code, MAX(mt->>'name'), gv.state, MAX(mt->>'standard'),
+  SUM(gv.n)::bigint
+FROM gv LEFT JOIN cat m ON m.version = gv.catalogue_version AND m.code = gv.matter_code
 LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m.materials) = 'array'
-                   THEN m.materials ELSE '[]'::jsonb END) x WHERE x->>'code' = g.code LIMIT 1) mm(mt) ON true
-GROUP BY cs.matter_code, g.code, g.state
+                   THEN m.materials ELSE '[]'::jsonb END) x WHERE x->>'code' = gv.code LIMIT 1) mm(mt) ON true
+GROUP BY gv.matter_code, gv.code, gv.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30""")
     return tbl.missing_table(rows)
 

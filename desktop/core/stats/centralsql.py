@@ -28,6 +28,13 @@ def day(expr: str) -> str:
     return f"to_char(({expr}) AT TIME ZONE '{TZ}', 'YYYY-MM-DD')"
 
 
+def within(expr: str) -> str:
+    """A timestamptz expression whose Shanghai day is in [:f, :t] (what `day(expr) BETWEEN :f AND :t` says), as
+    a range of instants the planner can estimate (it guessed 0.5 % of the rows for the day text)."""
+    return (f"{expr} >= (CAST(:f AS date)::timestamp AT TIME ZONE '{TZ}') "
+            f"AND {expr} < ((CAST(:t AS date) + 1)::timestamp AT TIME ZONE '{TZ}')")
+
+
 def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
     """`cal(centre, day, ord)`: literal rows, one calendar per centre (codes and dates the code checked)."""
     rows = [f"('{centre}','{d.isoformat()}',{n})" for centre, cal in sorted(calendars.items())
@@ -302,18 +309,20 @@ c1 AS (
 def consultations_sql(*, multi: bool, legacy: bool = False) -> str:
     """Consultations of the period, grouped as tables.consultation_rows groups them, with the centre's code
     and name after the day (count last): yc.consultations and any case with the old outcome 咨询 (from
-    yc.case_summary by its received day; legacy: from yc.cases, as before c0013)."""
+    yc.case_summary by its received day; legacy: from yc.cases, as before c0013). The consultations are
+    grouped before the catalogue's names are joined (a matter's names follow from its code: the same rows)."""
     window_k = "k.centre_code || '/' || k.window_no" if multi else "k.window_no"
     window_c = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
     sql = f"""
 , cur AS (SELECT DISTINCT ON (code) code, name, mode, department FROM cat ORDER BY code, published_at DESC)
-SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login,
-  coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login),
-  coalesce(m.mode, ''), coalesce(m.department, ''), {window_k}, {day('k.asked_at')} AS d, k.centre_code,
-  coalesce(cn.name, k.centre_code), count(*)
-FROM yc.consultations k LEFT JOIN cur m ON m.code = k.matter_code LEFT JOIN yc.centres cn ON cn.code = k.centre_code
-WHERE k.centre_code = ANY(:centres) AND {day('k.asked_at')} BETWEEN :f AND :t
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login, k.answered, coalesce(m.mode, ''),
+  coalesce(m.department, ''), k.window_no, k.d, k.centre_code, coalesce(cn.name, k.centre_code), k.n
+FROM (SELECT k.matter_code, k.clerk_login,
+        coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login) AS answered,
+        {window_k} AS window_no, {day('k.asked_at')} AS d, k.centre_code, count(*) AS n
+      FROM yc.consultations k WHERE k.centre_code = ANY(:centres) AND {day('k.asked_at')} BETWEEN :f AND :t
+      GROUP BY 1, 2, 3, 4, 5, 6) k
+LEFT JOIN cur m ON m.code = k.matter_code LEFT JOIN yc.centres cn ON cn.code = k.centre_code
 UNION ALL
 SELECT c.matter_code, coalesce(m.name, ''), coalesce(c.payload->>'clerk_login', ''), coalesce(c.payload->>'clerk_login', ''),
   coalesce(m.mode, ''), coalesce(m.department, ''), {window_c}, {day('c.received_at')}, c.centre_code,

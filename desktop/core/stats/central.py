@@ -1,6 +1,8 @@
 """The statistics of a period for one or several centres of a district, from the central PostgreSQL: the same
-figures, tables and files as a window's centre scope (local.py), computed over the same `cr` rows
-(centralsql.case_rows_sql) with the same SQL where the two stores agree.
+figures, tables and files as a window's centre scope (local.py), computed as the window computes them: the
+period's summary rows grouped once with their count n (`cr`, centralsql.groups_sql), the shared table
+queries weighed by n (sqlparts.weighted), the case-level queries (overdue now, pick-up, ratings, material
+gaps) over every summary row of the centres (`cs`). The CSV streams the case rows (centralsql.case_rows_sql).
 
 Read-only: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot; allowed on a hot standby),
 no temporary tables, nothing written. Reached with an administrator's URL (yc_admin or a superuser: the
@@ -252,8 +254,9 @@ LEGACY_CS = ",\ncs AS (SELECT cr.*, k.catalogue_version FROM cr JOIN yc.cases k 
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
             now: datetime | None = None, legacy: bool = False) -> StatsReport:
     """The figures of [start, end] over the cases of `centres` (figures.py gives the populations); `today`
-    is the day 'now' means for overdue and near due (default: today in Shanghai). The case rows come from
-    yc.case_summary (c0013) and every query runs in one statement (batch.py); legacy: the former reading,
+    is the day 'now' means for overdue and near due (default: today in Shanghai). The groups and the case
+    rows come from yc.case_summary (c0013) and every query runs in one statement (batch.py); legacy: the
+    former reading,
     the case rows derived from yc.cases and yc.case_steps and one statement per query (for the comparison
     tests and the benchmark)."""
     centres = check_centres(centres)

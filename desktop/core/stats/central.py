@@ -125,8 +125,9 @@ ORDER BY c.promised_date, c.case_no"""
     return overdue, near
 
 
-# the period's ratings of the centres' cases (`cs`: every case of the centres, as the former reading's `cr`)
-RATED = f"FROM yc.ratings r JOIN cs ON cs.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
+# the period's ratings of the centres' cases (`cx`: the cases of `cs`, every case of the centres as the former
+# reading's `cr`, that a rating or a gap of the period names)
+RATED = f"FROM yc.ratings r JOIN cx ON cx.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
@@ -159,10 +160,10 @@ def _missing(q: _Query) -> Table:
   SELECT g.case_no, g.code, g.state FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres)
 ),
 gv AS (
-  SELECT cs.matter_code, MAX(cs.matter_name) AS matter_name, cs.catalogue_version, g.code, g.state,
+  SELECT cx.matter_code, MAX(cx.matter_name) AS matter_name, cx.catalogue_version, g.code, g.state,
     count(DISTINCT g.case_no) AS n
-  FROM gaps g JOIN cs ON cs.case_no = g.case_no AND cs.received_day BETWEEN :f AND :t AND cs.status <> 'voided'
-  GROUP BY cs.matter_code, cs.catalogue_version, g.code, g.state
+  FROM gaps g JOIN cx ON cx.case_no = g.case_no AND cx.received_day BETWEEN :f AND :t AND cx.status <> 'voided'
+  GROUP BY cx.matter_code, cx.catalogue_version, g.code, g.state
 )
 SELECT gv.matter_code, MAX(gv.matter_name), gv.code, MAX(mt->>'name'), gv.state, MAX(mt->>'standard'),
   SUM(gv.n)::bigint
@@ -247,8 +248,9 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
     return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
 
 
-#: the former reading's case rows as `cs` (see centralsql.groups_sql)
-LEGACY_CS = ",\ncs AS (SELECT cr.*, k.catalogue_version FROM cr JOIN yc.cases k ON k.case_no = cr.case_no)"
+#: the former reading's case rows as `cs` and `cx` (see centralsql.groups_sql)
+LEGACY_CS = (",\ncs AS (SELECT cr.*, k.catalogue_version FROM cr JOIN yc.cases k ON k.case_no = cr.case_no),\n"
+             "cx AS (SELECT * FROM cs)")
 
 
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,

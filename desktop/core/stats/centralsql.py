@@ -177,7 +177,11 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     the centres (the matter's name and statutory days looked up in `catj`, one jsonb constant of the
     catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now, pick-up, the rated
     cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
-    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days."""
+    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days.
+
+    `cx` (MATERIALIZED) is the rows of `cs` the period's ratings and material gaps can join (case_no,
+    catalogue_version, matter_code, matter_name, status, received_day): one pass over yc.case_summary with
+    both sets of case numbers hashed, where joining each to `cs` scanned the centres' summary rows twice."""
     window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
     window_s = "s.centre_code || '/' || s.window_no" if multi else "s.window_no"
 
@@ -234,6 +238,15 @@ cs AS NOT MATERIALIZED (
   FROM yc.case_summary s CROSS JOIN catj cj
   LEFT JOIN yc.users u ON u.login = s.clerk_login
   WHERE {SCOPE}
+),
+cx AS MATERIALIZED (
+  SELECT s.case_no, s.catalogue_version, s.matter_code,
+    coalesce(cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'name', s.matter_code) AS matter_name,
+    s.status, s.received_day
+  FROM yc.case_summary s CROSS JOIN catj cj
+  WHERE {SCOPE} AND (s.case_no IN (SELECT r.case_no FROM yc.ratings r WHERE {within('r.rated_at')})
+    OR (s.received_day BETWEEN :f AND :t AND s.case_no IN (
+      SELECT g.case_no FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres))))
 )"""
 
 

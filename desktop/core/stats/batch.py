@@ -1,5 +1,5 @@
-"""Every query of a central report in ONE statement: the case rows (`cr` and the CTEs under it) are computed
-once, where separate statements would each compute them again, and nothing is written (no temporary table:
+"""Every query of a central report in ONE statement: the groups of case rows (`cr` and the CTEs under it) are
+computed once, where separate statements would each compute them again, and nothing is written (no temporary table:
 the centre may be a hot standby).
 
 The figures are computed twice over the same code (central._figures): first with a Recorder, which notes

@@ -1,6 +1,8 @@
 """The statistics of a period for one or several centres of a district, from the central PostgreSQL: the same
-figures, tables and files as a window's centre scope (local.py), computed over the same `cr` rows
-(centralsql.case_rows_sql) with the same SQL where the two stores agree.
+figures, tables and files as a window's centre scope (local.py), computed as the window computes them: the
+period's summary rows grouped once with their count n (`cr`, centralsql.groups_sql), the shared table
+queries weighed by n (sqlparts.weighted), the case-level queries (overdue now, pick-up, ratings, material
+gaps) over every summary row of the centres (`cs`). The CSV streams the case rows (centralsql.case_rows_sql).
 
 Read-only: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot; allowed on a hot standby),
 no temporary tables, nothing written. Reached with an administrator's URL (yc_admin or a superuser: the
@@ -21,7 +23,7 @@ from desktop.core.stats import batch, local
 from desktop.core.stats import centralsql as csql
 from desktop.core.stats import tables as tbl
 from desktop.core.stats.figures import Loop, Satisfaction, StatsReport, Table
-from desktop.core.stats.sqlparts import UNDECIDED_SQL, csv_sql
+from desktop.core.stats.sqlparts import READS_GROUPS, UNDECIDED_SQL, csv_sql, weighted
 from desktop.core.workdays import WorkdayCalendar
 from desktop.core.worklist import NEAR_DUE_WORKDAYS
 
@@ -45,6 +47,22 @@ class _Query:
 
     def one(self, body: str, **extra) -> tuple:
         return tuple(0 if v is None else v for v in self.all(body, **extra)[0])
+
+
+class _Weighed:
+    """Another query interface's, with every query over `cr` (the groups of centralsql.groups_sql) weighed by
+    the groups' n (sqlparts.weighted, the window's own)."""
+
+    here = ""
+
+    def __init__(self, q):
+        self.q = q
+
+    def all(self, body: str, **extra) -> list[tuple]:
+        return self.q.all(weighted(body) if READS_GROUPS.search(body) else body, **extra)
+
+    def one(self, body: str, **extra) -> tuple:
+        return self.q.one(weighted(body) if READS_GROUPS.search(body) else body, **extra)
 
 
 def check_centres(centres) -> tuple[str, ...]:
@@ -98,7 +116,7 @@ def _due_now(q: _Query, horizons: dict[str, date], today: date) -> tuple[list[tu
     body = f"""
 , {csql.horizon_cte(horizons)}
 SELECT c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no
-FROM cr c JOIN hz ON hz.centre = c.centre_code
+FROM cs c JOIN hz ON hz.centre = c.centre_code
 WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review') AND c.promised_date IS NOT NULL
   AND NOT c.paused AND (c.stat_days IS NULL OR c.statutory_date IS NOT NULL) AND {{cond}}
 ORDER BY c.promised_date, c.case_no"""
@@ -107,12 +125,17 @@ ORDER BY c.promised_date, c.case_no"""
     return overdue, near
 
 
-RATED = f"FROM yc.ratings r JOIN cr ON cr.case_no = r.case_no WHERE {csql.day('r.rated_at')} BETWEEN :f AND :t"
+# the period's ratings of the centres' cases (`cx`: the cases of `cs`, every case of the centres as the former
+# reading's `cr`, that a rating or a gap of the period names)
+RATED = f"FROM yc.ratings r JOIN cx ON cx.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
-    stars = dict(q.all(f"SELECT r.overall, count(*) {RATED} GROUP BY r.overall"))
-    occasions = dict(q.all(f"SELECT r.occasion, count(*) {RATED} GROUP BY r.occasion"))
+    stars: dict[int, int] = {}
+    occasions: dict[str, int] = {}
+    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {RATED} GROUP BY 1, 2"):
+        stars[overall] = stars.get(overall, 0) + n
+        occasions[occasion] = occasions.get(occasion, 0) + n
     return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
                         by_occasion=tuple((o, int(occasions.get(o, 0))) for o in ("intake", "handover")))
 
@@ -122,7 +145,7 @@ BATCHES = f"FROM yc.transfers WHERE centre_code = ANY(:centres) AND {csql.day('c
 
 def _loop(q: _Query) -> Loop:
     states = dict(q.all(f"SELECT state, count(*) {BATCHES} GROUP BY state"))
-    (pickup,) = q.one("SELECT count(*) FROM cr WHERE outcome = 'accepted' "
+    (pickup,) = q.one("SELECT count(*) FROM cs WHERE outcome = 'accepted' "
                       "AND status IN ('approved', 'denied', 'result_ready')")
     return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
@@ -130,19 +153,24 @@ def _loop(q: _Query) -> Loop:
 
 def _missing(q: _Query) -> Table:
     """As tables._missing, from every version of the case the centre stored (yc.case_material_gaps, kept by a
-    trigger since c0012): a material missing or defective in any version counts once per case."""
+    trigger since c0012): a material missing or defective in any version counts once per case. Counted per
+    catalogue version first (a case has one), the catalogue's names joined to those few groups only."""
     rows = q.all("""
 , gaps AS (
   SELECT g.case_no, g.code, g.state FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres)
+),
+gv AS (
+  SELECT cx.matter_code, MAX(cx.matter_name) AS matter_name, cx.catalogue_version, g.code, g.state,
+    count(DISTINCT g.case_no) AS n
+  FROM gaps g JOIN cx ON cx.case_no = g.case_no AND cx.received_day BETWEEN :f AND :t AND cx.status <> 'voided'
+  GROUP BY cx.matter_code, cx.catalogue_version, g.code, g.state
 )
-SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mt->>'name'), g.state, MAX(mt->>'standard'),
-  count(DISTINCT g.case_no)
-FROM gaps g JOIN cr ON cr.case_no = g.case_no AND cr.in_received AND cr.status <> 'voided'
-JOIN yc.cases k ON k.case_no = g.case_no
-LEFT JOIN cat m ON m.version = k.catalogue_version AND m.code = k.matter_code
+SELECT gv.matter_code, MAX(gv.matter_name), gv.code, MAX(mt->>'name'), gv.state, MAX(mt->>'standard'),
+  SUM(gv.n)::bigint
+FROM gv LEFT JOIN cat m ON m.version = gv.catalogue_version AND m.code = gv.matter_code
 LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m.materials) = 'array'
-                   THEN m.materials ELSE '[]'::jsonb END) x WHERE x->>'code' = g.code LIMIT 1) mm(mt) ON true
-GROUP BY cr.matter_code, g.code, g.state
+                   THEN m.materials ELSE '[]'::jsonb END) x WHERE x->>'code' = gv.code LIMIT 1) mm(mt) ON true
+GROUP BY gv.matter_code, gv.code, gv.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30""")
     return tbl.missing_table(rows)
 
@@ -220,11 +248,17 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
     return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
 
 
+#: the former reading's case rows as `cs` and `cx` (see centralsql.groups_sql)
+LEGACY_CS = (",\ncs AS (SELECT cr.*, k.catalogue_version FROM cr JOIN yc.cases k ON k.case_no = cr.case_no),\n"
+             "cx AS (SELECT * FROM cs)")
+
+
 def compute(admin_url: str, *, centres, start: date, end: date, today: date | None = None,
             now: datetime | None = None, legacy: bool = False) -> StatsReport:
     """The figures of [start, end] over the cases of `centres` (figures.py gives the populations); `today`
-    is the day 'now' means for overdue and near due (default: today in Shanghai). The case rows come from
-    yc.case_summary (c0013) and every query runs in one statement (batch.py); legacy: the former reading,
+    is the day 'now' means for overdue and near due (default: today in Shanghai). The groups and the case
+    rows come from yc.case_summary (c0013) and every query runs in one statement (batch.py); legacy: the
+    former reading,
     the case rows derived from yc.cases and yc.case_steps and one statement per query (for the comparison
     tests and the benchmark)."""
     centres = check_centres(centres)
@@ -237,16 +271,18 @@ def compute(admin_url: str, *, centres, start: date, end: date, today: date | No
         with _reading(engine) as conn:
             names = _centre_names(conn, centres)
             cals = calendars(conn, centres)
-            head = (csql.legacy_case_rows_sql if legacy else csql.case_rows_sql)(cals, multi=multi)
+            # legacy: the former case rows, `cs` the same rows; else the period's groups `cr` and the case rows `cs`
+            head = (csql.legacy_case_rows_sql(cals, multi=multi) + LEGACY_CS if legacy
+                    else csql.groups_sql(cals, multi=multi))
             params = {"centres": list(centres), "f": start.isoformat(), "t": end.isoformat()}
             horizons = _horizons(cals, today)
             if legacy:
                 figures = _figures(_Query(conn, head, params), horizons, today, start, end, multi, legacy=True)
             else:
                 recorder = batch.Recorder()
-                _figures(recorder, horizons, today, start, end, multi)
-                figures = _figures(batch.Prefetched(conn, head, params, recorder.noted), horizons, today, start,
-                                   end, multi)
+                _figures(_Weighed(recorder), horizons, today, start, end, multi)
+                figures = _figures(_Weighed(batch.Prefetched(conn, head, params, recorder.noted)), horizons, today,
+                                   start, end, multi)
             volumes, efficiency, report_tables, satisfaction, loop, revisits = figures
             conn.rollback()
     finally:

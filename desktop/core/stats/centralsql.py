@@ -28,6 +28,13 @@ def day(expr: str) -> str:
     return f"to_char(({expr}) AT TIME ZONE '{TZ}', 'YYYY-MM-DD')"
 
 
+def within(expr: str) -> str:
+    """A timestamptz expression whose Shanghai day is in [:f, :t] (what `day(expr) BETWEEN :f AND :t` says), as
+    a range of instants the planner can estimate (it guessed 0.5 % of the rows for the day text)."""
+    return (f"{expr} >= (CAST(:f AS date)::timestamp AT TIME ZONE '{TZ}') "
+            f"AND {expr} < ((CAST(:t AS date) + 1)::timestamp AT TIME ZONE '{TZ}')")
+
+
 def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
     """`cal(centre, day, ord)`: literal rows, one calendar per centre (codes and dates the code checked)."""
     rows = [f"('{centre}','{d.isoformat()}',{n})" for centre, cal in sorted(calendars.items())
@@ -138,6 +145,111 @@ cr AS (
 )"""
 
 
+def _shift(alias: str) -> str:
+    """The clock shift of a summary row (or of a group of them): the working days between each clock pause and
+    the resumption after it, through the `ords` constant (`o.j`)."""
+    def ord_of(day_col: str) -> str:
+        return f"(o.j ->> ({alias}.centre_code || '/' || {day_col}))::int"
+
+    return (f"CASE WHEN {alias}.resume_days IS NULL THEN 0 ELSE coalesce((SELECT SUM({ord_of('z.rd')} - "
+            f"{ord_of('z.pd')})::int FROM unnest({alias}.pause_days, {alias}.resume_days) AS z(pd, rd)), 0) END")
+
+
+#: the summary rows every figure may read: the centres', consultations apart
+SCOPE = "s.centre_code = ANY(:centres) AND s.outcome <> 'consultation'"
+
+
+def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
+    """The CTEs `cat`, `ords`, `cr` and `cs` over the centres :centres (a text array), for the figures (the
+    CSV's case rows are case_rows_sql).
+
+    `cr` (computed once: PostgreSQL materializes a CTE that several subqueries read) is the period's yc.case_summary rows GROUPED with their count `n`, as
+    sqlparts.summary_groups_sql groups a window's: one group per combination of what the figures of the
+    received cases read (centre, window, matter and catalogue version, applicant kind, clerk and the name the
+    intake step carried, outcome, status, holiday, day, first-visit notice, visits, decided or not), then per
+    (centre, matter and catalogue version, outcome, decided day, accept day, promised and statutory dates,
+    clock pauses) for the decided ones, then per (centre, accept day, delivered day, clock pauses) for the
+    delivered ones. The working days and the names are joined per group, after grouping. Each group carries
+    in_received / in_decided / in_delivered as a case row of case_rows_sql's `cr` and the columns those
+    figures read (the others NULL): a query over it weighs every row by n (sqlparts.weighted).
+
+    `cs` (NOT MATERIALIZED: each query's conditions reach yc.case_summary's indexes) is every summary row of
+    the centres (the matter's name and statutory days looked up in `catj`, one jsonb constant of the
+    catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now, pick-up, the rated
+    cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
+    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days.
+
+    `cx` (MATERIALIZED) is the rows of `cs` the period's ratings and material gaps can join (case_no,
+    catalogue_version, matter_code, matter_name, status, received_day): one pass over yc.case_summary with
+    both sets of case numbers hashed, where joining each to `cs` scanned the centres' summary rows twice."""
+    window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
+    window_s = "s.centre_code || '/' || s.window_no" if multi else "s.window_no"
+
+    def ord_of(day_col: str) -> str:
+        return f"(o.j ->> (g.centre_code || '/' || {day_col}))::int"
+
+    received = ("s.centre_code, s.window_no, s.catalogue_version, s.matter_code, s.applicant_kind, s.clerk_login, "
+                "s.first_actor, s.outcome, s.status, s.holiday, s.received_day, s.first_notice, s.visits, "
+                "(s.decided_day IS NOT NULL)")
+    decided = ("s.centre_code, s.catalogue_version, s.matter_code, s.outcome, s.decided_day, s.accept_day, "
+               "s.promised_date, s.statutory_date, s.pause_days, s.resume_days")
+    delivered = "s.centre_code, s.accept_day, s.delivered_day, s.pause_days, s.resume_days"
+    return f"""
+WITH {CAT},
+ords AS (SELECT {ords(calendars)} AS j),
+cr AS (
+  SELECT g.matter_code, coalesce(m.name, g.matter_code) AS matter_name, coalesce(m.mode, '') AS mode,
+    coalesce(m.department, '') AS department, g.applicant_kind, coalesce(g.clerk_login, '') AS clerk_login,
+    coalesce(g.first_actor, u.name, g.clerk_login, '') AS clerk_name, {window} AS window_no, g.centre_code,
+    coalesce(cn.name, g.centre_code) AS centre_name, g.outcome, g.status, g.holiday, g.received_day,
+    CASE WHEN g.decided THEN '*' END AS decided_day, NULL::text AS promised_date, NULL::text AS statutory_date,
+    g.first_notice, g.visits, NULL::int AS wd_decision, NULL::int AS wd_promised, NULL::int AS wd_delivery,
+    true AS in_received, false AS in_decided, false AS in_delivered, g.n
+  FROM (SELECT {received} AS decided, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.received_day BETWEEN :f AND :t GROUP BY {received}) g
+  LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
+  LEFT JOIN yc.users u ON u.login = g.clerk_login
+  LEFT JOIN yc.centres cn ON cn.code = g.centre_code
+  UNION ALL
+  SELECT g.matter_code, coalesce(m.name, g.matter_code), NULL, NULL, NULL, NULL, NULL, NULL, g.centre_code, NULL,
+    g.outcome, NULL, NULL, NULL, g.decided_day, g.promised_date, g.statutory_date, NULL, NULL,
+    {ord_of('g.decided_day')} - {ord_of('g.accept_day')} - sh.shift,
+    {ord_of('g.promised_date')} - {ord_of('g.accept_day')} - sh.shift, NULL, false, true, false, g.n
+  FROM (SELECT {decided}, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.decided_day BETWEEN :f AND :t GROUP BY {decided}) g
+  CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
+  LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
+  UNION ALL
+  SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.centre_code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, {ord_of('g.delivered_day')} - {ord_of('g.accept_day')} - sh.shift,
+    false, false, true, g.n
+  FROM (SELECT {delivered}, count(*)::int AS n FROM yc.case_summary s
+        WHERE {SCOPE} AND s.delivered_day BETWEEN :f AND :t GROUP BY {delivered}) g
+  CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
+),
+catj AS (SELECT coalesce(jsonb_object_agg(version || '/' || code, jsonb_build_object('name', name, 'stat_days',
+  stat_days)), '{{}}') AS j FROM cat WHERE version IS NOT NULL AND code IS NOT NULL),
+cs AS NOT MATERIALIZED (
+  SELECT s.case_no, s.centre_code, s.catalogue_version, s.matter_code,
+    coalesce(cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'name', s.matter_code) AS matter_name,
+    coalesce(s.first_actor, u.name, s.clerk_login, '') AS clerk_name, {window_s} AS window_no, s.outcome,
+    s.status, s.received_day, s.promised_date, s.statutory_date, s.paused,
+    cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'stat_days' AS stat_days
+  FROM yc.case_summary s CROSS JOIN catj cj
+  LEFT JOIN yc.users u ON u.login = s.clerk_login
+  WHERE {SCOPE}
+),
+cx AS MATERIALIZED (
+  SELECT s.case_no, s.catalogue_version, s.matter_code,
+    coalesce(cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'name', s.matter_code) AS matter_name,
+    s.status, s.received_day
+  FROM yc.case_summary s CROSS JOIN catj cj
+  WHERE {SCOPE} AND (s.case_no IN (SELECT r.case_no FROM yc.ratings r WHERE {within('r.rated_at')})
+    OR (s.received_day BETWEEN :f AND :t AND s.case_no IN (
+      SELECT g.case_no FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres))))
+)"""
+
+
 def legacy_case_rows_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     """The former reading (before c0013, kept for the comparison tests and the benchmark): the CTEs `cal`,
     `cat`, `st`, `sh`, `c1` and `cr` over the centres :centres (a text array), derived from yc.cases and the
@@ -210,18 +322,20 @@ c1 AS (
 def consultations_sql(*, multi: bool, legacy: bool = False) -> str:
     """Consultations of the period, grouped as tables.consultation_rows groups them, with the centre's code
     and name after the day (count last): yc.consultations and any case with the old outcome 咨询 (from
-    yc.case_summary by its received day; legacy: from yc.cases, as before c0013)."""
+    yc.case_summary by its received day; legacy: from yc.cases, as before c0013). The consultations are
+    grouped before the catalogue's names are joined (a matter's names follow from its code: the same rows)."""
     window_k = "k.centre_code || '/' || k.window_no" if multi else "k.window_no"
     window_c = "c.centre_code || '/' || c.window_no" if multi else "c.window_no"
     sql = f"""
 , cur AS (SELECT DISTINCT ON (code) code, name, mode, department FROM cat ORDER BY code, published_at DESC)
-SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login,
-  coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login),
-  coalesce(m.mode, ''), coalesce(m.department, ''), {window_k}, {day('k.asked_at')} AS d, k.centre_code,
-  coalesce(cn.name, k.centre_code), count(*)
-FROM yc.consultations k LEFT JOIN cur m ON m.code = k.matter_code LEFT JOIN yc.centres cn ON cn.code = k.centre_code
-WHERE k.centre_code = ANY(:centres) AND {day('k.asked_at')} BETWEEN :f AND :t
-GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+SELECT k.matter_code, coalesce(m.name, ''), k.clerk_login, k.answered, coalesce(m.mode, ''),
+  coalesce(m.department, ''), k.window_no, k.d, k.centre_code, coalesce(cn.name, k.centre_code), k.n
+FROM (SELECT k.matter_code, k.clerk_login,
+        coalesce(nullif(regexp_replace(k.answered_by, '（[^（）]*）$', ''), ''), k.clerk_login) AS answered,
+        {window_k} AS window_no, {day('k.asked_at')} AS d, k.centre_code, count(*) AS n
+      FROM yc.consultations k WHERE k.centre_code = ANY(:centres) AND {day('k.asked_at')} BETWEEN :f AND :t
+      GROUP BY 1, 2, 3, 4, 5, 6) k
+LEFT JOIN cur m ON m.code = k.matter_code LEFT JOIN yc.centres cn ON cn.code = k.centre_code
 UNION ALL
 SELECT c.matter_code, coalesce(m.name, ''), coalesce(c.payload->>'clerk_login', ''), coalesce(c.payload->>'clerk_login', ''),
   coalesce(m.mode, ''), coalesce(m.department, ''), {window_c}, {day('c.received_at')}, c.centre_code,

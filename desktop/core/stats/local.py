@@ -48,6 +48,9 @@ from desktop.core.stats.sqlparts import (
     summary_groups_sql,
     summary_rows_sql,
 )
+from desktop.core.stats.sqlparts import (
+    weighted as _weighted,
+)
 from desktop.core.store import Store
 from desktop.core.types import Clerk
 from desktop.core.worklist import NEAR_DUE_WORKDAYS
@@ -124,24 +127,6 @@ class _Query:
 
     def one(self, body: str, **extra) -> tuple:
         return tuple(0 if v is None else v for v in self.all(body, **extra)[0])
-
-
-_WEIGHTS = (("count(*)", "SUM(n)"), ("THEN 1 ELSE 0 END", "THEN n ELSE 0 END"),
-            ("SUM(first_notice)", "SUM(first_notice * n)"), ("THEN visits ELSE 0 END", "THEN visits * n ELSE 0 END"))
-
-
-def _weighted(body: str) -> str:
-    """A query over case rows made a query over groups of them (summary_groups_sql): every count and every
-    sum of a case's value weighed by the group's n. Refuses (a programming error, caught by the tests that
-    compare with the legacy reading) a body with an aggregate it cannot weigh."""
-    for plain, weighed in _WEIGHTS:
-        body = body.replace(plain, weighed)
-    sums = re.findall(r"SUM\((n\)|first_notice \* n\)|CASE WHEN)", body)
-    thens = re.findall(r"THEN (visits \* n|n|[^\s]+)", body)
-    if (re.search(r"\b(count|avg|total|group_concat|min)\(", body, re.I) or len(sums) != body.count("SUM(")
-            or any(t not in ("n", "visits * n") for t in thens)):
-        raise RuntimeError(f"a statistics query the case groups cannot answer: {body}")
-    return body
 
 
 def volumes(q: _Query, consultations: int) -> Volumes:

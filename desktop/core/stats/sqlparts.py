@@ -8,6 +8,7 @@ years has no row: its figures are NULL and left out (counted as not timed), neve
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 from desktop.core.workdays import WorkdayCalendar
@@ -198,7 +199,7 @@ def summary_groups_sql(*, window: bool) -> str:
     day, promised and statutory dates, clock shift) for the decided ones, then per (accept day, shift) for
     the delivered ones. Each group carries in_received / in_decided / in_delivered like a case row of `cr`
     and the columns those figures read (the others NULL); a query over it weighs every row by n
-    (local._weighted). A month of a million cases is some ten thousand groups. Each part reads one range of
+    (weighted). A month of a million cases is some ten thousand groups. Each part reads one range of
     the table's primary key or of a covering index, in the order of its GROUP BY: no sort, no row lookup."""
     # unary + : the scope filters each row but is no index term; with `s.centre_code = :centre` as one,
     # SQLite drops the column from the GROUP BY's order and sorts the range instead of streaming it
@@ -249,3 +250,25 @@ FROM case_gaps g JOIN {cases} cr ON cr.case_no = g.case_no AND cr.received_day B
 LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
 GROUP BY cr.matter_code, g.code, g.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30"""
+
+
+_WEIGHTS = (("count(*)", "SUM(n)"), ("THEN 1 ELSE 0 END", "THEN n ELSE 0 END"),
+            ("SUM(first_notice)", "SUM(first_notice * n)"), ("THEN visits ELSE 0 END", "THEN visits * n ELSE 0 END"))
+
+#: a query over the groups of case rows (`cr` as summary_groups_sql or centralsql.groups_sql build it)
+READS_GROUPS = re.compile(r"\bFROM cr\b")
+
+
+def weighted(body: str) -> str:
+    """A query over case rows made a query over groups of them (summary_groups_sql at a window,
+    centralsql.groups_sql at the centre): every count and every sum of a case's value weighed by the group's
+    n. Refuses (a programming error, caught by the tests that compare with the legacy reading) a body with an
+    aggregate it cannot weigh."""
+    for plain, weighed in _WEIGHTS:
+        body = body.replace(plain, weighed)
+    sums = re.findall(r"SUM\((n\)|first_notice \* n\)|CASE WHEN)", body)
+    thens = re.findall(r"THEN (visits \* n|n|[^\s]+)", body)
+    if (re.search(r"\b(count|avg|total|group_concat|min)\(", body, re.I) or len(sums) != body.count("SUM(")
+            or any(t not in ("n", "visits * n") for t in thens)):
+        raise RuntimeError(f"a statistics query the case groups cannot answer: {body}")
+    return body

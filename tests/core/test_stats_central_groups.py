@@ -1,0 +1,42 @@
+"""The central report's queries over the groups of case rows (issue 11): the one weighing the window uses
+(sqlparts.weighted) is applied to every query over `cr` and to no other; a query it cannot weigh is refused
+before any SQL runs. The figures themselves are compared with the former reading on a real PostgreSQL
+(tests/sync/test_central_stats.py, tests/sync/test_central_case_summary.py)."""
+
+import pytest
+
+from desktop.core.stats import batch, central, local, sqlparts
+from desktop.core.stats.centralsql import groups_sql
+from desktop.core.stats.sqlparts import VOLUME_SQL
+
+
+def test_queries_over_the_groups_are_weighed_and_case_level_ones_are_not():
+    r = batch.Recorder()
+    q = central._Weighed(r)
+    assert q.one(f"SELECT {VOLUME_SQL} FROM cr WHERE in_received") == (0,) * 7
+    q.all("SELECT count(*) FROM cs WHERE outcome = 'accepted'")
+    bodies = [body for body, _ in r.noted.values()]
+    assert "count(*)" not in bodies[0] and bodies[0].startswith("SELECT SUM(n),")
+    assert "THEN n ELSE 0 END" in bodies[0] and "THEN 1 ELSE 0 END" not in bodies[0]
+    assert bodies[1] == "SELECT count(*) FROM cs WHERE outcome = 'accepted'"
+
+
+def test_a_query_the_groups_cannot_answer_is_refused():
+    q = central._Weighed(batch.Recorder())
+    for bad in ("SELECT count(DISTINCT matter_code) FROM cr WHERE in_received",
+                "SELECT avg(visits) FROM cr WHERE in_received",
+                "SELECT SUM(visits) FROM cr WHERE in_received",
+                "SELECT min(wd_decision) FROM cr WHERE in_decided"):
+        with pytest.raises(RuntimeError, match="cannot answer"):
+            q.all(bad)
+
+
+def test_the_window_and_the_centre_weigh_with_one_implementation():
+    assert local._weighted is sqlparts.weighted
+
+
+def test_the_groups_are_read_only_and_name_no_temporary_table():
+    sql = groups_sql({}, multi=True).upper()
+    for word in ("TEMP", "INSERT", "UPDATE", "DELETE", "CREATE"):
+        assert word not in sql.split(), word
+    assert "GROUP BY" in sql and "CS AS NOT MATERIALIZED" in sql

@@ -91,6 +91,22 @@ def test_the_xlsx_holds_the_same_numbers(report, tmp_path):
             assert rows[1 + len(t.rows)] == t.total
 
 
+def test_the_xlsx_headers_are_bold_and_the_first_column_wide(report, tmp_path):
+    # written in openpyxl's write-only mode (no cell objects kept): the formatting must survive it
+    wb = load_workbook(tmp_path / "r.xlsx")
+    summary = wb["概况"]
+    header = next(r for r in summary.iter_rows() if r[0].value == "项目")
+    assert all(c.font.b for c in header) and not summary["A1"].font.b
+    assert summary.column_dimensions["B"].width == 60
+    for t in report.tables:
+        sheet = next(ws for ws in wb.worksheets if ws.title == t.title[:31])
+        assert all(c.font.b for c in sheet[1]) and sheet.column_dimensions["A"].width == 32
+        if t.total:
+            assert all(c.font.b for c in sheet[2 + len(t.rows)])
+        if t.rows:
+            assert not sheet.cell(row=2, column=1).font.b
+
+
 def test_the_pdf_prints_the_summary_and_every_table(report, tmp_path):
     reader = PdfReader(tmp_path / "r.pdf")
     text = "".join((p.extract_text() or "") for p in reader.pages).replace(" ", "").replace("\n", "")

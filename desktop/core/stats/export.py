@@ -27,40 +27,45 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def write_xlsx(rep: StatsReport, out: Path) -> Path:
+    """A write-only workbook: rows go to the file as they are appended (openpyxl keeps no cell objects), so a
+    month whose due list holds a hundred thousand cases does not hold a million cells in memory."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = SUMMARY_SHEET
+    wb = Workbook(write_only=True)
     bold = Font(bold=True)
+
+    def strong(ws, values) -> list:
+        cells = []
+        for v in values:
+            c = WriteOnlyCell(ws, value=v)
+            c.font = bold
+            cells.append(c)
+        return cells
+
+    ws = wb.create_sheet(SUMMARY_SHEET)
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 60
     ws.append(["服务中心", f"{rep.centre_name}（{'、'.join(rep.centres) or rep.centre_code}）"])
     ws.append(["统计范围", rep.scope_label])
     ws.append(["统计期间", f"{rep.period_from.isoformat()} 至 {rep.period_to.isoformat()}"])
     ws.append(["生成时间", rep.generated_at.strftime("%Y-%m-%d %H:%M")])
     ws.append([])
-    ws.append(["项目", "数值"])
-    for cell in ws[ws.max_row]:
-        cell.font = bold
+    ws.append(strong(ws, ["项目", "数值"]))
     for label, value in rep.summary_rows():
         ws.append([label, value])
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 60
     used = {SUMMARY_SHEET}
     for t in rep.tables:
         sh = wb.create_sheet(_sheet_title(t.title, used))
-        sh.append(list(t.columns))
-        for cell in sh[1]:
-            cell.font = bold
+        sh.column_dimensions["A"].width = 32
+        sh.append(strong(sh, list(t.columns)))
         for row in t.rows:
             sh.append([v if isinstance(v, int | float) else cell_text(v) for v in row])
         if t.total:
-            sh.append(list(t.total))
-            for cell in sh[sh.max_row]:
-                cell.font = bold
+            sh.append(strong(sh, list(t.total)))
         if t.note:
             sh.append([])
             sh.append([t.note])
-        sh.column_dimensions["A"].width = 32
     out.parent.mkdir(parents=True, exist_ok=True)
     wb.save(out)
     return out

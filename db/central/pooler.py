@@ -126,5 +126,11 @@ logfile = {out / "pgbouncer.log"}
 pidfile = {out / "pgbouncer.pid"}
 """
     _write(out / "pgbouncer.ini", ini, 0o644)
+    # one descriptor per client and per server connection: the usual soft limit of 1,024 would refuse
+    # windows long before max_client_conn ("accept() failed: Too many open files")
+    nofile = s.max_client_conn + s.max_db_connections + 1000
+    _write(out / "pgbouncer-limits.conf", "# systemd drop-in: /etc/systemd/system/pgbouncer.service.d/limits.conf\n"
+           f"[Service]\nLimitNOFILE={nofile}\n", 0o644)
     return {"ini": str(out / "pgbouncer.ini"), "auth_file": str(out / "userlist.txt"),
+            "limits": str(out / "pgbouncer-limits.conf"),
             "listen": f"{listen_host}:{int(listen_port)}", "database": dbname, "server": f"{host}:{port}"}

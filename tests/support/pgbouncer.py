@@ -29,6 +29,15 @@ __all__ = ["PgBouncerNotFound", "TempPgBouncer", "find_pgbouncer"]
 _SERVICE_USER = "postgres"
 
 
+def _open_files_to_hard_limit() -> None:
+    """The pooler's soft open-file limit raised to the hard one (one descriptor per client and server
+    connection: a centre's thousands of windows need more than the usual 1,024)."""
+    import resource
+
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 class PgBouncerNotFound(RuntimeError):
     """No pgbouncer executable (Debian: apt-get install pgbouncer; scripts/setup --test does it)."""
 
@@ -76,8 +85,12 @@ class TempPgBouncer:
             self._chown_all()
             cmd = [self.exe, self.config["ini"]]
             if self._as_root:
-                cmd = ["runuser", "-u", _SERVICE_USER, "--", *cmd]
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                # setpriv keeps this process's limits; runuser's PAM session would put the open-file limit
+                # back to 1,024, which a pooler holding thousands of windows' connections runs out of
+                cmd = (["setpriv", f"--reuid={_SERVICE_USER}", f"--regid={_SERVICE_USER}", "--init-groups", "--", *cmd]
+                       if shutil.which("setpriv") else ["runuser", "-u", _SERVICE_USER, "--", *cmd])
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                         preexec_fn=_open_files_to_hard_limit)
             if self._wait_listening(10):
                 return self
             last = self.log()

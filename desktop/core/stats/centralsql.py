@@ -17,7 +17,13 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from desktop.core.stats.sqlparts import CLOSED_STATUSES, DECIDED_STATUSES, VISIT_EVENTS, ordinals
+from desktop.core.stats.sqlparts import (
+    CLOSED_STATUSES,
+    DECIDED_STATUSES,
+    VISIT_EVENTS,
+    ordinals,
+    period_flags,
+)
 from desktop.core.workdays import WorkdayCalendar
 
 TZ = "Asia/Shanghai"
@@ -75,14 +81,12 @@ CAT = """cat AS (
   WHERE jsonb_typeof(e) = 'object'
 )"""
 
-CR = """cr AS (
+CR = f"""cr AS (
   SELECT c1.*,
     kd.ord - ka.ord - c1.shift AS wd_decision,
     kp.ord - ka.ord - c1.shift AS wd_promised,
     kv.ord - ka.ord - c1.shift AS wd_delivery,
-    (c1.received_day BETWEEN :f AND :t) AS in_received,
-    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
-    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+    {period_flags('c1')}
   FROM c1
   LEFT JOIN cal ka ON ka.centre = c1.centre_code AND ka.day = c1.accept_day
   LEFT JOIN cal kd ON kd.centre = c1.centre_code AND kd.day = c1.decided_day
@@ -138,9 +142,7 @@ cr AS (
     c1.o_decided - c1.o_accept - c1.shift AS wd_decision,
     c1.o_promised - c1.o_accept - c1.shift AS wd_promised,
     c1.o_delivered - c1.o_accept - c1.shift AS wd_delivery,
-    (c1.received_day BETWEEN :f AND :t) AS in_received,
-    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
-    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+    {period_flags('c1')}
   FROM c1
 )"""
 

@@ -41,6 +41,14 @@ def cal_cte(cal: WorkdayCalendar) -> str:
     return "cal(day, ord) AS (VALUES " + ",".join(f"('{d.isoformat()}',{n})" for d, n in rows) + ")"
 
 
+def period_flags(alias: str) -> str:
+    """in_received, in_decided and in_delivered of the case row `alias` for the period [:f, :t]: which
+    figures of the period the row counts in."""
+    return (f"({alias}.received_day BETWEEN :f AND :t) AS in_received,\n"
+            f"    ({alias}.decided_day IS NOT NULL AND {alias}.decided_day BETWEEN :f AND :t) AS in_decided,\n"
+            f"    ({alias}.delivered_day IS NOT NULL AND {alias}.delivered_day BETWEEN :f AND :t) AS in_delivered")
+
+
 def scope_sql(alias: str, window: bool) -> str:
     return f"{alias}.centre_code = :centre" + (f" AND {alias}.window_no = :win" if window else "")
 
@@ -105,9 +113,7 @@ cr AS (
     kd.ord - ka.ord - c1.shift AS wd_decision,
     kp.ord - ka.ord - c1.shift AS wd_promised,
     kv.ord - ka.ord - c1.shift AS wd_delivery,
-    (c1.received_day BETWEEN :f AND :t) AS in_received,
-    (c1.decided_day IS NOT NULL AND c1.decided_day BETWEEN :f AND :t) AS in_decided,
-    (c1.delivered_day IS NOT NULL AND c1.delivered_day BETWEEN :f AND :t) AS in_delivered
+    {period_flags('c1')}
   FROM c1
   LEFT JOIN cal ka ON ka.day = c1.accept_day
   LEFT JOIN cal kd ON kd.day = c1.decided_day
@@ -178,9 +184,7 @@ cr AS (
     kd.ord - ka.ord - s.shift AS wd_decision,
     kp.ord - ka.ord - s.shift AS wd_promised,
     kv.ord - ka.ord - s.shift AS wd_delivery,
-    (s.received_day BETWEEN :f AND :t) AS in_received,
-    (s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t) AS in_decided,
-    (s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t) AS in_delivered,
+    {period_flags('s')},
     s.due_counted
   FROM case_summary s
   LEFT JOIN mt m ON m.version = s.catalogue_version AND m.code = s.matter_code

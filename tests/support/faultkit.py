@@ -144,6 +144,21 @@ def run_cli(home: Path, *args: str) -> subprocess.Popen:
 
 
 # ---- a faulty TCP proxy ---------------------------------------------------------------------------
+
+def hang_up(sock: socket.socket, *, reset: bool = False) -> None:
+    """Shut a proxied socket down, then close it (shutdown() first: close() alone does not wake a pump
+    blocked in recv() on it); reset=True sends an RST instead of a FIN (SO_LINGER 0), as a dead link does."""
+    try:
+        if reset:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
 class FaultyProxy:
     """127.0.0.1 proxy to a PostgreSQL port that breaks `fault_rate` of connections mid-exchange.
 
@@ -220,16 +235,6 @@ class FaultyProxy:
         except OSError:
             pass
         finally:
-            # shutdown() first: close() alone does not wake the other pump blocked in recv(), and the
-            # peer would never learn that the connection is gone
+            # the peer must learn that the connection is gone, and the other pump must wake
             for sock in (client, upstream):
-                try:
-                    if reset and state["dead"]:
-                        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                try:
-                    sock.close()
-                except OSError:
-                    pass
+                hang_up(sock, reset=reset and state["dead"])

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.support.faultkit import hang_up
 from tests.support.postgres import TempPostgres
 from tests.support.standby import TempStandby, immediate_stop, postmaster_pid
 
@@ -88,18 +89,7 @@ class LinkProxy:
                 self._close(dst)
 
     def _close(self, sock: socket.socket, *, reset: bool = False) -> None:
-        try:
-            if reset:
-                import struct
-
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        try:
-            sock.close()
-        except OSError:
-            pass
+        hang_up(sock, reset=reset)
         with self.lock:
             self.open.discard(sock)
 

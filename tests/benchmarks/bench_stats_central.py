@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -270,6 +271,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--legacy", action="store_true", help="also time the former reading once")
     ap.add_argument("--shared-buffers", default="256MB")
+    ap.add_argument("--hold", action="store_true",
+                    help="after the runs, keep the database up (its URL printed) until interrupted, to profile")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -293,6 +296,13 @@ def main() -> None:
         if args.legacy:
             got = _run_child(admin_url, Path(tmp) / "legacy.pdf", legacy=True)
             print("legacy: " + json.dumps(got, ensure_ascii=False), flush=True)
+        if args.hold:
+            print(f"holding: {admin_url}", flush=True)
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+            try:
+                signal.pause()
+            except KeyboardInterrupt:
+                pass
 
 
 if __name__ == "__main__":

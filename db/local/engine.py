@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "local"
 # The newest local revision; a test keeps it equal to the Alembic tree's head. Checking it with one SELECT
 # lets a window open its store without importing Alembic unless an upgrade is really due.
-LOCAL_HEAD = "0013_case_summary"
+LOCAL_HEAD = "0014_case_counts"
 
 PLAIN_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every unencrypted SQLite database
 _KEY = re.compile(r"[0-9a-f]{64}")

@@ -17,7 +17,8 @@ from tests.support.factories import person, residence_permit_intake
 from tests.support.summary_check import assert_reports_agree, assert_summary_matches_history, summary_rows
 
 TRIGGERS = {"cs_cases_ins", "cs_cases_upd", "cs_cases_del", "cs_events_ins", "cs_events_upd", "cs_events_del",
-            "cg_outbox_ins", "cg_materials_ins", "cg_materials_upd", "cg_materials_del"}
+            "cg_outbox_ins", "cg_materials_ins", "cg_materials_upd", "cg_materials_del",
+            "cc_summary_ins", "cc_summary_del", "cc_summary_upd"}
 
 
 def _pull_other_window(svc, like: str, *, status: str = "received", version: int = 1, decision=None,

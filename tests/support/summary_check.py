@@ -1,7 +1,10 @@
 """Checks of the per-case summary tables the writers keep (local migration 0013_case_summary) against the
-former reading (the `cr` CTE over the cases, their history events and the outbox payloads)."""
+former reading (the `cr` CTE over the cases, their history events and the outbox payloads), and of the
+per-day counts kept from them (0014_case_counts) against a count in Python of the summary rows."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 from sqlalchemy import text
 
@@ -36,7 +39,31 @@ def assert_summary_matches_history(store) -> dict[str, dict]:
         row = kept[r["case_no"]]
         assert {c: row[c] for c in COLUMNS} == dict(r), r["case_no"]
         assert row["due_counted"] == clocks[r["case_no"]], r["case_no"]
+    assert_counts_match_summary(store, kept)
     return kept
+
+
+# the groups each count table keeps (0014_case_counts), and which summary rows it counts
+COUNTS = {
+    "case_counts_received": (("received_day", "centre_code", "window_no", "matter_code", "catalogue_version",
+                              "matter_name", "applicant_kind", "clerk_login", "clerk_name", "outcome", "status",
+                              "holiday", "first_notice", "visits", "decided"), None),
+    "case_counts_decided": (("decided_day", "centre_code", "window_no", "matter_code", "matter_name", "outcome",
+                             "accept_day", "promised_date", "statutory_date", "shift"), "decided_day"),
+    "case_counts_delivered": (("delivered_day", "centre_code", "window_no", "accept_day", "shift"), "delivered_day"),
+}
+
+
+def assert_counts_match_summary(store, rows: dict[str, dict] | None = None) -> None:
+    """Every per-day count table holds exactly the groups of the summary rows with their number (counted
+    here, in Python), no group of none."""
+    rows = summary_rows(store) if rows is None else rows
+    with store.Reader() as s:
+        for table, (key, needs) in COUNTS.items():
+            expected = Counter(tuple("" if r[c] is None else r[c] for c in key)
+                               for r in rows.values() if needs is None or r[needs] is not None)
+            kept = {tuple(k[:-1]): k[-1] for k in s.execute(text(f"SELECT {', '.join(key)}, n FROM {table}"))}
+            assert kept == dict(expected), table
 
 
 def assert_reports_agree(store, start, end) -> None:

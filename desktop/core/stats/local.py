@@ -99,10 +99,15 @@ class _Query:
             self.params["win"] = window_no
         # every case of the scope (overdue now, pick-up, the cases of the period's ratings), and "due now"
         self.cases, self.due = "cr", DUE_SQL
+        # the case (as `cr`) of a row `{a}` of another table that names it (a rating, a material gap), joined
+        # from that row: the summary form probes the case index once per row (CROSS JOIN keeps SQLite from
+        # scanning every case of the scope and probing the other table instead: 2.5x slower at a million)
+        self.case_join = "JOIN cr ON cr.case_no = {a}.case_no"
         if legacy:
             self.head = case_rows_sql(cal, window=window)
             return
         self.cases = f"(SELECT * FROM case_summary cs WHERE {scope_sql('cs', window)})"
+        self.case_join = "CROSS JOIN case_summary cr ON cr.case_no = {a}.case_no AND " + scope_sql("cr", window)
         self.due = SUMMARY_DUE_SQL
         self.drop()
         s.execute(text(CAL_TABLE))
@@ -195,8 +200,7 @@ FROM cr WHERE in_received AND status != 'voided'""")
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
-    where = (f"FROM ratings r JOIN {q.cases} cr ON cr.case_no = r.case_no "
-             "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t")
+    where = f"FROM ratings r {q.case_join.format(a='r')} WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t"
     stars: dict[int, int] = {}
     occasions: dict[str, int] = {}
     for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {where} GROUP BY 1, 2"):
@@ -223,7 +227,8 @@ def _tables(q: _Query, consult, *, start: date, end: date, overdue, near, today:
                                 centre_scope=centre_scope)
     out = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if centre_scope or d[0] != "by_window"]
     out += [tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
-            tbl.missing_table(q.all(SUMMARY_MISSING_SQL.format(cases=q.cases))), tbl._bad_ratings(q, today, cases=q.cases),
+            tbl.missing_table(q.all(SUMMARY_MISSING_SQL.format(join=q.case_join.format(a="g")))),
+            tbl._bad_ratings(q, today, join=q.case_join.format(a="r")),
             tbl._returned(q), tbl.due_table(overdue, near)]
     return tuple(out)
 

@@ -197,22 +197,16 @@ cr AS (
 
 
 def summary_groups_sql(*, window: bool) -> str:
-    """The period's summary rows GROUPED, with their count `n`: one group per combination of what the figures
-    of the received cases read (matter and catalogue version, applicant kind, clerk, window, outcome, status,
-    holiday, day, first-visit notice, visits, decided or not), then per (matter, outcome, decided day, accept
-    day, promised and statutory dates, clock shift) for the decided ones, then per (accept day, shift) for
-    the delivered ones. Each group carries in_received / in_decided / in_delivered like a case row of `cr`
-    and the columns those figures read (the others NULL); a query over it weighs every row by n
-    (weighted). A month of a million cases is some ten thousand groups. Each part reads one range of
-    the table's primary key or of a covering index, in the order of its GROUP BY: no sort, no row lookup."""
-    # unary + : the scope filters each row but is no index term; with `s.centre_code = :centre` as one,
-    # SQLite drops the column from the GROUP BY's order and sorts the range instead of streaming it
-    scope = scope_sql("s", window).replace("s.", "+s.")
-    received = ("s.received_day, s.centre_code, s.window_no, s.matter_code, s.catalogue_version, s.applicant_kind, "
-                "s.clerk_login, s.outcome, s.status, s.holiday, s.first_notice, s.visits, s.decided")
-    decided = ("s.decided_day, s.centre_code, s.window_no, s.matter_code, s.outcome, s.accept_day, s.promised_date, "
-               "s.statutory_date, s.shift")
-    delivered = "s.delivered_day, s.centre_code, s.window_no, s.accept_day, s.shift"
+    """The period's summary rows as GROUPS with their count `n`, read from the counts the writers keep (local
+    migration 0014_case_counts: triggers on case_summary): one group per combination of what the figures of
+    the received cases read (matter, catalogue version and name, applicant kind, clerk and name, window,
+    outcome, status, holiday, day, first-visit notice, visits, decided or not), then per (matter and name,
+    outcome, decided day, accept day, promised and statutory dates, clock shift) for the decided ones, then per
+    (accept day, shift) for the delivered ones. Each group carries in_received / in_decided / in_delivered like
+    a case row of `cr` and the columns those figures read (the others NULL); a query over it weighs every row
+    by n (weighted). Each part is one range of its table's primary key: a month of a million cases is some
+    fifty thousand rows read, not a million grouped."""
+    scope = scope_sql("g", window)
     return f"""WITH mt AS MATERIALIZED (SELECT version, code, json_extract(data, '$.mode') AS mode,
   json_extract(data, '$.department') AS department FROM matters)
 SELECT g.matter_code AS matter_code, g.matter_name AS matter_name, COALESCE(m.mode, '') AS mode,
@@ -223,34 +217,33 @@ SELECT g.matter_code AS matter_code, g.matter_name AS matter_name, COALESCE(m.mo
   NULL AS promised_date, NULL AS statutory_date, g.first_notice AS first_notice, g.visits AS visits,
   NULL AS wd_decision, NULL AS wd_promised, NULL AS wd_delivery, 1 AS in_received, 0 AS in_decided,
   0 AS in_delivered, g.n AS n
-FROM (SELECT {received}, MAX(s.matter_name) AS matter_name, MAX(s.clerk_name) AS clerk_name, count(*) AS n
-  FROM case_summary s WHERE s.received_day BETWEEN :f AND :t AND {scope} GROUP BY {received}) g
+FROM case_counts_received g
 LEFT JOIN mt m ON m.version = g.catalogue_version AND m.code = g.matter_code
+WHERE g.received_day BETWEEN :f AND :t AND {scope}
 UNION ALL
 SELECT g.matter_code, g.matter_name, NULL, NULL, NULL, NULL, NULL, NULL, g.outcome, NULL, NULL, NULL,
-  g.decided_day, NULL, g.promised_date, g.statutory_date, NULL, NULL,
+  g.decided_day, NULL, NULLIF(g.promised_date, ''), NULLIF(g.statutory_date, ''), NULL, NULL,
   kd.ord - ka.ord - g.shift, kp.ord - ka.ord - g.shift, NULL, 0, 1, 0, g.n
-FROM (SELECT {decided}, MAX(s.matter_name) AS matter_name, count(*) AS n FROM case_summary s
-  WHERE s.decided_day IS NOT NULL AND s.decided_day BETWEEN :f AND :t AND {scope} GROUP BY {decided}) g
+FROM case_counts_decided g
 LEFT JOIN cal ka ON ka.day = g.accept_day LEFT JOIN cal kd ON kd.day = g.decided_day
 LEFT JOIN cal kp ON kp.day = g.promised_date
+WHERE g.decided_day BETWEEN :f AND :t AND {scope}
 UNION ALL
 SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
   NULL, NULL, kv.ord - ka.ord - g.shift, 0, 0, 1, g.n
-FROM (SELECT {delivered}, count(*) AS n FROM case_summary s
-  WHERE s.delivered_day IS NOT NULL AND s.delivered_day BETWEEN :f AND :t AND {scope} GROUP BY {delivered}) g
-LEFT JOIN cal ka ON ka.day = g.accept_day LEFT JOIN cal kv ON kv.day = g.delivered_day"""
+FROM case_counts_delivered g
+LEFT JOIN cal ka ON ka.day = g.accept_day LEFT JOIN cal kv ON kv.day = g.delivered_day
+WHERE g.delivered_day BETWEEN :f AND :t AND {scope}"""
 
 
 #: undecided and counted on the worklist, over case_summary rows (the legacy form is local.DUE_SQL)
 SUMMARY_DUE_SQL = f"{UNDECIDED_SQL} AND due_counted = 1"
 
-#: the materials most often missing or defective (tables._missing) from the gaps the writers keep, over
-#: {cases}: every summary row of the scope
+#: the materials most often missing or defective (tables._missing) from the gaps the writers keep; {join}
+#: joins each gap's case as `cr` (local._Query.case_join)
 SUMMARY_MISSING_SQL = """
 SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mr.name), g.state, MAX(mr.standard), count(DISTINCT g.case_no)
-FROM case_gaps g JOIN {cases} cr ON cr.case_no = g.case_no AND cr.received_day BETWEEN :f AND :t
-  AND cr.status != 'voided'
+FROM case_gaps g {join} AND cr.received_day BETWEEN :f AND :t AND cr.status != 'voided'
 LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
 GROUP BY cr.matter_code, g.code, g.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30"""

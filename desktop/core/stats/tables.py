@@ -166,11 +166,10 @@ def build_tables(q, consult, *, start: date, end: date, overdue, near, today: da
     return tuple(out)
 
 
-def _bad_ratings(q, today: date, cases: str = "cr") -> Table:
-    """cases: the relation of every case of the scope (default the `cr` rows; the local summary form passes
-    its own)."""
+def _bad_ratings(q, today: date, join: str = "JOIN cr ON cr.case_no = r.case_no") -> Table:
+    """join: the rating's case as `cr` (default from the `cr` rows; the local summary form passes its own)."""
     rows = q.all(f"""SELECT r.case_no, r.occasion, r.overall, r.comment, COALESCE(u.name, r.rectify_owner),
-  r.rectify_due FROM ratings r JOIN {cases} cr ON cr.case_no = r.case_no LEFT JOIN users u ON u.login = r.rectify_owner
+  r.rectify_due FROM ratings r {join} LEFT JOIN users u ON u.login = r.rectify_owner
 WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t AND r.overall <= 2 ORDER BY r.rated_at, r.case_no""")
     occasions = {"intake": "受理", "handover": "结果领取"}
 

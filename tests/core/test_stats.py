@@ -245,3 +245,39 @@ def test_the_pdf_lists_at_most_a_page_of_overdue_cases_and_says_how_many_more(re
     shown = [i for i in range(100) if f"CASE{i:05d}" in text]
     assert shown == list(range(pdf_out.LIST_LIMIT))
     assert f"另有{100 - pdf_out.LIST_LIMIT}件办件未列出（共100）" in text and "其中已逾期70件，临近到期30件" in text
+
+
+def test_a_long_due_list_is_held_to_its_first_cases_and_counted_whole(services, history, clerk, supervisor,
+                                                                      tmp_path, monkeypatch):
+    """A month with a hundred thousand overdue cases: the report holds the first DUE_LISTED of each list
+    (promised date order) and counts all of them; the PDF, the XLSX and the GUI say how many more there are
+    and where they are; the CSV has every one with its 当前提示. The former reading cuts the same way."""
+    from desktop.core.stats import pdf as pdf_out
+    from desktop.core.stats import tables as tbl
+    from tests.support.factories import residence_permit_intake
+    from tests.support.summary_check import assert_reports_agree
+
+    services.clock.now = H.NOW.replace(month=11, day=23, hour=11)  # another case J's age: overdue by 12-11
+    extra = services.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no
+    services.clock.now = H.NOW
+    monkeypatch.setattr(tbl, "DUE_LISTED", 1)
+    monkeypatch.setattr(pdf_out, "LIST_LIMIT", 1)
+    rep = services.statistics(start=H.PERIOD[0], end=H.PERIOD[1], scope="window", actor=supervisor,
+                              pdf=tmp_path / "r.pdf", xlsx=tmp_path / "r.xlsx", csv=tmp_path / "r.csv")
+    due = rep.table("due")
+    assert (rep.efficiency.overdue_now, rep.efficiency.near_due_now) == (2, 1)
+    with open(tmp_path / "r.csv", encoding="utf-8-sig") as f:
+        promised = {r["办件编号"]: r["承诺办结日期"] for r in csv.DictReader(f)}
+    first = min((history["J"], extra), key=lambda c: (promised[c], c))  # the earliest promised date first
+    assert [r[0] for r in due.rows] == [first, history["L"]] and due.more == 1
+    assert due.tally == (("已逾期", 2), ("临近到期", 1))
+    text = "".join((p.extract_text() or "") for p in PdfReader(tmp_path / "r.pdf").pages).replace(" ", "")
+    text = text.replace("\n", "")
+    assert "另有2件办件未列出（共3），完整名单见导出的CSV（“当前提示”列）。其中已逾期2件，临近到期1件。" in text
+    sheet = load_workbook(tmp_path / "r.xlsx")["当前逾期与临近到期办件"]
+    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert "另有 1 件未列出（共 3），完整名单见导出的 CSV（“当前提示”列）。其中已逾期 2 件，临近到期 1 件。" in cells
+    with open(tmp_path / "r.csv", encoding="utf-8-sig") as f:
+        hints = {r["办件编号"]: r["当前提示"] for r in csv.DictReader(f) if r["当前提示"]}
+    assert hints == {history["J"]: "红色：已逾期", extra: "红色：已逾期", history["L"]: "黄色：临近到期"}
+    assert_reports_agree(services.store, *H.PERIOD)

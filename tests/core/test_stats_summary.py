@@ -18,7 +18,9 @@ from tests.support.summary_check import assert_reports_agree, assert_summary_mat
 
 TRIGGERS = {"cs_cases_ins", "cs_cases_upd", "cs_cases_del", "cs_events_ins", "cs_events_upd", "cs_events_del",
             "cg_outbox_ins", "cg_materials_ins", "cg_materials_upd", "cg_materials_del",
-            "cc_summary_ins", "cc_summary_del", "cc_summary_upd"}
+            "cc_summary_ins", "cc_summary_del", "cc_summary_upd", "gc_summary_ins", "gc_summary_del",
+            "gc_summary_upd", "gc_gaps_ins", "gc_gaps_del", "gc_gaps_upd", "rc_ratings_ins", "rc_ratings_del",
+            "rc_ratings_upd"}
 
 
 def _pull_other_window(svc, like: str, *, status: str = "received", version: int = 1, decision=None,
@@ -128,6 +130,36 @@ def test_a_new_intake_and_its_notice_reach_the_gaps_at_once(services, clock, cle
         gaps = set(s.execute(text("SELECT code, state, src FROM case_gaps WHERE case_no = :c"), {"c": case_no}).all())
     assert gaps == {("M3", "missing", "o")}  # what the notice said stays; nothing is missing now
     assert summary_rows(services.store)[case_no]["visits"] == 2
+    assert_summary_matches_history(services.store)
+
+
+def test_the_gap_and_rating_counts_follow_each_row_from_either_side(services, clock):
+    """gap_counts counts a case's material once whichever rows of case_gaps say it (from the outbox, from
+    case_materials, or both) and forgets it with the last; rating_counts follows a rating's removal; both
+    follow the case when it is voided. Rows written straight into the tables, as a bulk load would."""
+    no = H.build(services, clock)
+    case = no["A"]
+
+    def counts(sql: str) -> dict:
+        with services.store.Reader() as s:
+            return {tuple(r[:-1]): r[-1] for r in s.execute(text(sql), {"c": case})}
+
+    gap_sql = "SELECT voided, code, state, n FROM gap_counts WHERE received_day = (SELECT received_day FROM " \
+              "case_summary WHERE case_no = :c) AND code = 'MX'"
+    steps = [("INSERT INTO case_gaps VALUES (:c, 'MX', 'missing', 'm')", {(0, "MX", "missing"): 1}),
+             ("INSERT INTO case_gaps VALUES (:c, 'MX', 'missing', 'o')", {(0, "MX", "missing"): 1}),
+             ("DELETE FROM case_gaps WHERE case_no = :c AND code = 'MX' AND src = 'm'", {(0, "MX", "missing"): 1}),
+             ("UPDATE cases SET status = 'voided' WHERE case_no = :c", {(1, "MX", "missing"): 1}),
+             ("DELETE FROM case_gaps WHERE case_no = :c AND code = 'MX' AND src = 'o'", {})]
+    for sql, expected in steps:
+        with services.store.Session.begin() as s:
+            s.execute(text(sql), {"c": case})
+        assert counts(gap_sql) == expected, sql
+        assert_summary_matches_history(services.store)
+    assert counts("SELECT rated_day, n FROM rating_counts")  # the history has its ratings
+    with services.store.Session.begin() as s:
+        s.execute(text("DELETE FROM ratings"))
+    assert counts("SELECT rated_day, n FROM rating_counts") == {}
     assert_summary_matches_history(services.store)
 
 

@@ -1,6 +1,7 @@
 """Checks of the per-case summary tables the writers keep (local migration 0013_case_summary) against the
 former reading (the `cr` CTE over the cases, their history events and the outbox payloads), and of the
-per-day counts kept from them (0014_case_counts) against a count in Python of the summary rows."""
+counts kept from them (0014_case_counts: per day, material gap and rating) against a count in Python of the
+summary rows, the gaps and the ratings."""
 
 from __future__ import annotations
 
@@ -64,6 +65,20 @@ def assert_counts_match_summary(store, rows: dict[str, dict] | None = None) -> N
                                for r in rows.values() if needs is None or r[needs] is not None)
             kept = {tuple(k[:-1]): k[-1] for k in s.execute(text(f"SELECT {', '.join(key)}, n FROM {table}"))}
             assert kept == dict(expected), table
+        gaps = {(c, code, state) for c, code, state in s.execute(text("SELECT case_no, code, state FROM case_gaps"))}
+        ratings = s.execute(text("SELECT case_no, rated_at, overall, occasion FROM ratings")).all()
+        kept_gaps = {tuple(k[:-1]): k[-1] for k in s.execute(text(
+            "SELECT received_day, centre_code, window_no, matter_code, catalogue_version, matter_name, voided, code, "
+            "state, n FROM gap_counts"))}
+        kept_ratings = {tuple(k[:-1]): k[-1] for k in s.execute(text(
+            "SELECT rated_day, centre_code, window_no, overall, occasion, n FROM rating_counts"))}
+    expected_gaps = Counter((r["received_day"], r["centre_code"], r["window_no"], r["matter_code"],
+                             r["catalogue_version"], r["matter_name"], int(r["status"] == "voided"), code, state)
+                            for c, code, state in gaps if (r := rows.get(c)) is not None)
+    assert kept_gaps == dict(expected_gaps), "gap_counts"
+    expected_ratings = Counter((str(at)[:10], r["centre_code"], r["window_no"], overall, occasion)
+                               for c, at, overall, occasion in ratings if (r := rows.get(c)) is not None)
+    assert kept_ratings == dict(expected_ratings), "rating_counts"
 
 
 def assert_reports_agree(store, start, end) -> None:

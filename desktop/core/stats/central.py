@@ -110,19 +110,23 @@ def _horizons(cals: dict[str, WorkdayCalendar], today: date) -> dict[str, date]:
     return out
 
 
-def _due_now(q: _Query, horizons: dict[str, date], today: date) -> tuple[list[tuple], list[tuple]]:
+def _due_now(q: _Query, horizons: dict[str, date], today: date) -> tuple[list[tuple], list[tuple], int, int]:
     """As local._due_now: undecided accepted cases past the promised date (red), due within 2 working days
-    (yellow); neither a paused clock nor a 待定 date (no statutory date where the matter has one)."""
-    body = f"""
+    (yellow); neither a paused clock nor a 待定 date (no statutory date where the matter has one). The first
+    tables.DUE_LISTED of each list, and how many each has."""
+    head = f"""
 , {csql.horizon_cte(horizons)}
-SELECT c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no
+SELECT {{what}}
 FROM cs c JOIN hz ON hz.centre = c.centre_code
 WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review') AND c.promised_date IS NOT NULL
-  AND NOT c.paused AND (c.stat_days IS NULL OR c.statutory_date IS NOT NULL) AND {{cond}}
-ORDER BY c.promised_date, c.case_no"""
-    overdue = q.all(body.format(cond="c.promised_date < :today"), today=today.isoformat())
-    near = q.all(body.format(cond="c.promised_date BETWEEN :today AND hz.horizon"), today=today.isoformat())
-    return overdue, near
+  AND NOT c.paused AND (c.stat_days IS NULL OR c.statutory_date IS NOT NULL) AND {{cond}}"""
+    conds = {"overdue": "c.promised_date < :today", "near": "c.promised_date BETWEEN :today AND hz.horizon"}
+    rows = "c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no"
+    lists = {k: q.all(head.format(what=rows, cond=cond) + "\nORDER BY c.promised_date, c.case_no LIMIT :listed",
+                      today=today.isoformat(), listed=tbl.DUE_LISTED) for k, cond in conds.items()}
+    counts = {k: q.one(head.format(what="count(*)", cond=cond), today=today.isoformat())[0]
+              for k, cond in conds.items()}
+    return lists["overdue"], lists["near"], counts["overdue"], counts["near"]
 
 
 # the period's ratings of the centres' cases (`cx`: the cases of `cs`, every case of the centres as the former
@@ -237,14 +241,14 @@ def _reading(engine):
 def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, multi: bool, legacy: bool = False):
     consult = q.all(csql.consultations_sql(multi=multi, legacy=legacy))
     volumes = local.volumes(q, sum(int(r[-1]) for r in consult))
-    overdue, near = _due_now(q, horizons, today)
-    efficiency = local.efficiency(q, len(overdue), len(near))
+    overdue, near, n_overdue, n_near = _due_now(q, horizons, today)
+    efficiency = local.efficiency(q, n_overdue, n_near)
     dims = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if d[0] != "by_window"]
     if multi:
         dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
     dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
     report_tables = (*dims, tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
-                     _bad_ratings(q), _returned(q), tbl.due_table(overdue, near))
+                     _bad_ratings(q), _returned(q), tbl.due_table(overdue, near, n_overdue, n_near))
     return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
 
 

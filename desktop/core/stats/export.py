@@ -63,6 +63,8 @@ def write_xlsx(rep: StatsReport, out: Path) -> Path:
             sh.append([v if isinstance(v, int | float) else cell_text(v) for v in row])
         if t.total:
             sh.append(strong(sh, list(t.total)))
+        if t.more:  # a list the report holds the first rows of (tables.due_table)
+            sh.append([t.omitted(len(t.rows), "件")])
         if t.note:
             sh.append([])
             sh.append([t.note])

@@ -135,7 +135,9 @@ class Loop:
 
 @dataclass(frozen=True)
 class Table:
-    """One table of the report: a sheet of the XLSX, a table of the PDF. `total` is its 合计 row."""
+    """One table of the report: a sheet of the XLSX, a table of the PDF. `total` is its 合计 row; `more`: how
+    many rows of a list the report does not hold (it holds the first ones; the CSV has them all); `tally`:
+    what a list's rows are, counted ((label, n), ...)."""
 
     key: str
     title: str
@@ -143,10 +145,29 @@ class Table:
     rows: tuple[tuple[Any, ...], ...]
     total: tuple[Any, ...] | None = None
     note: str = ""
+    more: int = 0
+    tally: tuple[tuple[str, int], ...] = ()
+
+    def omitted(self, shown: int, noun: str) -> str:
+        """What a list printed or shown to its first `shown` rows says of the others (`noun`: 件办件, 条差评)."""
+        total = len(self.rows) + self.more
+        if self.more:
+            where = "导出的 CSV（“当前提示”列）"
+        else:
+            where = f"导出的 XLSX“{self.title}”工作表" + ("和 CSV（“当前提示”列）" if self.key == "due" else "")
+        text = f"另有 {total - shown} {noun}未列出（共 {total}），完整名单见{where}。"
+        tally = self.tally
+        if not tally and self.key == "due":  # a due list built by hand: its rows say their colour
+            red = sum(1 for r in self.rows if str(r[-1]).startswith("红色"))
+            tally = (("已逾期", red), ("临近到期", len(self.rows) - red))
+        if tally:
+            text += "其中" + "，".join(f"{label} {n} 件" for label, n in tally) + "。"
+        return text
 
     def as_json(self) -> dict:
         return {"title": self.title, "columns": list(self.columns), "rows": [list(r) for r in self.rows],
-                "total": list(self.total) if self.total else None}
+                "total": list(self.total) if self.total else None, "more": self.more,
+                "tally": [list(x) for x in self.tally]}
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from desktop.core.stats.sqlparts import (
     ON_TIME_STATUTORY_SQL,
     SUMMARY_DUE_SQL,
     SUMMARY_MISSING_SQL,
+    SUMMARY_RATINGS_SQL,
     UNDECIDED_SQL,
     VOLUME_SQL,
     case_rows_sql,
@@ -93,15 +94,18 @@ class _Query:
         self.here = here  # this window's number
         self.legacy = legacy
         self.grouped = False  # `cr` holds groups of case rows with their count n (summary_groups_sql)
-        self.params: dict[str, Any] = {"centre": centre, "f": start.isoformat(), "t": end.isoformat()}
+        # t_next: the day after the period, for a range of a timestamp column an index can read
+        self.params: dict[str, Any] = {"centre": centre, "f": start.isoformat(), "t": end.isoformat(),
+                                       "t_next": (end + timedelta(days=1)).isoformat()}
         window = window_no is not None
+        self.scope = scope_sql("g", window)  # over a count table of 0014 as `g`
         if window:
             self.params["win"] = window_no
         # every case of the scope (overdue now, pick-up, the cases of the period's ratings), and "due now"
         self.cases, self.due = "cr", DUE_SQL
-        # the case (as `cr`) of a row `{a}` of another table that names it (a rating, a material gap), joined
-        # from that row: the summary form probes the case index once per row (CROSS JOIN keeps SQLite from
-        # scanning every case of the scope and probing the other table instead: 2.5x slower at a million)
+        # the case (as `cr`) of a row `{a}` of another table that names it (a 差评), joined from that row: the
+        # summary form probes the case index once per row (CROSS JOIN keeps SQLite from scanning every case
+        # of the scope and probing the other table instead)
         self.case_join = "JOIN cr ON cr.case_no = {a}.case_no"
         if legacy:
             self.head = case_rows_sql(cal, window=window)
@@ -164,16 +168,19 @@ FROM cr WHERE in_decided""")
         overdue_now=overdue, near_due_now=near)
 
 
-def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple]]:
+def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple], int, int]:
     """Undecided accepted cases past their promised date (red) and due within 2 working days (yellow),
     with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
-    worklist, a case signed for or in review at the department is still undecided here."""
-    body = f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM {q.cases} cr
-WHERE {q.due} AND {{cond}} ORDER BY promised_date, case_no"""
-    overdue = q.all(body.format(cond="promised_date < :today"), today=today.isoformat())
-    near = q.all(body.format(cond="promised_date BETWEEN :today AND :horizon"), today=today.isoformat(),
-                 horizon=_horizon(cal, today).isoformat())
-    return overdue, near
+    worklist, a case signed for or in review at the department is still undecided here. The first
+    tables.DUE_LISTED of each list, and how many each has."""
+    conds = {"overdue": "promised_date < :today", "near": "promised_date BETWEEN :today AND :horizon"}
+    args = {"today": today.isoformat(), "horizon": _horizon(cal, today).isoformat()}
+    lists = {k: q.all(f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM {q.cases} cr
+WHERE {q.due} AND {cond} ORDER BY promised_date, case_no LIMIT :listed""", listed=tbl.DUE_LISTED, **args)
+             for k, cond in conds.items()}
+    counts = {k: q.one(f"SELECT count(*) FROM {q.cases} cr WHERE {q.due} AND {cond}", **args)[0]
+              for k, cond in conds.items()}
+    return lists["overdue"], lists["near"], counts["overdue"], counts["near"]
 
 
 DUE_SQL = (f"{UNDECIDED_SQL} AND EXISTS (SELECT 1 FROM cases k WHERE k.case_no = cr.case_no "
@@ -200,10 +207,14 @@ FROM cr WHERE in_received AND status != 'voided'""")
 
 
 def _satisfaction(q: _Query) -> Satisfaction:
-    where = f"FROM ratings r {q.case_join.format(a='r')} WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t"
+    if q.legacy:
+        sql = ("SELECT r.overall, r.occasion, count(*) FROM ratings r JOIN cr ON cr.case_no = r.case_no "
+               "WHERE substr(r.rated_at, 1, 10) BETWEEN :f AND :t GROUP BY 1, 2")
+    else:
+        sql = SUMMARY_RATINGS_SQL.format(scope=q.scope)
     stars: dict[int, int] = {}
     occasions: dict[str, int] = {}
-    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {where} GROUP BY 1, 2"):
+    for overall, occasion, n in q.all(sql):
         stars[overall] = stars.get(overall, 0) + n
         occasions[occasion] = occasions.get(occasion, 0) + n
     return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
@@ -219,17 +230,16 @@ def _loop(q: _Query) -> Loop:
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
 
 
-def _tables(q: _Query, consult, *, start: date, end: date, overdue, near, today: date,
-            centre_scope: bool) -> tuple:
-    """tables.build_tables, with the materials and the 差评 read from what the writers keep."""
+def _tables(q: _Query, consult, *, start: date, end: date, due: tuple, today: date, centre_scope: bool) -> tuple:
+    """tables.build_tables, with the materials and the 差评 read from what the writers keep; `due`: the
+    lists and counts of _due_now."""
     if q.legacy:
-        return tbl.build_tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
-                                centre_scope=centre_scope)
+        return tbl.build_tables(q, consult, start=start, end=end, due=due, today=today, centre_scope=centre_scope)
     out = [tbl.dimension(q, consult, *d) for d in tbl.DIMENSIONS if centre_scope or d[0] != "by_window"]
     out += [tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
-            tbl.missing_table(q.all(SUMMARY_MISSING_SQL.format(join=q.case_join.format(a="g")))),
+            tbl.missing_table(q.all(SUMMARY_MISSING_SQL.format(scope=q.scope))),
             tbl._bad_ratings(q, today, join=q.case_join.format(a="r")),
-            tbl._returned(q), tbl.due_table(overdue, near)]
+            tbl._returned(q), tbl.due_table(*due)]
     return tuple(out)
 
 
@@ -253,10 +263,10 @@ def compute(store: Store, *, start: date, end: date, scope: str = "window", lega
                    legacy=legacy)
         consult = tbl.consultation_rows(q, window=scope == "window")
         vol = volumes(q, sum(r[-1] for r in consult))
-        overdue, near = _due_now(q, cal, today)
-        eff = efficiency(q, len(overdue), len(near))
-        report_tables = _tables(q, consult, start=start, end=end, overdue=overdue, near=near, today=today,
-                                centre_scope=scope == "centre")
+        overdue, near, n_overdue, n_near = _due_now(q, cal, today)
+        eff = efficiency(q, n_overdue, n_near)
+        report_tables = _tables(q, consult, start=start, end=end, due=(overdue, near, n_overdue, n_near),
+                                today=today, centre_scope=scope == "centre")
         satisfaction = _satisfaction(q)
         loop = _loop(q)
         rev = revisits(q)

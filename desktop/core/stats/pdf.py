@@ -126,19 +126,13 @@ WIDTHS = {
 
 
 # Lists of cases, ratings or batches print at most this many rows in the signed report; the XLSX holds
-# every row (the CSV too, for the overdue and near-due cases), and the PDF says how many more there are.
+# every row the report holds (the CSV every overdue and near-due case), and the PDF says how many more there are.
 LIST_LIMIT = 40
 LISTS = {"due": "件办件", "bad_ratings": "条差评", "returned": "个批次"}
 
 
 def _rest(t: StatTable) -> str:
-    rest = len(t.rows) - LIST_LIMIT
-    where = "导出的 XLSX“{}”工作表".format(t.title) + ("和 CSV（“当前提示”列）" if t.key == "due" else "")
-    text = f"另有 {rest} {LISTS[t.key]}未列出（共 {len(t.rows)}），完整名单见{where}。"
-    if t.key == "due":
-        red = sum(1 for r in t.rows if str(r[-1]).startswith("红色"))
-        text += f"其中已逾期 {red} 件，临近到期 {len(t.rows) - red} 件。"
-    return text
+    return t.omitted(LIST_LIMIT, LISTS[t.key])
 
 
 def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
@@ -158,7 +152,7 @@ def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
         cmds.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     grid.setStyle(TableStyle(cmds))
     out.append(grid)
-    if len(shown) < len(t.rows):
+    if len(shown) < len(t.rows) + t.more:
         out += [Spacer(1, 1 * mm), Paragraph(esc(_rest(t)), st.small)]
     if t.note:
         out += [Spacer(1, 1 * mm), Paragraph(esc(t.note), st.small)]

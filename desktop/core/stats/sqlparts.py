@@ -87,7 +87,7 @@ def case_rows_sql(cal: WorkdayCalendar | None, *, window: bool) -> str:
   GROUP BY e.case_no
 ),
 c1 AS (
-  SELECT c.case_no, c.matter_code, c.matter_name,
+  SELECT c.case_no, c.matter_code, c.matter_name, c.catalogue_version,
     {matter_cols},
     c.applicant_kind, c.clerk_login, c.clerk_name, c.window_no, c.outcome, c.status,
     CASE WHEN c.holiday THEN 1 ELSE 0 END AS holiday,
@@ -239,14 +239,26 @@ WHERE g.delivered_day BETWEEN :f AND :t AND {scope}"""
 #: undecided and counted on the worklist, over case_summary rows (the legacy form is local.DUE_SQL)
 SUMMARY_DUE_SQL = f"{UNDECIDED_SQL} AND due_counted = 1"
 
-#: the materials most often missing or defective (tables._missing) from the gaps the writers keep; {join}
-#: joins each gap's case as `cr` (local._Query.case_join)
-SUMMARY_MISSING_SQL = """
-SELECT cr.matter_code, MAX(cr.matter_name), g.code, MAX(mr.name), g.state, MAX(mr.standard), count(DISTINCT g.case_no)
-FROM case_gaps g {join} AND cr.received_day BETWEEN :f AND :t AND cr.status != 'voided'
-LEFT JOIN case_materials mr ON mr.case_no = g.case_no AND mr.code = g.code
-GROUP BY cr.matter_code, g.code, g.state
+#: the materials most often missing or defective (tables._missing) over `gv` (matter_code, matter_name,
+#: catalogue_version, code, state, n: the cases per catalogue version), with the material's name and standard
+#: from the matter's catalogue version (what each case's checklist copied at intake; the centre reads the same)
+MISSING_NAMED_SQL = """
+SELECT gv.matter_code, MAX(gv.matter_name), gv.code, MAX(json_extract(j.value, '$.name')), gv.state,
+  MAX(json_extract(j.value, '$.standard')), SUM(gv.n)
+FROM gv LEFT JOIN matters m ON m.version = gv.catalogue_version AND m.code = gv.matter_code
+LEFT JOIN json_each(m.data, '$.materials') j ON json_extract(j.value, '$.code') = gv.code
+GROUP BY gv.matter_code, gv.code, gv.state
 ORDER BY 7 DESC, 1, 3, 5 LIMIT 30"""
+
+#: the same from the counts the writers keep (local migration 0014: gap_counts)
+SUMMARY_MISSING_SQL = """
+, gv AS (SELECT g.matter_code, MAX(g.matter_name) AS matter_name, g.catalogue_version, g.code, g.state, SUM(g.n) AS n
+  FROM gap_counts g WHERE g.received_day BETWEEN :f AND :t AND {scope} AND g.voided = 0
+  GROUP BY g.matter_code, g.catalogue_version, g.code, g.state)""" + MISSING_NAMED_SQL
+
+#: 好差评 of the period per stars and occasion, from the counts the writers keep (0014: rating_counts)
+SUMMARY_RATINGS_SQL = """SELECT g.overall, g.occasion, SUM(g.n) FROM rating_counts g
+WHERE g.rated_day BETWEEN :f AND :t AND {scope} GROUP BY 1, 2"""
 
 
 _WEIGHTS = (("count(*)", "SUM(n)"), ("THEN 1 ELSE 0 END", "THEN n ELSE 0 END"),

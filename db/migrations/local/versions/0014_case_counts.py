@@ -16,6 +16,15 @@ cases. A row whose count reaches 0 is deleted. The triggers are on case_summary 
 of 0013 keep (a refresh deletes a case's row and inserts it again): whatever changes a case changes its
 counts in the same transaction.
 
+Two more are kept from both sides of a join the report made per row (a million probes at a million cases):
+- gap_counts: per received day, centre, window, matter (code, catalogue version, name), voided or not, and
+  material code and state, how many cases had that material missing or defective (a case once, whether
+  case_gaps has it from the outbox, from case_materials or both); kept by triggers on case_gaps (the first
+  or the last row of a case's material and state) and on case_summary (the case's row);
+- rating_counts: per rated day, centre, window, overall stars and occasion, the ratings of cases that have
+  a summary row (consultations have none); kept by triggers on ratings and on case_summary.
+And the overdue / near-due counts read an index that holds due_counted (ix_case_summary_due, replaced).
+
 Revision ID: 0014_case_counts
 Revises: 0013_case_summary
 
@@ -93,6 +102,108 @@ TRIGGERS = {
 }
 
 
+# the group of case_summary row `{r}` in gap_counts, before the material's code and state
+GAP_CASE = ("{r}.received_day, {r}.centre_code, {r}.window_no, {r}.matter_code, {r}.catalogue_version, "
+            "{r}.matter_name, CASE WHEN {r}.status = 'voided' THEN 1 ELSE 0 END")
+GAP_KEY = "received_day, centre_code, window_no, matter_code, catalogue_version, matter_name, voided, code, state"
+GAP_TABLE = ("CREATE TABLE gap_counts (received_day TEXT NOT NULL, centre_code TEXT NOT NULL, window_no TEXT NOT NULL, "
+             "matter_code TEXT NOT NULL, catalogue_version TEXT NOT NULL, matter_name TEXT NOT NULL, "
+             "voided INTEGER NOT NULL, code TEXT NOT NULL, state TEXT NOT NULL, n INTEGER NOT NULL, "
+             f"PRIMARY KEY ({GAP_KEY})) WITHOUT ROWID")
+RATING_KEY = "rated_day, centre_code, window_no, overall, occasion"
+RATING_TABLE = ("CREATE TABLE rating_counts (rated_day TEXT NOT NULL, centre_code TEXT NOT NULL, "
+                "window_no TEXT NOT NULL, overall INTEGER NOT NULL, occasion TEXT NOT NULL, n INTEGER NOT NULL, "
+                f"PRIMARY KEY ({RATING_KEY})) WITHOUT ROWID")
+
+
+def _gap_add(select: str) -> str:
+    return f"INSERT INTO gap_counts ({GAP_KEY}, n) {select}\n  ON CONFLICT ({GAP_KEY}) DO UPDATE SET n = n + 1;\n"
+
+
+def _minus(table: str, key: str, values: str, where: str) -> str:
+    """One fewer in the group (key) = (values) where `where`; a group of none is deleted."""
+    match = f"({key}) = (SELECT {values} WHERE {where})" if where else f"({key}) = ({values})"
+    return (f"UPDATE {table} SET n = n - 1 WHERE {match};\n"
+            f"DELETE FROM {table} WHERE n <= 0 AND {match};\n")
+
+
+def _gap_case_plus(r: str) -> str:
+    """The case row r (NEW) counted for each distinct material and state of its gaps."""
+    return _gap_add(f"SELECT {GAP_CASE.format(r=r)}, g.code, g.state, 1 FROM "
+                    f"(SELECT DISTINCT code, state FROM case_gaps WHERE case_no = {r}.case_no) g WHERE true")
+
+
+def _gap_case_minus(r: str) -> str:
+    return (f"UPDATE gap_counts SET n = n - 1 WHERE ({GAP_KEY.rsplit(', code', 1)[0]}) = "
+            f"({GAP_CASE.format(r=r)}) AND (code, state) IN (SELECT code, state FROM case_gaps WHERE case_no = {r}.case_no);\n"
+            f"DELETE FROM gap_counts WHERE n <= 0 AND ({GAP_KEY.rsplit(', code', 1)[0]}) = ({GAP_CASE.format(r=r)});\n")
+
+
+def _only_src(r: str) -> str:
+    """No other row of case_gaps says the same material and state of the case of r (OLD or NEW)."""
+    return (f"NOT EXISTS (SELECT 1 FROM case_gaps x WHERE x.case_no = {r}.case_no AND x.code = {r}.code "
+            f"AND x.state = {r}.state AND x.src != {r}.src)")
+
+
+def _gap_row_plus(r: str) -> str:
+    return _gap_add(f"SELECT {GAP_CASE.format(r='s')}, {r}.code, {r}.state, 1 FROM case_summary s "
+                    f"WHERE s.case_no = {r}.case_no AND {_only_src(r)}")
+
+
+def _gap_row_minus(r: str) -> str:
+    return _minus("gap_counts", GAP_KEY, f"{GAP_CASE.format(r='s')}, {r}.code, {r}.state FROM case_summary s",
+                  f"s.case_no = {r}.case_no AND {_only_src(r)}")
+
+
+def _rating_add(select: str) -> str:
+    return (f"INSERT INTO rating_counts ({RATING_KEY}, n) {select}\n"
+            f"  ON CONFLICT ({RATING_KEY}) DO UPDATE SET n = n + 1;\n")
+
+
+def _rating_row_plus(r: str) -> str:
+    return _rating_add(f"SELECT substr({r}.rated_at, 1, 10), s.centre_code, s.window_no, {r}.overall, {r}.occasion, 1 "
+                       f"FROM case_summary s WHERE s.case_no = {r}.case_no")
+
+
+def _rating_row_minus(r: str) -> str:
+    return _minus("rating_counts", RATING_KEY, f"substr({r}.rated_at, 1, 10), s.centre_code, s.window_no, "
+                  f"{r}.overall, {r}.occasion FROM case_summary s", f"s.case_no = {r}.case_no")
+
+
+def _rating_case_plus(r: str) -> str:
+    return _rating_add(f"SELECT substr(x.rated_at, 1, 10), {r}.centre_code, {r}.window_no, x.overall, x.occasion, 1 "
+                       f"FROM ratings x WHERE x.case_no = {r}.case_no")
+
+
+def _rating_case_minus(r: str) -> str:
+    # one rating per (case, occasion): each of the case's ratings is its own group member
+    return (f"UPDATE rating_counts SET n = n - (SELECT count(*) FROM ratings x WHERE x.case_no = {r}.case_no "
+            f"AND substr(x.rated_at, 1, 10) = rating_counts.rated_day AND x.overall = rating_counts.overall "
+            f"AND x.occasion = rating_counts.occasion) WHERE centre_code = {r}.centre_code AND window_no = {r}.window_no "
+            f"AND (rated_day, overall, occasion) IN (SELECT substr(x.rated_at, 1, 10), x.overall, x.occasion "
+            f"FROM ratings x WHERE x.case_no = {r}.case_no);\n"
+            f"DELETE FROM rating_counts WHERE n <= 0 AND centre_code = {r}.centre_code AND window_no = {r}.window_no "
+            f"AND (rated_day, overall, occasion) IN (SELECT substr(x.rated_at, 1, 10), x.overall, x.occasion "
+            f"FROM ratings x WHERE x.case_no = {r}.case_no);\n")
+
+
+TRIGGERS.update({
+    "gc_summary_ins": f"AFTER INSERT ON case_summary BEGIN\n{_gap_case_plus('NEW')}{_rating_case_plus('NEW')}END",
+    "gc_summary_del": f"AFTER DELETE ON case_summary BEGIN\n{_gap_case_minus('OLD')}{_rating_case_minus('OLD')}END",
+    "gc_summary_upd": (f"AFTER UPDATE ON case_summary BEGIN\n{_gap_case_minus('OLD')}{_rating_case_minus('OLD')}"
+                       f"{_gap_case_plus('NEW')}{_rating_case_plus('NEW')}END"),
+    "gc_gaps_ins": f"AFTER INSERT ON case_gaps BEGIN\n{_gap_row_plus('NEW')}END",
+    "gc_gaps_del": f"AFTER DELETE ON case_gaps BEGIN\n{_gap_row_minus('OLD')}END",
+    "gc_gaps_upd": f"AFTER UPDATE ON case_gaps BEGIN\n{_gap_row_minus('OLD')}{_gap_row_plus('NEW')}END",
+    "rc_ratings_ins": f"AFTER INSERT ON ratings BEGIN\n{_rating_row_plus('NEW')}END",
+    "rc_ratings_del": f"AFTER DELETE ON ratings BEGIN\n{_rating_row_minus('OLD')}END",
+    "rc_ratings_upd": f"AFTER UPDATE ON ratings BEGIN\n{_rating_row_minus('OLD')}{_rating_row_plus('NEW')}END",
+})
+
+DUE_WHERE = ("WHERE outcome = 'accepted' AND status IN ('received', 'signed', 'in_review') "
+             "AND promised_date IS NOT NULL")
+
+
 def backfill(table: str) -> str:
     cols, cond = TABLES[table]
     names = ", ".join(c for c, _, _ in cols)
@@ -106,6 +217,17 @@ def upgrade() -> None:
     for table in TABLES:
         op.execute(_create(table))
         op.execute(backfill(table))
+    op.execute(GAP_TABLE)
+    op.execute(f"INSERT INTO gap_counts ({GAP_KEY}, n) SELECT {GAP_CASE.format(r='s')}, g.code, g.state, count(*) "
+               "FROM (SELECT DISTINCT case_no, code, state FROM case_gaps) g JOIN case_summary s ON s.case_no = g.case_no "
+               f"GROUP BY {GAP_CASE.format(r='s')}, g.code, g.state")
+    op.execute(RATING_TABLE)
+    op.execute(f"INSERT INTO rating_counts ({RATING_KEY}, n) SELECT substr(r.rated_at, 1, 10), s.centre_code, "
+               "s.window_no, r.overall, r.occasion, count(*) FROM ratings r JOIN case_summary s ON s.case_no = r.case_no "
+               "GROUP BY 1, 2, 3, 4, 5")
+    op.execute("DROP INDEX ix_case_summary_due")
+    op.execute(f"CREATE INDEX ix_case_summary_due ON case_summary (promised_date, due_counted) {DUE_WHERE}")
+    op.execute("CREATE INDEX ix_ratings_bad ON ratings (rated_at) WHERE overall <= 2")
     for name, body in TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
@@ -114,5 +236,8 @@ def downgrade() -> None:
     """Downgrade schema."""
     for name in TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    for table in TABLES:
+    op.execute("DROP INDEX IF EXISTS ix_ratings_bad")
+    op.execute("DROP INDEX IF EXISTS ix_case_summary_due")
+    op.execute(f"CREATE INDEX ix_case_summary_due ON case_summary (promised_date) {DUE_WHERE}")
+    for table in (*TABLES, "gap_counts", "rating_counts"):
         op.execute(f"DROP TABLE IF EXISTS {table}")

@@ -34,11 +34,18 @@ def day(expr: str) -> str:
     return f"to_char(({expr}) AT TIME ZONE '{TZ}', 'YYYY-MM-DD')"
 
 
+def _date_of(param: str) -> str:
+    """An ISO day parameter as a date the planner folds into a constant: make_date and the casts of text to int
+    are immutable, where CAST(:f AS date) (date_in, stable: it reads DateStyle) is evaluated once per row."""
+    return f"make_date(substr(:{param}, 1, 4)::int, substr(:{param}, 6, 2)::int, substr(:{param}, 9, 2)::int)"
+
+
 def within(expr: str) -> str:
     """A timestamptz expression whose Shanghai day is in [:f, :t] (what `day(expr) BETWEEN :f AND :t` says), as
-    a range of instants the planner can estimate (it guessed 0.5 % of the rows for the day text)."""
-    return (f"{expr} >= (CAST(:f AS date)::timestamp AT TIME ZONE '{TZ}') "
-            f"AND {expr} < ((CAST(:t AS date) + 1)::timestamp AT TIME ZONE '{TZ}')")
+    a range of two constant instants: the planner estimates it (it guessed 0.5 % of the rows for the day text)
+    and an index on the expression serves it."""
+    return (f"{expr} >= ({_date_of('f')}::timestamp AT TIME ZONE '{TZ}') "
+            f"AND {expr} < (({_date_of('t')} + 1)::timestamp AT TIME ZONE '{TZ}')")
 
 
 def cal_cte(calendars: dict[str, WorkdayCalendar]) -> str:
@@ -179,11 +186,7 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     the centres (the matter's name and statutory days looked up in `catj`, one jsonb constant of the
     catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now, pick-up, the rated
     cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
-    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days.
-
-    `cx` (MATERIALIZED) is the rows of `cs` the period's ratings and material gaps can join (case_no,
-    catalogue_version, matter_code, matter_name, status, received_day): one pass over yc.case_summary with
-    both sets of case numbers hashed, where joining each to `cs` scanned the centres' summary rows twice."""
+    clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days."""
     window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
     window_s = "s.centre_code || '/' || s.window_no" if multi else "s.window_no"
 
@@ -240,15 +243,6 @@ cs AS NOT MATERIALIZED (
   FROM yc.case_summary s CROSS JOIN catj cj
   LEFT JOIN yc.users u ON u.login = s.clerk_login
   WHERE {SCOPE}
-),
-cx AS MATERIALIZED (
-  SELECT s.case_no, s.catalogue_version, s.matter_code,
-    coalesce(cj.j -> (s.catalogue_version || '/' || s.matter_code) ->> 'name', s.matter_code) AS matter_name,
-    s.status, s.received_day
-  FROM yc.case_summary s CROSS JOIN catj cj
-  WHERE {SCOPE} AND (s.case_no IN (SELECT r.case_no FROM yc.ratings r WHERE {within('r.rated_at')})
-    OR (s.received_day BETWEEN :f AND :t AND s.case_no IN (
-      SELECT g.case_no FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres))))
 )"""
 
 
@@ -348,5 +342,5 @@ WHERE c.centre_code = ANY(:centres) AND c.outcome = 'consultation' AND {day('c.r
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9, 10"""
     if legacy:
         return sql
-    return sql.replace("coalesce(c.payload->>'clerk_login', '')", "coalesce(c.clerk_login, '')").replace(
+    return sql.replace(f"{day('k.asked_at')} BETWEEN :f AND :t", within("k.asked_at")).replace("coalesce(c.payload->>'clerk_login', '')", "coalesce(c.clerk_login, '')").replace(
         f"{day('c.received_at')}", "c.received_day").replace("FROM yc.cases c", "FROM yc.case_summary c")

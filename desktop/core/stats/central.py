@@ -152,9 +152,12 @@ def _satisfaction(q: _Query, legacy: bool = False) -> Satisfaction:
 BATCHES = f"FROM yc.transfers WHERE centre_code = ANY(:centres) AND {csql.within('created_at')}"
 
 
-def _loop(q: _Query) -> Loop:
+def _loop(q: _Query, legacy: bool = False) -> Loop:
     states = dict(q.all(f"SELECT state, count(*) {BATCHES} GROUP BY state"))
-    (pickup,) = q.one("SELECT count(*) FROM cs WHERE outcome = 'accepted' "
+    # the centres' accepted cases decided and not handed over, any period (an index-only count, c0016)
+    (pickup,) = q.one("SELECT count(*) FROM yc.case_summary s WHERE s.centre_code = ANY(:centres) "
+                      "AND s.outcome = 'accepted' AND s.status IN ('approved', 'denied', 'result_ready')"
+                      if not legacy else "SELECT count(*) FROM cs WHERE outcome = 'accepted' "
                       "AND status IN ('approved', 'denied', 'result_ready')")
     return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
@@ -269,7 +272,7 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
     dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
     report_tables = (*dims, tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
                      _missing(q, legacy), _bad_ratings(q, legacy), _returned(q), tbl.due_table(overdue, near))
-    return volumes, efficiency, report_tables, _satisfaction(q, legacy), _loop(q), local.revisits(q)
+    return volumes, efficiency, report_tables, _satisfaction(q, legacy), _loop(q, legacy), local.revisits(q)
 
 
 #: the former reading's case rows as `cs` and `cx` (see centralsql.groups_sql)

@@ -1,8 +1,8 @@
 """The statistics of a period for one or several centres of a district, from the central PostgreSQL: the same
 figures, tables and files as a window's centre scope (local.py), computed as the window computes them: the
 period's summary rows grouped once with their count n (`cr`, centralsql.groups_sql), the shared table
-queries weighed by n (sqlparts.weighted), the case-level queries (overdue now, pick-up, ratings, material
-gaps) over every summary row of the centres (`cs`). The CSV streams the case rows (centralsql.case_rows_sql).
+queries weighed by n (sqlparts.weighted), the case-level queries over the summary rows (overdue now: `cs`;
+pick-up, material gaps) or over the ratings by their own centre. The CSV streams the case rows (centralsql.case_rows_sql).
 
 Read-only: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot; allowed on a hot standby),
 no temporary tables, nothing written. Reached with an administrator's URL (yc_admin or a superuser: the

@@ -166,8 +166,9 @@ def _shift(alias: str) -> str:
 
 #: What the figures of the received cases read of a case's status: closed (withdrawn, voided: each by name)
 #: or not. The received groups carry this class as `status`, '*' for every status not closed (as `decided_day`
-#: carries '*' for decided), which made six times fewer groups of the busiest period rows than the status
-#: itself; test_stats_central_groups checks that no query of the received rows reads another status.
+#: carries '*' for decided): 107k groups instead of 154k for the synthetic month of a million
+#: cases; test_stats_central_groups checks that no query over `cr` reads
+#: another status.
 STATUS_CLASS = f"CASE WHEN s.status IN ({_list(CLOSED_STATUSES)}) THEN s.status ELSE '*' END"
 
 #: the summary rows every figure may read: the centres', consultations apart
@@ -181,7 +182,8 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     `cr` (computed once: PostgreSQL materializes a CTE that several subqueries read) is the period's yc.case_summary rows GROUPED with their count `n`, as
     sqlparts.summary_groups_sql groups a window's: one group per combination of what the figures of the
     received cases read (centre, window, matter and catalogue version, applicant kind, clerk and the name the
-    intake step carried, outcome, status, holiday, day, first-visit notice, visits, decided or not), then per
+    intake step carried, outcome, the status's class (STATUS_CLASS), holiday, day, first-visit notice,
+    visits, decided or not), then per
     (centre, matter and catalogue version, outcome, decided day, accept day, promised and statutory dates,
     clock pauses) for the decided ones, then per (centre, accept day, delivered day, clock pauses) for the
     delivered ones. The working days and the names are joined per group, after grouping. Each group carries
@@ -190,8 +192,7 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
 
     `cs` (NOT MATERIALIZED: each query's conditions reach yc.case_summary's indexes) is every summary row of
     the centres (the matter's name and statutory days looked up in `catj`, one jsonb constant of the
-    catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now, pick-up, the rated
-    cases, the material gaps): case_no, centre_code, catalogue_version, matter_code, matter_name,
+    catalogues, not joined: the planner cannot estimate `cat` and looped over it per case) with the columns the case-level queries read (overdue / near due now): case_no, centre_code, catalogue_version, matter_code, matter_name,
     clerk_name, window_no, outcome, status, received_day, promised_date, statutory_date, paused, stat_days."""
     window = "g.centre_code || '/' || g.window_no" if multi else "g.window_no"
     window_s = "s.centre_code || '/' || s.window_no" if multi else "s.window_no"

@@ -252,3 +252,57 @@ def test_one_statement_gives_what_one_query_each_gave(district, central_url):
             assert new == old, centres
     finally:
         event.remove(Engine, "before_cursor_execute", note)
+
+
+def _rate(url: str, case_no: str, centre: str, overall: int, comment: str) -> None:
+    """A rating through the function a window's push applies (yc.apply_rating), rated inside the period."""
+    doc = {"case_no": case_no, "centre_code": centre, "window_no": "01", "occasion": "intake", "overall": overall,
+           "comment": comment, "rated_at": "2026-12-01T10:00:00+08:00"}
+    with admin_connect(url) as conn:
+        conn.execute("SELECT yc.apply_rating(%s::jsonb, %s, '01')", (json.dumps(doc), centre))
+        conn.commit()
+
+
+def _ratings_of(url: str, centres: list[str]) -> tuple:
+    start, end = H.PERIOD
+    rep = central.compute(url, centres=centres, start=start, end=end, today=TODAY)
+    old = central.compute(url, centres=centres, start=start, end=end, today=TODAY, legacy=True)
+    bad = tuple(r[0] for r in rep.table("bad_ratings").rows)
+    assert (rep.satisfaction, bad) == (old.satisfaction, tuple(r[0] for r in old.table("bad_ratings").rows))
+    return rep.satisfaction.by_stars, rep.satisfaction.by_occasion, bad, rep.volumes.consultations
+
+
+def test_a_rating_counts_only_in_its_case_s_centre(district, central_url):
+    """The report reads the ratings by their own centre (a rating's centre is its case's): a rating of
+    310105's case is 310105's, and a window of 310104 cannot rate that case at all."""
+    xh, cn = _ratings_of(central_url, [XH]), _ratings_of(central_url, [CN])
+    assert cn[0] == ((5, 0), (4, 0), (3, 0), (2, 0), (1, 0))
+    with pytest.raises(psycopg.Error, match="unknown case"):
+        _rate(central_url, district["CN-A"], XH, 1, "冒名评价")
+    _rate(central_url, district["CN-A"], CN, 1, "长宁的差评")
+    assert admin_scalar(central_url, "SELECT centre_code FROM yc.ratings WHERE case_no = %s",
+                        (district["CN-A"],)) == CN
+    assert _ratings_of(central_url, [XH]) == xh
+    stars, _occasions, bad, _ = _ratings_of(central_url, [CN])
+    assert dict(stars)[1] == 1 and bad == (district["CN-A"],)
+    both = _ratings_of(central_url, [XH, CN])
+    assert dict(both[0])[1] == dict(xh[0])[1] + 1 and set(both[2]) == {*xh[2], district["CN-A"]}
+
+
+def test_a_rating_of_an_old_consultation_case_is_no_satisfaction_figure(district, central_url):
+    """A case stored with the old outcome 咨询 (outcome 'consultation') is a consultation of the period, not a
+    case of the figures: its rating is in neither the satisfaction figures nor the 差评 list."""
+    xh = _ratings_of(central_url, [XH])
+    no = "310104-ZX-0001"
+    with admin_connect(central_url) as conn:
+        conn.execute("""INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, catalogue_version,
+                          outcome, status, received_at, applicant_kind, payload, version)
+                        SELECT %s, centre_code, window_no, matter_code, catalogue_version, 'consultation',
+                          'received', '2026-12-01T09:30:00+08:00', applicant_kind, payload, 1
+                        FROM yc.cases WHERE case_no = %s""", (no, district["A"]))
+        conn.commit()
+    assert admin_scalar(central_url, "SELECT outcome FROM yc.case_summary WHERE case_no = %s", (no,)) \
+        == "consultation"
+    _rate(central_url, no, XH, 1, "咨询件的评价")
+    stars, occasions, bad, consultations = _ratings_of(central_url, [XH])
+    assert (stars, occasions, bad) == xh[:3] and consultations == xh[3] + 1

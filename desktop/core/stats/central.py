@@ -1,8 +1,8 @@
 """The statistics of a period for one or several centres of a district, from the central PostgreSQL: the same
 figures, tables and files as a window's centre scope (local.py), computed as the window computes them: the
 period's summary rows grouped once with their count n (`cr`, centralsql.groups_sql), the shared table
-queries weighed by n (sqlparts.weighted), the case-level queries (overdue now, pick-up, ratings, material
-gaps) over every summary row of the centres (`cs`). The CSV streams the case rows (centralsql.case_rows_sql).
+queries weighed by n (sqlparts.weighted), the case-level queries over the summary rows (overdue now: `cs`;
+pick-up, material gaps) or over the ratings by their own centre. The CSV streams the case rows (centralsql.case_rows_sql).
 
 Read-only: one REPEATABLE READ, READ ONLY transaction (a consistent snapshot; allowed on a hot standby),
 no temporary tables, nothing written. Reached with an administrator's URL (yc_admin or a superuser: the
@@ -129,48 +129,74 @@ WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review')
     return lists["overdue"], lists["near"], counts["overdue"], counts["near"]
 
 
-# the period's ratings of the centres' cases (`cx`: the cases of `cs`, every case of the centres as the former
-# reading's `cr`, that a rating or a gap of the period names)
-RATED = f"FROM yc.ratings r JOIN cx ON cx.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
+# The period's ratings of the centres' cases. A rating's centre_code IS its case's centre: yc.apply_rating
+# (c0005 on) stores a rating only for `yc.cases WHERE case_no = .. AND centre_code = p_centre`, with
+# centre_code = p_centre, and a case never changes centre (case.upsert refuses it). So the ratings are
+# filtered by their own centre and period (ix_ratings_centre_rated, c0016); what the join with the centres'
+# summary rows excluded besides is the ratings of cases with the old outcome 咨询 (not cases of the figures):
+# excluded by an anti join against the centres' consultation rows (few; ix_case_summary_consultation).
+RATED = f"""FROM yc.ratings r WHERE r.centre_code = ANY(:centres) AND {csql.within('r.rated_at')}
+  AND NOT EXISTS (SELECT 1 FROM yc.case_summary k WHERE k.case_no = r.case_no AND k.centre_code = ANY(:centres)
+                  AND k.outcome = 'consultation')"""
+# the former reading's: the ratings joined to its case rows (`cx`, every non-咨询 case of the centres)
+LEGACY_RATED = f"FROM yc.ratings r JOIN cx ON cx.case_no = r.case_no WHERE {csql.within('r.rated_at')}"
 
 
-def _satisfaction(q: _Query) -> Satisfaction:
+def _satisfaction(q: _Query, legacy: bool = False) -> Satisfaction:
     stars: dict[int, int] = {}
     occasions: dict[str, int] = {}
-    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {RATED} GROUP BY 1, 2"):
+    rated = LEGACY_RATED if legacy else RATED
+    for overall, occasion, n in q.all(f"SELECT r.overall, r.occasion, count(*) {rated} GROUP BY 1, 2"):
         stars[overall] = stars.get(overall, 0) + n
         occasions[occasion] = occasions.get(occasion, 0) + n
     return Satisfaction(by_stars=tuple((s, int(stars.get(s, 0))) for s in (5, 4, 3, 2, 1)),
                         by_occasion=tuple((o, int(occasions.get(o, 0))) for o in ("intake", "handover")))
 
 
-BATCHES = f"FROM yc.transfers WHERE centre_code = ANY(:centres) AND {csql.day('created_at')} BETWEEN :f AND :t"
+BATCHES = f"FROM yc.transfers WHERE centre_code = ANY(:centres) AND {csql.within('created_at')}"
 
 
-def _loop(q: _Query) -> Loop:
+def _loop(q: _Query, legacy: bool = False) -> Loop:
     states = dict(q.all(f"SELECT state, count(*) {BATCHES} GROUP BY state"))
-    (pickup,) = q.one("SELECT count(*) FROM cs WHERE outcome = 'accepted' "
+    # the centres' accepted cases decided and not handed over, any period (an index-only count, c0016)
+    (pickup,) = q.one("SELECT count(*) FROM yc.case_summary s WHERE s.centre_code = ANY(:centres) "
+                      "AND s.outcome = 'accepted' AND s.status IN ('approved', 'denied', 'result_ready')"
+                      if not legacy else "SELECT count(*) FROM cs WHERE outcome = 'accepted' "
                       "AND status IN ('approved', 'denied', 'result_ready')")
     return Loop(waiting=states.get("waiting", 0), sent=states.get("sent", 0), signed=states.get("signed", 0),
                 returned=states.get("returned", 0), awaiting_pickup=pickup)
 
 
-def _missing(q: _Query) -> Table:
-    """As tables._missing, from every version of the case the centre stored (yc.case_material_gaps, kept by a
-    trigger since c0012): a material missing or defective in any version counts once per case. Counted per
-    catalogue version first (a case has one), the catalogue's names joined to those few groups only."""
-    rows = q.all("""
-, gaps AS (
+#: the gaps of the period's received, not voided cases per (matter, catalogue version, material, state): a
+#: gap row is unique per (case_no, code, state) (its key) and a case has one matter and version, so count(*)
+#: counts each case once per material and state (no DISTINCT, no sort)
+GAP_GROUPS = """
+gv AS (
+  SELECT s.matter_code, s.catalogue_version, g.code, g.state, count(*) AS n
+  FROM yc.case_material_gaps g JOIN yc.case_summary s ON s.case_no = g.case_no
+  WHERE g.centre_code = ANY(:centres) AND s.centre_code = ANY(:centres) AND s.outcome <> 'consultation'
+    AND s.received_day BETWEEN :f AND :t AND s.status <> 'voided'
+  GROUP BY s.matter_code, s.catalogue_version, g.code, g.state
+)"""
+LEGACY_GAP_GROUPS = """
+gaps AS (
   SELECT g.case_no, g.code, g.state FROM yc.case_material_gaps g WHERE g.centre_code = ANY(:centres)
 ),
 gv AS (
-  SELECT cx.matter_code, MAX(cx.matter_name) AS matter_name, cx.catalogue_version, g.code, g.state,
-    count(DISTINCT g.case_no) AS n
+  SELECT cx.matter_code, cx.catalogue_version, g.code, g.state, count(DISTINCT g.case_no) AS n
   FROM gaps g JOIN cx ON cx.case_no = g.case_no AND cx.received_day BETWEEN :f AND :t AND cx.status <> 'voided'
   GROUP BY cx.matter_code, cx.catalogue_version, g.code, g.state
-)
-SELECT gv.matter_code, MAX(gv.matter_name), gv.code, MAX(mt->>'name'), gv.state, MAX(mt->>'standard'),
-  SUM(gv.n)::bigint
+)"""
+
+
+def _missing(q: _Query, legacy: bool = False) -> Table:
+    """As tables._missing, from every version of the case the centre stored (yc.case_material_gaps, kept by a
+    trigger since c0012): a material missing or defective in any version counts once per case. Counted per
+    catalogue version first (a case has one), the catalogue's names joined to those few groups only."""
+    rows = q.all(f"""
+,{LEGACY_GAP_GROUPS if legacy else GAP_GROUPS}
+SELECT gv.matter_code, MAX(coalesce(m.name, gv.matter_code)), gv.code, MAX(mt->>'name'), gv.state,
+  MAX(mt->>'standard'), SUM(gv.n)::bigint
 FROM gv LEFT JOIN cat m ON m.version = gv.catalogue_version AND m.code = gv.matter_code
 LEFT JOIN LATERAL (SELECT x FROM jsonb_array_elements(CASE WHEN jsonb_typeof(m.materials) = 'array'
                    THEN m.materials ELSE '[]'::jsonb END) x WHERE x->>'code' = gv.code LIMIT 1) mm(mt) ON true
@@ -179,8 +205,9 @@ ORDER BY 7 DESC, 1, 3, 5 LIMIT 30""")
     return tbl.missing_table(rows)
 
 
-def _bad_ratings(q: _Query) -> Table:
-    rows = q.all(f"""SELECT r.case_no, r.occasion, r.overall, r.comment, NULL, NULL {RATED} AND r.overall <= 2
+def _bad_ratings(q: _Query, legacy: bool = False) -> Table:
+    rated = LEGACY_RATED if legacy else RATED
+    rows = q.all(f"""SELECT r.case_no, r.occasion, r.overall, r.comment, NULL, NULL {rated} AND r.overall <= 2
 ORDER BY r.rated_at, r.case_no""")
     occasions = {"intake": "受理", "handover": "结果领取"}
     body = tuple((c, occasions.get(o, o), f"{s} 星", cm or "—", "—", "中心库无整改记录")
@@ -247,9 +274,10 @@ def _figures(q, horizons: dict[str, date], today: date, start: date, end: date, 
     if multi:
         dims.append(tbl.dimension(q, consult, "by_centre", "按中心", "centre_code", "centre_name", 8, 9, None))
     dims.append(tbl.dimension(q, consult, *next(d for d in tbl.DIMENSIONS if d[0] == "by_window")))
-    report_tables = (*dims, tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end), _missing(q),
-                     _bad_ratings(q), _returned(q), tbl.due_table(overdue, near, n_overdue, n_near))
-    return volumes, efficiency, report_tables, _satisfaction(q), _loop(q), local.revisits(q)
+    report_tables = (*dims, tbl.holiday_table(q), tbl.timeliness(q), tbl.trend(q, consult, start, end),
+                     _missing(q, legacy), _bad_ratings(q, legacy), _returned(q),
+                     tbl.due_table(overdue, near, n_overdue, n_near))
+    return volumes, efficiency, report_tables, _satisfaction(q, legacy), _loop(q, legacy), local.revisits(q)
 
 
 #: the former reading's case rows as `cs` and `cx` (see centralsql.groups_sql)

@@ -228,13 +228,14 @@ _GAPS = """
 def _gaps_fn(name: str, rows: str) -> SqlFunction:
     # The INSERT runs only when some row's payload is new: a statement that changed none (a decision by
     # admin.decide_case as yc_admin, which may not write gaps) writes nothing, as c0012's UPDATE OF payload
-    # trigger did not fire for it.
+    # trigger did not fire for it. count(*), not EXISTS: EXISTS is planned for its first row, a nested loop
+    # of old_rows x new_rows that, when no payload changed, runs to the end (quadratic in the statement).
     return SqlFunction(f"yc.{name}()", f"""
 CREATE OR REPLACE FUNCTION yc.{name}() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     -- runs inside the sync functions (as yc_owner, with the centre set) and inside admin SQL, as c0012's
-    IF EXISTS (SELECT 1 FROM {rows}) THEN
+    IF (SELECT count(*) FROM {rows}) > 0 THEN
         INSERT INTO yc.case_material_gaps (case_no, code, state, centre_code, first_version)
         {_GAPS.replace("@ROWS@", rows).strip()}
         ON CONFLICT (case_no, code, state) DO NOTHING;

@@ -18,7 +18,9 @@ What changes (measured in docs/performance.md, "### Push speed", "#### c0017"):
   new row's materials, AFTER UPDATE every row whose payload changed (c0012's fired on UPDATE OF payload;
   a payload set to the value it had adds no gap: every stored payload's gaps are already there). Same rows,
   same first_version (the version of the row that first carried the gap), same row security (the trigger
-  runs as the writer, as c0012's did).
+  runs as the writer, as c0012's did); a statement with no new payload runs no INSERT (a decision by
+  yc_admin, who may not write gaps, stays possible). c0012's yc.record_material_gaps stays, unused, for
+  the downgrade.
 """
 
 from __future__ import annotations

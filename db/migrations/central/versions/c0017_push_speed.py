@@ -1,7 +1,7 @@
 """Central schema: the push's fast path writes less per case (issue 13).
 
 Revision ID: c0017
-Revises: c0015
+Revises: c0016
 Create Date: 2026-12-07
 
 What changes (measured in docs/performance.md, "### Push speed", "#### c0017"):
@@ -32,7 +32,7 @@ from alembic import op
 from db.central.replaceable import SqlFunction, create, drop, replace, restore
 
 revision: str = "c0017"
-down_revision: str | Sequence[str] | None = "c0015"
+down_revision: str | Sequence[str] | None = "c0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

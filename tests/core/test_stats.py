@@ -273,10 +273,12 @@ def test_a_long_due_list_is_held_to_its_first_cases_and_counted_whole(services, 
     assert due.tally == (("已逾期", 2), ("临近到期", 1))
     text = "".join((p.extract_text() or "") for p in PdfReader(tmp_path / "r.pdf").pages).replace(" ", "")
     text = text.replace("\n", "")
-    assert "另有2件办件未列出（共3），完整名单见导出的CSV（“当前提示”列）。其中已逾期2件，临近到期1件。" in text
+    assert ("另有2件办件未列出（共3），完整名单见导出的CSV（“当前提示”列）。"
+            "其中已逾期2件（报表载有承诺办结日期最早的1件），临近到期1件。") in text
     sheet = load_workbook(tmp_path / "r.xlsx")["当前逾期与临近到期办件"]
-    cells = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
-    assert "另有 1 件未列出（共 3），完整名单见导出的 CSV（“当前提示”列）。其中已逾期 2 件，临近到期 1 件。" in cells
+    first = next(sheet.iter_rows(values_only=True))  # said before the list's header
+    assert first[0] == ("另有 1 件未列出（共 3），完整名单见导出的 CSV（“当前提示”列）。"
+                        "其中已逾期 2 件（报表载有承诺办结日期最早的 1 件），临近到期 1 件。")
     with open(tmp_path / "r.csv", encoding="utf-8-sig") as f:
         hints = {r["办件编号"]: r["当前提示"] for r in csv.DictReader(f) if r["当前提示"]}
     assert hints == {history["J"]: "红色：已逾期", extra: "红色：已逾期", history["L"]: "黄色：临近到期"}

@@ -149,8 +149,11 @@ def test_the_gap_and_rating_counts_follow_each_row_from_either_side(services, cl
     steps = [("INSERT INTO case_gaps VALUES (:c, 'MX', 'missing', 'm')", {(0, "MX", "missing"): 1}),
              ("INSERT INTO case_gaps VALUES (:c, 'MX', 'missing', 'o')", {(0, "MX", "missing"): 1}),
              ("DELETE FROM case_gaps WHERE case_no = :c AND code = 'MX' AND src = 'm'", {(0, "MX", "missing"): 1}),
-             ("UPDATE cases SET status = 'voided' WHERE case_no = :c", {(1, "MX", "missing"): 1}),
-             ("DELETE FROM case_gaps WHERE case_no = :c AND code = 'MX' AND src = 'o'", {})]
+             ("UPDATE case_gaps SET src = 'm' WHERE case_no = :c AND code = 'MX'", {(0, "MX", "missing"): 1}),
+             ("UPDATE case_gaps SET state = 'defective' WHERE case_no = :c AND code = 'MX'",
+              {(0, "MX", "defective"): 1}),
+             ("UPDATE cases SET status = 'voided' WHERE case_no = :c", {(1, "MX", "defective"): 1}),
+             ("DELETE FROM case_gaps WHERE case_no = :c AND code = 'MX'", {})]
     for sql, expected in steps:
         with services.store.Session.begin() as s:
             s.execute(text(sql), {"c": case})

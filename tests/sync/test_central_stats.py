@@ -306,3 +306,24 @@ def test_a_rating_of_an_old_consultation_case_is_no_satisfaction_figure(district
     _rate(central_url, no, XH, 1, "咨询件的评价")
     stars, occasions, bad, consultations = _ratings_of(central_url, [XH])
     assert (stars, occasions, bad) == xh[:3] and consultations == xh[3] + 1
+
+
+def test_a_rating_stored_before_c0005_is_moved_to_its_case_s_centre(district, central_url):
+    """Before c0005 yc.apply_rating stored a rating with the rating window's centre whatever the case's: the
+    report, which reads ratings by their own centre, would count such a rating in the wrong centre. c0016
+    gives every rating its case's centre."""
+    from db.central import downgrade_central, init_central
+
+    xh, cn = _ratings_of(central_url, [XH]), _ratings_of(central_url, [CN])
+    downgrade_central(central_url, "c0015")
+    with admin_connect(central_url) as conn:  # as the c0002..c0004 function stored it
+        conn.execute("""INSERT INTO yc.ratings (case_no, occasion, centre_code, window_no, overall, comment, rated_at)
+                        VALUES (%s, 'intake', %s, '01', 1, '旧版本存下的评价', '2026-12-01T10:00:00+08:00')""",
+                     (district["CN-A"], XH))
+        conn.commit()
+    init_central(central_url)
+    assert admin_scalar(central_url, "SELECT centre_code FROM yc.ratings WHERE case_no = %s",
+                        (district["CN-A"],)) == CN
+    assert _ratings_of(central_url, [XH]) == xh
+    stars, _occasions, bad, _ = _ratings_of(central_url, [CN])
+    assert dict(stars)[1] == dict(cn[0])[1] + 1 and bad == (district["CN-A"],)

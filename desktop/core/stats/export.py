@@ -58,13 +58,13 @@ def write_xlsx(rep: StatsReport, out: Path) -> Path:
     for t in rep.tables:
         sh = wb.create_sheet(_sheet_title(t.title, used))
         sh.column_dimensions["A"].width = 32
+        if t.more:  # a list the report holds the first rows of (tables.due_table): said before the rows
+            sh.append([t.omitted(len(t.rows), "件")])
         sh.append(strong(sh, list(t.columns)))
         for row in t.rows:
             sh.append([v if isinstance(v, int | float) else cell_text(v) for v in row])
         if t.total:
             sh.append(strong(sh, list(t.total)))
-        if t.more:  # a list the report holds the first rows of (tables.due_table)
-            sh.append([t.omitted(len(t.rows), "件")])
         if t.note:
             sh.append([])
             sh.append([t.note])

@@ -161,7 +161,11 @@ class Table:
             red = sum(1 for r in self.rows if str(r[-1]).startswith("红色"))
             tally = (("已逾期", red), ("临近到期", len(self.rows) - red))
         if tally:
-            text += "其中" + "，".join(f"{label} {n} 件" for label, n in tally) + "。"
+            parts = []
+            for label, n in tally:  # a list cut short says so (the rows' last cell names their list)
+                held = sum(1 for r in self.rows if label in str(r[-1]))
+                parts.append(f"{label} {n} 件" + (f"（报表载有承诺办结日期最早的 {held} 件）" if held < n else ""))
+            text += "其中" + "，".join(parts) + "。"
         return text
 
     def as_json(self) -> dict:

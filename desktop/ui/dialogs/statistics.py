@@ -265,8 +265,8 @@ class StatisticsDialog(QDialog):
         for t in rep.tables:
             table = read_only_table(self, f"table_{t.key}", t.columns)
             body = list(t.rows) + ([t.total] if t.total else [])
-            if t.more:  # a list the report holds the first rows of: say where the rest is
-                body.append((t.omitted(len(t.rows), "件"),) + ("",) * (len(t.columns) - 1))
+            if t.more:  # a list the report holds the first rows of: say so first, and where the rest is
+                body.insert(0, (t.omitted(len(t.rows), "件"),) + ("",) * (len(t.columns) - 1))
             table.setRowCount(len(body))
             for r, row in enumerate(body):
                 for c, value in enumerate(row):

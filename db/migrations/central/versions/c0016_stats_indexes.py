@@ -4,10 +4,14 @@ Revision ID: c0016
 Revises: c0015
 Create Date: 2026-12-07
 
-What changes (indexes only; no table, function or grant):
+What changes (indexes, and a repair of ratings stored before c0005; no table, function or grant):
 - ix_ratings_centre_rated on yc.ratings (centre_code, rated_at): the report reads the period's ratings of
   its centres by the ratings' own centre (a rating's centre is its case's: yc.apply_rating checks it since
   c0005) instead of joining every rating of the period to the centres' cases.
+- Before c0005, yc.apply_rating checked only that the case existed and stored the rating with the rating
+  window's centre: such a rating of another centre's case would now count in the wrong centre. The upgrade
+  sets every rating's centre_code to its case's (the rating window stays in window_no); from c0005 on no
+  write can make them differ again (a case never changes centre).
 - ix_case_summary_consultation, partial on yc.case_summary (centre_code, received_day) WHERE outcome =
   'consultation': the few cases with the old outcome 咨询 (the consultations table's period rows read them, and
   the ratings of those cases are left out of the satisfaction figures by an anti join on them).
@@ -36,6 +40,8 @@ INDEXES = (
 
 
 def upgrade() -> None:
+    op.execute("UPDATE yc.ratings r SET centre_code = c.centre_code FROM yc.cases c "
+               "WHERE c.case_no = r.case_no AND r.centre_code IS DISTINCT FROM c.centre_code")
     for name, on in INDEXES:
         op.execute(f"CREATE INDEX {name} ON {on}")
 

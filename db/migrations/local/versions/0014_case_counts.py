@@ -25,6 +25,10 @@ Two more are kept from both sides of a join the report made per row (a million p
   a summary row (consultations have none); kept by triggers on ratings and on case_summary.
 And the overdue / near-due counts read an index that holds due_counted (ix_case_summary_due, replaced).
 
+A write must not use the REPLACE conflict resolution (INSERT OR REPLACE, REPLACE INTO) on case_summary,
+case_gaps or ratings: with recursive_triggers off (SQLite's default, and the store's), the row REPLACE
+deletes fires no DELETE trigger and its count would stay. No writer does (tests/db checks the sources).
+
 Revision ID: 0014_case_counts
 Revises: 0013_case_summary
 
@@ -194,7 +198,9 @@ TRIGGERS.update({
                        f"{_gap_case_plus('NEW')}{_rating_case_plus('NEW')}END"),
     "gc_gaps_ins": f"AFTER INSERT ON case_gaps BEGIN\n{_gap_row_plus('NEW')}END",
     "gc_gaps_del": f"AFTER DELETE ON case_gaps BEGIN\n{_gap_row_minus('OLD')}END",
-    "gc_gaps_upd": f"AFTER UPDATE ON case_gaps BEGIN\n{_gap_row_minus('OLD')}{_gap_row_plus('NEW')}END",
+    # a change of src alone changes no count (and the OLD test would find the row itself as "another")
+    "gc_gaps_upd": ("AFTER UPDATE ON case_gaps WHEN (OLD.case_no, OLD.code, OLD.state) IS NOT "
+                    f"(NEW.case_no, NEW.code, NEW.state) BEGIN\n{_gap_row_minus('OLD')}{_gap_row_plus('NEW')}END"),
     "rc_ratings_ins": f"AFTER INSERT ON ratings BEGIN\n{_rating_row_plus('NEW')}END",
     "rc_ratings_del": f"AFTER DELETE ON ratings BEGIN\n{_rating_row_minus('OLD')}END",
     "rc_ratings_upd": f"AFTER UPDATE ON ratings BEGIN\n{_rating_row_minus('OLD')}{_rating_row_plus('NEW')}END",

@@ -58,7 +58,35 @@ def _agree(url: str) -> dict:
         out[tuple(centres)] = new
     assert admin_scalar(url, "SELECT count(*) FROM yc.case_summary") == admin_scalar(
         url, "SELECT count(*) FROM yc.cases")
+    assert_counts_match_summary(url)
     return out[(A,)]
+
+
+# the groups each count table of c0018 keeps (a summary row's value per column) and which rows it counts
+COUNTED = {
+    "case_counts_received": ("centre_code, window_no, catalogue_version, matter_code, applicant_kind, clerk_login, "
+                             "first_actor, outcome, CASE WHEN status IN ('withdrawn', 'voided') THEN status ELSE '*' "
+                             "END, holiday, received_day, first_notice, visits, decided_day IS NOT NULL", "true"),
+    "case_counts_decided": ("centre_code, catalogue_version, matter_code, outcome, decided_day, accept_day, "
+                            "promised_date, statutory_date, pause_days, resume_days", "decided_day IS NOT NULL"),
+    "case_counts_delivered": ("centre_code, accept_day, delivered_day, pause_days, resume_days",
+                              "delivered_day IS NOT NULL"),
+}
+
+
+def assert_counts_match_summary(url: str) -> None:
+    """Each count table, summed over its writers, holds exactly the groups of the summary rows (consultations
+    apart) with their number."""
+    with admin_connect(url) as conn:
+        for table, (key, cond) in COUNTED.items():
+            width = key.count(",") + 1 - key.count("', '")  # the commas of the status list are no columns
+            kept = conn.execute(f"SELECT * FROM (SELECT {', '.join(f'k{i}' for i in range(width))}, sum(n) "
+                                f"FROM yc.{table} AS t({', '.join(['w'] + [f'k{i}' for i in range(width)] + ['n'])}) "
+                                f"GROUP BY {', '.join(f'k{i}' for i in range(width))}) x WHERE sum <> 0 "
+                                "ORDER BY 1, 2, 3, 4, 5").fetchall()
+            expected = conn.execute(f"SELECT {key}, count(*) FROM yc.case_summary WHERE outcome <> 'consultation' "
+                                    f"AND {cond} GROUP BY {key} ORDER BY 1, 2, 3, 4, 5").fetchall()
+            assert sorted(map(repr, kept)) == sorted(map(repr, expected)), table
 
 
 def _step(event: str, window_no: str, name: str, at: str) -> dict:
@@ -70,7 +98,7 @@ def test_the_summary_follows_every_write_the_centre_sees(loop, central_url):
     url = central_url
     c1, c2, c3, c4 = (no(A, "01", n) for n in (1, 2, 3, 4))
     answers = loop.push(op(A, "01", 1), op(A, "01", 2), op(A, "01", 3, outcome="notice"), op(A, "01", 4))
-    assert [a["status"] for a in answers] == ["applied"] * 4
+    assert [a["status"] for a in answers] == ["applied"] * 4, answers
     loop.push(op(B, "01", 1), centre=B)
     rep = _agree(url)
     assert rep["volumes"]["received"] == 4 and rep["volumes"]["notices"] == 0
@@ -182,7 +210,12 @@ def test_a_window_or_a_department_cannot_read_or_change_the_summary(loop, centra
                f"INSERT INTO yc.case_summary (case_no, centre_code, window_no, matter_code, outcome, status, holiday, "
                f"received_day, first_notice, visits, paused) VALUES ('x', '{B}', '01', 'm', 'accepted', 'received', "
                "0, '2026-02-12', 0, 1, false)",
-               "SELECT yc.case_summary_on_new()")
+               "SELECT yc.case_summary_on_new()",
+               "SELECT count(*) FROM yc.case_counts_received",
+               f"UPDATE yc.case_counts_decided SET n = n + 1 WHERE centre_code = '{B}'",
+               f"INSERT INTO yc.case_counts_delivered (writer, centre_code, delivered_day, n) "
+               f"VALUES ('x', '{B}', '2026-02-12', 5)",
+               "SELECT yc.case_counts_on_new()")
     for who, login in logins.items():
         with psycopg.connect(_libpq_url(login), autocommit=True, sslrootcert=str(loop.ca)) as conn:
             conn.execute("SELECT set_config('yc.centre', %s, false)", (B,))  # claims the other centre

@@ -170,6 +170,10 @@ def _shift(alias: str) -> str:
 #: cases; test_stats_central_groups checks that no query over `cr` reads
 #: another status.
 STATUS_CLASS = f"CASE WHEN s.status IN ({_list(CLOSED_STATUSES)}) THEN s.status ELSE '*' END"
+#: the key of yc.case_counts_received (c0018), whose `status` is STATUS_CLASS and `decided` whether decided
+COUNTED_RECEIVED = ("s.centre_code, s.window_no, s.catalogue_version, s.matter_code, s.applicant_kind, s.clerk_login, "
+                    "s.first_actor, s.outcome, s.status, s.holiday, s.received_day, s.first_notice, s.visits, "
+                    "s.decided")
 
 #: the summary rows every figure may read: the centres', consultations apart
 SCOPE = "s.centre_code = ANY(:centres) AND s.outcome <> 'consultation'"
@@ -179,8 +183,10 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     """The CTEs `cat`, `ords`, `cr` and `cs` over the centres :centres (a text array), for the figures (the
     CSV's case rows are case_rows_sql).
 
-    `cr` (computed once: PostgreSQL materializes a CTE that several subqueries read) is the period's yc.case_summary rows GROUPED with their count `n`, as
-    sqlparts.summary_groups_sql groups a window's: one group per combination of what the figures of the
+    `cr` (computed once: PostgreSQL materializes a CTE that several subqueries read) is the period's
+    yc.case_summary rows as GROUPS with their count `n`, read from the counts the writers keep (c0018: per
+    writer login, summed here; a group of none left out), as sqlparts.summary_groups_sql reads a window's
+    (local 0014): one group per combination of what the figures of the
     received cases read (centre, window, matter and catalogue version, applicant kind, clerk and the name the
     intake step carried, outcome, the status's class (STATUS_CLASS), holiday, day, first-visit notice,
     visits, decided or not), then per
@@ -200,9 +206,6 @@ def groups_sql(calendars: dict[str, WorkdayCalendar], *, multi: bool) -> str:
     def ord_of(day_col: str) -> str:
         return f"(o.j ->> (g.centre_code || '/' || {day_col}))::int"
 
-    received = ("s.centre_code, s.window_no, s.catalogue_version, s.matter_code, s.applicant_kind, s.clerk_login, "
-                f"s.first_actor, s.outcome, {STATUS_CLASS}, s.holiday, s.received_day, s.first_notice, s.visits, "
-                "(s.decided_day IS NOT NULL)")
     decided = ("s.centre_code, s.catalogue_version, s.matter_code, s.outcome, s.decided_day, s.accept_day, "
                "s.promised_date, s.statutory_date, s.pause_days, s.resume_days")
     delivered = "s.centre_code, s.accept_day, s.delivered_day, s.pause_days, s.resume_days"
@@ -217,9 +220,8 @@ cr AS (
     CASE WHEN g.decided THEN '*' END AS decided_day, NULL::text AS promised_date, NULL::text AS statutory_date,
     g.first_notice, g.visits, NULL::int AS wd_decision, NULL::int AS wd_promised, NULL::int AS wd_delivery,
     true AS in_received, false AS in_decided, false AS in_delivered, g.n
-  FROM (SELECT {received.replace(STATUS_CLASS, STATUS_CLASS + ' AS status')} AS decided, count(*)::int AS n
-        FROM yc.case_summary s
-        WHERE {SCOPE} AND s.received_day BETWEEN :f AND :t GROUP BY {received}) g
+  FROM (SELECT {COUNTED_RECEIVED}, SUM(s.n)::int AS n FROM yc.case_counts_received s
+        WHERE {SCOPE} AND s.received_day BETWEEN :f AND :t GROUP BY {COUNTED_RECEIVED} HAVING SUM(s.n) <> 0) g
   LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
   LEFT JOIN yc.users u ON u.login = g.clerk_login
   LEFT JOIN yc.centres cn ON cn.code = g.centre_code
@@ -228,16 +230,17 @@ cr AS (
     g.outcome, NULL, NULL, NULL, g.decided_day, g.promised_date, g.statutory_date, NULL, NULL,
     {ord_of('g.decided_day')} - {ord_of('g.accept_day')} - sh.shift,
     {ord_of('g.promised_date')} - {ord_of('g.accept_day')} - sh.shift, NULL, false, true, false, g.n
-  FROM (SELECT {decided}, count(*)::int AS n FROM yc.case_summary s
-        WHERE {SCOPE} AND s.decided_day BETWEEN :f AND :t GROUP BY {decided}) g
+  FROM (SELECT {decided}, SUM(s.n)::int AS n FROM yc.case_counts_decided s
+        WHERE {SCOPE} AND s.decided_day BETWEEN :f AND :t GROUP BY {decided} HAVING SUM(s.n) <> 0) g
   CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
   LEFT JOIN cat m ON m.version = g.catalogue_version AND m.code = g.matter_code
   UNION ALL
   SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, g.centre_code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
     NULL, NULL, NULL, NULL, NULL, {ord_of('g.delivered_day')} - {ord_of('g.accept_day')} - sh.shift,
     false, false, true, g.n
-  FROM (SELECT {delivered}, count(*)::int AS n FROM yc.case_summary s
-        WHERE {SCOPE} AND s.delivered_day BETWEEN :f AND :t GROUP BY {delivered}) g
+  FROM (SELECT {delivered}, SUM(s.n)::int AS n FROM yc.case_counts_delivered s
+        WHERE s.centre_code = ANY(:centres) AND s.delivered_day BETWEEN :f AND :t GROUP BY {delivered}
+        HAVING SUM(s.n) <> 0) g
   CROSS JOIN ords o CROSS JOIN LATERAL (SELECT {_shift('g')} AS shift) sh
 ),
 catj AS (SELECT coalesce(jsonb_object_agg(version || '/' || code, jsonb_build_object('name', name, 'stat_days',

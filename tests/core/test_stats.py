@@ -283,3 +283,16 @@ def test_a_long_due_list_is_held_to_its_first_cases_and_counted_whole(services, 
         hints = {r["办件编号"]: r["当前提示"] for r in csv.DictReader(f) if r["当前提示"]}
     assert hints == {history["J"]: "红色：已逾期", extra: "红色：已逾期", history["L"]: "黄色：临近到期"}
     assert_reports_agree(services.store, *H.PERIOD)
+
+
+def test_a_due_list_the_report_holds_none_of_is_counted_not_called_empty(services, history, supervisor,
+                                                                         tmp_path, monkeypatch):
+    from desktop.core.stats import tables as tbl
+
+    monkeypatch.setattr(tbl, "DUE_LISTED", 0)
+    services.statistics(start=H.PERIOD[0], end=H.PERIOD[1], scope="window", actor=supervisor,
+                        pdf=tmp_path / "r.pdf")
+    text = "".join((p.extract_text() or "") for p in PdfReader(tmp_path / "r.pdf").pages)
+    text = text.replace(" ", "").replace("\n", "")
+    section = text.split("当前逾期与临近到期办件", 1)[1][:200]
+    assert section.startswith("另有2件办件未列出（共2）") and not section.startswith("（无）")

@@ -111,3 +111,21 @@ def test_a_clerk_cannot_open_the_statistics(window):
     assert not window.statistics_action.isEnabled()
     window.open_statistics()
     assert window.active_dialog is None
+
+
+def test_a_due_list_cut_short_says_so_first(qtbot, super_window, services, clerk, clock, monkeypatch):
+    """A month with more overdue and near-due cases than the report holds (tables.DUE_LISTED, here none): the
+    due tab's first row says how many there are and that the CSV has them all."""
+    from desktop.core.stats import tables as tbl
+
+    _month(services, clerk, clock)
+    clock.now = datetime(2026, 3, 20, 9, 30)  # both accepted cases past their promised dates
+    monkeypatch.setattr(tbl, "DUE_LISTED", 0)
+    dialog = _open(qtbot, super_window)
+    eff = dialog.report.efficiency
+    assert (eff.overdue_now, eff.near_due_now) == (2, 0)
+    index = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())].index("当前逾期与临近到期办件")
+    table = dialog.tabs.widget(index)
+    assert table.rowCount() == 1
+    assert table.item(0, 0).text() == ("另有 2 件未列出（共 2），完整名单见导出的 CSV（“当前提示”列）。"
+                                       "其中已逾期 2 件（报表载有承诺办结日期最早的 0 件），临近到期 0 件。")

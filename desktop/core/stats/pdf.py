@@ -132,13 +132,13 @@ LISTS = {"due": "件办件", "bad_ratings": "条差评", "returned": "个批次"
 
 
 def _rest(t: StatTable) -> str:
-    return t.omitted(LIST_LIMIT, LISTS[t.key])
+    return t.omitted(min(LIST_LIMIT, len(t.rows)), LISTS[t.key])
 
 
 def _stat_table(t: StatTable, spec, st: Styles) -> list[Flowable]:
     out: list[Flowable] = [section(esc(t.title), st)]
-    if not t.rows:
-        out.append(Paragraph("（无）", st.body))
+    if not t.rows:  # none, or a list the report holds none of (its count says how many)
+        out.append(Paragraph(esc(_rest(t)) if t.more else "（无）", st.small if t.more else st.body))
         return out
     shown = t.rows[:LIST_LIMIT] if t.key in LISTS else t.rows
     rows = [[esc(cell_text(v)) for v in r] for r in shown]

@@ -9,6 +9,8 @@ the write says. Then the attacks: a window's, a department's and a row-security-
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime
 
 import psycopg
@@ -245,3 +247,28 @@ def test_a_login_bound_to_one_centre_sees_and_changes_nothing_of_another(loop, c
     # and the report refuses such a login rather than print the one centre it can see as the district
     with pytest.raises(Exception, match="BYPASSRLS"):
         central.compute(bound, centres=[A, B], start=START, end=_today(), today=_today())
+
+
+def test_an_upgrade_while_a_window_writes_loses_no_count(loop, central_url):
+    """c0017 -> c0018 on a live centre: a write open while the upgrade starts commits before the backfill
+    reads (the upgrade waits for it), so the counts hold it; nothing falls between backfill and triggers."""
+    url = central_url
+    loop.push(op(A, "01", 1), op(A, "01", 2))
+    assert downgrade_central(url, "c0017") == "c0017"
+    writer = admin_connect(url)
+    writer.execute("UPDATE yc.cases SET status = 'withdrawn' WHERE case_no = %s", (no(A, "01", 1),))
+    upgraded: list[str] = []
+    upgrade = threading.Thread(target=lambda: upgraded.append(init_central(url)))
+    upgrade.start()
+    for _ in range(150):  # until the upgrade waits for the writer's lock
+        time.sleep(0.1)
+        if admin_scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+            break
+    else:
+        pytest.fail("the upgrade never waited for the open write")
+    writer.commit()
+    writer.close()
+    upgrade.join(60)
+    assert upgraded == [CENTRAL_HEAD]
+    assert admin_scalar(url, "SELECT status FROM yc.case_summary WHERE case_no = %s", (no(A, "01", 1),)) == "withdrawn"
+    assert_counts_match_summary(url)

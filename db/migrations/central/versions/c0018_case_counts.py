@@ -18,10 +18,18 @@ delivered parts). These tables hold those groups, counted as the summary rows co
 Cases with the old outcome 咨询 are not counted (no figure reads them). Each row also names its `writer`
 (session_user: the window's, the department's or the administrator's login; 'backfill' for the rows the
 upgrade made): a statement adds its changes to its own login's rows, so two logins never wait on, or
-deadlock over, one count row (a window's push and a department's decision on the same window's cases
-would otherwise both update that window's groups). A group's count is the sum over its writers, which
-the report takes (GROUP BY the key, HAVING sum <> 0); a writer's row may be negative (it moved a case
-another login counted); a row that reaches 0 stays (there are no more rows than groups times writers).
+deadlock over, one count row. (The sync functions and the office's decisions already take one advisory
+lock per centre, so those two never run at once; the split keeps any other writer, an administrator's
+SQL included, off their rows.) A group's count is the sum over its writers, which the report takes
+(GROUP BY the key, HAVING sum <> 0); a writer's row may be negative (it moved a case another login
+counted). A row that reaches 0 stays: every group a case ever passed through leaves one, so the tables
+grow with the versions pushed, not only with the cases; `DELETE FROM yc.case_counts_... WHERE n = 0` is
+safe at any time (docs/operations.md).
+
+TRUNCATE of yc.case_summary (owner or superuser only) fires no trigger: the counts would stay; empty them
+with it. The upgrade locks yc.case_summary against writers until it commits (SHARE ROW EXCLUSIVE), so that
+no write falls between the backfill and the triggers. The status class is the report's
+(centralsql.STATUS_CLASS, over sqlparts.CLOSED_STATUSES; a test holds them equal).
 
 Kept by statement-level triggers on yc.case_summary (INSERT, UPDATE, DELETE; transition tables), which
 c0013's triggers keep from yc.cases and yc.case_steps in the writer's own transaction: the counts move
@@ -121,6 +129,9 @@ TRIGGERS = (("tg_case_summary_counts_insert", "INSERT", "NEW TABLE AS new_rows",
 
 
 def upgrade() -> None:
+    # writers wait from here to the end of the migration's transaction: a write committed while the tables
+    # were filled would be in neither the backfill nor the triggers (reads go on)
+    op.execute("LOCK TABLE yc.case_summary IN SHARE ROW EXCLUSIVE MODE")
     for table, (cols, day, _) in TABLES.items():
         body = ", ".join(f"{c} {t}" for c, t, _ in cols)
         op.execute(f"CREATE TABLE yc.{table} (writer text NOT NULL, {body}, n int NOT NULL)")

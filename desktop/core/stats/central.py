@@ -120,13 +120,9 @@ SELECT {{what}}
 FROM cs c JOIN hz ON hz.centre = c.centre_code
 WHERE c.outcome = 'accepted' AND c.status IN ('received', 'signed', 'in_review') AND c.promised_date IS NOT NULL
   AND NOT c.paused AND (c.stat_days IS NULL OR c.statutory_date IS NOT NULL) AND {{cond}}"""
-    conds = {"overdue": "c.promised_date < :today", "near": "c.promised_date BETWEEN :today AND hz.horizon"}
-    rows = "c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no"
-    lists = {k: q.all(head.format(what=rows, cond=cond) + "\nORDER BY c.promised_date, c.case_no LIMIT :listed",
-                      today=today.isoformat(), listed=tbl.DUE_LISTED) for k, cond in conds.items()}
-    counts = {k: q.one(head.format(what="count(*)", cond=cond), today=today.isoformat())[0]
-              for k, cond in conds.items()}
-    return lists["overdue"], lists["near"], counts["overdue"], counts["near"]
+    return tbl.due_now(q, head, "c.case_no, c.matter_name, c.promised_date, c.clerk_name, c.window_no",
+                       "c.promised_date, c.case_no", "c.promised_date < :today",
+                       "c.promised_date BETWEEN :today AND hz.horizon", today=today.isoformat())
 
 
 # The period's ratings of the centres' cases. A rating's centre_code IS its case's centre: yc.apply_rating

@@ -173,14 +173,10 @@ def _due_now(q: _Query, cal, today: date) -> tuple[list[tuple], list[tuple], int
     with the worklist's colours; a paused clock or a 待定 date is neither (grey on the worklist). Unlike the
     worklist, a case signed for or in review at the department is still undecided here. The first
     tables.DUE_LISTED of each list, and how many each has."""
-    conds = {"overdue": "promised_date < :today", "near": "promised_date BETWEEN :today AND :horizon"}
-    args = {"today": today.isoformat(), "horizon": _horizon(cal, today).isoformat()}
-    lists = {k: q.all(f"""SELECT case_no, matter_name, promised_date, clerk_name, window_no FROM {q.cases} cr
-WHERE {q.due} AND {cond} ORDER BY promised_date, case_no LIMIT :listed""", listed=tbl.DUE_LISTED, **args)
-             for k, cond in conds.items()}
-    counts = {k: q.one(f"SELECT count(*) FROM {q.cases} cr WHERE {q.due} AND {cond}", **args)[0]
-              for k, cond in conds.items()}
-    return lists["overdue"], lists["near"], counts["overdue"], counts["near"]
+    return tbl.due_now(q, f"SELECT {{what}} FROM {q.cases} cr WHERE {q.due} AND {{cond}}",
+                       "case_no, matter_name, promised_date, clerk_name, window_no", "promised_date, case_no",
+                       "promised_date < :today", "promised_date BETWEEN :today AND :horizon",
+                       today=today.isoformat(), horizon=_horizon(cal, today).isoformat())
 
 
 DUE_SQL = (f"{UNDECIDED_SQL} AND EXISTS (SELECT 1 FROM cases k WHERE k.case_no = cr.case_no "

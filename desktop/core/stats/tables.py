@@ -201,6 +201,17 @@ FROM transfer_batches WHERE state = 'returned' AND substr(created_at, 1, 10) BET
 DUE_LISTED = 500
 
 
+def due_now(q, select: str, rows: str, order: str, overdue: str, near: str, **args) -> tuple:
+    """The overdue and the near-due cases for due_table: the first DUE_LISTED of each list (`rows`, in `order`)
+    and how many each has (one count of both). `select` is the query of the due cases with {what} for its
+    columns and {cond} for a list's condition (`overdue`, `near`), at a window or at the centre."""
+    lists = [q.all(select.format(what=rows, cond=cond) + f"\nORDER BY {order} LIMIT :listed", listed=DUE_LISTED,
+                   **args) for cond in (overdue, near)]
+    n_overdue, n_near = q.one(select.format(what=f"{n_of(overdue)}, {n_of(near)}", cond=f"({overdue} OR {near})"),
+                              **args)
+    return lists[0], lists[1], int(n_overdue), int(n_near)
+
+
 def due_table(overdue, near, n_overdue: int | None = None, n_near: int | None = None) -> Table:
     """The first DUE_LISTED overdue and near-due cases (`overdue`, `near`: rows of case number, matter, promised
     date, clerk, window) of n_overdue and n_near (default: as many as given)."""

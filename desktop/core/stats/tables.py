@@ -203,13 +203,14 @@ DUE_LISTED = 500
 
 def due_now(q, select: str, rows: str, order: str, overdue: str, near: str, **args) -> tuple:
     """The overdue and the near-due cases for due_table: the first DUE_LISTED of each list (`rows`, in `order`)
-    and how many each has (one count of both). `select` is the query of the due cases with {what} for its
-    columns and {cond} for a list's condition (`overdue`, `near`), at a window or at the centre."""
+    and how many each has. `select` is the query of the due cases with {what} for its columns and {cond} for
+    a list's condition (`overdue`, `near`), at a window or at the centre. Each list is counted on its own:
+    one count of both under `overdue OR near` read the whole due index (0.10 s at a million, against under
+    0.06 s for the two)."""
     lists = [q.all(select.format(what=rows, cond=cond) + f"\nORDER BY {order} LIMIT :listed", listed=DUE_LISTED,
                    **args) for cond in (overdue, near)]
-    n_overdue, n_near = q.one(select.format(what=f"{n_of(overdue)}, {n_of(near)}", cond=f"({overdue} OR {near})"),
-                              **args)
-    return lists[0], lists[1], int(n_overdue), int(n_near)
+    counts = [q.one(select.format(what="count(*)", cond=cond), **args)[0] for cond in (overdue, near)]
+    return lists[0], lists[1], int(counts[0]), int(counts[1])
 
 
 def due_table(overdue, near, n_overdue: int | None = None, n_near: int | None = None) -> Table:

@@ -78,24 +78,31 @@ def _create(table: str) -> str:
     return f"CREATE TABLE {table} ({body}, n INTEGER NOT NULL, PRIMARY KEY ({key})) WITHOUT ROWID"
 
 
+def _plus(table: str, key: str, select: str) -> str:
+    """One more in the group (key) of each row `select` gives (its values, then 1). The SELECT must end with
+    a WHERE: it ends the SELECT before ON CONFLICT."""
+    return f"INSERT INTO {table} ({key}, n) {select}\n  ON CONFLICT ({key}) DO UPDATE SET n = n + 1;\n"
+
+
+def _minus(table: str, key: str, values: str, where: str = "") -> str:
+    """One fewer in the group (key) = (values) [FROM ... ] where `where`; a group of none is deleted."""
+    match = f"({key}) = (SELECT {values} WHERE {where})" if where else f"({key}) = ({values})"
+    return (f"UPDATE {table} SET n = n - 1 WHERE {match};\n"
+            f"DELETE FROM {table} WHERE n <= 0 AND {match};\n")
+
+
 def _count(table: str, r: str) -> str:
     """One more case row `r` (NEW) in its group."""
     cols, cond = TABLES[table]
-    names = ", ".join(c for c, _, _ in cols)
     values = ", ".join(v.format(r=r) for _, v, _ in cols)
-    where = f" WHERE {cond.format(r=r)}" if cond else " WHERE true"  # the WHERE ends the SELECT before ON CONFLICT
-    return (f"INSERT INTO {table} ({names}, n) SELECT {values}, 1{where}\n"
-            f"  ON CONFLICT ({names}) DO UPDATE SET n = n + 1;\n")
+    return _plus(table, ", ".join(c for c, _, _ in cols), f"SELECT {values}, 1 WHERE {(cond or 'true').format(r=r)}")
 
 
 def _uncount(table: str, r: str) -> str:
-    """One case row `r` (OLD) fewer in its group; a group of none is deleted."""
+    """One case row `r` (OLD) fewer in its group."""
     cols, cond = TABLES[table]
-    match = " AND ".join(f"{c} = {v.format(r=r)}" for c, v, _ in cols)
-    if cond:
-        match = f"{cond.format(r=r)} AND {match}"
-    return (f"UPDATE {table} SET n = n - 1 WHERE {match};\n"
-            f"DELETE FROM {table} WHERE n <= 0 AND {match};\n")
+    return _minus(table, ", ".join(c for c, _, _ in cols), ", ".join(v.format(r=r) for _, v, _ in cols),
+                  cond.format(r=r) if cond else "")
 
 
 TRIGGERS = {
@@ -120,27 +127,17 @@ RATING_TABLE = ("CREATE TABLE rating_counts (rated_day TEXT NOT NULL, centre_cod
                 f"PRIMARY KEY ({RATING_KEY})) WITHOUT ROWID")
 
 
-def _gap_add(select: str) -> str:
-    return f"INSERT INTO gap_counts ({GAP_KEY}, n) {select}\n  ON CONFLICT ({GAP_KEY}) DO UPDATE SET n = n + 1;\n"
-
-
-def _minus(table: str, key: str, values: str, where: str) -> str:
-    """One fewer in the group (key) = (values) where `where`; a group of none is deleted."""
-    match = f"({key}) = (SELECT {values} WHERE {where})" if where else f"({key}) = ({values})"
-    return (f"UPDATE {table} SET n = n - 1 WHERE {match};\n"
-            f"DELETE FROM {table} WHERE n <= 0 AND {match};\n")
-
-
 def _gap_case_plus(r: str) -> str:
     """The case row r (NEW) counted for each distinct material and state of its gaps."""
-    return _gap_add(f"SELECT {GAP_CASE.format(r=r)}, g.code, g.state, 1 FROM "
+    return _plus("gap_counts", GAP_KEY, f"SELECT {GAP_CASE.format(r=r)}, g.code, g.state, 1 FROM "
                     f"(SELECT DISTINCT code, state FROM case_gaps WHERE case_no = {r}.case_no) g WHERE true")
 
 
 def _gap_case_minus(r: str) -> str:
-    return (f"UPDATE gap_counts SET n = n - 1 WHERE ({GAP_KEY.rsplit(', code', 1)[0]}) = "
-            f"({GAP_CASE.format(r=r)}) AND (code, state) IN (SELECT code, state FROM case_gaps WHERE case_no = {r}.case_no);\n"
-            f"DELETE FROM gap_counts WHERE n <= 0 AND ({GAP_KEY.rsplit(', code', 1)[0]}) = ({GAP_CASE.format(r=r)});\n")
+    case_key = GAP_KEY.removesuffix(", code, state")
+    return (f"UPDATE gap_counts SET n = n - 1 WHERE ({case_key}) = ({GAP_CASE.format(r=r)}) "
+            f"AND (code, state) IN (SELECT code, state FROM case_gaps WHERE case_no = {r}.case_no);\n"
+            f"DELETE FROM gap_counts WHERE n <= 0 AND ({case_key}) = ({GAP_CASE.format(r=r)});\n")
 
 
 def _only_src(r: str) -> str:
@@ -150,7 +147,7 @@ def _only_src(r: str) -> str:
 
 
 def _gap_row_plus(r: str) -> str:
-    return _gap_add(f"SELECT {GAP_CASE.format(r='s')}, {r}.code, {r}.state, 1 FROM case_summary s "
+    return _plus("gap_counts", GAP_KEY, f"SELECT {GAP_CASE.format(r='s')}, {r}.code, {r}.state, 1 FROM case_summary s "
                     f"WHERE s.case_no = {r}.case_no AND {_only_src(r)}")
 
 
@@ -159,14 +156,9 @@ def _gap_row_minus(r: str) -> str:
                   f"s.case_no = {r}.case_no AND {_only_src(r)}")
 
 
-def _rating_add(select: str) -> str:
-    return (f"INSERT INTO rating_counts ({RATING_KEY}, n) {select}\n"
-            f"  ON CONFLICT ({RATING_KEY}) DO UPDATE SET n = n + 1;\n")
-
-
 def _rating_row_plus(r: str) -> str:
-    return _rating_add(f"SELECT substr({r}.rated_at, 1, 10), s.centre_code, s.window_no, {r}.overall, {r}.occasion, 1 "
-                       f"FROM case_summary s WHERE s.case_no = {r}.case_no")
+    return _plus("rating_counts", RATING_KEY, f"SELECT substr({r}.rated_at, 1, 10), s.centre_code, s.window_no, "
+                  f"{r}.overall, {r}.occasion, 1 FROM case_summary s WHERE s.case_no = {r}.case_no")
 
 
 def _rating_row_minus(r: str) -> str:
@@ -175,8 +167,8 @@ def _rating_row_minus(r: str) -> str:
 
 
 def _rating_case_plus(r: str) -> str:
-    return _rating_add(f"SELECT substr(x.rated_at, 1, 10), {r}.centre_code, {r}.window_no, x.overall, x.occasion, 1 "
-                       f"FROM ratings x WHERE x.case_no = {r}.case_no")
+    return _plus("rating_counts", RATING_KEY, f"SELECT substr(x.rated_at, 1, 10), {r}.centre_code, {r}.window_no, "
+                  f"x.overall, x.occasion, 1 FROM ratings x WHERE x.case_no = {r}.case_no")
 
 
 def _rating_case_minus(r: str) -> str:

@@ -271,6 +271,8 @@ class StatisticsDialog(QDialog):
             for r, row in enumerate(body):
                 for c, value in enumerate(row):
                     table.setItem(r, c, QTableWidgetItem(cell_text(value)))
+            if t.more:  # the line across the whole row: it sizes no column
+                table.setSpan(0, 0, 1, len(t.columns))
             self.tabs.addTab(table, t.title)
         self._set_buttons(True)
         self.loaded.emit(rep)

@@ -132,3 +132,77 @@ def test_a_bound_windows_chained_batch_takes_the_fast_path(central_url, window):
     with admin_connect(central_url) as conn, pytest.raises(psycopg.Error) as err:
         conn.execute("SELECT yc.push_fast(%s, %s, %s)", (Jsonb(more), A, "01"))
     assert err.value.sqlstate == "YC199"
+
+
+# New cases of every shape the summary distinguishes: the outcomes, the statuses a new case may carry, the step
+# words it counts (notice, supplemented, gap.supplied, delivered), a step without a clerk name, an intake on a
+# holiday, a case completed on the spot on another day, a paused one, dates absent, a late step time.
+def _summary_batch(centre: str, window_no: str) -> list[dict]:
+    at = "2026-02-12T23:59:30+08:00"
+    shapes = [
+        {},
+        {"step": {"event": "notice", "clerk_name": "李四", "at": at}, "outcome": "notice"},
+        {"step": {"event": "supplemented", "clerk_name": "李四", "at": at}},
+        {"step": {"event": "gap.supplied", "clerk_name": "", "at": at}},
+        {"status": "delivered", "outcome": "completed", "complete_at": "2026-02-13T10:00:00+08:00",
+         "step": {"event": "delivered", "clerk_name": "王五", "at": at}},
+        {"status": "delivered", "outcome": "completed", "step": {"event": "case.completed", "clerk_name": "王五"}},
+        {"step": {"event": "delivered", "clerk_name": "王五"}},  # accepted, still received: delivered, not decided
+        {"status": "withdrawn", "step": {"event": "delivered", "clerk_name": "王五", "at": at}},
+        {"status": "voided", "outcome": "refused"},
+        {"outcome": "refused", "holiday": True, "promised_date": None},
+        {"paused_since": "2026-02-12", "statutory_date": "2026-03-20"},
+        {"outcome": "consultation", "step": {"event": "", "clerk_name": "赵六"}},
+    ]
+    return [case_op(centre, window_no, n, **shape) for n, shape in enumerate(shapes, start=1)]
+
+
+def _summaries(url: str, window_no: str) -> dict[str, dict]:
+    with admin_connect(url) as conn:
+        cur = conn.execute("SELECT * FROM yc.case_summary WHERE window_no = %s ORDER BY case_no", (window_no,))
+        names = [d.name for d in cur.description]
+        return {r[0][8:]: {k: v for k, v in zip(names, r, strict=True) if k not in ("case_no", "window_no",
+                                                                                  "refreshed_at")}
+                for r in cur.fetchall()}
+
+
+def test_the_fast_path_writes_the_summary_rows_the_triggers_compute(central_url, window):
+    """c0019: yc.push_fast writes a new case's summary row from the batch and the triggers leave it alone.
+    It must be the row the triggers compute from the tables: the same cases through the per-op loop (another
+    window), and the fast path's own cases recomputed by the triggers (an administrator's no-op UPDATE)."""
+    with CentralClient(window(A, "01")) as fast, CentralClient(window(A, "02")) as slow:
+        f = fast.push(_summary_batch(A, "01"))
+        s = slow.push([*_summary_batch(A, "02"), freeze_op("case.teleport", {})])  # an unknown kind: the loop
+    assert [a["status"] for a in f] == [a["status"] for a in s[:-1]] == ["applied"] * 12
+    written = _summaries(central_url, "01")
+    assert len(written) == 12
+    assert written == _summaries(central_url, "02")
+    with admin_connect(central_url) as conn:  # c0013's recomputation of every one of them, from the tables
+        conn.execute("UPDATE yc.cases SET status = status WHERE window_no = '01'")
+        conn.commit()
+    assert _summaries(central_url, "01") == written
+    # what the shapes were for: each rule the batch's derivation follows is seen at least once
+    rows = list(written.values())
+    assert {r["first_notice"] for r in rows} == {0, 1} and {r["visits"] for r in rows} == {1, 2}
+    assert {r["holiday"] for r in rows} == {0, 1} and {r["paused"] for r in rows} == {False, True}
+    assert None in {r["first_actor"] for r in rows} and "李四" in {r["first_actor"] for r in rows}
+    assert written["2602120005"]["accept_day"] == "2026-02-13" == written["2602120005"]["decided_day"]
+    assert written["2602120007"]["delivered_day"] is not None and written["2602120007"]["decided_day"] is None
+    assert written["2602120008"]["delivered_day"] is None and written["2602120008"]["decided_day"] is None
+    assert written["2602120010"]["promised_date"] is None
+
+
+def test_a_case_the_fast_path_summarised_is_recomputed_by_a_later_write_in_the_same_transaction(central_url,
+                                                                                              window):
+    """The triggers leave out a new case whose summary row this transaction wrote; a later write to that case
+    in the same transaction (a step, an update) is recomputed all the same."""
+    window(A, "01")
+    with admin_connect(central_url) as conn:
+        conn.execute("SELECT yc.push_fast(%s, %s, %s)", (Jsonb([case_op(A, "01", 1), case_op(A, "01", 2)]), A, "01"))
+        conn.execute("INSERT INTO yc.case_steps (case_no, centre_code, version, event, window_no, actor_name) "
+                     "VALUES (%s, %s, 1, 'notice', '01', '李四')", (f"{A}012602120001", A))
+        conn.execute("UPDATE yc.cases SET status = 'withdrawn' WHERE case_no = %s", (f"{A}012602120002",))
+        conn.commit()
+    rows = _summaries(central_url, "01")
+    assert rows["2602120001"]["first_notice"] == 1
+    assert rows["2602120002"]["status"] == "withdrawn"

@@ -12,12 +12,13 @@ next ANALYZE) the planner computed the per-case step aggregates for every case o
 kept the touched ones: the cost of one push grew with the table.
 
 What changes:
-- yc.push_fast (c0017's body, every check kept as it was) writes a new case's steps first, then its summary
-  row, computed from the batch row and its one step by the same rules as c0013's recomputation (a test
-  compares every column with that recomputation for every kind of new case), then the case itself. The
-  steps' foreign key to yc.cases becomes DEFERRABLE (INITIALLY IMMEDIATE, so every other writer sees no
-  change); push_fast defers it for its steps and sets it back to IMMEDIATE (which checks them) once the
-  cases are in, before it writes anything else.
+- yc.push_fast (c0017's body, every check kept as it was, and one more before any write: a batch holding a
+  case the centre knows already, a later version, goes to the per-op loop at once instead of after its
+  writes) writes a new case's steps first, then its summary row, computed from the batch row and its one
+  step by the same rules as c0013's recomputation (a test compares every column with that recomputation for
+  every kind of new case), then the case itself. The steps' foreign key to yc.cases becomes DEFERRABLE
+  (INITIALLY IMMEDIATE, so every other writer sees no change); push_fast defers it for its steps and sets it
+  back to IMMEDIATE (which checks them) once the cases are in, before it writes anything else.
 - c0013's trigger functions (replaced whole, same signatures and triggers) gather the touched case numbers
   into an array first and read each touched case through its primary key and its steps through their index
   (a plan that no longer depends on the tables' statistics). On INSERT into yc.cases they leave out the
@@ -110,6 +111,7 @@ DECLARE
     v_rows yc.fast_op[];
     v_n int;
     v_ids uuid[];
+    v_case_nos text[];
     v_distinct_ids int;
     v_cases int;
     v_distinct_cases int;
@@ -147,7 +149,7 @@ BEGIN
     IF v_n <> pg_catalog.jsonb_array_length(p_ops) THEN
         RAISE EXCEPTION 'not for the fast path' USING ERRCODE = 'YC199';
     END IF;
-    SELECT array_agg(f.op_id), count(DISTINCT f.op_id),
+    SELECT array_agg(f.op_id), array_agg(f.case_no) FILTER (WHERE f.kind = 'case.upsert'), count(DISTINCT f.op_id),
            count(*) FILTER (WHERE f.kind = 'case.upsert'),
            count(DISTINCT f.case_no) FILTER (WHERE f.kind = 'case.upsert'),
            bool_or(pg_catalog.jsonb_typeof(f.p) <> 'object' OR coalesce(f.case_no, '') = ''
@@ -160,7 +162,7 @@ BEGIN
                        OR (f.p->>'status' = 'delivered' AND f.p->>'outcome' IS DISTINCT FROM 'completed')
                        OR NOT yc.case_no_belongs(f.case_no, p_centre, p_window)
                        OR NOT yc.catalogue_published(f.p->>'catalogue_version', p_centre))))
-      INTO v_ids, v_distinct_ids, v_cases, v_distinct_cases, v_bad
+      INTO v_ids, v_case_nos, v_distinct_ids, v_cases, v_distinct_cases, v_bad
       FROM unnest(v_rows) f;
     IF v_key IS NOT NULL THEN  -- a bound window: every op extends the head, in batch order
         SELECT bool_and(c.cseq = v_head_seq + c.rn AND c.cprev = c.expected_prev
@@ -181,6 +183,7 @@ BEGIN
      WHERE d.kind = 'document.printed' AND (d.first_case IS NULL OR d.first_case > d.n);
     IF v_bad OR v_distinct_ids <> v_n OR v_distinct_cases <> v_cases
        OR yc.known_ops(v_ids)
+       OR yc.known_cases(v_case_nos) > 0  -- a later version of a known case: the loop, before any write
        OR (v_orphans IS NOT NULL AND yc.known_cases(v_orphans) <> pg_catalog.cardinality(v_orphans))
     THEN
         RAISE EXCEPTION 'not for the fast path' USING ERRCODE = 'YC199';

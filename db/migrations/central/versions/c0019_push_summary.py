@@ -18,7 +18,10 @@ What changes:
   step by the same rules as c0013's recomputation (a test compares every column with that recomputation for
   every kind of new case), then the case itself. The steps' foreign key to yc.cases becomes DEFERRABLE
   (INITIALLY IMMEDIATE, so every other writer sees no change); push_fast defers it for its steps and sets it
-  back to IMMEDIATE (which checks them) once the cases are in, before it writes anything else.
+  back to IMMEDIATE (which checks them) once the cases are in, before it writes anything else. When it gives
+  a batch up, sync.push's sub-transaction rolls back its rows and the mode alike. Any login may now defer
+  the key in its own transaction (SET CONSTRAINTS ALL DEFERRED): its check then waits for that commit, and
+  a fast push in that transaction leaves it IMMEDIATE (tests/sync/test_push_summary_attacks.py).
 - c0013's trigger functions (replaced whole, same signatures and triggers) gather the touched case numbers
   into an array first and read each touched case through its primary key and its steps through their index
   (a plan that no longer depends on the tables' statistics). On INSERT into yc.cases they leave out the

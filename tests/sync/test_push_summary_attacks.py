@@ -21,8 +21,8 @@ from psycopg.types.json import Jsonb
 
 from db.central import admin_connect, downgrade_central, freeze_op, init_central, window_role_name
 from db.central.admin import _migrate
+from tests.support.central_counts import assert_counts_match_summary
 from tests.support.central_ops import CENTRAL_HEAD, A, B, case_op, case_payload
-from tests.sync.test_central_case_summary import assert_counts_match_summary
 
 FK = "fk_case_steps_case_no_cases"
 

@@ -91,16 +91,22 @@ def create_application(argv: list[str]) -> QApplication:
 
 
 def _setup_logging(home: Path) -> None:
+    """The GUI's log, logs/gui.log in the data folder. A log that cannot be opened (a full disk, a `logs` that
+    is no folder) never keeps the window from starting: the log goes to standard error instead. A write that
+    fails later is reported there by logging itself and the window goes on."""
     if not home.is_dir() or logging.getLogger().handlers:
         return
-    logs = home / "logs"
-    logs.mkdir(exist_ok=True)
-    logging.basicConfig(
-        filename=logs / "gui.log",
-        level=logging.INFO,
-        encoding="utf-8",
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    problem = None
+    try:
+        logs = home / "logs"
+        logs.mkdir(exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(logs / "gui.log", encoding="utf-8")
+    except OSError as e:
+        handler, problem = logging.StreamHandler(), e
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    if problem is not None:
+        log.warning("cannot open the log file in %s (%s); logging to standard error", home / "logs", problem)
 
 
 def _excepthook(kind, value, tb) -> None:

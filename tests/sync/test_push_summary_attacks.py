@@ -23,12 +23,9 @@ from db.central import admin_connect, downgrade_central, freeze_op, init_central
 from db.central.admin import _migrate
 from tests.support.central_counts import assert_counts_match_summary
 from tests.support.central_ops import CENTRAL_HEAD, A, B, case_op, case_payload
+from tests.support.loop_central import no
 
 FK = "fk_case_steps_case_no_cases"
-
-
-def no(centre: str, window_no: str, serial: int) -> str:
-    return f"{centre}{window_no}260212{serial:04d}"
 
 
 class Window:

@@ -96,17 +96,17 @@ def _setup_logging(home: Path) -> None:
     fails later is reported there by logging itself and the window goes on."""
     if not home.is_dir() or logging.getLogger().handlers:
         return
+    logs = home / "logs"
     problem = None
     try:
-        logs = home / "logs"
         logs.mkdir(exist_ok=True)
         handler: logging.Handler = logging.FileHandler(logs / "gui.log", encoding="utf-8")
     except OSError as e:
         handler, problem = logging.StreamHandler(), e
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    logging.basicConfig(level=logging.INFO, handlers=[handler],
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if problem is not None:
-        log.warning("cannot open the log file in %s (%s); logging to standard error", home / "logs", problem)
+        log.warning("cannot open the log file in %s (%s); logging to standard error", logs, problem)
 
 
 def _excepthook(kind, value, tb) -> None:

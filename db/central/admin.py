@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from db.central.client import _sqlalchemy_url, _translate, admin_connect
+from db.central.client import SHARED_SUFFIX, _sqlalchemy_url, _translate, admin_connect
 from db.central.errors import CentralUnreachable
 
 __all__ = [
@@ -121,12 +121,13 @@ def window_role_name(centre_code: str, window_no: str) -> str:
 
 
 def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name: str | None = None,
-               hosts: Sequence[str] = (), pooled: bool = False) -> str:
+               hosts: Sequence[str] = (), pooled: bool = False, shared: bool = False) -> str:
     """Register a window (and its centre) and (re)issue its login; returns its libpq connection URL.
 
     `hosts` ("H:P" each) replace the admin URL's host in the window's URL: the pooler, or the primary and
     its standby (several hosts add target_session_attrs=read-write); `pooled` gives the form for a centre
-    behind PgBouncer (channel_binding=prefer: a pooler offers no channel binding). See login_url.
+    behind PgBouncer (channel_binding=prefer: a pooler offers no channel binding), `shared` the pooler's
+    shared entry (pooled, database DB_shared: central c0020, docs/security.md). See login_url.
 
     Creates LOGIN role yc_w_<centre>_<window> IN ROLE yc_window, or resets its password when it exists.
     The password (secrets.token_urlsafe) is sent to the server only as a SCRAM verifier. The URL uses
@@ -139,11 +140,11 @@ def add_window(admin_url: str, centre_code: str, window_no: str, *, centre_name:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
         role, password = _register_window(conn, centre_code, window_no, centre_name)
         conn.commit()
-    return login_url(admin_url, role, password, hosts=host_list, pooled=pooled)
+    return login_url(admin_url, role, password, hosts=host_list, pooled=pooled, shared=shared)
 
 
 def add_windows(admin_url: str, windows: Sequence[tuple[str, str]], *, centre_names: Mapping[str, str] | None = None,
-                hosts: Sequence[str] = (), pooled: bool = False) -> list[str]:
+                hosts: Sequence[str] = (), pooled: bool = False, shared: bool = False) -> list[str]:
     """add_window for many windows at once [(centre_code, window_no)...]: one connection and one
     transaction (all or nothing), the same checks, roles and rows; returns their URLs in order.
     What a district provisioning its centres uses (and the load generator: thousands of windows)."""
@@ -156,7 +157,7 @@ def add_windows(admin_url: str, windows: Sequence[tuple[str, str]], *, centre_na
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('yichuang.central.add_window'))")
         for centre_code, window_no in windows:
             role, password = _register_window(conn, centre_code, window_no, names.get(centre_code))
-            urls.append(login_url(admin_url, role, password, hosts=host_list, pooled=pooled))
+            urls.append(login_url(admin_url, role, password, hosts=host_list, pooled=pooled, shared=shared))
         conn.commit()
     return urls
 
@@ -237,10 +238,11 @@ def parse_hosts(hosts: Sequence[str]) -> list[tuple[str, int]]:
 
 
 def login_url(admin_url: str, role: str, password: str, *, hosts: Sequence[tuple[str, int]] = (),
-              pooled: bool = False) -> str:
+              pooled: bool = False, shared: bool = False) -> str:
     """The libpq URL of a login: the admin URL's host, port and database, or `hosts` (libpq's multi-host
     form "H1:P1,H2:P2", with target_session_attrs=read-write so that a window finds the primary);
-    always sslmode=verify-full, and channel_binding=prefer when `pooled`."""
+    always sslmode=verify-full, and channel_binding=prefer when `pooled`. `shared` (implies `pooled`)
+    names the pooler's shared entry, DB_shared (db.central.pooler)."""
     from sqlalchemy.engine import make_url
 
     u = make_url(_sqlalchemy_url(admin_url))
@@ -251,7 +253,8 @@ def login_url(admin_url: str, role: str, password: str, *, hosts: Sequence[tuple
         host = f"[{host}]" if ":" in host else host
         return f"{host}:{port}" if port else host
 
-    dbname = quote(u.database or "postgres", safe="")
+    dbname = quote((u.database or "postgres") + (SHARED_SUFFIX if shared else ""), safe="")
+    pooled = pooled or shared
     # the login must verify the centre's certificate (the CA goes with the URL: --ca-cert); the clients
     # insist on it anyway, the URL says so for anyone reading it
     query = "sslmode=verify-full"

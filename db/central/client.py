@@ -5,15 +5,18 @@ Also the URL forms and the translation of driver errors into db.central.errors, 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import math
 import re
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from os import PathLike
 from typing import Any, Self
 
 import psycopg
-from psycopg.conninfo import conninfo_to_dict
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.json import Jsonb
 
 from db.central.errors import (
@@ -29,7 +32,8 @@ from db.central.errors import (
 )
 from db.central.wire import CHAIN_FIELDS
 
-__all__ = ["CHAIN_FIELDS", "POOLED_CHANNEL_BINDING", "TLS_PARAMS", "TRANSIENT_STATES", "CentralClient", "TlsSession", "admin_connect"]
+__all__ = ["CHAIN_FIELDS", "GATEWAY_LOGIN", "POOLED_CHANNEL_BINDING", "TLS_PARAMS", "TRANSIENT_STATES", "CentralClient",
+           "TlsSession", "WindowKey", "admin_connect"]
 
 # the push's batch document: UTF-8 as is (the payloads are UTF-8 text already; \uXXXX escapes would make
 # Chinese text half again as long and the centre's JSON parser decode every one), no spaces
@@ -117,6 +121,11 @@ def _translate(exc: Exception) -> CentralError:
         return office_error(detail, sqlstate=state)
     if state == "YC004":
         return CentralRefused(f"中心数据库拒绝了请求：{detail}", sqlstate=state)
+    if state == "YC007":
+        return CentralRefused(f"中心连接池的共享入口拒绝了本窗口：{detail}", sqlstate=state)
+    if state == "YC008":
+        return CentralRefused(f"中心连接池的共享入口拒绝了本窗口：{detail}，请校准本机时钟", sqlstate=state,
+                              detail=getattr(getattr(exc, "diag", None), "message_detail", None))
     if state in TRANSIENT_STATES and not isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
         return CentralUnreachable(f"无法连接中心数据库：服务器暂不可写或正在切换，请稍后重试（{detail}）", sqlstate=state)
     if isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError)):
@@ -208,7 +217,7 @@ class TlsSession:
                 raise CentralUnreachable(f"无法连接中心数据库：{exc}") from None
         return self._conn
 
-    def _call(self, query: str, params: tuple[Any, ...]) -> Any:
+    def _call(self, query: Any, params: tuple[Any, ...]) -> Any:
         """One call in one transaction. A transient refusal (TRANSIENT_STATES: a read-only standby, a
         pooler's lost prepared statement) is retried once on a new connection, never more: the caller
         hears CentralUnreachable and marks nothing."""
@@ -220,8 +229,13 @@ class TlsSession:
             self.close()
         return self._call_once(query, params)
 
-    def _call_once(self, query: str, params: tuple[Any, ...]) -> Any:
+    def _statement(self, conn: psycopg.Connection, query: Any, params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        """The statement a call sends on this connection (CentralClient builds the shared pool's form)."""
+        return query, params
+
+    def _call_once(self, query: Any, params: tuple[Any, ...]) -> Any:
         conn = self._connection()
+        query, params = self._statement(conn, query, params)
         try:
             with conn.cursor() as cur:
                 if self._statement_timeout_ms is not None:
@@ -260,6 +274,30 @@ class TlsSession:
         self.close()
 
 
+GATEWAY_LOGIN = "yc_gateway"
+"""The login of the pooler's shared entry (central c0020, db.central.pooler.GATEWAY_ROLE)."""
+SHARED_SUFFIX = "_shared"
+"""The shared entry's database name is the per-login entry's plus this (db.central.pooler writes both)."""
+WindowKey = tuple[str, str, bytes]
+"""(centre code, window number, the window's key): what a call through the shared entry is signed with."""
+
+
+class _SyncCall:
+    """One sync.* call: `direct` is its statement on a window's own login; through the pooler's shared
+    entry it becomes gw.call(centre, window, at, mac, fn, args) with args the JSON array of its
+    parameters, signed with the window's key."""
+
+    __slots__ = ("direct", "fn")
+
+    def __init__(self, fn: str, direct: str) -> None:
+        self.fn = fn
+        self.direct = direct
+
+    @staticmethod
+    def gateway_args(params: tuple[Any, ...]) -> str:
+        return "[" + ",".join(_PUSH_DUMPS(p.obj) if isinstance(p, Jsonb) else _PUSH_DUMPS(p) for p in params) + "]"
+
+
 class CentralClient(TlsSession):
     """A window's connection to the central database, speaking only the sync.* functions: the real
     implementation of desktop.core.sync.transport.Transport.
@@ -271,6 +309,50 @@ class CentralClient(TlsSession):
     APPLICATION_NAME = "yichuang-window"
     _no_pull_all = False  # set when the centre answered that it has no sync.pull_all (before c0015)
 
+    def __init__(self, url: str, *, ca_cert: str | PathLike[str] | None = None, connect_timeout: float = 5,
+                 statement_timeout: float | None = None, window_key: WindowKey | None = None) -> None:
+        """`window_key` (centre code, window number, the window's key): what a call through the pooler's
+        shared entry (central c0020) is signed with. Used only when the server says the session's login
+        is the shared pool's (`yc_gateway`); a direct or per-login connection never sends it."""
+        super().__init__(url, ca_cert=ca_cert, connect_timeout=connect_timeout,
+                         statement_timeout=statement_timeout)
+        self._window_key = window_key
+        self._clock_offset = timedelta(0)  # the centre's clock minus ours, learnt from a YC008 answer
+
+    def _shared_pool(self, conn: psycopg.Connection) -> bool:
+        """Is this connection the pooler's shared entry? Its login is `yc_gateway`: PostgreSQL reports
+        session_authorization at log-in and PgBouncer passes the server's report on."""
+        return conn.info.parameter_status("session_authorization") == GATEWAY_LOGIN
+
+    def _statement(self, conn: psycopg.Connection, query: Any, params: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        if not isinstance(query, _SyncCall):
+            return query, params
+        if not self._shared_pool(conn):
+            return query.direct, params
+        if self._window_key is None:
+            raise CentralRefused("该地址是中心连接池的共享入口，只接受已绑定本机密钥的窗口：本次连接未带窗口密钥")
+        centre, window, key = self._window_key
+        args = query.gateway_args(params)
+        at = (datetime.now(UTC) + self._clock_offset).isoformat(timespec="milliseconds")
+        message = "|".join(("yc-gateway-1", query.fn, centre, window, at,
+                            hashlib.sha256(args.encode("utf-8")).hexdigest()))
+        mac = hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+        return "SELECT gw.call(%s, %s, %s, %s, %s, %s)", (centre, window, at, mac, query.fn, args)
+
+    def _call(self, query: Any, params: tuple[Any, ...]) -> Any:
+        try:
+            return super()._call(query, params)
+        except CentralRefused as exc:
+            if exc.sqlstate != "YC008" or not exc.detail:
+                raise
+            # the centre's clock is far from ours: sign with its time (the MAC still proves the key)
+            try:
+                server = datetime.fromisoformat(exc.detail.replace("Z", "+00:00"))
+            except ValueError:
+                raise exc from None
+            self._clock_offset = server - datetime.now(UTC)
+        return super()._call(query, params)
+
     def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time" (ISO text), "centre_code",
         "centre_name", "window_no"}; ProtocolTooOld if the server no longer accepts `protocol` (the
@@ -279,9 +361,28 @@ class CentralClient(TlsSession):
         With `client` ({"machine_id", "key_sha256", "client_time"}) the answer also says "bound" (is
         this window bound to a machine: if not, call bind_window once) and "chain_head" {seq, mac};
         WindowBoundElsewhere when the window is bound to another machine or another key."""
-        if client is None:
-            return self._call("SELECT sync.handshake(%s)", (protocol,))
-        return self._call("SELECT sync.handshake(%s, %s)", (protocol, Jsonb(dict(client))))
+        call = (_SyncCall("handshake", "SELECT sync.handshake(%s)"), (protocol,)) if client is None else (
+            _SyncCall("handshake", "SELECT sync.handshake(%s, %s)"), (protocol, Jsonb(dict(client))))
+        try:
+            return self._call(*call)
+        except CentralRefused as exc:
+            per_login = self._per_login_url()
+            if exc.sqlstate != "YC007" or per_login is None:
+                raise
+        # The pooler's shared entry does not know this window's key yet (a new window, or a new PC after
+        # retire-window): the round goes on through the same pooler's per-login entry, where the window's
+        # own login handshakes and binds; the next round uses the shared entry again.
+        self.close()
+        self._url = per_login
+        return self._call(*call)
+
+    def _per_login_url(self) -> str | None:
+        """The URL of the same pooler's per-login entry when this one is its shared entry (DB_shared,
+        db.central.pooler.SHARED_SUFFIX), else None."""
+        dbname = self._url_params().get("dbname") or ""
+        if not dbname.endswith(SHARED_SUFFIX) or len(dbname) == len(SHARED_SUFFIX):
+            return None
+        return make_conninfo(self._url, dbname=dbname[: -len(SHARED_SUFFIX)])
 
     def bind_window(self, machine_id: str, window_key: str) -> dict[str, Any]:
         """Bind this (unbound) window to this machine and register its key (hex, 32 bytes): trust on
@@ -292,7 +393,7 @@ class CentralClient(TlsSession):
     def restore_state(self) -> dict[str, Any]:
         """What a replacement PC needs from the centre: {"last_serials": {"YYMMDD": n…},
         "chain_head": {"seq", "mac"}, "centre_code", "window_no"}."""
-        return self._call("SELECT sync.restore_state()", ())
+        return self._call(_SyncCall("restore_state", "SELECT sync.restore_state()"), ())
 
     def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Send outbox operations ({"op_id", "kind", "payload": frozen JSON text, "sha256"}, and for a
@@ -311,7 +412,7 @@ class CentralClient(TlsSession):
             batch.append(item)
         if not batch:
             return []
-        return self._call("SELECT sync.push(%s)", (Jsonb(batch, dumps=_PUSH_DUMPS),))
+        return self._call(_SyncCall("push", "SELECT sync.push(%s)"), (Jsonb(batch, dumps=_PUSH_DUMPS),))
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> list[str]:
         """Upload contents [(sha256, data)…]; returns the sha256 of those the centre now holds for this
@@ -319,12 +420,12 @@ class CentralClient(TlsSession):
         if not blobs:
             return []
         items = [{"sha256": sha, "data": base64.b64encode(data).decode("ascii")} for sha, data in blobs]
-        return self._call("SELECT sync.put_blobs(%s)", (Jsonb(items),))
+        return self._call(_SyncCall("put_blobs", "SELECT sync.put_blobs(%s)"), (Jsonb(items),))
 
     def pull(self, stream: str, after: int, limit: int = 1000) -> dict[str, Any]:
         """{"rows": [{"seq", "key", "data"}…] (seq > after, ascending, this centre's and global rows),
         "last_seq": seq of the last row, or `after` when there is none}."""
-        return self._call("SELECT sync.pull(%s, %s, %s)", (stream, after, limit))
+        return self._call(_SyncCall("pull", "SELECT sync.pull(%s, %s, %s)"), (stream, after, limit))
 
     def pull_all(self, cursors: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, dict[str, Any]]:
         """One page of every stream in `cursors` ({stream: after}) in one call (central c0015's sync.pull_all):
@@ -333,7 +434,7 @@ class CentralClient(TlsSession):
         stream, the same answer."""
         if not self._no_pull_all:
             try:
-                return self._call("SELECT sync.pull_all(%s)", (Jsonb({
+                return self._call(_SyncCall("pull_all", "SELECT sync.pull_all(%s)"), (Jsonb({
                     name: {"after": int(after), "limit": int(limits.get(name, 1000))}
                     for name, after in cursors.items()}),))
             except CentralRefused as exc:
@@ -346,8 +447,8 @@ class CentralClient(TlsSession):
         """Hold a case of this centre for 10 minutes (renewable by this window): {"granted": true, "until"},
         or {"granted": false, "holder": {"window_no", "clerk_name", "until"}} when another window holds it,
         or {"granted": true, "unknown": true} when the centre does not know the case yet (nothing held)."""
-        return self._call("SELECT sync.lease_case(%s, %s, %s)", (case_no, clerk_login, clerk_name))
+        return self._call(_SyncCall("lease_case", "SELECT sync.lease_case(%s, %s, %s)"), (case_no, clerk_login, clerk_name))
 
     def release_case(self, case_no: str) -> dict[str, Any]:
         """Let go of this window's lease on a case: {"released": bool}."""
-        return self._call("SELECT sync.release_case(%s)", (case_no,))
+        return self._call(_SyncCall("release_case", "SELECT sync.release_case(%s)"), (case_no,))

@@ -8,10 +8,11 @@ from __future__ import annotations
 class CentralError(Exception):
     """The central database refused or failed a call. `message` is Chinese, for people."""
 
-    def __init__(self, message: str, *, sqlstate: str | None = None):
+    def __init__(self, message: str, *, sqlstate: str | None = None, detail: str | None = None):
         super().__init__(message)
         self.message = message
         self.sqlstate = sqlstate
+        self.detail = detail  # the server's DETAIL, where a caller acts on it (YC008: the centre's clock)
 
 
 class CentralUnreachable(CentralError):

@@ -18,12 +18,13 @@ from typing import Any
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from db.central.client import _libpq_url, admin_connect
+from db.central.client import GATEWAY_LOGIN, SHARED_SUFFIX, _libpq_url, admin_connect
 
-__all__ = ["POOLER_ROLE", "PoolerSettings", "pooler_config"]
+__all__ = ["GATEWAY_ROLE", "POOLER_ROLE", "SHARED_SUFFIX", "PoolerSettings", "pooler_config"]
 
 POOLER_ROLE = "yc_pooler"
 POOLER_CONNECTION_LIMIT = 10
+GATEWAY_ROLE = GATEWAY_LOGIN  # central c0020: the shared pool's server login (gw.call only)
 
 
 class PoolerSettings:
@@ -31,7 +32,8 @@ class PoolerSettings:
 
     max_client_conn = 20000  # persistent window connections the pooler holds (one per window, a few spare)
     default_pool_size = 1  # server connections per window login: a window's sync is one call at a time
-    max_db_connections = 80  # server connections in all, below PostgreSQL's max_connections (100)
+    max_db_connections = 80  # server connections per database entry, below PostgreSQL's max_connections (100)
+    shared_pool_size = 16  # the shared entry's server connections, warm, used by every bound window in turn
     server_idle_timeout = 10  # a window's idle server connection goes back within 10 s
     query_wait_timeout = 20  # a window waiting for a server connection gives up before its own 30 s
     server_connect_timeout = 5
@@ -54,12 +56,17 @@ def pooler_config(admin_url: str, out_dir: str | os.PathLike[str], *, cert_file:
                   key_file: str | os.PathLike[str], server_ca_file: str | os.PathLike[str] | None = None,
                   listen_host: str = "0.0.0.0", listen_port: int = 6432,
                   settings: type[PoolerSettings] = PoolerSettings) -> dict[str, Any]:
-    """Write DIR/pgbouncer.ini, DIR/userlist.txt (the pooler's own login only, 0600) and copies of the TLS
-    files (pooler.crt, pooler.key 0600, server-ca.crt), and give `yc_pooler` a new password (sent as a
-    SCRAM verifier). The central schema must be at c0009 or later (pooler.lookup). `server_ca_file`
-    defaults to the admin URL's sslrootcert. Returns {"ini", "auth_file", "listen", "database", "server"}.
+    """Write DIR/pgbouncer.ini, DIR/userlist.txt (the pooler's own logins only, 0600) and copies of the TLS
+    files (pooler.crt, pooler.key 0600, server-ca.crt), and give `yc_pooler` (and, from central c0020,
+    `yc_gateway`) a new password (sent as a SCRAM verifier). The central schema must be at c0009 or later
+    (pooler.lookup). `server_ca_file` defaults to the admin URL's sslrootcert. Returns {"ini",
+    "auth_file", "listen", "database", "shared_database" (None before c0020), "server"}.
 
-    Running it again issues a new pooler password: restart (or RELOAD) the pooler with the new files."""
+    Two database entries: DB, one pool per login (every window and department; a window binds its key
+    through it), and DB_shared (c0020), one pool of warm server connections logged in as `yc_gateway`,
+    through which a bound window's calls go as gw.call with its key's MAC (docs/security.md).
+
+    Running it again issues new pooler passwords: restart (or RELOAD) the pooler with the new files."""
     params = conninfo_to_dict(_libpq_url(admin_url))
     host = params.get("host") or "127.0.0.1"
     if "," in host or host.startswith("/"):
@@ -77,10 +84,15 @@ def pooler_config(admin_url: str, out_dir: str | os.PathLike[str], *, cert_file:
     with admin_connect(admin_url) as conn:
         if not conn.execute("SELECT to_regprocedure('pooler.lookup(text)') IS NOT NULL").fetchone()[0]:
             raise ValueError("the central schema has no pooler.lookup: run yichuang central init first")
-        password = secrets.token_urlsafe(32)
-        verifier = conn.pgconn.encrypt_password(password.encode(), POOLER_ROLE.encode(), b"scram-sha-256")
-        conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {} CONNECTION LIMIT {}").format(
-            sql.Identifier(POOLER_ROLE), sql.Literal(verifier.decode()), sql.Literal(POOLER_CONNECTION_LIMIT)))
+        shared = conn.execute("SELECT to_regprocedure('gw.call(text, text, text, text, text, text)') IS NOT NULL"
+                              ).fetchone()[0]
+        passwords = {}
+        for role, limit in ((POOLER_ROLE, POOLER_CONNECTION_LIMIT),
+                            *(((GATEWAY_ROLE, settings.shared_pool_size + 4),) if shared else ())):
+            passwords[role] = secrets.token_urlsafe(32)
+            verifier = conn.pgconn.encrypt_password(passwords[role].encode(), role.encode(), b"scram-sha-256")
+            conn.execute(sql.SQL("ALTER ROLE {} LOGIN PASSWORD {} CONNECTION LIMIT {}").format(
+                sql.Identifier(role), sql.Literal(verifier.decode()), sql.Literal(limit)))
         conn.commit()
 
     out = Path(out_dir).resolve()
@@ -88,14 +100,18 @@ def pooler_config(admin_url: str, out_dir: str | os.PathLike[str], *, cert_file:
     shutil.copyfile(cert_file, out / "pooler.crt")
     _write(out / "pooler.key", Path(key_file).read_bytes(), 0o600)
     shutil.copyfile(server_ca, out / "server-ca.crt")
-    _write(out / "userlist.txt", f"{_quote_userlist(POOLER_ROLE)} {_quote_userlist(password)}\n", 0o600)
+    _write(out / "userlist.txt", "".join(f"{_quote_userlist(role)} {_quote_userlist(pw)}\n"
+                                         for role, pw in passwords.items()), 0o600)
     s = settings
+    shared_entry = (f"{dbname}{SHARED_SUFFIX} = host={host} port={port} dbname={dbname} user={GATEWAY_ROLE} "
+                    f"pool_size={s.shared_pool_size} max_db_connections={s.shared_pool_size}\n") if shared else ""
     ini = f"""\
-;; yichuang central pooler-config: PgBouncer for the centre's windows (transaction pooling,
-;; one pool per window login, logins looked up through pooler.lookup). See docs/operations.md.
+;; yichuang central pooler-config: PgBouncer for the centre's windows (transaction pooling; logins
+;; looked up through pooler.lookup). {dbname}: one pool per login. {dbname}{SHARED_SUFFIX}: one shared pool
+;; logged in as {GATEWAY_ROLE}, for bound windows (gw.call). See docs/operations.md.
 [databases]
 {dbname} = host={host} port={port} dbname={dbname}
-
+{shared_entry}
 [pgbouncer]
 listen_addr = {listen_host}
 listen_port = {int(listen_port)}
@@ -128,9 +144,10 @@ pidfile = {out / "pgbouncer.pid"}
     _write(out / "pgbouncer.ini", ini, 0o644)
     # one descriptor per client and per server connection: the usual soft limit of 1,024 would refuse
     # windows long before max_client_conn ("accept() failed: Too many open files")
-    nofile = s.max_client_conn + s.max_db_connections + 1000
+    nofile = s.max_client_conn + s.max_db_connections + s.shared_pool_size + 1000
     _write(out / "pgbouncer-limits.conf", "# systemd drop-in: /etc/systemd/system/pgbouncer.service.d/limits.conf\n"
            f"[Service]\nLimitNOFILE={nofile}\n", 0o644)
     return {"ini": str(out / "pgbouncer.ini"), "auth_file": str(out / "userlist.txt"),
             "limits": str(out / "pgbouncer-limits.conf"),
-            "listen": f"{listen_host}:{int(listen_port)}", "database": dbname, "server": f"{host}:{port}"}
+            "listen": f"{listen_host}:{int(listen_port)}", "database": dbname,
+            "shared_database": f"{dbname}{SHARED_SUFFIX}" if shared else None, "server": f"{host}:{port}"}

@@ -170,6 +170,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a host the window dials instead of the admin URL's (repeat: primary and standby)")
     sp.add_argument("--pooled", action="store_true",
                     help="the centre is behind PgBouncer: the URL says channel_binding=prefer")
+    sp.add_argument("--shared", action="store_true",
+                    help="the pooler's shared entry (DB_shared, implies --pooled): warm server connections "
+                         "shared by bound windows; a new window binds through the per-login entry by itself")
     sp = add("pooler-config", cmd_central_pooler_config,
              "write a PgBouncer configuration (transaction pooling, logins looked up at the centre)", cen)
     sp.add_argument("url", help="superuser URL of the central database (the pooler serves this database)")

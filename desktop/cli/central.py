@@ -39,7 +39,7 @@ def cmd_central_add_window(args) -> int:
         raise BadInput("E_HOST", f"--host 应为 主机:端口（例如 10.0.0.5:6432）：{e}", field="host") from e
     try:
         url = add_window(args.url, args.centre, args.window, centre_name=args.centre_name, hosts=hosts,
-                         pooled=bool(getattr(args, "pooled", False)))
+                         pooled=bool(getattr(args, "pooled", False)), shared=bool(getattr(args, "shared", False)))
     except CentralUnreachable as e:
         raise YichuangError("E_CENTRAL", str(e)) from e
     _print_json({"url": url, "ca_cert": ca_pem.decode("utf-8", errors="replace")})

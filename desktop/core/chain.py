@@ -280,6 +280,16 @@ def client_identity(store: Store) -> dict[str, str]:
             "window_key": store.chain_key.hex()}
 
 
+def window_key(store: Store) -> tuple[str, str, bytes] | None:
+    """(centre code, window number, key): what this window signs its calls through the centre pooler's
+    shared entry with (db.central.client.CentralClient's window_key); None where this computer has no key
+    (the call then says so if it meets the shared entry)."""
+    if store.chain_key is None:
+        return None
+    w = store.window()
+    return (w.centre_code, w.window_no, store.chain_key)
+
+
 # ---- verification -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ChainBreak:

@@ -203,9 +203,11 @@ def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = No
     ca_note = _ca_expiry(link.ca_file, now)
     if connect is None:
         from db.central.client import CentralClient
+        from desktop.core import chain
 
         def connect(lk):
-            return CentralClient(lk.url, ca_cert=lk.ca_file, connect_timeout=5, statement_timeout=10)
+            return CentralClient(lk.url, ca_cert=lk.ca_file, connect_timeout=5, statement_timeout=10,
+                                 window_key=chain.window_key(store))
     from desktop.core import chain
 
     me = chain.client_identity(store)  # ChainKeyMissing: reported by _guard with its own message

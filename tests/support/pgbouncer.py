@@ -147,6 +147,16 @@ class TempPgBouncer:
         query = (query + "&" if query else "") + "channel_binding=prefer"
         return urlunsplit((u.scheme, f"{userinfo}@{self.host}:{self.port}", u.path, query, ""))
 
+    def shared_url(self, direct_url: str) -> str:
+        """The same window's URL for the pooler's shared entry (DB_shared, central c0020): what
+        `central add-window --shared` prints."""
+        from urllib.parse import urlsplit, urlunsplit
+
+        from db.central.pooler import SHARED_SUFFIX
+
+        u = urlsplit(self.window_url(direct_url))
+        return urlunsplit((u.scheme, u.netloc, u.path + SHARED_SUFFIX, u.query, ""))
+
     def stop(self) -> None:
         self._kill()
         if self.dir is not None:

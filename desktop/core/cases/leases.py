@@ -67,8 +67,10 @@ def _open(store: Store) -> Transport | None:
         return None
     except Exception:  # noqa: BLE001 - no usable link (e.g. no CA): offline for the lease's purposes
         return None
+    from desktop.core import chain
+
     return CentralClient(link.url, ca_cert=link.ca_file, connect_timeout=LEASE_CONNECT_SECONDS,
-                         statement_timeout=LEASE_CONNECT_SECONDS * 2)
+                         statement_timeout=LEASE_CONNECT_SECONDS * 2, window_key=chain.window_key(store))
 
 
 def take_lease(store: Store, *, case_no: str, clerk: Clerk, transport: Transport | None = None) -> Lease:

@@ -72,7 +72,7 @@ def _open_transport(store: Store, candidate: CandidateLink | None = None) -> Tra
 
     if candidate is None:
         candidate = candidate_link(store)
-    return CentralClient(candidate.url, ca_cert=candidate.ca_file)
+    return CentralClient(candidate.url, ca_cert=candidate.ca_file, window_key=chain.window_key(store))
 
 
 def link_central(store: Store, *, url: str | None = None, ca_cert: str | Path | None = None,

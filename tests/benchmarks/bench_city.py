@@ -1,7 +1,7 @@
 """City load generator (issue 17, by hand): N simulated windows syncing with one central PostgreSQL.
 
     .venv/bin/python tests/benchmarks/bench_city.py --windows N --minutes M [--sync-every S]
-        [--via direct|pooler] [--workers W] [--json]
+        [--via direct|pooler|shared] [--workers W] [--json]
 
 It starts its own throwaway PostgreSQL 15 (TLS, SCRAM; and PgBouncer with `--via pooler`, configured by the
 product's `pooler-config` code), migrates the central schema, provisions N window logins through the
@@ -15,7 +15,9 @@ the pulls of every stream (paging until a short page) from the window's own curs
 Arrivals: first a morning burst (every window syncs once, at a random moment in the first 60 s), then each
 window syncs again after a random 0.5-1.5 x --sync-every. `--via direct` is a short connection per sync
 straight to PostgreSQL (option (a) of docs/scaling.md); `--via pooler` a persistent client connection to
-PgBouncer in transaction mode (option (c)), opened by the window's first sync. Latency is measured from
+PgBouncer in transaction mode (option (c)), opened by the window's first sync; `--via shared` the same to the
+pooler's shared entry (central c0020: one pool of warm server connections logged in as yc_gateway, each call
+signed with the window's key; a window binds through the per-login entry by itself). Latency is measured from
 the moment a sync was due to its end (waiting for a worker included). When time is up the generator
 stops, pushes whatever ops are still unsent (drain, untimed), and compares every op made with what the
 centre holds (yc.ops, yc.chain, yc.cases). Then the floor: plain single-row INSERT transactions with the
@@ -88,7 +90,7 @@ class Window:
                 "client_time": now_iso()}
 
     def new_client(self) -> CentralClient:
-        return CentralClient(self.url, ca_cert=self.ca)
+        return CentralClient(self.url, ca_cert=self.ca, window_key=(self.centre, self.window_no, self.key))
 
     def make_ops(self, rng: random.Random) -> None:
         """1-5 operations, as a clerk's work between two syncs leaves them in the outbox."""
@@ -244,7 +246,7 @@ class ConnectionSampler(threading.Thread):
 
 def drive(windows: list[Window], args: argparse.Namespace, stats: Stats, rng: random.Random) -> float:
     """The timed run: the burst, then random arrivals around --sync-every, until --minutes are up."""
-    persistent = args.via == "pooler"
+    persistent = args.via in ("pooler", "shared")
     t0 = time.monotonic()
     end = t0 + args.minutes * 60
     burst = min(BURST_S, args.minutes * 60)
@@ -340,8 +342,9 @@ def floor_rate(admin_dsn: str, windows: list[Window], workers: int, seconds: flo
     with admin_connect(admin_dsn, autocommit=True) as con:
         con.execute("CREATE TABLE IF NOT EXISTS public.bench_floor (id bigserial PRIMARY KEY, who text, "
                     "at timestamptz DEFAULT now())")
-        con.execute("GRANT INSERT ON public.bench_floor TO yc_window")
-        con.execute("GRANT USAGE ON SEQUENCE public.bench_floor_id_seq TO yc_window")
+        # the shared entry's server login too (benchmark table only: the floor through the same path)
+        con.execute("GRANT INSERT ON public.bench_floor TO yc_window, yc_gateway")
+        con.execute("GRANT USAGE ON SEQUENCE public.bench_floor_id_seq TO yc_window, yc_gateway")
     count = [0] * workers
     stop = time.monotonic() + seconds
 
@@ -407,7 +410,7 @@ def main() -> None:
     ap.add_argument("--windows", type=int, default=300)
     ap.add_argument("--minutes", type=float, default=1.0)
     ap.add_argument("--sync-every", type=float, default=30.0)
-    ap.add_argument("--via", choices=("direct", "pooler"), default="direct")
+    ap.add_argument("--via", choices=("direct", "pooler", "shared"), default="direct")
     ap.add_argument("--workers", type=int, default=32, help="syncs at once (the generator's thread pool)")
     ap.add_argument("--floor-seconds", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=17)
@@ -438,7 +441,7 @@ def main() -> None:
             publish_catalogue(admin_url, json.dumps({"version": CATALOGUE_VERSION, "matters": [CATALOGUE_MATTER]},
                                                 ensure_ascii=False))
             hosts: list[str] = []
-            if args.via == "pooler":
+            if args.via in ("pooler", "shared"):
                 from tests.support.pgbouncer import TempPgBouncer
 
                 pgb = TempPgBouncer(pg, admin_url).start()
@@ -448,7 +451,8 @@ def main() -> None:
                       for n in range(1, WINDOWS_PER_CENTRE + 1)][: args.windows]
             urls = []
             for k in range(0, len(wanted), 500):
-                urls += add_windows(admin_url, wanted[k:k + 500], hosts=hosts, pooled=args.via == "pooler")
+                urls += add_windows(admin_url, wanted[k:k + 500], hosts=hosts, pooled=args.via == "pooler",
+                                    shared=args.via == "shared")
             assert pg.ca_file is not None
             windows = [Window(c, n, u, pg.ca_file) for (c, n), u in zip(wanted, urls, strict=True)]
             provision_s = time.monotonic() - t

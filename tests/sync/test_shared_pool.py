@@ -260,3 +260,40 @@ def test_the_downgrade_to_c0019_takes_the_shared_entry_away_and_gives_caller_win
     assert state(url) == before
     init_central(url)
     assert state(url) == head
+
+
+def test_through_the_shared_entry_the_centre_and_window_still_come_from_the_caller(window, pooler, pg, central_url):
+    """The content checks of the trust issue hold through the shared entry: the window is the one that
+    signed, whatever a payload says (tests/sync/test_attacks_centre.py makes the same attacks direct)."""
+    from tests.support.central_ops import case_op
+
+    def case_no(centre: str, window_no: str, serial: int) -> str:
+        return case_payload(centre, window_no, serial)["case_no"]
+
+    url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
+    key_a, key_b = _bind(url_a, pg.ca_file), _bind(url_b, pg.ca_file)
+    chain_a, chain_b = Chain(key_a), Chain(key_b)
+    with CentralClient(pooler.shared_url(url_a), ca_cert=pg.ca_file, window_key=(CENTRE, "01", key_a)) as a, \
+            CentralClient(pooler.shared_url(url_b), ca_cert=pg.ca_file, window_key=(CENTRE, "02", key_b)) as b:
+        assert [r["status"] for r in a.push([chain_a(case_op(CENTRE, "01", 1))])] == ["applied"]
+        theirs = {"centre_code": CENTRE, "window_no": "02"}
+        answers = a.push([
+            chain_a(freeze_op("audit.recorded", {**theirs, "at": "2026-02-12T10:00:00+08:00", "actor": "demo",
+                                                 "action": "override"})),
+            chain_a(freeze_op("rating.recorded", {**theirs, "case_no": case_no(CENTRE, "01", 1), "overall": 1,
+                                                  "rated_at": "2026-02-12T10:00:00+08:00"})),
+            chain_a(case_op(OTHER, "01", 5)),
+        ])
+        assert [x["status"] for x in answers] == ["rejected"] * 3
+        # window B signs its own calls but cannot take over A's case
+        hijack = case_payload(CENTRE, "02", 1, case_no=case_no(CENTRE, "01", 1), version=99, status="delivered")
+        [answer] = b.push([chain_b(freeze_op("case.upsert", hijack))])
+        assert answer["status"] == "rejected"
+        # and what A pulls is its own centre's: every case status row is a case of centre 310104
+        rows = a.pull_all({"case_status": 0}, {})["case_status"]["rows"]
+        assert rows and {r["key"][:6] for r in rows} == {CENTRE[:6]}
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        assert con.execute("SELECT window_no, version, status FROM yc.cases WHERE case_no = %s",
+                           (case_no(CENTRE, "01", 1),)).fetchone() == ("01", 1, "received")
+        assert con.execute("SELECT count(*) FROM yc.cases WHERE centre_code = %s", (OTHER,)).fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM yc.ratings").fetchone()[0] == 0

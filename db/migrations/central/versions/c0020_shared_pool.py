@@ -31,6 +31,11 @@ What it adds:
   login is always itself (its role decides, as before); `yc_gateway` can set the setting itself but can
   reach nothing that reads it except gw.call, which overwrites it after checking the MAC.
 
+- `pg_cancel_backend` and `pg_terminate_backend` are revoked from PUBLIC in this database: PostgreSQL lets
+  a role signal its own sessions, and every shared server connection is `yc_gateway`'s, so through the
+  shared entry one window could cancel or end another window's call in flight (any centre's). No login
+  of the product uses them; the superuser keeps them.
+
 What it does not change: direct windows, departments and administrators; the per-login pooled alias.
 """
 
@@ -158,6 +163,18 @@ END $$
     execute_to=(GATEWAY_ROLE,))
 
 
+_SIGNAL = """
+DO $$
+DECLARE f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'pg_catalog'::regnamespace
+                AND p.proname IN ('pg_cancel_backend', 'pg_terminate_backend') LOOP
+        EXECUTE format('@STMT@', f);
+    END LOOP;
+END $$"""
+
+
 def upgrade() -> None:
     op.execute(f"""
 DO $$
@@ -176,6 +193,8 @@ END $$""")
     op.execute("CREATE SCHEMA gw AUTHORIZATION yc_owner")
     op.execute("REVOKE ALL ON SCHEMA gw FROM PUBLIC")
     op.execute(f"GRANT USAGE ON SCHEMA gw TO {GATEWAY_ROLE}")
+    # every shared server connection is yc_gateway's: no window may signal another's (any login's, here)
+    op.execute(_SIGNAL.replace("@STMT@", "REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC"))
     replace(CALLER_WINDOW, revision=revision)
     create(GW_CALL)
 
@@ -184,5 +203,6 @@ def downgrade() -> None:
     drop(GW_CALL)
     restore(CALLER_WINDOW, revision=revision)
     op.execute("DROP SCHEMA gw")
+    op.execute(_SIGNAL.replace("@STMT@", "GRANT EXECUTE ON FUNCTION %s TO PUBLIC"))
     # the cluster role yc_gateway stays (other databases of the cluster may use it), like every yc_ role;
     # here it can reach nothing: its schema is gone

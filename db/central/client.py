@@ -276,6 +276,9 @@ class TlsSession:
 
 GATEWAY_LOGIN = "yc_gateway"
 """The login of the pooler's shared entry (central c0020, db.central.pooler.GATEWAY_ROLE)."""
+MAX_CLOCK_CORRECTION = timedelta(hours=24)
+"""How far the client will sign with the centre's clock instead of its own (YC008): beyond it, a person
+sets the PC's clock (a pooler lying about the time cannot make it sign calls for far-off times)."""
 SHARED_SUFFIX = "_shared"
 """The shared entry's database name is the per-login entry's plus this (db.central.pooler writes both)."""
 WindowKey = tuple[str, str, bytes]
@@ -319,6 +322,11 @@ class CentralClient(TlsSession):
         self._window_key = window_key
         self._clock_offset = timedelta(0)  # the centre's clock minus ours, learnt from a YC008 answer
 
+    @staticmethod
+    def _now() -> datetime:
+        """This PC's clock."""
+        return datetime.now(UTC)
+
     def _shared_pool(self, conn: psycopg.Connection) -> bool:
         """Is this connection the pooler's shared entry? Its login is `yc_gateway`: PostgreSQL reports
         session_authorization at log-in and PgBouncer passes the server's report on."""
@@ -333,7 +341,7 @@ class CentralClient(TlsSession):
             raise CentralRefused("该地址是中心连接池的共享入口，只接受已绑定本机密钥的窗口：本次连接未带窗口密钥")
         centre, window, key = self._window_key
         args = query.gateway_args(params)
-        at = (datetime.now(UTC) + self._clock_offset).isoformat(timespec="milliseconds")
+        at = (self._now() + self._clock_offset).isoformat(timespec="milliseconds")
         message = "|".join(("yc-gateway-1", query.fn, centre, window, at,
                             hashlib.sha256(args.encode("utf-8")).hexdigest()))
         mac = hmac.new(key, message.encode("utf-8"), hashlib.sha256).hexdigest()
@@ -350,7 +358,10 @@ class CentralClient(TlsSession):
                 server = datetime.fromisoformat(exc.detail.replace("Z", "+00:00"))
             except ValueError:
                 raise exc from None
-            self._clock_offset = server - datetime.now(UTC)
+            offset = server - self._now()
+            if abs(offset) > MAX_CLOCK_CORRECTION:  # a clock a day off is fixed by a person, not signed around
+                raise exc from None
+            self._clock_offset = offset
         return super()._call(query, params)
 
     def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -36,6 +36,15 @@ class PoolerSettings:
     shared_pool_size = 16  # the shared entry's server connections, warm, used by every bound window in turn
     server_idle_timeout = 10  # a window's idle server connection goes back within 10 s
     query_wait_timeout = 20  # a window waiting for a server connection gives up before its own 30 s
+    # A server connection of the shared entry serves every window in turn: what one window SETs for its
+    # session (read-only, synchronous_commit off, a time zone, no timeout) must not outlive its transaction
+    # (RESET ALL after every transaction, in transaction pooling too; it keeps plans, unlike DISCARD ALL);
+    # and a window that lifted its own timeouts must not hold one for long (PgBouncer's own limits, past
+    # the login's 30 s statement and 15 s idle-in-transaction timeouts).
+    server_reset_query = "RESET ALL"
+    server_reset_query_always = 1
+    query_timeout = 40
+    idle_transaction_timeout = 20
     server_connect_timeout = 5
     server_login_retry = 2
 
@@ -122,6 +131,10 @@ default_pool_size = {s.default_pool_size}
 max_db_connections = {s.max_db_connections}
 server_idle_timeout = {s.server_idle_timeout}
 query_wait_timeout = {s.query_wait_timeout}
+server_reset_query = {s.server_reset_query}
+server_reset_query_always = {s.server_reset_query_always}
+query_timeout = {s.query_timeout}
+idle_transaction_timeout = {s.idle_transaction_timeout}
 server_connect_timeout = {s.server_connect_timeout}
 server_login_retry = {s.server_login_retry}
 

@@ -221,6 +221,16 @@ def test_the_client_corrects_its_clock_from_the_centre_and_a_keyless_client_is_t
         c._clock_offset = timedelta(hours=3)  # as if this PC's clock ran three hours fast
         assert c.pull_all({"case_status": 0}, {}) == {"case_status": {"rows": [], "last_seq": 0}}
         assert abs(c._clock_offset.total_seconds()) < 60  # learnt from the centre's YC008
+
+    class TwoDaysFast(CentralClient):  # a PC whose clock is two days ahead
+        @staticmethod
+        def _now() -> datetime:
+            return datetime.now(UTC) + timedelta(days=2)
+
+    with TwoDaysFast(shared, ca_cert=pg.ca_file, window_key=(CENTRE, "01", key)) as c:
+        with pytest.raises(CentralRefused, match="时钟") as err:  # a person sets that clock
+            c.pull_all({"case_status": 0}, {})
+        assert err.value.sqlstate == "YC008" and c._clock_offset == timedelta(0)
     with CentralClient(shared, ca_cert=pg.ca_file) as c, pytest.raises(CentralRefused, match="共享入口"):
         c.pull_all({"case_status": 0}, {})
 

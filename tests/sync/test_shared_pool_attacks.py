@@ -107,9 +107,12 @@ def test_a_window_neither_reads_nor_stops_another_windows_call_in_flight_on_the_
     assert outcome["answer"] == {"case_status": {"rows": [], "last_seq": 0}}
 
 
-@pytest.mark.xfail(strict=True, reason="open defect: session settings made on a shared server connection "
-                   "outlive the transaction (PgBouncer transaction pooling, no reset) and reach other "
-                   "windows' calls; needs a pooler-side reset (server_reset_query_always) - see review notes")
+def server_default(central_url: str, name: str) -> str:
+    """The server's own value of a setting (what a session starts with when nobody set it)."""
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        return con.execute("SELECT reset_val FROM pg_settings WHERE name = %s", (name,)).fetchone()[0]
+
+
 def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, pooler, pg, central_url):
     """Window X (another centre) makes every shared server connection read-only with a session SET, then
     lets go of them; window A's push through the shared entry must still be applied."""
@@ -124,6 +127,9 @@ def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, p
         for con in hostile:
             con.execute("BEGIN")
             con.execute("SET default_transaction_read_only = on")
+            con.execute("SET synchronous_commit = off")  # would let a crash lose a push the window was told of
+            con.execute("SET TimeZone = 'America/New_York'")
+            con.execute("SET statement_timeout = 1")
         for con in hostile:
             con.execute("COMMIT")
     finally:
@@ -135,4 +141,12 @@ def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, p
                                             "chain_mac")}]], ensure_ascii=False)
     with _raw(pooler.shared_url(url_a), pg.ca_file) as a:
         answer = a.execute(GW, _signed(key_a, "push", CENTRE, "01", args)).fetchone()[0]
+        # the pooler reset each server connection after X's transactions (server_reset_query_always); the
+        # suite's server itself runs with synchronous_commit off, so read-only, time zone and timeout show it
+        for _ in range(PoolerSettings.shared_pool_size):
+            assert a.execute("SELECT current_setting('default_transaction_read_only'), "
+                             "current_setting('synchronous_commit'), current_setting('TimeZone'), "
+                             "current_setting('statement_timeout')").fetchone() == (
+                "off", server_default(central_url, "synchronous_commit"), server_default(central_url, "TimeZone"),
+                "30s")  # the shared login's own role setting
     assert [r["status"] for r in answer] == ["applied"]

@@ -79,3 +79,13 @@ def central_window(pg: TempPostgres, central_url: str) -> Callable[..., str]:
 def window(central_window: Callable[..., str]) -> Callable[..., str]:
     """The sync tests' name for central_window (the UI layer's `window` is the main window)."""
     return central_window
+
+
+@pytest.fixture
+def pooler(pg: TempPostgres, central_url: str):
+    """A PgBouncer in front of this test's central database, configured by the product's pooler-config
+    (tests/support/pgbouncer.py): its per-login entry and its shared entry (central c0020)."""
+    from tests.support.pgbouncer import TempPgBouncer
+
+    with TempPgBouncer(pg, central_url) as bouncer:
+        yield bouncer

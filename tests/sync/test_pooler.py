@@ -15,15 +15,8 @@ from desktop.cli import main
 from desktop.core.errors import CentralUnavailable
 from tests.support.central_ops import publish_store_catalogues
 from tests.support.factories import residence_permit_intake
-from tests.support.pgbouncer import TempPgBouncer
 
 CENTRE = "310104"
-
-
-@pytest.fixture
-def pooler(pg, central_url):
-    with TempPgBouncer(pg, central_url) as bouncer:
-        yield bouncer
 
 
 def _count(central_url: str, query: str, *params) -> int:

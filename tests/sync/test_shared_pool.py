@@ -7,10 +7,7 @@ over the shared entry's connection (where the server sees only yc_gateway)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -22,16 +19,10 @@ from db.central.errors import CentralRefused
 from desktop.cli import main
 from tests.support.central_ops import Chain, case_payload, publish_store_catalogues
 from tests.support.factories import residence_permit_intake
-from tests.support.pgbouncer import TempPgBouncer
+from tests.support.shared_pool import GW, bind, raw, signed
 
 CENTRE = "310104"
 OTHER = "310105"
-
-
-@pytest.fixture
-def pooler(pg, central_url):
-    with TempPgBouncer(pg, central_url) as bouncer:
-        yield bouncer
 
 
 def _one(central_url: str, query: str, *params):
@@ -39,32 +30,9 @@ def _one(central_url: str, query: str, *params):
         return con.execute(query, params).fetchone()[0]
 
 
-def _bind(url: str, ca) -> bytes:
-    """Bind the window at `url` (its own login, direct) to a new machine and key, as a new PC does."""
-    key = secrets.token_bytes(32)
-    machine = uuid.uuid4().hex
-    with CentralClient(url, ca_cert=ca) as c:
-        hello = c.handshake(5, {"machine_id": machine, "key_sha256": hashlib.sha256(key).hexdigest(),
-                                "client_time": datetime.now(UTC).isoformat()})
-        assert hello["bound"] is False
-        c.bind_window(machine, key.hex())
-    return key
 
 
-def _signed(key: bytes, fn: str, centre: str, window: str, args: str, *, at: datetime | None = None) -> tuple:
-    """gw.call's parameters, signed the way c0020 specifies it (written out here, not taken from the client)."""
-    at_text = (at or datetime.now(UTC)).isoformat(timespec="milliseconds")
-    message = f"yc-gateway-1|{fn}|{centre}|{window}|{at_text}|{hashlib.sha256(args.encode()).hexdigest()}"
-    return centre, window, at_text, hmac.new(key, message.encode(), hashlib.sha256).hexdigest(), fn, args
 
-
-def _raw(url: str, ca) -> psycopg.Connection:
-    """A raw connection to the pooler with the window's own credentials (what an attacker at a window has)."""
-    return psycopg.connect(_libpq_url(url), sslrootcert=str(ca), autocommit=True, prepare_threshold=None,
-                           connect_timeout=10)
-
-
-GW = "SELECT gw.call(%s, %s, %s, %s, %s, %s)"
 
 
 def test_a_new_window_binds_by_itself_then_syncs_through_the_shared_pool_exactly_once(
@@ -94,16 +62,16 @@ def test_a_new_window_binds_by_itself_then_syncs_through_the_shared_pool_exactly
 def test_the_shared_entry_runs_as_the_signed_window_and_refuses_every_forgery(window, pooler, pg, central_url):
     url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
     url_x = window(OTHER, "01")
-    key_a, key_b = _bind(url_a, pg.ca_file), _bind(url_b, pg.ca_file)
-    _bind(url_x, pg.ca_file)
+    key_a, key_b = bind(url_a, pg.ca_file), bind(url_b, pg.ca_file)
+    bind(url_x, pg.ca_file)
     hello = "[]"  # sync.restore_state(): it answers with the caller's centre and window
     pulls = json.dumps([{"case_status": 0}])
-    with _raw(pooler.shared_url(url_a), pg.ca_file) as con:
+    with raw(pooler.shared_url(url_a), pg.ca_file) as con:
         assert con.execute("SELECT session_user").fetchone()[0] == "yc_gateway"
         # its own calls: answered as window A
-        assert con.execute(GW, _signed(key_a, "pull_all", CENTRE, "01", pulls)).fetchone()[0] == {
+        assert con.execute(GW, signed(key_a, "pull_all", CENTRE, "01", pulls)).fetchone()[0] == {
             "case_status": {"rows": [], "last_seq": 0}}
-        assert con.execute(GW, _signed(key_a, "restore_state", CENTRE, "01", hello)).fetchone()[0]["window_no"] == "01"
+        assert con.execute(GW, signed(key_a, "restore_state", CENTRE, "01", hello)).fetchone()[0]["window_no"] == "01"
 
         def refused(params, state="YC007"):
             with pytest.raises(psycopg.Error) as err:
@@ -111,25 +79,25 @@ def test_the_shared_entry_runs_as_the_signed_window_and_refuses_every_forgery(wi
             assert err.value.sqlstate == state, (err.value.sqlstate, str(err.value))
 
         # window B's name under A's key, another centre's window, a window that does not exist
-        refused(_signed(key_a, "restore_state", CENTRE, "02", hello))
-        refused(_signed(key_a, "pull_all", OTHER, "01", pulls))
-        refused(_signed(key_a, "pull_all", CENTRE, "09", pulls))
+        refused(signed(key_a, "restore_state", CENTRE, "02", hello))
+        refused(signed(key_a, "pull_all", OTHER, "01", pulls))
+        refused(signed(key_a, "pull_all", CENTRE, "09", pulls))
         # a signature over other arguments, or for another function, or without one
-        c, w, at, mac, fn, _args = _signed(key_a, "pull_all", CENTRE, "01", pulls)
+        c, w, at, mac, fn, _args = signed(key_a, "pull_all", CENTRE, "01", pulls)
         refused((c, w, at, mac, fn, json.dumps([{"case_status": 0, "cases": 0}])))
         refused((c, w, at, mac, "pull", _args))
         refused((c, w, at, None, fn, _args))
         refused((c, w, at, mac.upper()[:-1] + "0", fn, _args))
         # the time it says it was signed: more than 15 minutes away is refused (replay of a captured call)
-        refused(_signed(key_a, "pull_all", CENTRE, "01", pulls, at=datetime.now(UTC) - timedelta(minutes=20)), "YC008")
-        refused(_signed(key_a, "pull_all", CENTRE, "01", pulls, at=datetime.now(UTC) + timedelta(minutes=20)), "YC008")
-        refused(_signed(key_a, "pull_all", CENTRE, "01", pulls) [:2] + ("yesterday",)
-                + _signed(key_a, "pull_all", CENTRE, "01", pulls)[3:])
+        refused(signed(key_a, "pull_all", CENTRE, "01", pulls, at=datetime.now(UTC) - timedelta(minutes=20)), "YC008")
+        refused(signed(key_a, "pull_all", CENTRE, "01", pulls, at=datetime.now(UTC) + timedelta(minutes=20)), "YC008")
+        refused(signed(key_a, "pull_all", CENTRE, "01", pulls) [:2] + ("yesterday",)
+                + signed(key_a, "pull_all", CENTRE, "01", pulls)[3:])
         # binding (or anything but the sync calls) is not forwarded, even signed
-        refused(_signed(key_a, "bind_window", CENTRE, "01", json.dumps(["m", "00" * 32])))
-        refused(_signed(key_a, "sync.push", CENTRE, "01", "[[]]"))
+        refused(signed(key_a, "bind_window", CENTRE, "01", json.dumps(["m", "00" * 32])))
+        refused(signed(key_a, "sync.push", CENTRE, "01", "[[]]"))
         # B's key works for B only
-        assert con.execute(GW, _signed(key_b, "restore_state", CENTRE, "02", hello)).fetchone()[0]["window_no"] == "02"
+        assert con.execute(GW, signed(key_b, "restore_state", CENTRE, "02", hello)).fetchone()[0]["window_no"] == "02"
 
         # the shared login itself reaches nothing else: the identity setting it may write is read only by
         # yc.caller_window, which only gw.call's functions call
@@ -143,7 +111,7 @@ def test_the_shared_entry_runs_as_the_signed_window_and_refuses_every_forgery(wi
                 con.execute(stmt)
             assert err.value.sqlstate in ("42501", "3F000", "42883", "22023"), (stmt, err.value.sqlstate, str(err.value))
         # and after the forged setting gw.call still answers as the signer
-        assert con.execute(GW, _signed(key_a, "restore_state", CENTRE, "01", hello)).fetchone()[0]["window_no"] == "01"
+        assert con.execute(GW, signed(key_a, "restore_state", CENTRE, "01", hello)).fetchone()[0]["window_no"] == "01"
 
     # every function outside PostgreSQL's own schemas that the shared login may reach (schema usage and
     # EXECUTE): gw.call alone
@@ -160,11 +128,11 @@ def test_the_shared_entry_runs_as_the_signed_window_and_refuses_every_forgery(wi
 
 def test_a_window_login_cannot_use_the_gateway_or_its_setting(window, pg, central_url):
     url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
-    key_a = _bind(url_a, pg.ca_file)
-    _bind(url_b, pg.ca_file)
-    with _raw(url_a, pg.ca_file) as con:  # window A's own login, direct
+    key_a = bind(url_a, pg.ca_file)
+    bind(url_b, pg.ca_file)
+    with raw(url_a, pg.ca_file) as con:  # window A's own login, direct
         with pytest.raises(psycopg.Error) as err:
-            con.execute(GW, _signed(key_a, "pull_all", CENTRE, "01", json.dumps([{"case_status": 0}])))
+            con.execute(GW, signed(key_a, "pull_all", CENTRE, "01", json.dumps([{"case_status": 0}])))
         assert err.value.sqlstate == "42501"
         # the identity setting names window B: a window login is still itself
         con.execute("SELECT set_config('yc.gateway_window', %s, false)", (f"{CENTRE}/02",))
@@ -173,40 +141,40 @@ def test_a_window_login_cannot_use_the_gateway_or_its_setting(window, pg, centra
     # refuses a session that is not the shared entry's
     with psycopg.connect(_libpq_url(central_url), autocommit=True) as con:
         with pytest.raises(psycopg.Error) as err:
-            con.execute(GW, _signed(key_a, "restore_state", CENTRE, "01", "[]"))
+            con.execute(GW, signed(key_a, "restore_state", CENTRE, "01", "[]"))
         assert err.value.sqlstate == "42501"
 
 
 def test_a_retired_or_disabled_window_is_refused_at_the_shared_entry(window, pooler, pg, central_url):
     url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
-    key_a, key_b = _bind(url_a, pg.ca_file), _bind(url_b, pg.ca_file)
+    key_a, key_b = bind(url_a, pg.ca_file), bind(url_b, pg.ca_file)
     pulls = json.dumps([{"case_status": 0}])
-    with _raw(pooler.shared_url(url_a), pg.ca_file) as con:
-        assert con.execute(GW, _signed(key_b, "pull_all", CENTRE, "02", pulls)).fetchone()[0]
+    with raw(pooler.shared_url(url_a), pg.ca_file) as con:
+        assert con.execute(GW, signed(key_b, "pull_all", CENTRE, "02", pulls)).fetchone()[0]
         # the administrator disables window B's login; B's signed calls stop at once, even on a live connection
         with psycopg.connect(_libpq_url(central_url), autocommit=True) as adm:
             adm.execute("ALTER ROLE yc_w_310104_02 NOLOGIN")
         with pytest.raises(psycopg.Error) as err:
-            con.execute(GW, _signed(key_b, "pull_all", CENTRE, "02", pulls))
+            con.execute(GW, signed(key_b, "pull_all", CENTRE, "02", pulls))
         assert err.value.sqlstate == "YC007"
         # window A is retired (its PC replaced): its old key no longer signs
         assert main(["central", "retire-window", central_url, "--centre", CENTRE, "--window", "01"]) == 0
         with pytest.raises(psycopg.Error) as err:
-            con.execute(GW, _signed(key_a, "pull_all", CENTRE, "01", pulls))
+            con.execute(GW, signed(key_a, "pull_all", CENTRE, "01", pulls))
         assert err.value.sqlstate == "YC007"
 
 
 def test_a_replayed_push_through_the_shared_entry_is_applied_once(window, pooler, pg, central_url):
     url = window(CENTRE, "01")
-    key = _bind(url, pg.ca_file)
+    key = bind(url, pg.ca_file)
     payload = case_payload(CENTRE, "01", 1)
     op = Chain(key)(freeze_op("case.upsert", payload))
     args = json.dumps([[{k: op[k] for k in ("op_id", "kind", "payload", "sha256", "chain_seq", "chain_prev",
                                             "chain_mac")}]], ensure_ascii=False)
-    signed = _signed(key, "push", CENTRE, "01", args)
-    with _raw(pooler.shared_url(url), pg.ca_file) as con:
-        first = con.execute(GW, signed).fetchone()[0]
-        again = con.execute(GW, signed).fetchone()[0]
+    call = signed(key, "push", CENTRE, "01", args)
+    with raw(pooler.shared_url(url), pg.ca_file) as con:
+        first = con.execute(GW, call).fetchone()[0]
+        again = con.execute(GW, call).fetchone()[0]
     assert [r["status"] for r in first] == ["applied"]
     assert [r["status"] for r in again] == ["duplicate"]
     assert _one(central_url, "SELECT count(*) FROM yc.cases WHERE case_no = %s", payload["case_no"]) == 1
@@ -215,7 +183,7 @@ def test_a_replayed_push_through_the_shared_entry_is_applied_once(window, pooler
 
 def test_the_client_corrects_its_clock_from_the_centre_and_a_keyless_client_is_told(window, pooler, pg):
     url = window(CENTRE, "01")
-    key = _bind(url, pg.ca_file)
+    key = bind(url, pg.ca_file)
     shared = pooler.shared_url(url)
     with CentralClient(shared, ca_cert=pg.ca_file, window_key=(CENTRE, "01", key)) as c:
         c._clock_offset = timedelta(hours=3)  # as if this PC's clock ran three hours fast
@@ -281,7 +249,7 @@ def test_through_the_shared_entry_the_centre_and_window_still_come_from_the_call
         return case_payload(centre, window_no, serial)["case_no"]
 
     url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
-    key_a, key_b = _bind(url_a, pg.ca_file), _bind(url_b, pg.ca_file)
+    key_a, key_b = bind(url_a, pg.ca_file), bind(url_b, pg.ca_file)
     chain_a, chain_b = Chain(key_a), Chain(key_b)
     with CentralClient(pooler.shared_url(url_a), ca_cert=pg.ca_file, window_key=(CENTRE, "01", key_a)) as a, \
             CentralClient(pooler.shared_url(url_b), ca_cert=pg.ca_file, window_key=(CENTRE, "02", key_b)) as b:

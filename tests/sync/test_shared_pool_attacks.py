@@ -7,15 +7,10 @@ in a way it did not with one pool per login."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
-import secrets
 import threading
 import time
-import uuid
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -23,40 +18,13 @@ import pytest
 from db.central import CentralClient, _libpq_url, freeze_op
 from db.central.pooler import PoolerSettings
 from tests.support.central_ops import Chain, case_payload
-from tests.support.pgbouncer import TempPgBouncer
+from tests.support.shared_pool import GW, bind, raw, signed
 
 CENTRE = "310104"
 OTHER = "310105"
-GW = "SELECT gw.call(%s, %s, %s, %s, %s, %s)"
 
 
-@pytest.fixture
-def pooler(pg, central_url):
-    with TempPgBouncer(pg, central_url) as bouncer:
-        yield bouncer
 
-
-def _bind(url: str, ca) -> bytes:
-    """Bind the window at `url` (its own login, direct) to a new machine and key, as a new PC does."""
-    key = secrets.token_bytes(32)
-    machine = uuid.uuid4().hex
-    with CentralClient(url, ca_cert=ca) as c:
-        c.handshake(5, {"machine_id": machine, "key_sha256": hashlib.sha256(key).hexdigest(),
-                        "client_time": datetime.now(UTC).isoformat()})
-        c.bind_window(machine, key.hex())
-    return key
-
-
-def _signed(key: bytes, fn: str, centre: str, window: str, args: str) -> tuple:
-    at_text = datetime.now(UTC).isoformat(timespec="milliseconds")
-    message = f"yc-gateway-1|{fn}|{centre}|{window}|{at_text}|{hashlib.sha256(args.encode()).hexdigest()}"
-    return centre, window, at_text, hmac.new(key, message.encode(), hashlib.sha256).hexdigest(), fn, args
-
-
-def _raw(url: str, ca) -> psycopg.Connection:
-    """A raw connection to the pooler with the window's own credentials (what an attacker at a window has)."""
-    return psycopg.connect(_libpq_url(url), sslrootcert=str(ca), autocommit=True, prepare_threshold=None,
-                           connect_timeout=10)
 
 
 def test_a_window_neither_reads_nor_stops_another_windows_call_in_flight_on_the_shared_login(
@@ -66,10 +34,10 @@ def test_a_window_neither_reads_nor_stops_another_windows_call_in_flight_on_the_
     it sees only the statement with placeholders ($1..$6: the client binds its parameters, so no MAC to
     replay), and it may not cancel or terminate it (c0020 revokes both functions from PUBLIC)."""
     url_a, url_x = window(CENTRE, "01"), window(OTHER, "01")
-    key_a = _bind(url_a, pg.ca_file)
-    _bind(url_x, pg.ca_file)
+    key_a = bind(url_a, pg.ca_file)
+    bind(url_x, pg.ca_file)
     outcome: dict = {}
-    with _raw(pooler.shared_url(url_x), pg.ca_file) as x, \
+    with raw(pooler.shared_url(url_x), pg.ca_file) as x, \
             CentralClient(pooler.shared_url(url_a), ca_cert=pg.ca_file, window_key=(CENTRE, "01", key_a)) as a, \
             psycopg.connect(_libpq_url(central_url)) as adm:
         a.pull_all({"case_status": 0}, {})  # A's connection open (and warm)
@@ -117,12 +85,12 @@ def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, p
     """Window X (another centre) makes every shared server connection read-only with a session SET, then
     lets go of them; window A's push through the shared entry must still be applied."""
     url_a, url_x = window(CENTRE, "01"), window(OTHER, "01")
-    key_a = _bind(url_a, pg.ca_file)
-    _bind(url_x, pg.ca_file)
+    key_a = bind(url_a, pg.ca_file)
+    bind(url_x, pg.ca_file)
     shared_x = pooler.shared_url(url_x)
     # one client connection per server connection of the shared pool, each inside a transaction so that
     # each holds its own server connection while it sets (a session SET outlives the transaction)
-    hostile = [_raw(shared_x, pg.ca_file) for _ in range(PoolerSettings.shared_pool_size)]
+    hostile = [raw(shared_x, pg.ca_file) for _ in range(PoolerSettings.shared_pool_size)]
     try:
         for con in hostile:
             con.execute("BEGIN")
@@ -139,8 +107,8 @@ def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, p
     op = Chain(key_a)(freeze_op("case.upsert", payload))
     args = json.dumps([[{k: op[k] for k in ("op_id", "kind", "payload", "sha256", "chain_seq", "chain_prev",
                                             "chain_mac")}]], ensure_ascii=False)
-    with _raw(pooler.shared_url(url_a), pg.ca_file) as a:
-        answer = a.execute(GW, _signed(key_a, "push", CENTRE, "01", args)).fetchone()[0]
+    with raw(pooler.shared_url(url_a), pg.ca_file) as a:
+        answer = a.execute(GW, signed(key_a, "push", CENTRE, "01", args)).fetchone()[0]
         # the pooler reset each server connection after X's transactions (server_reset_query_always); the
         # suite's server itself runs with synchronous_commit off, so read-only, time zone and timeout show it
         for _ in range(PoolerSettings.shared_pool_size):

@@ -321,6 +321,7 @@ class CentralClient(TlsSession):
                          statement_timeout=statement_timeout)
         self._window_key = window_key
         self._clock_offset = timedelta(0)  # the centre's clock minus ours, learnt from a YC008 answer
+        self.via_shared_entry = False  # did a call go through the pooler's shared entry (doctor says so)
 
     @staticmethod
     def _now() -> datetime:
@@ -340,6 +341,7 @@ class CentralClient(TlsSession):
         if self._window_key is None:
             raise CentralRefused("该地址是中心连接池的共享入口，只接受已绑定本机密钥的窗口：本次连接未带窗口密钥")
         centre, window, key = self._window_key
+        self.via_shared_entry = True
         args = query.gateway_args(params)
         at = (self._now() + self._clock_offset).isoformat(timespec="milliseconds")
         message = "|".join(("yc-gateway-1", query.fn, centre, window, at,
@@ -385,6 +387,7 @@ class CentralClient(TlsSession):
         # own login handshakes and binds; the next round uses the shared entry again.
         self.close()
         self._url = per_login
+        self.via_shared_entry = False
         return self._call(*call)
 
     def _per_login_url(self) -> str | None:

@@ -238,6 +238,8 @@ def check_centre(store, now: datetime, connect: Callable[[Any], Any] | None = No
     window = store.window()
     same = (str(hello.get("centre_code", "")), str(hello.get("window_no", ""))) == (window.centre_code, window.window_no)
     link_text = "中心连接：已连通，TLS 证书校验通过" + (f"，{ca_note}" if ca_note and not ca_note.startswith("!") else "")
+    if getattr(client, "via_shared_entry", False):
+        link_text += "，经中心连接池的共享入口（每次调用以本窗口密钥签名）"
     if not same:
         out.append(Check("centre.link", False, f"中心连接：中心认为本机是中心 {hello.get('centre_code')} "
                          f"{hello.get('window_no')} 号窗口，与本机设置（{window.centre_code} {window.window_no}）不符。"

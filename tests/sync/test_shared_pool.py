@@ -57,6 +57,12 @@ def test_a_new_window_binds_by_itself_then_syncs_through_the_shared_pool_exactly
     # keys them by session_user), none the window's own login
     assert _one(central_url, "SELECT coalesce(sum(n), 0) FROM yc.case_counts_received WHERE writer = 'yc_gateway'") == 4
     assert _one(central_url, "SELECT coalesce(sum(n), 0) FROM yc.case_counts_received WHERE writer <> 'yc_gateway'") == 0
+    # and the doctor tells the technician which way this window reaches its centre
+    from desktop.core import doctor
+    from desktop.core.clock import SHANGHAI
+
+    [link] = [c for c in doctor.check_centre(services.store, datetime.now(SHANGHAI)) if c.check == "centre.link"]
+    assert link.ok and "共享入口" in link.detail, link
 
 
 def test_the_shared_entry_runs_as_the_signed_window_and_refuses_every_forgery(window, pooler, pg, central_url):

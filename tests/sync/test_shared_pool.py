@@ -281,3 +281,14 @@ def test_through_the_shared_entry_the_centre_and_window_still_come_from_the_call
                            (case_no(CENTRE, "01", 1),)).fetchone() == ("01", 1, "received")
         assert con.execute("SELECT count(*) FROM yc.cases WHERE centre_code = %s", (OTHER,)).fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM yc.ratings").fetchone()[0] == 0
+
+
+def test_add_window_shared_prints_the_shared_entrys_url(central_url, central_ca, capsys):
+    from urllib.parse import urlsplit
+
+    assert main(["central", "add-window", central_url, "--centre", CENTRE, "--window", "05",
+                 "--ca-cert", str(central_ca), "--host", "pooler.centre:6432", "--shared"]) == 0
+    url = json.loads(capsys.readouterr().out)["url"]
+    dbname = urlsplit(_libpq_url(central_url)).path.lstrip("/")
+    assert url.startswith("postgresql://yc_w_310104_05:")
+    assert url.split("@", 1)[1] == f"pooler.centre:6432/{dbname}_shared?sslmode=verify-full&channel_binding=prefer"

@@ -118,3 +118,55 @@ def test_a_windows_session_settings_do_not_reach_another_windows_calls(window, p
                 "off", server_default(central_url, "synchronous_commit"), server_default(central_url, "TimeZone"),
                 "30s")  # the shared login's own role setting
     assert [r["status"] for r in answer] == ["applied"]
+
+
+def test_a_windows_transaction_around_gw_call_gives_it_no_other_windows_identity(window, pooler, pg):
+    """What one transaction may do around a signed call, as window A holding only A's key, to act as B:
+    after A's call the identity setting is cleared (the centre setting stays, but nothing the shared login
+    reaches reads it); a DO block that forges B's name, calls gw.call as A so that it fails after setting
+    the identity (a bad argument) and catches the error, gets B's forged name back, which still reaches
+    nothing: the next signed call answers as its signer (A), and a savepoint rolled back around a call
+    leaves no identity behind either."""
+    url_a, url_b = window(CENTRE, "01"), window(CENTRE, "02")
+    key_a = bind(url_a, pg.ca_file)
+    bind(url_b, pg.ca_file)
+    settings = "SELECT current_setting('yc.gateway_window', true), current_setting('yc.centre', true)"
+    with raw(pooler.shared_url(url_a), pg.ca_file) as con:
+        notices: list[str] = []
+        con.add_notice_handler(lambda d: notices.append(d.message_primary))
+        con.execute("BEGIN")
+        assert con.execute(GW, signed(key_a, "restore_state", CENTRE, "01", "[]")).fetchone()[0]["window_no"] == "01"
+        assert con.execute(settings).fetchone() == ("", CENTRE)
+        con.execute("SELECT set_config('yc.gateway_window', %s, true)", (f"{CENTRE}/02",))
+        # fails inside gw.call after the identity was set (the limit is no integer), caught in plpgsql
+        failing = signed(key_a, "pull", CENTRE, "01", json.dumps(["case_status", 0, "x"]))
+        con.execute(psycopg.sql.SQL("""DO $$ BEGIN
+            BEGIN PERFORM gw.call({}); EXCEPTION WHEN others THEN
+                RAISE NOTICE 'caught %', current_setting('yc.gateway_window', true); END;
+            END $$""").format(psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, failing))))
+        assert notices == [f"caught {CENTRE}/02"]  # the forged value, not A's: the failed call left nothing
+        assert con.execute(GW, signed(key_a, "restore_state", CENTRE, "01", "[]")).fetchone()[0]["window_no"] == "01"
+        con.execute("SAVEPOINT s")
+        with pytest.raises(psycopg.Error):
+            con.execute(GW, signed(key_a, "pull", CENTRE, "01", json.dumps(["case_status", 0, "x"])))
+        con.execute("ROLLBACK TO SAVEPOINT s")
+        assert con.execute(settings).fetchone() == ("", CENTRE)
+        con.execute("ROLLBACK")
+        assert con.execute(settings).fetchone() == ("", "")
+
+
+def test_the_shared_login_plants_no_large_object(window, pooler, pg, central_url):
+    """Every shared server connection is yc_gateway's, and a large object belongs to the role that made it:
+    through the shared entry a window (of any centre, bound or not) could leave data in the central
+    database that every other window reads, rewrites or deletes, and as much as it likes (no
+    temp_file_limit applies). c0020 takes large-object creation from PUBLIC, as c0005 took temporary
+    objects and advisory locks: no login of the product uses large objects."""
+    url_x, url_y = window(OTHER, "01"), window(CENTRE, "01")
+    for url in (url_x, url_y):
+        with raw(pooler.shared_url(url), pg.ca_file) as con:
+            for stmt in ("SELECT lo_create(0)", "SELECT lo_creat(-1)", "SELECT lo_from_bytea(0, 'planted')"):
+                with pytest.raises(psycopg.Error) as err:
+                    con.execute(stmt)
+                assert err.value.sqlstate == "42501", (stmt, err.value.sqlstate, str(err.value))
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        assert con.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()[0] == 0

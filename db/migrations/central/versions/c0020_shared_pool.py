@@ -35,6 +35,10 @@ What it adds:
   a role signal its own sessions, and every shared server connection is `yc_gateway`'s, so through the
   shared entry one window could cancel or end another window's call in flight (any centre's). No login
   of the product uses them; the superuser keeps them.
+- `lo_create`, `lo_creat` and `lo_from_bytea` are revoked from PUBLIC in this database too: a large object
+  belongs to the role that made it, so through the shared entry any window login (bound or not, any centre)
+  could leave data that every other window reads, rewrites or deletes, and without bound (no
+  temp_file_limit applies), like the temporary objects c0005 took away. No login of the product uses them.
 
 What it does not change: direct windows, departments and administrators; the per-login pooled alias.
 """
@@ -169,10 +173,12 @@ DECLARE f regprocedure;
 BEGIN
     FOR f IN SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
               WHERE p.pronamespace = 'pg_catalog'::regnamespace
-                AND p.proname IN ('pg_cancel_backend', 'pg_terminate_backend') LOOP
+                AND p.proname IN (@NAMES@) LOOP
         EXECUTE format('@STMT@', f);
     END LOOP;
 END $$"""
+_SIGNALS = "'pg_cancel_backend', 'pg_terminate_backend'"
+_LARGE_OBJECTS = "'lo_create', 'lo_creat', 'lo_from_bytea'"  # PUBLIC's by default; lo_import is the superuser's
 
 
 def upgrade() -> None:
@@ -194,7 +200,9 @@ END $$""")
     op.execute("REVOKE ALL ON SCHEMA gw FROM PUBLIC")
     op.execute(f"GRANT USAGE ON SCHEMA gw TO {GATEWAY_ROLE}")
     # every shared server connection is yc_gateway's: no window may signal another's (any login's, here)
-    op.execute(_SIGNAL.replace("@STMT@", "REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC"))
+    # nor plant a large object that every other window's session may read, rewrite or delete
+    for names in (_SIGNALS, _LARGE_OBJECTS):
+        op.execute(_SIGNAL.replace("@NAMES@", names).replace("@STMT@", "REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC"))
     replace(CALLER_WINDOW, revision=revision)
     create(GW_CALL)
 
@@ -203,6 +211,7 @@ def downgrade() -> None:
     drop(GW_CALL)
     restore(CALLER_WINDOW, revision=revision)
     op.execute("DROP SCHEMA gw")
-    op.execute(_SIGNAL.replace("@STMT@", "GRANT EXECUTE ON FUNCTION %s TO PUBLIC"))
+    for names in (_SIGNALS, _LARGE_OBJECTS):
+        op.execute(_SIGNAL.replace("@NAMES@", names).replace("@STMT@", "GRANT EXECUTE ON FUNCTION %s TO PUBLIC"))
     # the cluster role yc_gateway stays (other databases of the cluster may use it), like every yc_ role;
     # here it can reach nothing: its schema is gone

@@ -170,3 +170,110 @@ def test_the_shared_login_plants_no_large_object(window, pooler, pg, central_url
                 assert err.value.sqlstate == "42501", (stmt, err.value.sqlstate, str(err.value))
     with psycopg.connect(_libpq_url(central_url)) as con:
         assert con.execute("SELECT count(*) FROM pg_largeobject_metadata").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("machine", ["another machine", "the same machine"])
+def test_a_reimaged_pc_at_the_shared_entry_hears_bound_elsewhere_and_sends_nothing(
+        machine, services, clerk, window, central_url, pooler, pg):
+    """The PC was re-imaged and its keyring lost: the window's new key signs nothing the shared entry knows
+    (YC007, for a wrong key, not for an unbound window). The client goes on, for the handshake, to the same
+    pooler's per-login entry, as it does for a window not yet bound; there the window's own login hears
+    that the window is bound elsewhere (another machine, or this machine with another key). It binds no
+    new key, pushes nothing, and its queue stays as it was."""
+    import hashlib
+    import secrets
+    import uuid
+
+    from desktop.core.errors import YichuangError
+    from tests.support.central_ops import publish_store_catalogues
+    from tests.support.factories import residence_permit_intake
+
+    direct = window(CENTRE, "01", catalogue=None)
+    publish_store_catalogues(central_url, services)
+    # the window as the old PC bound it: its key, and its machine (this store's id, or another's)
+    old_key = secrets.token_bytes(32)
+    old_machine = services.store.setting("machine_id") if machine == "the same machine" else uuid.uuid4().hex
+    with CentralClient(direct, ca_cert=pg.ca_file) as c:
+        c.handshake(5, {"machine_id": old_machine, "key_sha256": hashlib.sha256(old_key).hexdigest()})
+        c.bind_window(old_machine, old_key.hex())
+
+    def centre_state():
+        with psycopg.connect(_libpq_url(central_url)) as con:
+            return con.execute(
+                "SELECT w.machine_id, w.chain_seq, (SELECT array_agg(encode(k.window_key, 'hex')) FROM yc.window_keys k "
+                "WHERE k.centre_code = w.centre_code AND k.window_no = w.window_no), "
+                "(SELECT count(*) FROM yc.ops), (SELECT count(*) FROM yc.chain), (SELECT count(*) FROM yc.cases) "
+                "FROM yc.windows w WHERE w.centre_code = %s AND w.window_no = '01'", (CENTRE,)).fetchone()
+
+    before = centre_state()
+    assert before == (old_machine, 0, [old_key.hex()], 0, 0, 0)
+    services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    queued = services.sync_status().queue_length
+    assert queued > 0
+    shared = pooler.shared_url(direct)
+    expected = "另一台电脑" if machine == "another machine" else "密钥与中心登记的不符"
+    for attempt in (lambda: services.set_central(url=shared), lambda: services.sync_round(central_url=shared)):
+        with pytest.raises(YichuangError) as err:
+            attempt()
+        assert err.value.code == "E_CENTRAL_REFUSED" and expected in err.value.message, err.value.message
+    assert services.sync_status().queue_length == queued
+    assert centre_state() == before
+
+
+def test_a_store_whose_key_is_lost_is_told_so_before_it_reaches_the_shared_entry(
+        services, clerk, home, clock, window, central_url, pooler, pg):
+    """The store survived the re-imaging but the keyring did not: the window says its key is missing
+    (ChainKeyMissing) before any call, signs nothing, binds nothing, and keeps its queue."""
+    from desktop.core.chain import ChainKeyMissing
+    from desktop.core.services import Services
+    from tests.support.central_ops import publish_store_catalogues
+    from tests.support.factories import residence_permit_intake
+
+    direct = window(CENTRE, "01", catalogue=None)
+    publish_store_catalogues(central_url, services)
+    shared = pooler.shared_url(direct)
+    services.set_central(url=shared)  # bound through the per-login entry, as a new window is
+    services.accept_application(intake=residence_permit_intake(), clerk=clerk)
+    queued = services.sync_status().queue_length
+    services.close()
+    (home / "secrets" / "central.json").unlink()
+    svc = Services(home, clock=clock)
+    try:
+        with pytest.raises(ChainKeyMissing):
+            svc.sync_round(central_url=shared)
+        assert svc.sync_status().queue_length == queued
+    finally:
+        svc.close()
+    with psycopg.connect(_libpq_url(central_url)) as con:
+        assert con.execute("SELECT count(*) FROM yc.ops").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM yc.window_keys").fetchone()[0] == 1
+
+
+def test_a_window_idle_in_a_transaction_on_the_shared_entry_is_ended_by_the_pooler(window, pooler, pg, central_url):
+    """Window X opens a transaction, makes a signed call, lifts the server's idle-in-transaction limit (its
+    own SET LOCAL) and stays idle, holding one shared server connection: the other windows are served
+    meanwhile, and the pooler ends X's client and that server connection after its own limit
+    (idle_transaction_timeout). Takes that long (about 22 s)."""
+    url_a, url_x = window(CENTRE, "01"), window(OTHER, "01")
+    key_a, key_x = bind(url_a, pg.ca_file), bind(url_x, pg.ca_file)
+    limit = PoolerSettings.idle_transaction_timeout
+    idle = ("SELECT count(*) FROM pg_stat_activity WHERE usename = 'yc_gateway' "
+            "AND state = 'idle in transaction'")
+    with raw(pooler.shared_url(url_x), pg.ca_file) as x, \
+            CentralClient(pooler.shared_url(url_a), ca_cert=pg.ca_file, window_key=(CENTRE, "01", key_a)) as a, \
+            psycopg.connect(_libpq_url(central_url), autocommit=True) as adm:
+        x.execute("BEGIN")
+        x.execute("SET LOCAL idle_in_transaction_session_timeout = 0")
+        x.execute(GW, signed(key_x, "push", OTHER, "01", "[[]]"))  # it holds its centre's stream lock too
+        start = time.monotonic()
+        while time.monotonic() - start < limit - 2:
+            t = time.monotonic()
+            assert a.pull_all({"case_status": 0}, {}) == {"case_status": {"rows": [], "last_seq": 0}}
+            assert time.monotonic() - t < 2
+            assert adm.execute(idle).fetchone()[0] == 1
+            time.sleep(1)
+        time.sleep(limit + 2 - (time.monotonic() - start))
+        assert adm.execute(idle).fetchone()[0] == 0
+        with pytest.raises(psycopg.OperationalError, match="idle transaction timeout"):
+            x.execute("SELECT 1")
+        assert a.pull_all({"case_status": 0}, {}) == {"case_status": {"rows": [], "last_seq": 0}}

@@ -277,3 +277,62 @@ def test_a_window_idle_in_a_transaction_on_the_shared_entry_is_ended_by_the_pool
         with pytest.raises(psycopg.OperationalError, match="idle transaction timeout"):
             x.execute("SELECT 1")
         assert a.pull_all({"case_status": 0}, {}) == {"case_status": {"rows": [], "last_seq": 0}}
+
+
+def test_a_windows_planner_settings_do_not_reach_other_windows_through_the_shared_backends_plans(
+        window, pooler, pg, central_url):
+    """RESET ALL puts a shared server connection's settings back after each transaction, but not the plans
+    its PL/pgSQL functions cached meanwhile: PostgreSQL keeps a statement's generic plan for the backend's
+    life, built under the settings of the transaction that planned it. Window X (another centre) opens a
+    transaction on a fresh shared connection, sets JIT compilation for every plan (jit_*_cost = 0) and
+    calls gw.call as itself often enough for the sync functions' generic plans to be made there: without
+    the fix every later call of window A on that connection JIT-compiled them again (about 0.5 s a pull
+    instead of under 1 ms, until the backend ends, and whether or not X's login is disabled meanwhile); the
+    same holds for enable_indexscan off and any other planner setting. gw.call refuses a transaction that
+    changed a setting other than those the pooler and the client set (YC007), so no plan is made under
+    them."""
+    url_a, url_x = window(CENTRE, "01"), window(OTHER, "01")
+    key_a, key_x = bind(url_a, pg.ca_file), bind(url_x, pg.ca_file)
+    streams = {"case_status": 0, "cases": 0, "users": 0}
+    pulls = json.dumps([streams])
+    with raw(pooler.shared_url(url_x), pg.ca_file) as x, \
+            CentralClient(pooler.shared_url(url_a), ca_cert=pg.ca_file, window_key=(CENTRE, "01", key_a)) as a:
+        x.execute("BEGIN")
+        for setting in ("jit_above_cost", "jit_inline_above_cost", "jit_optimize_above_cost"):
+            x.execute(f"SET LOCAL {setting} = 0")
+        refused = 0
+        for _ in range(10):
+            x.execute("SAVEPOINT s")
+            try:
+                x.execute(GW, signed(key_x, "pull_all", OTHER, "01", pulls))
+            except psycopg.Error as err:
+                assert err.sqlstate == "YC007", str(err)
+                refused += 1
+            x.execute("ROLLBACK TO SAVEPOINT s")
+        poisoned = x.execute("SELECT pg_backend_pid()").fetchone()[0]
+        x.execute("COMMIT")
+        assert refused == 10
+        took = []
+        for _ in range(10):
+            t = time.monotonic()
+            assert a.pull_all(streams, {})["case_status"] == {"rows": [], "last_seq": 0}
+            took.append(time.monotonic() - t)
+        assert a._call("SELECT pg_backend_pid()", ()) == poisoned  # the pooler gave A the same connection
+        assert sorted(took)[5] < 0.1, took
+        # and any other planner setting, one by one, on the shared login
+        for stmt in ("SET LOCAL enable_indexscan = off", "SET LOCAL plan_cache_mode = force_generic_plan",
+                     "SET LOCAL random_page_cost = 1000", "SET LOCAL work_mem = '64kB'",
+                     "SET LOCAL max_parallel_workers_per_gather = 8", "SET LOCAL plpgsql.extra_errors = 'all'"):
+            x.execute("BEGIN")
+            x.execute(stmt)
+            with pytest.raises(psycopg.Error) as err:
+                x.execute(GW, signed(key_x, "pull_all", OTHER, "01", pulls))
+            assert err.value.sqlstate == "YC007", (stmt, str(err.value))
+            x.execute("ROLLBACK")
+        # what the client and the pooler themselves set is no refusal
+        x.execute("BEGIN")
+        for stmt in ("SET LOCAL statement_timeout = '5s'", "SET LOCAL application_name = 'w'",
+                     "SET LOCAL TimeZone = 'UTC'", "SET LOCAL DateStyle = 'ISO, DMY'"):
+            x.execute(stmt)
+        assert x.execute(GW, signed(key_x, "pull_all", OTHER, "01", pulls)).fetchone()[0]["case_status"]
+        x.execute("ROLLBACK")

@@ -80,6 +80,24 @@ def test_window_02_continues_window_01s_case_and_01_sees_version_2(w1, w2, clerk
     assert ("supplemented", "李四", "02") in events
 
 
+def test_a_lease_holders_name_from_the_centre_is_shown_without_hidden_characters(w1, w2, clerk):
+    """A hostile window leases a case under a name holding a bidi override and a zero-width space: the
+    other window's message shows the name without them (they would reorder the sentence it stands in)."""
+    from db.central import CentralClient
+    from desktop.core.sync.link import candidate_link
+
+    case_no = w1.accept_application(intake=residence_permit_intake(M2="missing"), clerk=clerk).case_no
+    w1.sync_round()
+    w2.sync_round()
+    link = candidate_link(w1.store)
+    with CentralClient(link.url, ca_cert=link.ca_file) as hostile:
+        assert hostile.lease_case(case_no, "zhangmin", "张\u202e敏\u200b\x07" + "长" * 100)["granted"]
+    lisi = w2.login(login="lisi", password="lisi12345")
+    with pytest.raises(CaseLeased) as e:
+        w2.supplement_case(case_no=case_no, materials={"M2": "paper"}, clerk=lisi)
+    assert e.value.message.startswith("张敏" + "长" * 38 + "，01 号窗口正在办理此件（至 "), e.value.message
+
+
 def test_a_lease_window_01_holds_keeps_window_02_out(w1, w2, clerk):
     case_no = w1.accept_application(intake=residence_permit_intake(M2="missing"), clerk=clerk).case_no
     w1.sync_round()

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from db.central.errors import CentralError
-from desktop.core import caseno
+from desktop.core import caseno, textcheck
 from desktop.core.clock import SHANGHAI
 from desktop.core.errors import CaseLeased
 from desktop.core.types import Clerk
@@ -93,8 +93,15 @@ def take_lease(store: Store, *, case_no: str, clerk: Clerk, transport: Transport
         return Lease(case_no=case_no, granted=True, online=True, until=_time(answer.get("until")))
     holder = answer.get("holder") or {}
     until = _time(holder.get("until"))
-    raise CaseLeased(window_no=str(holder.get("window_no") or "?"), clerk_name=str(holder.get("clerk_name") or ""),
+    raise CaseLeased(window_no=_shown(holder.get("window_no"), 2) or "?", clerk_name=_shown(holder.get("clerk_name"), 40),
                      until=f"{until:%H:%M}" if until else "?", case_no=case_no)
+
+
+def _shown(value: Any, limit: int) -> str:
+    """A name another window gave the centre, as this window shows it: without the characters a person cannot
+    see or that reorder the sentence around them (desktop.core.textcheck), at most `limit` characters."""
+    text = str(value or "")
+    return "".join(ch for ch in text if textcheck.forbidden_char(ch, multiline=False) is None)[:limit]
 
 
 def release_lease(store: Store, *, case_no: str, transport: Transport | None = None) -> bool:

@@ -286,15 +286,16 @@ WindowKey = tuple[str, str, bytes]
 
 
 class _SyncCall:
-    """One sync.* call: `direct` is its statement on a window's own login; through the pooler's shared
-    entry it becomes gw.call(centre, window, at, mac, fn, args) with args the JSON array of its
-    parameters, signed with the window's key."""
+    """One sync.* call by its short name: `direct` is its statement on a window's own login
+    (sync.fn(%s, ...) with one placeholder per parameter); through the pooler's shared entry it becomes
+    gw.call(centre, window, at, mac, fn, args) with args the JSON array of its parameters, signed with the
+    window's key."""
 
     __slots__ = ("direct", "fn")
 
-    def __init__(self, fn: str, direct: str) -> None:
+    def __init__(self, fn: str, arity: int) -> None:
         self.fn = fn
-        self.direct = direct
+        self.direct = f"SELECT sync.{fn}({', '.join(['%s'] * arity)})"
 
     @staticmethod
     def gateway_args(params: tuple[Any, ...]) -> str:
@@ -366,6 +367,10 @@ class CentralClient(TlsSession):
             self._clock_offset = offset
         return super()._call(query, params)
 
+    def _sync(self, fn: str, *params: Any) -> Any:
+        """Call sync.`fn` with `params`, directly or through the shared entry (see _statement)."""
+        return self._call(_SyncCall(fn, len(params)), params)
+
     def handshake(self, protocol: int, client: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """{"protocol", "min_protocol", "schema", "server_time" (ISO text), "centre_code",
         "centre_name", "window_no"}; ProtocolTooOld if the server no longer accepts `protocol` (the
@@ -374,10 +379,9 @@ class CentralClient(TlsSession):
         With `client` ({"machine_id", "key_sha256", "client_time"}) the answer also says "bound" (is
         this window bound to a machine: if not, call bind_window once) and "chain_head" {seq, mac};
         WindowBoundElsewhere when the window is bound to another machine or another key."""
-        call = (_SyncCall("handshake", "SELECT sync.handshake(%s)"), (protocol,)) if client is None else (
-            _SyncCall("handshake", "SELECT sync.handshake(%s, %s)"), (protocol, Jsonb(dict(client))))
+        params = (protocol,) if client is None else (protocol, Jsonb(dict(client)))
         try:
-            return self._call(*call)
+            return self._sync("handshake", *params)
         except CentralRefused as exc:
             per_login = self._per_login_url()
             if exc.sqlstate != "YC007" or per_login is None:
@@ -388,7 +392,7 @@ class CentralClient(TlsSession):
         self.close()
         self._url = per_login
         self.via_shared_entry = False
-        return self._call(*call)
+        return self._sync("handshake", *params)
 
     def _per_login_url(self) -> str | None:
         """The URL of the same pooler's per-login entry when this one is its shared entry (DB_shared,
@@ -407,7 +411,7 @@ class CentralClient(TlsSession):
     def restore_state(self) -> dict[str, Any]:
         """What a replacement PC needs from the centre: {"last_serials": {"YYMMDD": n…},
         "chain_head": {"seq", "mac"}, "centre_code", "window_no"}."""
-        return self._call(_SyncCall("restore_state", "SELECT sync.restore_state()"), ())
+        return self._sync("restore_state")
 
     def push(self, ops: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Send outbox operations ({"op_id", "kind", "payload": frozen JSON text, "sha256"}, and for a
@@ -426,7 +430,7 @@ class CentralClient(TlsSession):
             batch.append(item)
         if not batch:
             return []
-        return self._call(_SyncCall("push", "SELECT sync.push(%s)"), (Jsonb(batch, dumps=_PUSH_DUMPS),))
+        return self._sync("push", Jsonb(batch, dumps=_PUSH_DUMPS))
 
     def put_blobs(self, blobs: list[tuple[str, bytes]]) -> list[str]:
         """Upload contents [(sha256, data)…]; returns the sha256 of those the centre now holds for this
@@ -434,12 +438,12 @@ class CentralClient(TlsSession):
         if not blobs:
             return []
         items = [{"sha256": sha, "data": base64.b64encode(data).decode("ascii")} for sha, data in blobs]
-        return self._call(_SyncCall("put_blobs", "SELECT sync.put_blobs(%s)"), (Jsonb(items),))
+        return self._sync("put_blobs", Jsonb(items))
 
     def pull(self, stream: str, after: int, limit: int = 1000) -> dict[str, Any]:
         """{"rows": [{"seq", "key", "data"}…] (seq > after, ascending, this centre's and global rows),
         "last_seq": seq of the last row, or `after` when there is none}."""
-        return self._call(_SyncCall("pull", "SELECT sync.pull(%s, %s, %s)"), (stream, after, limit))
+        return self._sync("pull", stream, after, limit)
 
     def pull_all(self, cursors: Mapping[str, int], limits: Mapping[str, int]) -> dict[str, dict[str, Any]]:
         """One page of every stream in `cursors` ({stream: after}) in one call (central c0015's sync.pull_all):
@@ -448,9 +452,9 @@ class CentralClient(TlsSession):
         stream, the same answer."""
         if not self._no_pull_all:
             try:
-                return self._call(_SyncCall("pull_all", "SELECT sync.pull_all(%s)"), (Jsonb({
+                return self._sync("pull_all", Jsonb({
                     name: {"after": int(after), "limit": int(limits.get(name, 1000))}
-                    for name, after in cursors.items()}),))
+                    for name, after in cursors.items()}))
             except CentralRefused as exc:
                 if exc.sqlstate != "42883":  # undefined_function: an older centre
                     raise
@@ -461,8 +465,8 @@ class CentralClient(TlsSession):
         """Hold a case of this centre for 10 minutes (renewable by this window): {"granted": true, "until"},
         or {"granted": false, "holder": {"window_no", "clerk_name", "until"}} when another window holds it,
         or {"granted": true, "unknown": true} when the centre does not know the case yet (nothing held)."""
-        return self._call(_SyncCall("lease_case", "SELECT sync.lease_case(%s, %s, %s)"), (case_no, clerk_login, clerk_name))
+        return self._sync("lease_case", case_no, clerk_login, clerk_name)
 
     def release_case(self, case_no: str) -> dict[str, Any]:
         """Let go of this window's lease on a case: {"released": bool}."""
-        return self._call(_SyncCall("release_case", "SELECT sync.release_case(%s)"), (case_no,))
+        return self._sync("release_case", case_no)

@@ -10,6 +10,11 @@ Prints one JSON object; the figures go into docs/performance.md ("## Sync (issue
 left the fast path shows apply_case_upsert calls). The push figures alone, as issue 13 measured them:
 
     .venv/bin/python tests/benchmarks/bench_sync.py --memory-cases 0 --no-tls-compare
+
+The window greets the centre as sync_round does (it binds its key, and each op carries its place in the
+chain); --unbound pushes after a bare handshake, as the figures before 2026-12-07's fifth session did.
+`ack_floor` is the least any push could take that commits the rows today's push commits (see FLOOR_TABLES),
+and `ack_floor.best_push_vs_raw` the highest push / raw rate such a push could reach, in the same run.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ sys.path.insert(0, str(ROOT))  # the repository root: `tests` is a package
 os.environ.setdefault("YICHUANG_SECRET_STORE", "file")
 
 from db.central import CentralClient, add_window, admin_connect, init_central
+from db.central.client import _PUSH_DUMPS, CHAIN_FIELDS
 from desktop.core import sync
 from desktop.core.catalogue import storage
+from desktop.core.chain import window_key
 from desktop.core.services import Services, init_store
+from desktop.core.sync.round import _greet as greet
 from tests.support.central_ops import publish_store_catalogues
 from tests.support.faultkit import child_env, queue_cases
 from tests.support.postgres import TempPostgres
@@ -110,6 +118,79 @@ def raw_rate(admin_url: str, services: Services) -> tuple[float, int]:
         return time.perf_counter() - t0, len(rows)
 
 
+# The acknowledgement's floor (issue 13): what any push must do, whatever its implementation, for the
+# window's acknowledgement to mean what it means today (the case, its first step, its summary row, its two
+# change rows, the op row and the chain row committed with it), measured on the same rows in the same run:
+#   check  the batches exactly as the window sent them, parsed, each payload's SHA-256 compared and its jsonb
+#          made, nothing written (no catalogue, chain MAC or ownership check: those cost more, not less);
+#   rows   the rows the push wrote, copied inside the server into tables with only their primary keys (no
+#          secondary index, trigger, foreign key or row security) in one transaction: no transfer, no parse.
+# check + rows is a lower bound on a push's time; raw / (check + rows) bounds the push / raw rate from above.
+FLOOR_TABLES = ("cases", "case_steps", "case_summary", "changes", "ops", "chain", "case_material_gaps")
+FLOOR_CHECK = """
+WITH e AS MATERIALIZED (
+    SELECT e.n, e.value->>'op_id' AS op_id, lower(e.value->>'sha256') AS sha, e.value->>'payload' AS text
+      FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(value, n)
+     WHERE jsonb_typeof(e.value->'payload') = 'string'),
+j AS MATERIALIZED (
+    SELECT e.op_id::uuid AS op_id, e.text::jsonb AS p FROM e
+     WHERE encode(sha256(convert_to(e.text, 'UTF8')), 'hex') = e.sha)
+SELECT count(*), count(*) FILTER (WHERE jsonb_typeof(j.p) = 'object') FROM j
+"""
+
+
+class RecordingClient(CentralClient):
+    """The window's client, keeping each push batch as it was sent (for the floor's check step)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.batches: list[list[dict]] = []
+
+    def push(self, ops):
+        self.batches.append([{"op_id": str(op["op_id"]), "kind": op["kind"], "payload": op["payload"],
+                              "sha256": op["sha256"], **{k: op[k] for k in CHAIN_FIELDS if op.get(k) is not None}}
+                             for op in ops])
+        return super().push(ops)
+
+
+def ack_floor(admin_url: str, batches: list[list[dict]], cases: int) -> dict:
+    """The acknowledgement's floor (see FLOOR_TABLES): seconds for `check` and for `rows`, and the rows."""
+    from psycopg.types.json import Jsonb
+
+    with admin_connect(admin_url) as conn:
+        t0 = time.perf_counter()
+        checked = 0
+        for batch in batches:
+            n, objects = conn.execute(FLOOR_CHECK, (Jsonb(batch, dumps=_PUSH_DUMPS),)).fetchone()
+            assert n == objects == len(batch), (n, objects, len(batch))
+            checked += n
+        check_s = time.perf_counter() - t0
+        conn.commit()
+        assert checked == cases, checked
+        conn.execute("CREATE SCHEMA bench_floor")
+        counts = {}
+        for table in FLOOR_TABLES:
+            pk = conn.execute("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                              "WHERE conrelid = %s::regclass AND contype = 'p'", (f"yc.{table}",)).fetchone()[0]
+            conn.execute(f"CREATE TABLE bench_floor.{table} (LIKE yc.{table} INCLUDING DEFAULTS, {pk})")
+        conn.commit()
+        each = {}
+        t0 = time.perf_counter()
+        for table in FLOOR_TABLES:  # every row the push wrote: the centre held nothing else before it
+            t1 = time.perf_counter()
+            counts[table] = conn.execute(f"INSERT INTO bench_floor.{table} SELECT * FROM yc.{table}").rowcount
+            each[table] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        conn.commit()
+        each["commit"] = time.perf_counter() - t1
+        rows_s = time.perf_counter() - t0
+        conn.execute("DROP SCHEMA bench_floor CASCADE")
+        conn.commit()
+    return {"check_seconds": round(check_s, 3), "rows_seconds": round(rows_s, 3),
+            "rows": {t: n for t, n in counts.items() if n},
+            "rows_ms": {t: round(x * 1000, 1) for t, x in each.items() if counts.get(t, 1)}}
+
+
 def server_ms(admin_url: str) -> dict[str, float]:
     """Milliseconds spent inside sync.push and yc.push_fast (pg_stat_user_functions, track_functions = pl:
     the window's connection is closed by now, so its counts are flushed)."""
@@ -130,6 +211,8 @@ import resource, sys, time
 from pathlib import Path
 from db.central import CentralClient
 from desktop.core import sync
+from desktop.core.chain import window_key
+from desktop.core.sync.round import _greet as greet
 from desktop.core.services import Services
 svc = Services(Path(sys.argv[1]))
 t0 = time.perf_counter()
@@ -213,6 +296,8 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=10_000)
     ap.add_argument("--memory-cases", type=int, default=100_000)
     ap.add_argument("--no-tls-compare", action="store_true", help="skip the push with and without TLS")
+    ap.add_argument("--unbound", action="store_true",
+                    help="push as a window that never bound its key (no chain check): the earlier figures' setting")
     args = ap.parse_args()
     out: dict = {"machine": machine()}
     with TempPostgres(shared_buffers="128MB") as pg, tempfile.TemporaryDirectory(prefix="yc-bench-") as tmp:
@@ -229,18 +314,24 @@ def main() -> None:
         queue_cases(svc, args.cases)
         out["queue_seconds"] = round(time.perf_counter() - t0, 2)
 
-        with CentralClient(wurl) as client:
-            client.handshake(sync.PROTOCOL)
+        with RecordingClient(wurl, window_key=window_key(svc.store)) as client:
+            if args.unbound:  # the figures before 2026-12-07 evening: no chain check, no chain rows
+                client.handshake(sync.PROTOCOL)
+            else:  # as sync_round greets: the window binds its key, and every op then extends its chain
+                greet(svc.store, client)
             t0 = time.perf_counter()
             result = sync.push_outbox(svc, client)
             push_s = time.perf_counter() - t0
         assert result.pushed == args.cases, result
         raw_s, raw_n = raw_rate(url, svc)
+        floor = ack_floor(url, client.batches, args.cases)
         out["push"] = {"cases": args.cases, "seconds": round(push_s, 3), "per_second": round(args.cases / push_s),
                        "batch": sync.PUSH_BATCH}
         out["push"]["server_ms"] = server_ms(url)
         out["raw_executemany"] = {"rows": raw_n, "seconds": round(raw_s, 3), "per_second": round(raw_n / raw_s)}
         out["push_vs_raw"] = round((args.cases / push_s) / (raw_n / raw_s), 2)
+        floor_s = floor["check_seconds"] + floor["rows_seconds"]
+        out["ack_floor"] = floor | {"seconds": round(floor_s, 3), "best_push_vs_raw": round(raw_s / floor_s, 2)}
 
         with CentralClient(wurl) as client:
             sync.pull_streams(svc, client, ["case_status"])  # our own 'received' echoes

@@ -1,0 +1,112 @@
+"""Central c0022: a case payload holding a character no honest window lets in (textcheck's controls,
+zero-width and direction characters) is refused at the centre, op by op, on the fast path and the per-op
+loop alike; what an honest window may hold (line breaks and tabs in a note, 𠮷) passes.
+
+The attacker is a window with its own login and key, pushing what its own intake would have refused."""
+
+from __future__ import annotations
+
+import uuid
+
+import psycopg
+
+from db.central import CentralClient, _libpq_url, freeze_op
+from tests.support.central_ops import Chain, case_payload
+from tests.support.shared_pool import bind
+
+CENTRE = "310104"
+
+
+def _count(url: str, query: str, *params) -> int:
+    with psycopg.connect(_libpq_url(url)) as con:
+        return con.execute(query, params).fetchone()[0]
+
+
+def _answers(client: CentralClient, ops: list[dict]) -> list[tuple[str, str]]:
+    return [(a["status"], a.get("reason", "")) for a in client.push(ops)]
+
+
+def test_a_batch_with_hidden_characters_gets_them_rejected_op_by_op(window, pg, central_url):
+    url = window(CENTRE, "01")
+    chain = Chain(bind(url, pg.ca_file))
+    person = {"kind": "person", "id_no": "11010519491231002X"}
+    payloads = [
+        case_payload(CENTRE, "01", 1),
+        case_payload(CENTRE, "01", 2, applicant={**person, "name": "张\u202e三"}),  # right-to-left override
+        case_payload(CENTRE, "01", 3, materials=[{"code": "M01", "state": "received", "copies": 1,
+                                                   "note": "ok\x07"}]),  # BEL, deep in a list
+        case_payload(CENTRE, "01", 4, applicant={**person, "name": "张\u200b三"}),  # zero-width space
+        case_payload(CENTRE, "01", 5, applicant={**person, "name": "\U00020bb7三"},  # 𠮷: a real name's char
+                     note="第一行\n第二行\t附注 C:\\bin \\u0007"),  # a backslash before b or u0007 is text
+        case_payload(CENTRE, "01", 6, note="\u2066隔离\u2069"),
+    ]
+    with CentralClient(url, ca_cert=pg.ca_file) as w:
+        answers = _answers(w, chain.all([freeze_op("case.upsert", p) for p in payloads]))
+    assert [a[0] for a in answers] == ["applied", "rejected", "rejected", "rejected", "applied", "rejected"], answers
+    for (_, reason), char, serial in zip([answers[i] for i in (1, 2, 3, 5)], ("202E", "0007", "200B", "2066"),
+                                         (2, 3, 4, 6), strict=True):
+        assert f"U+{char}" in reason and f"{CENTRE}01260212{serial:04d}" in reason, reason
+    good = [f"{CENTRE}01260212{n:04d}" for n in (1, 5)]
+    assert _count(central_url, "SELECT array_agg(case_no ORDER BY case_no) FROM yc.cases") == good
+    # nothing else of the rejected cases is anywhere: no step, no change row for other windows, no summary
+    assert _count(central_url, "SELECT count(DISTINCT case_no) FROM yc.case_steps") == 2
+    assert _count(central_url, "SELECT count(DISTINCT key) FROM yc.changes WHERE stream = 'cases'") == 2
+    assert _count(central_url, "SELECT count(*) FROM yc.case_summary") == 2
+
+
+def test_one_op_pushes_and_later_versions_are_held_to_the_same_rule(window, pg, central_url):
+    url = window(CENTRE, "01")
+    chain = Chain(bind(url, pg.ca_file))
+    first = case_payload(CENTRE, "01", 1)
+    with CentralClient(url, ca_cert=pg.ca_file) as w:
+        assert _answers(w, [chain(freeze_op("case.upsert", first))]) == [("applied", "")]
+        # a later version of the case that slips a BOM into the name: rejected, version 1 stays
+        bad = {**first, "version": 2, "applicant": {**first["applicant"], "name": "\ufeff张三"}}
+        [(status, reason)] = _answers(w, [chain(freeze_op("case.upsert", bad))])
+        assert status == "rejected" and "U+FEFF" in reason, reason
+        # a new case alone (the per-op loop, not the fast path) with a C1 control
+        [(status, reason)] = _answers(w, [chain(freeze_op("case.upsert", case_payload(
+            CENTRE, "01", 2, note="\x85")))])
+        assert status == "rejected" and "U+0085" in reason, reason
+        # and the clean version 2 passes
+        ok = {**first, "version": 2, "note": "补正"}
+        assert _answers(w, [chain(freeze_op("case.upsert", ok))])[0][0] == "applied"
+    assert _count(central_url, "SELECT version FROM yc.cases WHERE case_no = %s", first["case_no"]) == 2
+    assert _count(central_url, "SELECT count(*) FROM yc.cases") == 1
+
+
+def test_an_administrator_cannot_slip_them_in_either_and_the_downgrade_takes_the_rule_away(pg):
+    from db.central import downgrade_central, init_central
+
+    url = pg.create_database(f"yc_c0022_{uuid.uuid4().hex[:8]}")
+    init_central(url)
+    with psycopg.connect(_libpq_url(url), autocommit=True) as con:
+        con.execute("INSERT INTO yc.centres (code, name) VALUES (%s, '测试中心') ON CONFLICT DO NOTHING", (CENTRE,))
+
+        def insert(case_no: str, name: str) -> None:
+            con.execute("""INSERT INTO yc.cases (case_no, centre_code, window_no, matter_code, outcome, status,
+                                                 received_at, payload, version)
+                           VALUES (%s, %s, '01', 'M', 'accepted', 'received', now(),
+                                   jsonb_build_object('applicant', jsonb_build_object('name', %s::text)), 1)""",
+                        (case_no, CENTRE, name))
+
+        insert("A1", "张三")
+        try:
+            insert("A2", "张\u202e三")
+            raise AssertionError("the centre stored a right-to-left override")
+        except psycopg.Error as e:
+            assert e.sqlstate == "YC100" and "U+202E" in str(e)
+        try:
+            con.execute("UPDATE yc.cases SET payload = jsonb_set(payload, '{applicant,name}', '\"张\\u200b三\"')")
+            raise AssertionError("the centre stored a zero-width space")
+        except psycopg.Error as e:
+            assert e.sqlstate == "YC100" and "U+200B" in str(e)
+        con.execute("UPDATE yc.cases SET status = 'signed'")  # a change that leaves the payload alone
+    assert downgrade_central(url, "c0021") == "c0021"
+    with psycopg.connect(_libpq_url(url), autocommit=True) as con:
+        assert con.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tg_cases_hidden_text%'").fetchone()[0] == 0
+        con.execute("UPDATE yc.cases SET payload = jsonb_set(payload, '{applicant,name}', '\"张\\u200b三\"')")
+        # a payload stored before the upgrade stays; only what changes it is held to the rule
+        init_central(url)
+        con.execute("UPDATE yc.cases SET status = 'received'")
+        assert con.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tg_cases_hidden_text%'").fetchone()[0] == 2

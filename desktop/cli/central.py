@@ -6,6 +6,7 @@ import sys
 
 from desktop.cli.common import _print_json, _read_text
 from desktop.core.errors import BadInput, YichuangError
+from desktop.core.textcheck import check_plain
 
 
 def cmd_central_init(args) -> int:
@@ -136,6 +137,11 @@ def cmd_central_add_user(args) -> int:
 
     if len(args.password) < 8:
         raise BadInput("E_PASSWORD", "密码至少 8 位", field="password")
+    # the name reaches every window of the centre, and every case step the user records (central c0022
+    # refuses a case whose texts hold what the window refuses)
+    for value, field, label in ((args.login, "login", "登录名"), (args.name, "name", "姓名"),
+                                (args.staff_no, "staff_no", "工号"), (args.department or "", "department", "部门")):
+        check_plain(value or "", field, label, multiline=False)
     department = (args.department or "").strip()
     if args.role == "backoffice" and (not department or not args.centre):
         raise BadInput("E_DEPARTMENT", "部门人员（--role backoffice）须指定 --centre 和 --department", field="department")

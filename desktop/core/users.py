@@ -16,6 +16,7 @@ from desktop.core.auth import hash_password, needs_rehash, verify_password, veri
 from desktop.core.errors import AuthError, BadInput, NotFound
 from desktop.core.roles import ROLES, require
 from desktop.core.store import Store
+from desktop.core.textcheck import check_plain
 from desktop.core.types import Clerk
 
 MAX_FAILED_LOGINS = 5  # in a row; the next wrong password locks the login
@@ -43,6 +44,9 @@ def add_user(store: Store, *, login: str, password: str, name: str, staff_no: st
         raise BadInput("E_LOGIN_NAME", f"登录名应为 1 至 {MAX_LOGIN} 个可见字符", field="login")
     if role not in ROLES:
         raise BadInput("E_ROLE", f"角色“{role}”无效", field="role")
+    # the name goes into every step this user records, which every window of the centre shows
+    check_plain(name or "", "name", "姓名", multiline=False)
+    check_plain(staff_no or "", "staff_no", "工号", multiline=False)
     if len(password) < 8:
         raise BadInput("E_PASSWORD", "密码至少 8 位", field="password")
     window = store.window()

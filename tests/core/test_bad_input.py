@@ -21,7 +21,8 @@ from desktop.core.errors import BadInput
 from tests.support.factories import DATA, person, residence_permit_intake
 from tests.support.rawdb import connect_store
 
-CONTROLS = ["\x00", "\x1b", "\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200f", "\x7f", "\x85"]
+CONTROLS = ["\x00", "\x1b", "\u202e", "\u202a", "\u2066", "\u2069", "\u200b", "\u200f", "\x7f", "\x85",
+            "\u2060", "\u061c", "\u00ad", "\U000e0041"]
 
 
 @pytest.fixture(autouse=True)

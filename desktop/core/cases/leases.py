@@ -100,8 +100,7 @@ def take_lease(store: Store, *, case_no: str, clerk: Clerk, transport: Transport
 def _shown(value: Any, limit: int) -> str:
     """A name another window gave the centre, as this window shows it: without the characters a person cannot
     see or that reorder the sentence around them (desktop.core.textcheck), at most `limit` characters."""
-    text = str(value or "")
-    return "".join(ch for ch in text if textcheck.forbidden_char(ch, multiline=False) is None)[:limit]
+    return textcheck.without_refused(str(value or ""), limit)
 
 
 def release_lease(store: Store, *, case_no: str, transport: Transport | None = None) -> bool:

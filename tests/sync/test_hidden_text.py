@@ -105,8 +105,74 @@ def test_an_administrator_cannot_slip_them_in_either_and_the_downgrade_takes_the
     assert downgrade_central(url, "c0021") == "c0021"
     with psycopg.connect(_libpq_url(url), autocommit=True) as con:
         assert con.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tg_cases_hidden_text%'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM pg_proc WHERE proname IN ('refuse_hidden_text', "
+                           "'cases_with_hidden_text')").fetchone()[0] == 0
         con.execute("UPDATE yc.cases SET payload = jsonb_set(payload, '{applicant,name}', '\"张\\u200b三\"')")
         # a payload stored before the upgrade stays; only what changes it is held to the rule
         init_central(url)
         con.execute("UPDATE yc.cases SET status = 'received'")
         assert con.execute("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'tg_cases_hidden_text%'").fetchone()[0] == 2
+
+
+def test_a_case_stored_before_c0022_can_be_continued_but_gets_nothing_new(window, pg, central_url):
+    """A case whose applicant name holds a zero-width space from before c0022 (pulled by every window,
+    which sends it back with each later version): its next versions pass, as long as they add no string
+    with such a character; one that does is refused."""
+    url = window(CENTRE, "01")
+    chain = Chain(bind(url, pg.ca_file))
+    person = {"kind": "person", "id_no": "11010519491231002X"}
+    legacy = case_payload(CENTRE, "01", 1, applicant={**person, "name": "张\u200b三"})
+    with psycopg.connect(_libpq_url(central_url), autocommit=True) as adm:
+        adm.execute("ALTER TABLE yc.cases DISABLE TRIGGER tg_cases_hidden_text_insert")  # as before c0022
+        with CentralClient(url, ca_cert=pg.ca_file) as w:
+            assert _answers(w, [chain(freeze_op("case.upsert", legacy))])[0][0] == "applied"
+        adm.execute("ALTER TABLE yc.cases ENABLE TRIGGER tg_cases_hidden_text_insert")
+    step = {"event": "withdrawn", "clerk_login": "zhangmin", "clerk_name": "张敏", "at": "2026-02-12T10:00:00+08:00"}
+    sneaky = {**legacy, "version": 2, "note": "撤回\u2060", "step": step}
+    honest = {**legacy, "version": 2, "status": "withdrawn", "note": "申请人撤回", "step": step}
+    with CentralClient(url, ca_cert=pg.ca_file) as w:
+        [(status, reason)] = _answers(w, [chain(freeze_op("case.upsert", sneaky))])
+        assert status == "rejected" and "U+2060" in reason, reason
+        assert _answers(w, [chain(freeze_op("case.upsert", honest))]) == [("applied", "")]
+    assert _count(central_url, "SELECT version FROM yc.cases") == 2
+    # and an administrator finds it, to clean it
+    assert _count(central_url, "SELECT array_agg(case_no) FROM admin.cases_with_hidden_text()") == [legacy["case_no"]]
+
+
+def test_an_honest_window_sends_no_such_character_in_a_clerks_name(services, window, central_url):
+    """A user's name goes into every step the user records: the window refuses a name with such a character
+    when the user is added (and the central add-user does too), and a name stored before that check is sent
+    without them, so an unaltered window's cases are never refused for it."""
+    import pytest
+
+    from db.local.models import User
+    from desktop.cli import main
+    from desktop.core.errors import BadInput
+    from tests.support.central_ops import publish_store_catalogues
+    from tests.support.factories import residence_permit_intake
+    from tests.support.rawdb import connect_store
+
+    url = window(CENTRE, "01", centre_name="徐汇区行政服务中心", catalogue=None)
+    publish_store_catalogues(central_url, services)
+    services.set_central(url=url)
+    admin = services.login(login="admin", password="admin1234")
+    for name in ("王五\u200b", "\ufeff王五", "王\u2060五", "王五\n"):
+        with pytest.raises(BadInput) as e:
+            services.add_user(login="wangwu", password="wangwu1234", name=name, staff_no="A0199", role="clerk",
+                              actor=admin)
+        assert e.value.code == "E_FIELD_CONTROL" and e.value.field == "name"
+    assert main(["central", "add-user", central_url, "wangwu", "--name", "王五\u200b", "--staff-no",
+                 "A0199", "--role", "clerk", "--password", "wangwu1234"]) == 2
+    assert _count(central_url, "SELECT count(*) FROM yc.users WHERE login = 'wangwu'") == 0
+    services.add_user(login="wangwu", password="wangwu1234", name="王五", staff_no="A0199", role="clerk", actor=admin)
+    con = connect_store(services.home)  # a name stored by a version before the check
+    try:
+        con.execute(f"UPDATE {User.__tablename__} SET name = ? WHERE login = 'wangwu'", ("王\u200b五\u202e",))
+        con.commit()
+    finally:
+        con.close()
+    wangwu = services.login(login="wangwu", password="wangwu1234")
+    case_no = services.accept_application(intake=residence_permit_intake(), clerk=wangwu).case_no
+    result = services.sync_round()
+    assert result.rejected == 0 and result.pushed >= 1
+    assert _count(central_url, "SELECT actor_name FROM yc.case_steps WHERE case_no = %s", case_no) == "王五"

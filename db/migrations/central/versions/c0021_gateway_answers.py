@@ -19,10 +19,11 @@ What it changes:
   that no window has when the window has none, so the time taken does not tell them apart either. A call
   whose MAC matches and whose time is not ISO 8601 is told so (only the key's holder can get there). The
   MAC's definition is unchanged: clients of c0020 keep working.
-- `sync.lease_case` stores the clerk name without the characters the windows refuse in every text
-  (desktop/core/textcheck.py: C0 and C1 controls, DEL, zero-width and direction marks, bidi embeddings,
-  overrides and isolates, line and paragraph separators, the byte-order mark), at most 40 characters, and
-  the clerk login the same way, at most 64. Leases already stored are cleaned the same way.
+- `sync.lease_case` stores the clerk name without the characters the windows refuse in one-line text
+  (desktop/core/textcheck.py: C0 and C1 controls, DEL, every Unicode format character: zero-width and
+  direction marks, bidi embeddings, overrides and isolates, the word joiner, tags, the byte-order mark ...;
+  line and paragraph separators), at most 40 characters, and the clerk login the same way, at most 64.
+  Leases already stored are cleaned the same way.
 
 What it does not change: everything else of c0020 and the sync functions.
 """
@@ -44,8 +45,16 @@ GATEWAY_ROLE = "yc_gateway"
 MAX_SKEW_S = 900
 FUNCTIONS = ("handshake", "restore_state", "push", "put_blobs", "pull", "pull_all", "lease_case", "release_case")
 NAME_MAX, LOGIN_MAX = 40, 64
-# the characters desktop/core/textcheck.py refuses (surrogates cannot be in a PostgreSQL text), as a regex class
-HIDDEN = r"[\u0001-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]"
+# textcheck's list as of this revision (desktop/core/textcheck.py: every Unicode format character, the
+# controls, the line and paragraph separators; a PostgreSQL text holds no NUL and no surrogate)
+FORMAT_AND_CONTROLS = (
+    (0x01, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+# ... in one-line text (TAB, LF and CR too), as a regular expression class
+HIDDEN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS) + "]"
 
 
 def _clean(expr: str, limit: int) -> str:
@@ -63,6 +72,7 @@ DECLARE
     v_expected text;
     a jsonb;
     v_out jsonb;
+    v_ok boolean;
 BEGIN
     -- The shared backends serve every window, and a plan PL/pgSQL caches lives as long as the backend, made
     -- under the settings of the transaction that planned it (the pooler's RESET ALL after the transaction
@@ -76,13 +86,14 @@ BEGIN
     IF p_fn IS NULL OR NOT (p_fn = ANY (ARRAY[@FUNCTIONS@])) THEN
         RAISE EXCEPTION '连接池不转发该调用：%', coalesce(p_fn, '(空)') USING ERRCODE = 'YC007';
     END IF;
-    SELECT k.window_key, ro.rolcanlogin AND (ro.rolvaliduntil IS NULL OR ro.rolvaliduntil > pg_catalog.now())
+    -- the same probes whatever the window: windows, its unretired key and its login, each by index
+    SELECT CASE WHEN w.machine_id IS NOT NULL THEN k.window_key END,
+           coalesce(ro.rolcanlogin AND (ro.rolvaliduntil IS NULL OR ro.rolvaliduntil > pg_catalog.now()), false)
       INTO v_key, v_can_login
-      FROM yc.windows w
-      JOIN yc.window_keys k ON k.centre_code = w.centre_code AND k.window_no = w.window_no
-                           AND k.retired_at IS NULL
-      JOIN pg_catalog.pg_roles ro ON ro.rolname = w.role_name
-     WHERE w.centre_code = p_centre AND w.window_no = p_window AND w.machine_id IS NOT NULL;
+      FROM (VALUES (coalesce(p_centre, ''), coalesce(p_window, ''))) q(c, n)
+      LEFT JOIN yc.windows w ON w.centre_code = q.c AND w.window_no = q.n
+      LEFT JOIN yc.window_keys k ON k.centre_code = q.c AND k.window_no = q.n AND k.retired_at IS NULL
+      LEFT JOIN pg_catalog.pg_roles ro ON ro.rolname = coalesce(w.role_name, 'yc_w_' || q.c || '_' || q.n);
     -- One answer for every caller that does not pass, whatever the reason: a window that does not exist, is
     -- not bound, is disabled, or whose MAC does not match. The MAC is computed in every case (under a key no
     -- window has when there is none), so neither the text nor the time tells one window which others are bound.
@@ -93,9 +104,11 @@ BEGIN
         coalesce(v_key, pg_catalog.sha256(pg_catalog.convert_to('yc-gateway-1: no window key', 'UTF8'))), 'sha256'),
         'hex');
     -- compared through a hash of each side, so the comparison's time says nothing about the expected MAC
-    IF v_key IS NULL OR NOT v_can_login OR p_at IS NULL OR p_args IS NULL OR p_mac IS NULL
-       OR pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.lower(p_mac), 'UTF8'))
-          IS DISTINCT FROM pg_catalog.sha256(pg_catalog.convert_to(v_expected, 'UTF8')) THEN
+    -- both hashes every time, then one decision (no short-circuit before the comparison)
+    v_ok := pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.lower(coalesce(p_mac, '')), 'UTF8'))
+            = pg_catalog.sha256(pg_catalog.convert_to(v_expected, 'UTF8'));
+    IF NOT (v_ok AND v_key IS NOT NULL AND v_can_login AND p_at IS NOT NULL AND p_args IS NOT NULL
+            AND p_mac IS NOT NULL) THEN
         RAISE EXCEPTION '窗口 % / % 未通过连接池的身份校验（未登记、未绑定本机密钥、已停用或校验码不符；新窗口请先用本窗口自己的登录地址同步一次）',
               coalesce(p_centre, ''), coalesce(p_window, '') USING ERRCODE = 'YC007';
     END IF;

@@ -4,9 +4,10 @@ Revision ID: c0022
 Revises: c0021
 Create Date: 2026-12-07
 
-Why: a window refuses, in every text a clerk or a file gives it, C0 and C1 controls (but TAB, LF, CR), DEL,
-zero-width and direction marks, bidi embeddings, overrides and isolates, line and paragraph separators and
-the byte-order mark (desktop/core/textcheck.py). The centre did not: a hostile or broken window could push
+Why: a window refuses, in every text a clerk or a file gives it, C0 and C1 controls (but TAB, LF, CR in
+notes), DEL, every Unicode format character (zero-width and direction marks, bidi embeddings, overrides and
+isolates, the word joiner, tags, the byte-order mark ...) and the line and paragraph separators
+(desktop/core/textcheck.py). The centre did not: a hostile or broken window could push
 a case whose applicant name holds a right-to-left override or a zero-width space, and every other window of
 the centre pulls that case (the `cases` stream), shows it, continues it and prints its documents. A name
 that reads "张三" and is not "张三" has no place on a legal document.
@@ -17,11 +18,18 @@ no function of ours is called for a clean row; a regular expression on the paylo
 lets most payloads through without the path walk). A payload that holds such a character raises YC100 naming
 the case and the character: through `sync.push` that op alone is rejected (the per-op loop's answer; a
 batch on the fast path goes to the loop, as with any doubt), with the reason, and becomes a dead letter at
-the window. Object keys are not looked at (no window shows a key).
+the window (with the later ops of that case, which the centre then does not know). Object keys are not
+looked at (no window shows a key).
 
-What it does not change: cases stored before it (an administrator who edits such a payload is refused
-until the characters are gone); the other kinds of op (an audit record may honestly hold what a clerk
-typed and was refused: it is the record).
+A case stored before c0022 with such a string can still be continued: a later version may carry the
+strings the stored payload already holds, and nothing new (otherwise no window could ever withdraw,
+deliver or supplement it, since a window sends back what it pulled). `admin.cases_with_hidden_text([centre])`
+lists them (yc_admin).
+
+What it does not change: the other kinds of op (an audit record may honestly hold what a clerk typed and
+was refused: it is the record; transfers, consultations, ratings and backup assignments are not checked,
+see docs/security.md), and TAB, LF and CR, which a window allows in notes and refuses in names: the centre
+does not know which string is which and allows them everywhere.
 """
 
 from __future__ import annotations
@@ -37,41 +45,90 @@ down_revision: str | Sequence[str] | None = "c0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# the characters desktop/core/textcheck.py refuses in multi-line text (a jsonb string cannot hold NUL or a
-# lone surrogate), as a jsonpath regex class
-HIDDEN = (r"[\u0001-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069"
-          r"\ufeff]")
-PATH = f'strict $.** ? (@.type() == "string" && @ like_regex "{HIDDEN}")'
+# textcheck's list as of this revision (desktop/core/textcheck.py: every Unicode format character, the
+# controls, the line and paragraph separators; a PostgreSQL text holds no NUL and no surrogate)
+FORMAT_AND_CONTROLS = (
+    (0x01, 0x1F), (0x7F, 0x9F), (0xAD, 0xAD), (0x600, 0x605), (0x61C, 0x61C), (0x6DD, 0x6DD), (0x70F, 0x70F),
+    (0x890, 0x891), (0x8E2, 0x8E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x2028, 0x202E), (0x2060, 0x206F),
+    (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD), (0x110CD, 0x110CD), (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001), (0xE0020, 0xE007F),
+)
+# multi-line text may hold TAB, LF and CR (U+0009, U+000A, U+000D)
+_MULTILINE = ((0x01, 0x08), (0x0B, 0x0C), (0x0E, 0x1F)) + FORMAT_AND_CONTROLS[1:]
+# a jsonpath string literal spells a code point \u{...}; PostgreSQL's regular expressions \U........
+HIDDEN_PATH = "[" + "".join(f"\\u{{{lo:x}}}-\\u{{{hi:x}}}" for lo, hi in _MULTILINE) + "]"
+HIDDEN = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _MULTILINE) + "]"
+PATH = f'strict $.** ? (@.type() == "string" && @ like_regex "{HIDDEN_PATH}")'
 # A cheaper test first, on the payload's text as PostgreSQL writes jsonb out: the characters above from
 # U+007F on stand there as they are, and a C0 control as an escape (\u00XX, or \b, \f; TAB, LF and CR are
 # written \t, \n, \r). It may say yes for a string that only looks so (a backslash followed by "b"): the
 # exact test then decides. 65 ms against 108 ms for 10,000 payloads of ~1 KB (docs/performance.md).
-PREFILTER = r"[\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]|\\(u00[01]|[bf])"
+PREFILTER = ("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS[1:]) + "]"
+             + r"|\\(u00[01]|[bf])")
 
 REFUSE = SqlFunction("yc.refuse_hidden_text()", f"""
 CREATE OR REPLACE FUNCTION yc.refuse_hidden_text() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    v_text text := pg_catalog.jsonb_path_query_first(NEW.payload, '{PATH}') #>> '{{}}';
-    v_char text := (pg_catalog.regexp_match(v_text, '{HIDDEN}'))[1];
+    v_text text;
+    v_char text;
 BEGIN
-    RAISE EXCEPTION 'case %: the payload holds U+%, a control, zero-width or direction character that a window '
-                    'refuses in every text', NEW.case_no, pg_catalog.upper(pg_catalog.lpad(
+    -- the first string that holds one; on an UPDATE, the first that the stored payload did not hold
+    -- already: a case stored before c0022 with such a string can still be continued (each later version
+    -- carries the string on), but nothing new may be added to it
+    SELECT h.value #>> '{{}}' INTO v_text
+      FROM pg_catalog.jsonb_path_query(NEW.payload, '{PATH}') AS h(value)
+     WHERE TG_OP = 'INSERT'
+        OR NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_path_query(OLD.payload, '{PATH}') AS o(value)
+                        WHERE o.value = h.value)
+     LIMIT 1;
+    IF v_text IS NULL THEN
+        RETURN NEW;
+    END IF;
+    v_char := (pg_catalog.regexp_match(v_text, '{HIDDEN}'))[1];
+    RAISE EXCEPTION 'case %: the payload holds U+%, a control or format character (zero-width, direction, ...) '
+                    'that a window refuses in every text', NEW.case_no, pg_catalog.upper(pg_catalog.lpad(
                         pg_catalog.to_hex(pg_catalog.ascii(v_char)), 4, '0'))
           USING ERRCODE = 'YC100';
 END $$
 """, owner="yc_owner")
 
-HOLDS_HIDDEN = (f"CASE WHEN NEW.payload::text ~ '{PREFILTER}' "
-                f"THEN pg_catalog.jsonb_path_exists(NEW.payload, '{PATH}') ELSE false END")
+
+LISTED = SqlFunction("admin.cases_with_hidden_text(text)", f"""
+CREATE OR REPLACE FUNCTION admin.cases_with_hidden_text(p_centre text DEFAULT NULL)
+RETURNS TABLE (case_no text, centre_code text, window_no text, version int)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
+DECLARE
+    v record;
+BEGIN
+    -- the cases stored before c0022 whose payload holds such a character (for an administrator to clean),
+    -- one centre at a time under its row security, like admin.verify_chains
+    FOR v IN SELECT x.code FROM yc.centres x WHERE p_centre IS NULL OR x.code = p_centre ORDER BY x.code LOOP
+        PERFORM pg_catalog.set_config('yc.centre', v.code, true);
+        RETURN QUERY SELECT c.case_no, c.centre_code, c.window_no, c.version FROM yc.cases c
+                      WHERE c.centre_code = v.code AND pg_catalog.jsonb_path_exists(c.payload, '{PATH}')
+                      ORDER BY c.case_no;
+    END LOOP;
+END $$
+""", execute_to=("yc_admin",))
+
+
+def _holds_hidden(row: str) -> str:
+    return (f"CASE WHEN {row}.payload::text ~ '{PREFILTER}' "
+            f"THEN pg_catalog.jsonb_path_exists({row}.payload, '{PATH}') ELSE false END")
+
+
 TRIGGERS = (
-    ("tg_cases_hidden_text_insert", "INSERT", HOLDS_HIDDEN),
-    ("tg_cases_hidden_text_update", "UPDATE OF payload", f"OLD.payload IS DISTINCT FROM NEW.payload AND {HOLDS_HIDDEN}"),
+    ("tg_cases_hidden_text_insert", "INSERT", _holds_hidden("NEW")),
+    ("tg_cases_hidden_text_update", "UPDATE OF payload",
+     f"OLD.payload IS DISTINCT FROM NEW.payload AND {_holds_hidden('NEW')}"),
 )
 
 
 def upgrade() -> None:
     create(REFUSE)
+    create(LISTED)
     for name, event, when in TRIGGERS:
         op.execute(f"CREATE TRIGGER {name} BEFORE {event} ON yc.cases FOR EACH ROW WHEN ({when}) "
                    "EXECUTE FUNCTION yc.refuse_hidden_text()")
@@ -80,4 +137,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for name, _event, _when in TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON yc.cases")
+    drop(LISTED)
     drop(REFUSE)

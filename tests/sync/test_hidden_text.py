@@ -176,3 +176,101 @@ def test_an_honest_window_sends_no_such_character_in_a_clerks_name(services, win
     result = services.sync_round()
     assert result.rejected == 0 and result.pushed >= 1
     assert _count(central_url, "SELECT actor_name FROM yc.case_steps WHERE case_no = %s", case_no) == "王五"
+
+
+def test_names_identity_numbers_and_logins_hold_no_tab_or_line_break(window, pg, central_url):
+    """A window refuses TAB, LF and CR in one-line fields (names, identity numbers, phones, logins) and
+    allows them in notes: "张三\\r" reads as 张三. The centre knows the one-line strings by their place (the
+    applicant's and the agent's, the clerk's login and name)."""
+    url = window(CENTRE, "01")
+    chain = Chain(bind(url, pg.ca_file))
+    person = {"kind": "person", "name": "张三", "id_type": "居民身份证", "id_no": "11010519491231002X"}
+    step = {"event": "accepted", "clerk_login": "zhangmin", "clerk_name": "张敏", "at": "2026-02-12T09:30:00+08:00"}
+    enterprise = {"kind": "enterprise", "name": "上海某某有限公司", "uscc": "91310000MA1FL0000X",
+                  "contact": {**person, "phone": "13800000000\n"}}
+    payloads = [
+        case_payload(CENTRE, "01", 1, applicant={**person, "name": "张三\r"}),
+        case_payload(CENTRE, "01", 2, applicant={**person, "id_no": "11010519491231002X\n"}),
+        case_payload(CENTRE, "01", 3, step={**step, "clerk_name": "张敏\t"}),
+        case_payload(CENTRE, "01", 4, clerk_login="zhang\nmin"),
+        case_payload(CENTRE, "01", 5, agent={**person, "name": "李四\t"}),
+        case_payload(CENTRE, "01", 6, applicant=enterprise),
+        # line breaks and tabs where a window allows them: the note, a refusal's reason
+        case_payload(CENTRE, "01", 7, applicant=person, step=step, note="一\n二\t三\r\n",
+                     refusal_reason="材料不全\n请补齐"),
+    ]
+    with CentralClient(url, ca_cert=pg.ca_file) as w:
+        answers = [_answers(w, [chain(freeze_op("case.upsert", p))])[0] for p in payloads]
+    assert [a[0] for a in answers] == ["rejected"] * 6 + ["applied"], answers
+    assert [a[1].split("holds ")[1][:6] for a in answers[:6]] == [
+        "U+000D", "U+000A", "U+0009", "U+000A", "U+0009", "U+000A"], answers
+
+
+def test_consultations_ratings_transfers_and_backups_are_held_to_the_same_rule(window, central_url):
+    """The other rows a window writes that other people see: a consultation's texts (the department and the
+    reports), a rating's comment (the central report), a transfer's tracking number (the department's
+    inbox), a backup assignment's logins (every window of the centre, which shows an unknown login as the
+    name). Line breaks stay allowed where a window allows them (a question, an answer, a comment)."""
+    url = window(CENTRE, "01")
+    case_no = f"{CENTRE}01260212{1:04d}"
+
+    def consultation(**over) -> dict:
+        return {"id": str(uuid.uuid4()), "asked_at": "2026-02-12T09:00:00+08:00", "asker_name": "李四",
+                "asker_phone": "13812345678", "matter_code": "SH-HJ-001", "question": "要带什么？\n原件吗？",
+                "answer": "身份证\n原件", "answered_by": "张敏（A0101）", "clerk_login": "demo",
+                "centre_code": CENTRE, "window_no": "01", **over}
+
+    def transfer(n: int, **over) -> dict:
+        return {"batch_no": f"LZ{CENTRE}01{n:03d}", "centre_code": CENTRE, "window_no": "01",
+                "department": "上海市公安局", "channel": "express", "tracking_no": "SF123", "state": "waiting",
+                "return_reason": "", "case_nos": [case_no], "created_at": "2026-02-12T16:00:00+08:00",
+                "sent_at": None, "closed_at": None, "version": 1, **over}
+
+    def rating(**over) -> dict:
+        return {"case_no": case_no, "centre_code": CENTRE, "window_no": "01", "overall": 5, "efficiency": 5,
+                "service": None, "attitude": 4, "comment": "很好\n谢谢", "rated_at": "2026-02-12T09:40:00+08:00",
+                **over}
+
+    def backup(**over) -> dict:
+        return {"id": str(uuid.uuid4()), "centre_code": CENTRE, "window_no": "01", "clerk_login": "zhangmin",
+                "backup_login": "lisi", "date_from": "2026-02-12", "date_to": "2026-02-20", "assigned_by": "super",
+                "assigned_at": "2026-02-12T09:00:00+08:00", **over}
+
+    ops = [
+        ("consultation.recorded", consultation(question="要带\u202e什么")),
+        ("consultation.recorded", consultation(asker_name="李四\n")),
+        ("transfer.upsert", transfer(1, tracking_no="SF\u200b123")),
+        ("rating.recorded", rating(comment="好评\u2066")),
+        ("backup.assigned", backup(backup_login="li\u202esi")),
+        ("consultation.recorded", consultation()),
+        ("transfer.upsert", transfer(2)),
+        ("rating.recorded", rating()),
+        ("backup.assigned", backup()),
+    ]
+    with CentralClient(url) as w:
+        assert _answers(w, [freeze_op("case.upsert", case_payload(CENTRE, "01", 1))]) == [("applied", "")]
+        answers = _answers(w, [freeze_op(kind, payload) for kind, payload in ops])
+    assert [a[0] for a in answers] == ["rejected"] * 5 + ["applied"] * 4, answers
+    assert [a[1].split(": the text holds ")[0] for a in answers[:5]] == [
+        "consultations.question", "consultations.asker_name", "transfers.tracking_no", "ratings.comment",
+        "backups.backup_login"], answers
+    assert [a[1].split("holds ")[1][:6] for a in answers[:5]] == ["U+202E", "U+000A", "U+200B", "U+2066", "U+202E"]
+    assert _count(central_url, "SELECT count(*) FROM yc.consultations") == 1
+    assert _count(central_url, "SELECT count(*) FROM yc.transfers") == 1
+
+
+def test_a_window_refuses_them_first_in_a_rating_comment_and_a_tracking_number(services, clerk):
+    import pytest
+
+    from desktop.core.errors import BadInput
+    from tests.support.factories import residence_permit_intake
+
+    case_no = services.accept_application(intake=residence_permit_intake(), clerk=clerk).case_no
+    with pytest.raises(BadInput) as e:
+        services.record_rating(case_no=case_no, overall=5, comment="很好\u200b")
+    assert e.value.code == "E_FIELD_CONTROL" and e.value.field == "comment"
+    services.record_rating(case_no=case_no, overall=5, comment="很好\n谢谢")
+    with pytest.raises(BadInput) as e:
+        services.create_transfer(department="上海市公安局", case_nos=[case_no], channel="express", clerk=clerk,
+                                 tracking_no="SF\u200b123")
+    assert e.value.code == "E_FIELD_CONTROL" and e.value.field == "tracking_no"

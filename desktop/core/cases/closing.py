@@ -20,6 +20,7 @@ from desktop.core.labels import CASE_STATUS_LABELS, label
 from desktop.core.outbox import enqueue
 from desktop.core.roles import require
 from desktop.core.store import Store
+from desktop.core.textcheck import check_plain
 from desktop.core.types import RATING_LEVELS, Clerk
 
 LEVELS = RATING_LEVELS
@@ -79,6 +80,7 @@ def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int |
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise BadInput("E_FIELD_TOO_LONG", "评价意见过长（最多 1000 个字符）", field="comment")
+    check_plain(comment, "comment", "评价意见")
     now = store.clock()
     w = store.window()
     with store.Session.begin() as s:

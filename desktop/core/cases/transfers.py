@@ -23,6 +23,7 @@ from desktop.core.clock import to_iso
 from desktop.core.errors import BadInput, NotFound
 from desktop.core.outbox import enqueue
 from desktop.core.store import Store
+from desktop.core.textcheck import check_plain
 from desktop.core.types import Clerk
 
 CHANNELS = {"online": "网上流转", "express": "快递寄送"}
@@ -117,6 +118,7 @@ def create_transfer(store: Store, *, department: str, case_nos: list[str], chann
     tracking_no = tracking_no.strip()
     if len(tracking_no) > 64:
         raise BadInput("E_TRACKING", "快递单号过长", field="tracking_no")
+    check_plain(tracking_no, "tracking_no", "快递单号", multiline=False)
     w = store.window()
     now = store.clock()
     with store.Session.begin() as s:
@@ -176,6 +178,7 @@ def advance_transfer(store: Store, *, batch_no: str, state: str, clerk: Clerk, t
                            f"流转单 {batch_no} 当前为“{STATES[batch.state]}”，不能改为“{STATES[state]}”",
                            field="state")
         if tracking_no is not None:
+            check_plain(tracking_no.strip(), "tracking_no", "快递单号", multiline=False)
             batch.tracking_no = tracking_no.strip()
         if state == "sent" and batch.channel == "express" and not batch.tracking_no:
             raise BadInput("E_TRACKING", "快递寄送须填写快递单号", field="tracking_no")

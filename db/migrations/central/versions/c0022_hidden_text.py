@@ -26,10 +26,16 @@ strings the stored payload already holds, and nothing new (otherwise no window c
 deliver or supplement it, since a window sends back what it pulled). `admin.cases_with_hidden_text([centre])`
 lists them (yc_admin).
 
-What it does not change: the other kinds of op (an audit record may honestly hold what a clerk typed and
-was refused: it is the record; transfers, consultations, ratings and backup assignments are not checked,
-see docs/security.md), and TAB, LF and CR, which a window allows in notes and refuses in names: the centre
-does not know which string is which and allows them everywhere.
+The same rule holds for the other rows that windows and departments write and other people see: backup
+assignments (logins), consultations (the asker's name and phone, the question and answer), ratings (the
+comment) and transfers (channel, tracking number, state, who closed it, the return reason), by one BEFORE
+row trigger each naming its one-line and multi-line columns; on an UPDATE only a value that changes.
+
+What it does not change: audit records (one may honestly hold what a clerk typed and was refused: it is
+the record). TAB, LF and CR, which a window allows in notes and refuses in one-line fields, are
+refused in the strings the centre knows to be one-line by their place: every string of the applicant and
+the agent (names, identity numbers, phones, the enterprise's code and contact), the clerk's login, and the
+step's clerk name and login.
 """
 
 from __future__ import annotations
@@ -63,8 +69,19 @@ PATH = f'strict $.** ? (@.type() == "string" && @ like_regex "{HIDDEN_PATH}")'
 # U+007F on stand there as they are, and a C0 control as an escape (\u00XX, or \b, \f; TAB, LF and CR are
 # written \t, \n, \r). It may say yes for a string that only looks so (a backslash followed by "b"): the
 # exact test then decides. 65 ms against 108 ms for 10,000 payloads of ~1 KB (docs/performance.md).
+# One-line strings (names, identity numbers, phones, logins) may not hold TAB, LF or CR either: the windows
+# refuse them there (desktop/core/cases/checks.py) and "张三\r" reads as 张三. The centre knows these strings
+# by their place: every string of the applicant and the agent, and the clerk's login and name.
+ONE_LINE_PATH = 'strict $.** ? (@.type() == "string" && @ like_regex "[\\u{9}\\u{a}\\u{d}]")'
+
+
+def _one_line_parts(row: str) -> str:
+    return (f"pg_catalog.jsonb_build_array({row}.payload->'applicant', {row}.payload->'agent', "
+            f"{row}.payload->'clerk_login', {row}.payload->'step'->'clerk_name', {row}.payload->'step'->'clerk_login')")
+
+
 PREFILTER = ("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS[1:]) + "]"
-             + r"|\\(u00[01]|[bf])")
+             + r"|\\(u00[01]|[bftnr])")
 
 REFUSE = SqlFunction("yc.refuse_hidden_text()", f"""
 CREATE OR REPLACE FUNCTION yc.refuse_hidden_text() RETURNS trigger
@@ -77,15 +94,22 @@ BEGIN
     -- already: a case stored before c0022 with such a string can still be continued (each later version
     -- carries the string on), but nothing new may be added to it
     SELECT h.value #>> '{{}}' INTO v_text
-      FROM pg_catalog.jsonb_path_query(NEW.payload, '{PATH}') AS h(value)
+      FROM (SELECT a.value FROM pg_catalog.jsonb_path_query(NEW.payload, '{PATH}') AS a(value)
+            UNION ALL
+            SELECT b.value FROM pg_catalog.jsonb_path_query({_one_line_parts("NEW")}, '{ONE_LINE_PATH}') AS b(value)) h
      WHERE TG_OP = 'INSERT'
         OR NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_path_query(OLD.payload, '{PATH}') AS o(value)
+                        WHERE o.value = h.value
+                       UNION ALL
+                       SELECT 1 FROM pg_catalog.jsonb_path_query({_one_line_parts("OLD")}, '{ONE_LINE_PATH}') AS o(value)
                         WHERE o.value = h.value)
      LIMIT 1;
     IF v_text IS NULL THEN
         RETURN NEW;
     END IF;
-    v_char := (pg_catalog.regexp_match(v_text, '{HIDDEN}'))[1];
+    -- the character that makes it so: TAB, LF or CR only where nothing else is (a note may hold line breaks)
+    v_char := coalesce((pg_catalog.regexp_match(v_text, '{HIDDEN}'))[1],
+                       (pg_catalog.regexp_match(v_text, '[\\t\\n\\r]'))[1]);
     RAISE EXCEPTION 'case %: the payload holds U+%, a control or format character (zero-width, direction, ...) '
                     'that a window refuses in every text', NEW.case_no, pg_catalog.upper(pg_catalog.lpad(
                         pg_catalog.to_hex(pg_catalog.ascii(v_char)), 4, '0'))
@@ -114,9 +138,57 @@ END $$
 """, execute_to=("yc_admin",))
 
 
+# The other rows windows and departments write that other people see: (one-line columns, multi-line columns)
+COLUMNS = {
+    "backups": (("clerk_login", "backup_login", "assigned_by"), ()),
+    "consultations": (("asker_name", "asker_phone", "matter_code", "answered_by", "clerk_login"), ("question", "answer")),
+    "ratings": (("occasion",), ("comment",)),
+    "transfers": (("department", "channel", "tracking_no", "state", "closed_by_login", "closed_by_name"),
+                  ("return_reason",)),
+}
+ONE_LINE = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS) + "]"
+
+REFUSE_COLUMNS = SqlFunction("yc.refuse_hidden_columns()", f"""
+CREATE OR REPLACE FUNCTION yc.refuse_hidden_columns() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    v_new jsonb := pg_catalog.to_jsonb(NEW);
+    v_old jsonb;
+    c record;
+    v_value text;
+    v_char text;
+BEGIN
+    -- TG_ARGV[0]: the one-line columns, TG_ARGV[1]: the multi-line ones (TAB, LF, CR allowed), comma-separated;
+    -- on an UPDATE only a value that changes is looked at (rows stored before c0022 can still be updated)
+    IF TG_OP = 'UPDATE' THEN
+        v_old := pg_catalog.to_jsonb(OLD);
+    END IF;
+    FOR c IN SELECT x.col, false AS multi FROM pg_catalog.unnest(pg_catalog.string_to_array(TG_ARGV[0], ',')) AS x(col)
+             UNION ALL
+             SELECT x.col, true FROM pg_catalog.unnest(pg_catalog.string_to_array(TG_ARGV[1], ',')) AS x(col) LOOP
+        v_value := v_new->>c.col;
+        CONTINUE WHEN v_value IS NULL OR (v_old IS NOT NULL AND (v_old->>c.col) IS NOT DISTINCT FROM v_value);
+        v_char := (pg_catalog.regexp_match(v_value, CASE WHEN c.multi THEN '{HIDDEN}' ELSE '{ONE_LINE}' END))[1];
+        IF v_char IS NOT NULL THEN
+            RAISE EXCEPTION '%.%: the text holds U+%, a control or format character (zero-width, direction, ...) '
+                            'that a window refuses', TG_TABLE_NAME, c.col, pg_catalog.upper(pg_catalog.lpad(
+                                pg_catalog.to_hex(pg_catalog.ascii(v_char)), 4, '0'))
+                  USING ERRCODE = 'YC100';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END $$
+""", owner="yc_owner")
+
+
+def _columns_when(one_line: tuple[str, ...], multi: tuple[str, ...]) -> str:
+    return " OR ".join([f"NEW.{c} ~ '{ONE_LINE}'" for c in one_line] + [f"NEW.{c} ~ '{HIDDEN}'" for c in multi])
+
+
 def _holds_hidden(row: str) -> str:
     return (f"CASE WHEN {row}.payload::text ~ '{PREFILTER}' "
-            f"THEN pg_catalog.jsonb_path_exists({row}.payload, '{PATH}') ELSE false END")
+            f"THEN pg_catalog.jsonb_path_exists({row}.payload, '{PATH}') "
+            f"OR pg_catalog.jsonb_path_exists({_one_line_parts(row)}, '{ONE_LINE_PATH}') ELSE false END")
 
 
 TRIGGERS = (
@@ -132,9 +204,17 @@ def upgrade() -> None:
     for name, event, when in TRIGGERS:
         op.execute(f"CREATE TRIGGER {name} BEFORE {event} ON yc.cases FOR EACH ROW WHEN ({when}) "
                    "EXECUTE FUNCTION yc.refuse_hidden_text()")
+    create(REFUSE_COLUMNS)
+    for table, (one_line, multi) in COLUMNS.items():
+        op.execute(f"CREATE TRIGGER tg_{table}_hidden_text BEFORE INSERT OR UPDATE ON yc.{table} FOR EACH ROW "
+                   f"WHEN ({_columns_when(one_line, multi)}) "
+                   f"EXECUTE FUNCTION yc.refuse_hidden_columns('{','.join(one_line)}', '{','.join(multi)}')")
 
 
 def downgrade() -> None:
+    for table in COLUMNS:
+        op.execute(f"DROP TRIGGER tg_{table}_hidden_text ON yc.{table}")
+    drop(REFUSE_COLUMNS)
     for name, _event, _when in TRIGGERS:
         op.execute(f"DROP TRIGGER {name} ON yc.cases")
     drop(LISTED)

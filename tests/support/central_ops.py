@@ -122,3 +122,13 @@ def mark_signed(url: str, *case_nos: str) -> None:
     with admin_connect(url) as conn:
         conn.execute("UPDATE yc.cases SET status = 'signed' WHERE case_no = ANY (%s)", (list(case_nos),))
         conn.commit()
+
+
+def revision_module(revision: str):
+    """A central revision's module as Alembic loads it (for tests that compare its constants with the
+    product's own, e.g. c0022's character classes with desktop/core/textcheck.py)."""
+    from alembic.script import ScriptDirectory
+
+    from db.central.admin import MIGRATIONS_DIR
+
+    return ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(revision).module

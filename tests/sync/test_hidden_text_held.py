@@ -5,30 +5,23 @@ desktop/core/textcheck.py on every code point."""
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import re
 import uuid
-from pathlib import Path
 
 import psycopg
 
 from db.central import CentralClient, _libpq_url, freeze_op
 from desktop.core.textcheck import forbidden_char
-from tests.support.central_ops import Chain, case_payload
+from tests.support.central_ops import Chain, case_payload, revision_module
 from tests.support.shared_pool import GW, bind, raw, signed
 
 CENTRE = "310104"
 PERSON = {"kind": "person", "id_no": "11010519491231002X"}
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _c0022():
-    spec = importlib.util.spec_from_file_location(
-        "c0022", ROOT / "db/migrations/central/versions/c0022_hidden_text.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return revision_module("c0022")
 
 
 def _raw_op(kind: str, text: str) -> dict:

@@ -16,7 +16,7 @@ from desktop.core.auth import hash_password, needs_rehash, verify_password, veri
 from desktop.core.errors import AuthError, BadInput, NotFound
 from desktop.core.roles import ROLES, require
 from desktop.core.store import Store
-from desktop.core.textcheck import check_plain
+from desktop.core.textcheck import check_plain, without_refused
 from desktop.core.types import Clerk
 
 MAX_FAILED_LOGINS = 5  # in a row; the next wrong password locks the login
@@ -25,7 +25,10 @@ MAX_LOGIN = 64
 
 
 def _clerk(user: User) -> Clerk:
-    return Clerk(login=user.login, name=user.name, staff_no=user.staff_no, role=user.role)
+    # a name or staff number stored before they were checked (or pulled from an older centre) goes into
+    # every op this clerk makes: without the characters the centre refuses
+    return Clerk(login=user.login, name=without_refused(user.name or ""), staff_no=without_refused(user.staff_no or ""),
+                 role=user.role)
 
 
 def has_users(store: Store) -> bool:

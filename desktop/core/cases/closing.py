@@ -20,7 +20,7 @@ from desktop.core.labels import CASE_STATUS_LABELS, label
 from desktop.core.outbox import enqueue
 from desktop.core.roles import require
 from desktop.core.store import Store
-from desktop.core.textcheck import check_plain
+from desktop.core.textcheck import check_plain, without_refused
 from desktop.core.types import RATING_LEVELS, Clerk
 
 LEVELS = RATING_LEVELS
@@ -80,7 +80,9 @@ def record_rating(store: Store, *, case_no: str, overall: int, efficiency: int |
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise BadInput("E_FIELD_TOO_LONG", "评价意见过长（最多 1000 个字符）", field="comment")
-    check_plain(comment, "comment", "评价意见")
+    # an applicant's own words on the rating screen (emoji joined by U+200D among them): kept without the
+    # characters the centre refuses rather than refused, which would lose the rating
+    comment = without_refused(comment, multiline=True).strip()
     now = store.clock()
     w = store.window()
     with store.Session.begin() as s:
@@ -133,6 +135,11 @@ def hand_over_result(store: Store, *, case_no: str, clerk: Clerk, receiver_name:
     receiver_name = (receiver_name or "").strip()
     if not receiver_name:
         raise BadInput("E_FIELD_REQUIRED", "请填写领取人姓名", field="receiver_name")
+    # all four are printed on the 送达回执
+    for value, field, label_ in ((receiver_name, "receiver_name", "领取人姓名"),
+                                 ((receiver_id_no or "").strip(), "receiver_id_no", "领取人证件号码"),
+                                 (tracking_no, "tracking_no", "快递单号"), (e_licence_ref, "e_licence_ref", "电子证照编号")):
+        check_plain(value, field, label_, multiline=False)
     require(clerk, "intake")
     now = store.clock()
     with store.Session.begin() as s:

@@ -21,15 +21,24 @@ batch on the fast path goes to the loop, as with any doubt), with the reason, an
 the window (with the later ops of that case, which the centre then does not know). Object keys are not
 looked at (no window shows a key).
 
+The texts the centre turns into columns and steps (`->>`) and every window stores as text (the case's
+codes, status, notes and dates, the applicant's, the agent's and the contact's strings, the clerk's login,
+the step's event and clerk) may not be JSON objects or arrays: a key there is not a string value, so it
+would pass the walk, and `->>` writes it into the applicant's name or a step; a window that pulled such a
+case failed every sync round after (it could not store an object as a name).
+
 A case stored before c0022 with such a string can still be continued: a later version may carry the
-strings the stored payload already holds, and nothing new (otherwise no window could ever withdraw,
-deliver or supplement it, since a window sends back what it pulled). `admin.cases_with_hidden_text([centre])`
+strings the stored payload already holds, outside the new step (each version's step is new), and nothing
+new (otherwise no window could ever withdraw, deliver or supplement it, since a window sends back what it
+pulled). `admin.cases_with_hidden_text([centre])`
 lists them (yc_admin).
 
 The same rule holds for the other rows that windows and departments write and other people see: backup
 assignments (logins), consultations (the asker's name and phone, the question and answer), ratings (the
-comment) and transfers (channel, tracking number, state, who closed it, the return reason), by one BEFORE
-row trigger each naming its one-line and multi-line columns; on an UPDATE only a value that changes.
+comment) and transfers (batch number, channel, tracking number, state, the return reason; not the
+department, which windows send as a published catalogue names it, nor who closed it, a stored user's name),
+by one BEFORE row trigger each naming its one-line and multi-line columns; on an UPDATE only a value that
+changes.
 
 What it does not change: audit records (one may honestly hold what a clerk typed and was refused: it is
 the record). TAB, LF and CR, which a window allows in notes and refuses in one-line fields, are
@@ -80,6 +89,25 @@ def _one_line_parts(row: str) -> str:
             f"{row}.payload->'clerk_login', {row}.payload->'step'->'clerk_name', {row}.payload->'step'->'clerk_login')")
 
 
+# The payload's texts that the centre turns into columns and steps with ->> and that every window stores as
+# text: a JSON object or array there would carry a key or a nested string past the checks above (and the
+# windows that pull such a case could not store it). None may be an object or an array.
+TEXT_FIELDS = (
+    ("case_no",), ("matter_code",), ("catalogue_version",), ("calendar_version",), ("outcome",), ("status",),
+    ("clerk_login",), ("note",), ("refusal_reason",), ("apply_instead",), ("result_note",), ("received_at",),
+    ("promised_date",), ("statutory_date",), ("supply_due",), ("complete_at",), ("paused_since",),
+    *((who, f) for who in ("applicant", "agent") for f in ("kind", "name", "id_type", "id_no", "phone", "uscc")),
+    *(("applicant", "contact", f) for f in ("name", "id_type", "id_no", "phone")),
+    *(("step", f) for f in ("event", "clerk_name", "clerk_login", "at", "backup_for")),
+)
+
+
+def _not_text(row: str) -> str:
+    def at(path: tuple[str, ...]) -> str:
+        return f"{row}.payload" + "".join(f"->'{k}'" for k in path)
+    return " OR ".join(f"pg_catalog.jsonb_typeof({at(f)}) IN ('object', 'array')" for f in TEXT_FIELDS)
+
+
 PREFILTER = ("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS[1:]) + "]"
              + r"|\\(u00[01]|[bftnr])")
 
@@ -90,14 +118,21 @@ DECLARE
     v_text text;
     v_char text;
 BEGIN
+    IF {_not_text("NEW")} THEN
+        RAISE EXCEPTION 'case %: a text of the payload (a name, a number, a login, a date, the step''s event ...) '
+                        'is a JSON object or array', NEW.case_no USING ERRCODE = 'YC100';
+    END IF;
     -- the first string that holds one; on an UPDATE, the first that the stored payload did not hold
-    -- already: a case stored before c0022 with such a string can still be continued (each later version
-    -- carries the string on), but nothing new may be added to it
+    -- already, outside the new step: a case stored before c0022 with such a string can still be continued
+    -- (each later version carries the string on), but nothing new may be added to it, and the step each
+    -- version adds (its event, its clerk) is new
     SELECT h.value #>> '{{}}' INTO v_text
-      FROM (SELECT a.value FROM pg_catalog.jsonb_path_query(NEW.payload, '{PATH}') AS a(value)
+      FROM (SELECT a.value, false AS step FROM pg_catalog.jsonb_path_query(NEW.payload - 'step', '{PATH}') AS a(value)
             UNION ALL
-            SELECT b.value FROM pg_catalog.jsonb_path_query({_one_line_parts("NEW")}, '{ONE_LINE_PATH}') AS b(value)) h
-     WHERE TG_OP = 'INSERT'
+            SELECT a.value, true FROM pg_catalog.jsonb_path_query(NEW.payload->'step', '{PATH}') AS a(value)
+            UNION ALL
+            SELECT b.value, false FROM pg_catalog.jsonb_path_query({_one_line_parts("NEW")}, '{ONE_LINE_PATH}') AS b(value)) h
+     WHERE TG_OP = 'INSERT' OR h.step
         OR NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_path_query(OLD.payload, '{PATH}') AS o(value)
                         WHERE o.value = h.value
                        UNION ALL
@@ -131,7 +166,10 @@ BEGIN
     FOR v IN SELECT x.code FROM yc.centres x WHERE p_centre IS NULL OR x.code = p_centre ORDER BY x.code LOOP
         PERFORM pg_catalog.set_config('yc.centre', v.code, true);
         RETURN QUERY SELECT c.case_no, c.centre_code, c.window_no, c.version FROM yc.cases c
-                      WHERE c.centre_code = v.code AND pg_catalog.jsonb_path_exists(c.payload, '{PATH}')
+                      WHERE c.centre_code = v.code
+                        AND (pg_catalog.jsonb_path_exists(c.payload, '{PATH}')
+                             OR pg_catalog.jsonb_path_exists({_one_line_parts("c")}, '{ONE_LINE_PATH}')
+                             OR {_not_text("c")})
                       ORDER BY c.case_no;
     END LOOP;
 END $$
@@ -143,8 +181,9 @@ COLUMNS = {
     "backups": (("clerk_login", "backup_login", "assigned_by"), ()),
     "consultations": (("asker_name", "asker_phone", "matter_code", "answered_by", "clerk_login"), ("question", "answer")),
     "ratings": (("occasion",), ("comment",)),
-    "transfers": (("department", "channel", "tracking_no", "state", "closed_by_login", "closed_by_name"),
-                  ("return_reason",)),
+    # not the department (as a published catalogue names it: one published before c0022 may hold what is
+    # refused now, and windows must send it as it is) nor who closed it (a stored user's name)
+    "transfers": (("batch_no", "channel", "tracking_no", "state"), ("return_reason",)),
 }
 ONE_LINE = "[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in FORMAT_AND_CONTROLS) + "]"
 
@@ -188,7 +227,9 @@ def _columns_when(one_line: tuple[str, ...], multi: tuple[str, ...]) -> str:
 def _holds_hidden(row: str) -> str:
     return (f"CASE WHEN {row}.payload::text ~ '{PREFILTER}' "
             f"THEN pg_catalog.jsonb_path_exists({row}.payload, '{PATH}') "
-            f"OR pg_catalog.jsonb_path_exists({_one_line_parts(row)}, '{ONE_LINE_PATH}') ELSE false END")
+            f"OR pg_catalog.jsonb_path_exists({_one_line_parts(row)}, '{ONE_LINE_PATH}') ELSE false END "
+            # ~5 us a row: a regular expression that looked for these keys cost more than the lookups
+            f"OR {_not_text(row)}")
 
 
 TRIGGERS = (

@@ -39,3 +39,16 @@ def make_plain_like_an_older_version(home: Path) -> None:
     store_id.unlink()
     os.chmod(path, 0o644)
     os.chmod(home, 0o755)
+
+
+def set_user_name_unchecked(home: Path, login: str, name: str) -> None:
+    """Store a user's name behind the services' back, as a version before the name check could have stored
+    it (a name with characters the window now refuses)."""
+    from db.local.models import User
+
+    con = connect_store(home)
+    try:
+        con.execute(f"UPDATE {User.__tablename__} SET name = ? WHERE login = ?", (name, login))
+        con.commit()
+    finally:
+        con.close()

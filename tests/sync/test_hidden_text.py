@@ -145,12 +145,11 @@ def test_an_honest_window_sends_no_such_character_in_a_clerks_name(services, win
     without them, so an unaltered window's cases are never refused for it."""
     import pytest
 
-    from db.local.models import User
     from desktop.cli import main
     from desktop.core.errors import BadInput
     from tests.support.central_ops import publish_store_catalogues
     from tests.support.factories import residence_permit_intake
-    from tests.support.rawdb import connect_store
+    from tests.support.rawdb import set_user_name_unchecked
 
     url = window(CENTRE, "01", centre_name="徐汇区行政服务中心", catalogue=None)
     publish_store_catalogues(central_url, services)
@@ -165,12 +164,7 @@ def test_an_honest_window_sends_no_such_character_in_a_clerks_name(services, win
                  "A0199", "--role", "clerk", "--password", "wangwu1234"]) == 2
     assert _count(central_url, "SELECT count(*) FROM yc.users WHERE login = 'wangwu'") == 0
     services.add_user(login="wangwu", password="wangwu1234", name="王五", staff_no="A0199", role="clerk", actor=admin)
-    con = connect_store(services.home)  # a name stored by a version before the check
-    try:
-        con.execute(f"UPDATE {User.__tablename__} SET name = ? WHERE login = 'wangwu'", ("王\u200b五\u202e",))
-        con.commit()
-    finally:
-        con.close()
+    set_user_name_unchecked(services.home, "wangwu", "王\u200b五\u202e")  # as a version before the check stored it
     wangwu = services.login(login="wangwu", password="wangwu1234")
     case_no = services.accept_application(intake=residence_permit_intake(), clerk=wangwu).case_no
     result = services.sync_round()

@@ -2,7 +2,7 @@
 able to do (a clerk or a department user whose name was stored before the checks, a department as a
 published catalogue names it), and what a hostile window must not get past the centre (objects where texts
 are expected, a legacy case's hidden string moved into a new step, a batch number). Each test failed on the
-first final form of c0022 (1d31f79)."""
+first final form of c0022 (1d31f79); each test's text says what that form did wrong."""
 
 from __future__ import annotations
 
@@ -27,21 +27,15 @@ def test_an_honest_window_sends_a_consultation_of_a_clerk_whose_name_was_stored_
     """make_step cleans a clerk name stored before the name check (docs/operations.md: "A window of this
     version does not send one"), but record_consultation puts clerk.name and staff_no into answered_by as
     they are, and c0022's consultations trigger refuses the op: a dead letter from an unaltered window."""
-    from db.local.models import User
     from tests.support.central_ops import publish_store_catalogues
-    from tests.support.rawdb import connect_store
+    from tests.support.rawdb import connect_store, set_user_name_unchecked
 
     url = window(CENTRE, "01", centre_name="徐汇区行政服务中心", catalogue=None)
     publish_store_catalogues(central_url, services)
     services.set_central(url=url)
     admin = services.login(login="admin", password="admin1234")
     services.add_user(login="wangwu", password="wangwu1234", name="王五", staff_no="A0199", role="clerk", actor=admin)
-    con = connect_store(services.home)  # a name stored by a version before the check
-    try:
-        con.execute(f"UPDATE {User.__tablename__} SET name = ? WHERE login = 'wangwu'", ("王\u200b五",))
-        con.commit()
-    finally:
-        con.close()
+    set_user_name_unchecked(services.home, "wangwu", "王\u200b五")  # as a version before the check stored it
     wangwu = services.login(login="wangwu", password="wangwu1234")
     services.record_consultation(asker_name="李四", question="要带什么？", answer="身份证原件", clerk=wangwu)
     result = services.sync_round()

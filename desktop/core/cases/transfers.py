@@ -178,8 +178,9 @@ def advance_transfer(store: Store, *, batch_no: str, state: str, clerk: Clerk, t
                            f"流转单 {batch_no} 当前为“{STATES[batch.state]}”，不能改为“{STATES[state]}”",
                            field="state")
         if tracking_no is not None:
-            check_plain(tracking_no.strip(), "tracking_no", "快递单号", multiline=False)
-            batch.tracking_no = tracking_no.strip()
+            tracking_no = tracking_no.strip()
+            check_plain(tracking_no, "tracking_no", "快递单号", multiline=False)
+            batch.tracking_no = tracking_no
         if state == "sent" and batch.channel == "express" and not batch.tracking_no:
             raise BadInput("E_TRACKING", "快递寄送须填写快递单号", field="tracking_no")
         if state == "returned":

@@ -19,7 +19,6 @@ from db.local.models import Case, CaseEvent, Setting
 from desktop.core.backup_clerks import active_backup
 from desktop.core.clock import to_iso
 from desktop.core.outbox import enqueue
-from desktop.core.textcheck import without_refused
 from desktop.core.types import Clerk
 
 __all__ = ["WINDOW_STATUSES", "case_payload", "make_step", "record_case_change", "this_window_no"]
@@ -40,7 +39,7 @@ def make_step(s: Session, *, event: str, clerk: Clerk | None, now: datetime, act
     """The `step` a version carries: what was done, at THIS window, by whom, when (a system change such as a
     date computed when the holidays arrive has no clerk: its actor stands as the login, no name)."""
     return {"event": event, "window_no": this_window_no(s), "clerk_login": clerk.login if clerk else actor,
-            "clerk_name": without_refused(clerk.name) if clerk else "", "at": to_iso(now), "backup_for": backup_for or ""}
+            "clerk_name": clerk.name if clerk else "", "at": to_iso(now), "backup_for": backup_for or ""}
 
 
 def record_case_change(s: Session, case: Case, *, clerk: Clerk | None, event: str, detail: str, now: datetime,
